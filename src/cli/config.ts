@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { crmConfigSchema } from '../crm/crm-config.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** `handoff.config.json`: everything optional; flags and environment override it. */
+export const fileConfigSchema = z
+  .object({
+    host: z.string().optional(),
+    dataDir: z.string().optional(),
+    /** postgres://… to keep state in PostgreSQL instead of the embedded SQLite file. */
+    databaseUrl: z.string().optional(),
+    ports: z
+      .object({
+        crm: port.optional(),
+        marketing: port.optional(),
+        ingest: port.optional(),
+        console: port.optional(),
+      })
+      .strict()
+      .optional(),
+    crm: crmConfigSchema.partial().optional(),
+  })
+  .strict();
+
+export const DEFAULT_PORTS = { crm: 4010, marketing: 4020, ingest: 4030, console: 4000 } as const;
+
+export interface ResolvedConfig {
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  ports: { crm: number; marketing: number; ingest: number; console: number };
+  crm: z.infer<typeof fileConfigSchema>['crm'];
+}
+
+export interface CliFlags {
+  host?: string;
+  dataDir?: string;
+  config?: string;
+  databaseUrl?: string;
+  crmPort?: string;
+  marketingPort?: string;
+  ingestPort?: string;
+  consolePort?: string;
+}
+
+export class ConfigError extends Error {}
+
+function formatIssues(source: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${source}: ${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('\n');
+}
+
+function parsePort(source: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const parsed = port.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(`${source}: expected a port number from 0 to 65535, got "${raw}"`);
+  return parsed.data;
+}
+
+/** Flags win over environment, environment over `handoff.config.json`, and that over defaults. */
+export function resolveConfig(
+  flags: CliFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ResolvedConfig {
+  const configPath = resolve(cwd, flags.config ?? env.HANDOFF_CONFIG ?? 'handoff.config.json');
+  let file: z.infer<typeof fileConfigSchema> = {};
+  if (existsSync(configPath)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(configPath, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`${configPath}: not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = fileConfigSchema.safeParse(raw);
+    if (!parsed.success) throw new ConfigError(formatIssues(configPath, parsed.error));
+    file = parsed.data;
+  } else if (flags.config) {
+    throw new ConfigError(`${configPath}: no such file`);
+  }
+  const pick = (name: keyof typeof DEFAULT_PORTS, flag: string | undefined, envName: string): number =>
+    parsePort(`--${name}-port`, flag) ??
+    parsePort(envName, env[envName]) ??
+    file.ports?.[name] ??
+    DEFAULT_PORTS[name];
+  return {
+    host: flags.host ?? env.HANDOFF_HOST ?? file.host ?? '127.0.0.1',
+    dataDir: resolve(cwd, flags.dataDir ?? env.HANDOFF_DATA_DIR ?? file.dataDir ?? '.handoff'),
+    databaseUrl: flags.databaseUrl ?? env.HANDOFF_DATABASE_URL ?? file.databaseUrl,
+    ports: {
+      crm: pick('crm', flags.crmPort, 'HANDOFF_CRM_PORT'),
+      marketing: pick('marketing', flags.marketingPort, 'HANDOFF_MARKETING_PORT'),
+      ingest: pick('ingest', flags.ingestPort, 'HANDOFF_INGEST_PORT'),
+      console: pick('console', flags.consolePort, 'HANDOFF_CONSOLE_PORT'),
+    },
+    crm: file.crm,
+  };
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const crmCredentialsSchema = z.object({
+  loginUrl: z.string(),
+  instanceUrl: z.string(),
+  clientId: z.string(),
+  clientSecret: z.string(),
+  username: z.string(),
+  password: z.string(),
+});
+
+/** `<data-dir>/credentials.json`; each area adds its own section, unknown sections are kept. */
+const credentialsSchema = z.looseObject({ crm: crmCredentialsSchema });
+
+export type CrmCredentials = z.infer<typeof crmCredentialsSchema>;
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export function credentialsPath(dataDir: string): string {
+  return join(dataDir, 'credentials.json');
+}
+
+function secret(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Fresh demo credentials: a connected app (Salesforce-style consumer key) and an admin login. */
+export function generateCredentials(): Credentials {
+  return {
+    crm: {
+      loginUrl: '',
+      instanceUrl: '',
+      clientId: `3MVG9${secret(30).replace(/[-_]/g, 'A')}`,
+      clientSecret: randomBytes(32).toString('hex').toUpperCase(),
+      username: 'admin@handoff.local',
+      password: secret(12),
+    },
+  };
+}
+
+export function readCredentials(dataDir: string): Credentials | null {
+  const path = credentialsPath(dataDir);
+  if (!existsSync(path)) return null;
+  const parsed = credentialsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`${path} is not valid: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  }
+  return parsed.data;
+}
+
+/** Written owner-only: it holds the demo's passwords and secrets. */
+export function writeCredentials(dataDir: string, credentials: Credentials): void {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(credentialsPath(dataDir), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+}

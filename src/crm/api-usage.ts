@@ -1,0 +1,64 @@
+import type { StoreDb } from '../store/database.js';
+import { saveApiUsage, selectApiUsage } from './auth/auth-store.js';
+
+/**
+ * The org's daily API request count against its limit. Counted in memory on the hot path and
+ * written to the store every few seconds and at shutdown, so a restart keeps the day's count.
+ */
+export class ApiUsage {
+  private day = '';
+  private used = 0;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: StoreDb,
+    readonly max: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private today(): string {
+    return this.now().toISOString().slice(0, 10);
+  }
+
+  async start(flushEveryMs = 5000): Promise<void> {
+    this.day = this.today();
+    this.used = await selectApiUsage(this.db, this.day);
+    this.timer = setInterval(() => void this.flush(), flushEveryMs);
+    this.timer.unref();
+  }
+
+  private roll(): void {
+    const today = this.today();
+    if (today !== this.day) {
+      this.day = today;
+      this.used = 0;
+      this.dirty = true;
+    }
+  }
+
+  /** Counts one request; false when the day's limit is already spent (the request is refused, not counted). */
+  consume(): boolean {
+    this.roll();
+    if (this.used >= this.max) return false;
+    this.used++;
+    this.dirty = true;
+    return true;
+  }
+
+  snapshot(): { used: number; max: number } {
+    this.roll();
+    return { used: this.used, max: this.max };
+  }
+
+  async flush(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await saveApiUsage(this.db, this.day, this.used);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+  }
+}

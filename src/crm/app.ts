@@ -1,0 +1,117 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { HandoffError } from '../errors/handoff-error.js';
+import type { CrmServices } from './crm-services.js';
+import { changeWindowRoutes } from './http/change-windows.js';
+import { collectionRoutes } from './http/collections.js';
+import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
+import { limitsRoutes } from './http/limits.js';
+import { oauthRoutes } from './http/oauth.js';
+import { queryRoutes } from './http/query.js';
+import {
+  autoAssignHeader,
+  bearerToken,
+  parseApiVersion,
+  type CrmRequestContext,
+} from './http/request-context.js';
+import { sobjectRoutes } from './http/sobjects.js';
+import { resourceListRoute, versionListRoute } from './http/versions.js';
+import { sendRestError } from './http/wire.js';
+
+// Bulk-sized JSON (Collections of 200 wide records, composite) fits well inside this.
+const BODY_LIMIT = 50 * 1024 * 1024;
+
+function headerValue(raw: string | string[] | undefined): string | undefined {
+  return Array.isArray(raw) ? raw[0] : raw;
+}
+
+/** The data API under `/services/data/vXX.X`: every route needs a session and counts against the daily limit. */
+function dataApi(app: FastifyInstance, services: CrmServices): void {
+  app.decorateRequest('crm', null as unknown as CrmRequestContext);
+  app.addHook('onRequest', async (request) => {
+    const { version } = request.params as { version?: string };
+    const apiVersion = parseApiVersion(version ?? '');
+    const autoAssign = autoAssignHeader(request);
+    // Composite subrequests arrive already authenticated and counted as part of their composite call.
+    const internal = headerValue(request.headers[INTERNAL_SECRET_HEADER]);
+    if (internal !== undefined && internal === services.internalSecret) {
+      request.crm = {
+        userId: headerValue(request.headers[INTERNAL_USER_HEADER]) ?? '',
+        autoAssign,
+        apiVersion,
+      };
+      return;
+    }
+    const token = bearerToken(request);
+    const session = token ? await services.oauth.verify(token) : null;
+    if (!session) throw new HandoffError('INVALID_SESSION_ID', 'Session expired or invalid');
+    if (!services.usage.consume())
+      throw new HandoffError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    request.crm = { userId: session.userId, autoAssign, apiVersion };
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    const { used, max } = services.usage.snapshot();
+    reply.header('Sforce-Limit-Info', `api-usage=${used}/${max}`);
+  });
+  app.setErrorHandler((error, request, reply) =>
+    sendRestError(request, reply, error, (e) => services.database.dialect.classifyError(e)),
+  );
+  resourceListRoute(app);
+  sobjectRoutes(app, services);
+  changeWindowRoutes(app, services);
+  collectionRoutes(app, services);
+  compositeRoutes(app, services);
+  queryRoutes(app, services);
+  limitsRoutes(app, services);
+}
+
+/** The Salesforce-compatible CRM as a Fastify app. It never listens: the CLI or a test does. */
+export function buildCrmApp(services: CrmServices, options: FastifyServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+    ...options,
+  });
+  void app.register(formbody);
+
+  // Salesforce answers malformed JSON with JSON_PARSER_ERROR, and tolerates an empty body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(
+        new HandoffError(
+          'JSON_PARSER_ERROR',
+          `Unexpected character in JSON body: ${(error as Error).message}`,
+        ),
+        undefined,
+      );
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => sendRestError(request, reply, error));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
+  );
+
+  void app.register(async (oauth) => {
+    oauthRoutes(oauth, services);
+  });
+  void app.register(
+    async (versions) => {
+      versionListRoute(versions);
+    },
+    { prefix: '/services/data' },
+  );
+  void app.register(
+    async (data) => {
+      dataApi(data, services);
+    },
+    { prefix: '/services/data/:version' },
+  );
+  return app;
+}

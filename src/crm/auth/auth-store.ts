@@ -1,0 +1,100 @@
+import { sql } from 'kysely';
+import type { StoreDb } from '../../store/database.js';
+
+export interface ConnectedAppRow {
+  client_id: string;
+  name: string;
+  client_secret_hash: string;
+  certificate: string | null;
+  run_as_user_id: string | null;
+}
+
+export interface TokenRow {
+  user_id: string;
+  client_id: string;
+  issued_at: string;
+  expires_at: string;
+}
+
+export async function insertConnectedApp(db: StoreDb, app: ConnectedAppRow): Promise<void> {
+  await sql`insert into crm_connected_app (client_id, name, client_secret_hash, certificate, run_as_user_id)
+    values (${app.client_id}, ${app.name}, ${app.client_secret_hash}, ${app.certificate}, ${app.run_as_user_id})`.execute(
+    db,
+  );
+}
+
+export async function selectConnectedApp(
+  db: StoreDb,
+  clientId: string,
+): Promise<ConnectedAppRow | undefined> {
+  const r = await sql<ConnectedAppRow>`select * from crm_connected_app where client_id = ${clientId}`.execute(
+    db,
+  );
+  return r.rows[0];
+}
+
+export async function upsertPassword(db: StoreDb, userId: string, hash: string): Promise<void> {
+  await sql`delete from crm_user_password where user_id = ${userId}`.execute(db);
+  await sql`insert into crm_user_password (user_id, password_hash) values (${userId}, ${hash})`.execute(db);
+}
+
+export async function selectPasswordHash(db: StoreDb, userId: string): Promise<string | undefined> {
+  const r = await sql<{ password_hash: string }>`select password_hash from crm_user_password
+    where user_id = ${userId}`.execute(db);
+  return r.rows[0]?.password_hash;
+}
+
+export async function insertAccessToken(db: StoreDb, hash: string, row: TokenRow): Promise<void> {
+  await sql`insert into crm_access_token (token_hash, user_id, client_id, issued_at, expires_at)
+    values (${hash}, ${row.user_id}, ${row.client_id}, ${row.issued_at}, ${row.expires_at})`.execute(db);
+}
+
+export async function selectAccessToken(db: StoreDb, hash: string): Promise<TokenRow | undefined> {
+  const r = await sql<TokenRow>`select user_id, client_id, issued_at, expires_at from crm_access_token
+    where token_hash = ${hash}`.execute(db);
+  return r.rows[0];
+}
+
+export async function deleteAccessToken(db: StoreDb, hash: string): Promise<number> {
+  const r = await sql`delete from crm_access_token where token_hash = ${hash}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+export async function deleteExpiredAccessTokens(db: StoreDb, now: string): Promise<void> {
+  await sql`delete from crm_access_token where expires_at < ${now}`.execute(db);
+}
+
+export async function insertRefreshToken(
+  db: StoreDb,
+  hash: string,
+  row: Omit<TokenRow, 'expires_at'>,
+): Promise<void> {
+  await sql`insert into crm_refresh_token (token_hash, user_id, client_id, issued_at)
+    values (${hash}, ${row.user_id}, ${row.client_id}, ${row.issued_at})`.execute(db);
+}
+
+export async function selectRefreshToken(
+  db: StoreDb,
+  hash: string,
+): Promise<Omit<TokenRow, 'expires_at'> | undefined> {
+  const r = await sql<
+    Omit<TokenRow, 'expires_at'>
+  >`select user_id, client_id, issued_at from crm_refresh_token
+    where token_hash = ${hash}`.execute(db);
+  return r.rows[0];
+}
+
+export async function deleteRefreshToken(db: StoreDb, hash: string): Promise<number> {
+  const r = await sql`delete from crm_refresh_token where token_hash = ${hash}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+export async function selectApiUsage(db: StoreDb, day: string): Promise<number> {
+  const r = await sql<{ used: number }>`select used from crm_api_usage where day = ${day}`.execute(db);
+  return Number(r.rows[0]?.used ?? 0);
+}
+
+export async function saveApiUsage(db: StoreDb, day: string, used: number): Promise<void> {
+  await sql`delete from crm_api_usage where day = ${day}`.execute(db);
+  await sql`insert into crm_api_usage (day, used) values (${day}, ${used})`.execute(db);
+}

@@ -1,0 +1,278 @@
+import { importX509, jwtVerify } from 'jose';
+import type { Database } from '../../store/database.js';
+import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
+import { selectByFieldValues, selectByIds } from '../store/record-store.js';
+import * as store from './auth-store.js';
+import { hashSecret, randomToken, tokenHash, tokenSignature, verifySecret } from './secrets.js';
+
+/** An OAuth error, rendered as `{error, error_description}` (RFC 6749), not as a REST error. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  signature: string;
+  scope: string;
+  instance_url: string;
+  id: string;
+  token_type: 'Bearer';
+  issued_at: string;
+}
+
+export interface Session {
+  userId: string;
+  clientId: string;
+}
+
+export interface OAuthServiceDeps {
+  database: Database;
+  schema: SchemaRegistry;
+  orgId: () => string;
+  loginUrl: () => string;
+  instanceUrl: () => string;
+  accessTokenTtlSeconds: number;
+  now?: () => Date;
+}
+
+interface Grant {
+  userId: string;
+  clientId: string;
+  clientSecret: string | null;
+  withRefreshToken: boolean;
+}
+
+const SCOPE = 'api refresh_token';
+// Verified tokens stay cached briefly so each request does not cost a database read.
+const CACHE_LIMIT = 10_000;
+
+/** OAuth 2.0 token service of the embedded org: password, client credentials, refresh and JWT bearer grants. */
+export class OAuthService {
+  private readonly cache = new Map<string, Session & { expiresAt: number }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: OAuthServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async registerConnectedApp(app: {
+    clientId: string;
+    clientSecret: string;
+    name: string;
+    runAsUserId: string | null;
+    certificate?: string | null;
+  }): Promise<void> {
+    await store.insertConnectedApp(this.db, {
+      client_id: app.clientId,
+      name: app.name,
+      client_secret_hash: hashSecret(app.clientSecret),
+      certificate: app.certificate ?? null,
+      run_as_user_id: app.runAsUserId,
+    });
+  }
+
+  async setPassword(userId: string, password: string): Promise<void> {
+    await store.upsertPassword(this.db, userId, hashSecret(password));
+  }
+
+  private async client(
+    clientId: string | undefined,
+    clientSecret: string | undefined,
+    secretRequired: boolean,
+  ) {
+    if (!clientId) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    const app = await store.selectConnectedApp(this.db, clientId);
+    if (!app) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    if (secretRequired || clientSecret !== undefined) {
+      if (!clientSecret || !verifySecret(clientSecret, app.client_secret_hash)) {
+        throw new OAuthError('invalid_client', 'invalid client credentials');
+      }
+    }
+    return app;
+  }
+
+  private async activeUserByUsername(username: string): Promise<string | null> {
+    const userDef = this.deps.schema.object('User');
+    const usernameField = userDef && this.deps.schema.field(userDef, 'Username');
+    if (!userDef || !usernameField) return null;
+    const [match] = await selectByFieldValues(this.db, this.deps.database.dialect, userDef, usernameField, [
+      username,
+    ]);
+    if (!match) return null;
+    const [user] = await selectByIds(this.db, userDef, [match.id]);
+    return user && user.IsActive === true ? match.id : null;
+  }
+
+  private async activeUser(userId: string): Promise<boolean> {
+    const userDef = this.deps.schema.object('User');
+    if (!userDef) return false;
+    const [user] = await selectByIds(this.db, userDef, [userId]);
+    return user !== undefined && user.IsActive === true && user.IsDeleted !== true;
+  }
+
+  async token(params: Record<string, string | undefined>): Promise<TokenResponse> {
+    const grantType = params.grant_type;
+    switch (grantType) {
+      case 'password':
+        return this.issue(await this.passwordGrant(params));
+      case 'client_credentials':
+        return this.issue(await this.clientCredentialsGrant(params));
+      case 'refresh_token':
+        return this.issue(await this.refreshGrant(params));
+      case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+        return this.issue(await this.jwtBearerGrant(params));
+      default:
+        throw new OAuthError('unsupported_grant_type', 'grant type not supported');
+    }
+  }
+
+  private async passwordGrant(p: Record<string, string | undefined>): Promise<Grant> {
+    const app = await this.client(p.client_id, p.client_secret, true);
+    const userId = p.username ? await this.activeUserByUsername(p.username) : null;
+    const hash = userId ? await store.selectPasswordHash(this.db, userId) : undefined;
+    if (!userId || !hash || !p.password || !verifySecret(p.password, hash)) {
+      throw new OAuthError('invalid_grant', 'authentication failure');
+    }
+    return { userId, clientId: app.client_id, clientSecret: p.client_secret ?? null, withRefreshToken: true };
+  }
+
+  private async clientCredentialsGrant(p: Record<string, string | undefined>): Promise<Grant> {
+    const app = await this.client(p.client_id, p.client_secret, true);
+    if (!app.run_as_user_id || !(await this.activeUser(app.run_as_user_id))) {
+      throw new OAuthError('invalid_grant', 'no client credentials user enabled');
+    }
+    return {
+      userId: app.run_as_user_id,
+      clientId: app.client_id,
+      clientSecret: p.client_secret ?? null,
+      withRefreshToken: false,
+    };
+  }
+
+  private async refreshGrant(p: Record<string, string | undefined>): Promise<Grant> {
+    const app = await this.client(p.client_id, p.client_secret, false);
+    const row = p.refresh_token
+      ? await store.selectRefreshToken(this.db, tokenHash(p.refresh_token))
+      : undefined;
+    if (!row || row.client_id !== app.client_id || !(await this.activeUser(row.user_id))) {
+      throw new OAuthError('invalid_grant', 'expired access/refresh token');
+    }
+    return {
+      userId: row.user_id,
+      clientId: app.client_id,
+      clientSecret: p.client_secret ?? null,
+      withRefreshToken: false,
+    };
+  }
+
+  /** JWT bearer: an RS256 assertion signed with the key of the certificate registered on the connected app. */
+  private async jwtBearerGrant(p: Record<string, string | undefined>): Promise<Grant> {
+    if (!p.assertion) throw new OAuthError('invalid_request', 'assertion is required');
+    const [, payloadPart] = p.assertion.split('.');
+    let claims: { iss?: unknown; sub?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(payloadPart ?? '', 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      throw new OAuthError('invalid_grant', 'invalid assertion');
+    }
+    const app =
+      typeof claims.iss === 'string' ? await store.selectConnectedApp(this.db, claims.iss) : undefined;
+    if (!app) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    if (!app.certificate) throw new OAuthError('invalid_client', 'invalid client credentials');
+    try {
+      const key = await importX509(app.certificate, 'RS256');
+      await jwtVerify(p.assertion, key, {
+        algorithms: ['RS256'],
+        issuer: app.client_id,
+        audience: [this.deps.loginUrl(), 'https://login.salesforce.com', 'https://test.salesforce.com'],
+        currentDate: this.now(),
+        requiredClaims: ['exp', 'sub'],
+      });
+    } catch (error) {
+      const expired = error instanceof Error && 'code' in error && error.code === 'ERR_JWT_EXPIRED';
+      throw new OAuthError('invalid_grant', expired ? 'expired authorization code' : 'invalid assertion');
+    }
+    const userId = typeof claims.sub === 'string' ? await this.activeUserByUsername(claims.sub) : null;
+    if (!userId) throw new OAuthError('invalid_grant', "user hasn't approved this consumer");
+    return { userId, clientId: app.client_id, clientSecret: null, withRefreshToken: false };
+  }
+
+  identityUrl(userId: string): string {
+    return `${this.deps.loginUrl()}/id/${this.deps.orgId()}/${userId}`;
+  }
+
+  private async issue(grant: Grant): Promise<TokenResponse> {
+    const now = this.now();
+    const accessToken = `${this.deps.orgId().slice(0, 15)}!${randomToken()}`;
+    await store.insertAccessToken(this.db, tokenHash(accessToken), {
+      user_id: grant.userId,
+      client_id: grant.clientId,
+      issued_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + this.deps.accessTokenTtlSeconds * 1000).toISOString(),
+    });
+    const id = this.identityUrl(grant.userId);
+    const issuedAt = String(now.getTime());
+    const response: TokenResponse = {
+      access_token: accessToken,
+      signature: tokenSignature(id, issuedAt, grant.clientSecret ?? grant.clientId),
+      scope: SCOPE,
+      instance_url: this.deps.instanceUrl(),
+      id,
+      token_type: 'Bearer',
+      issued_at: issuedAt,
+    };
+    if (grant.withRefreshToken) {
+      const refreshToken = randomToken();
+      await store.insertRefreshToken(this.db, tokenHash(refreshToken), {
+        user_id: grant.userId,
+        client_id: grant.clientId,
+        issued_at: now.toISOString(),
+      });
+      response.refresh_token = refreshToken;
+    }
+    return response;
+  }
+
+  /** The session behind a bearer token, or null when it is unknown, revoked or expired. */
+  async verify(accessToken: string): Promise<Session | null> {
+    const hash = tokenHash(accessToken);
+    const nowMs = this.now().getTime();
+    const cached = this.cache.get(hash);
+    if (cached) {
+      if (cached.expiresAt > nowMs) return { userId: cached.userId, clientId: cached.clientId };
+      this.cache.delete(hash);
+      return null;
+    }
+    const row = await store.selectAccessToken(this.db, hash);
+    if (!row) return null;
+    const expiresAt = Date.parse(row.expires_at);
+    if (expiresAt <= nowMs) return null;
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(hash, { userId: row.user_id, clientId: row.client_id, expiresAt });
+    return { userId: row.user_id, clientId: row.client_id };
+  }
+
+  /** Revokes an access or refresh token (RFC 7009: unknown tokens are not an error to the caller). */
+  async revoke(token: string): Promise<boolean> {
+    const hash = tokenHash(token);
+    this.cache.delete(hash);
+    const removed =
+      (await store.deleteAccessToken(this.db, hash)) + (await store.deleteRefreshToken(this.db, hash));
+    return removed > 0;
+  }
+
+  async purgeExpired(): Promise<void> {
+    await store.deleteExpiredAccessTokens(this.db, this.now().toISOString());
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+const FIELD_TYPES = [
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'boolean',
+  'int',
+  'double',
+  'currency',
+  'percent',
+  'date',
+  'datetime',
+  'reference',
+] as const;
+
+export const customFieldSchema = z.object({
+  object: z.string().min(1),
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'custom field names look like Name__c'),
+  type: z.enum(FIELD_TYPES),
+  label: z.string().optional(),
+  length: z.number().int().min(1).max(131072).optional(),
+  precision: z.number().int().min(1).max(18).optional(),
+  scale: z.number().int().min(0).max(17).optional(),
+  externalId: z.boolean().default(false),
+  unique: z.boolean().default(false),
+  required: z.boolean().default(false),
+  picklistValues: z.array(z.string()).optional(),
+  restrictedPicklist: z.boolean().default(false),
+  referenceTo: z.array(z.string()).optional(),
+});
+
+export const ruleConditionSchema = z.object({
+  field: z.string().min(1),
+  op: z.enum([
+    'equals',
+    'notEquals',
+    'blank',
+    'notBlank',
+    'contains',
+    'notContains',
+    'greaterThan',
+    'lessThan',
+  ]),
+  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+
+export const validationRuleSchema = z.object({
+  object: z.string().min(1),
+  name: z.string().min(1),
+  /** The record is rejected when every condition holds (Salesforce: the formula is true). */
+  when: z.array(ruleConditionSchema).min(1),
+  message: z.string().min(1),
+  /** The field the error is shown on, if any. */
+  field: z.string().optional(),
+  active: z.boolean().default(true),
+});
+
+export const duplicateRuleSchema = z.object({
+  object: z.enum(['Lead', 'Contact']),
+  field: z.string().default('Email'),
+  action: z.enum(['block', 'allow']),
+});
+
+export const crmConfigSchema = z.object({
+  orgName: z.string().default('Handoff Demo'),
+  /** Requests a day before 403 REQUEST_LIMIT_EXCEEDED (resets at 00:00 UTC). */
+  dailyApiLimit: z.number().int().min(1).default(100_000),
+  accessTokenTtlSeconds: z.number().int().min(1).default(7200),
+  customFields: z.array(customFieldSchema).default([]),
+  validationRules: z.array(validationRuleSchema).default([]),
+  duplicateRules: z.array(duplicateRuleSchema).default([]),
+  /** Round robin over active users on Lead create, unless `Sforce-Auto-Assign: FALSE`. */
+  leadAssignment: z.enum(['round-robin', 'off']).default('round-robin'),
+});
+
+export type CrmConfig = z.infer<typeof crmConfigSchema>;
+export type CustomFieldConfig = z.infer<typeof customFieldSchema>;
+export type ValidationRuleConfig = z.infer<typeof validationRuleSchema>;
+export type RuleCondition = z.infer<typeof ruleConditionSchema>;
+export type DuplicateRuleConfig = z.infer<typeof duplicateRuleSchema>;

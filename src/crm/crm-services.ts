@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Database } from '../store/database.js';
+import { migrateArea } from '../store/migrations.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
+import { ApiUsage } from './api-usage.js';
+import { OAuthService } from './auth/oauth-service.js';
+import { crmConfigSchema, type CrmConfig } from './crm-config.js';
+import { IdAllocator } from './domain/record-id.js';
+import { SchemaRegistry } from './domain/schema/schema-registry.js';
+import { QueryService } from './query-service.js';
+import { RecordService } from './record-service.js';
+import { crmMigrations } from './store/migrations/index.js';
+import { syncRecordTables } from './store/record-tables.js';
+
+/** The URLs clients reach the CRM at; known only once the server listens (port 0 picks one). */
+export interface CrmUrls {
+  loginUrl: () => string;
+  instanceUrl: () => string;
+}
+
+/** Everything the CRM's routes use, built once per server. */
+export interface CrmServices {
+  config: CrmConfig;
+  database: Database;
+  schema: SchemaRegistry;
+  unitOfWork: UnitOfWork;
+  records: RecordService;
+  queries: QueryService;
+  oauth: OAuthService;
+  usage: ApiUsage;
+  urls: CrmUrls;
+  orgId: () => string;
+  /** Lets composite subrequests through the auth hook as the composite's caller. */
+  internalSecret: string;
+  now: () => Date;
+  setUrls(baseUrl: string): void;
+  /** Set once, when the org is created on first start. */
+  setOrgId(id: string): void;
+  close(): Promise<void>;
+}
+
+export interface OpenCrmOptions {
+  database: Database;
+  config?: Partial<CrmConfig>;
+  now?: () => Date;
+}
+
+async function loadOrgId(database: Database): Promise<string> {
+  const r = await sql<{ Id: string }>`select "Id" from crm_organization order by "Id" limit 1`.execute(
+    database.db,
+  );
+  return r.rows[0]?.Id ?? '';
+}
+
+/** Migrates the CRM's tables, builds its services and starts its background work. */
+export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
+  const config = crmConfigSchema.parse(options.config ?? {});
+  const now = options.now ?? (() => new Date());
+  const { database } = options;
+  const schema = new SchemaRegistry(config.customFields);
+  await migrateArea(database, 'crm', crmMigrations);
+  await syncRecordTables(database, schema);
+
+  const unitOfWork = new UnitOfWork(database.db);
+  const records = new RecordService({ schema, database, unitOfWork, ids: new IdAllocator(), config, now });
+  await records.start();
+  const queries = new QueryService({ schema, dialect: database.dialect, unitOfWork, now });
+  let baseUrl = 'http://127.0.0.1';
+  let orgId = await loadOrgId(database);
+  const urls: CrmUrls = { loginUrl: () => baseUrl, instanceUrl: () => baseUrl };
+  const oauth = new OAuthService({
+    database,
+    schema,
+    orgId: () => orgId,
+    loginUrl: urls.loginUrl,
+    instanceUrl: urls.instanceUrl,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    now,
+  });
+  const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
+  await usage.start();
+  const purge = setInterval(() => void oauth.purgeExpired().catch(() => undefined), 10 * 60_000);
+  purge.unref();
+
+  return {
+    config,
+    database,
+    schema,
+    unitOfWork,
+    records,
+    queries,
+    oauth,
+    usage,
+    urls,
+    orgId: () => orgId,
+    internalSecret: randomBytes(24).toString('base64url'),
+    now,
+    setUrls(url: string) {
+      baseUrl = url.replace(/\/$/, '');
+    },
+    setOrgId(id: string) {
+      orgId = id;
+    },
+    async close() {
+      clearInterval(purge);
+      await usage.stop();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { CustomFieldConfig } from '../../crm-config.js';
+import { field, reference, type FieldDef, type ObjectDef } from './field-def.js';
+import { standardObjects } from './standard-objects.js';
+
+/**
+ * The org's schema: standard objects plus the custom fields declared in config. Names are
+ * matched case-insensitively, as Salesforce does, and always answered in canonical case.
+ */
+export class SchemaRegistry {
+  private readonly objects = new Map<string, ObjectDef>();
+  private readonly fieldsByObject = new Map<string, Map<string, FieldDef>>();
+  private readonly objectsByPrefix = new Map<string, ObjectDef>();
+
+  constructor(customFields: CustomFieldConfig[] = []) {
+    for (const def of standardObjects()) this.add(def);
+    const problems: string[] = [];
+    for (const custom of customFields) {
+      const problem = this.addCustomField(custom);
+      if (problem) problems.push(problem);
+    }
+    if (problems.length > 0) throw new Error(`invalid custom fields:\n  ${problems.join('\n  ')}`);
+  }
+
+  private add(def: ObjectDef): void {
+    this.objects.set(def.name.toLowerCase(), def);
+    this.objectsByPrefix.set(def.keyPrefix, def);
+    this.fieldsByObject.set(
+      def.name.toLowerCase(),
+      new Map(def.fields.map((f) => [f.name.toLowerCase(), f])),
+    );
+  }
+
+  private addCustomField(custom: CustomFieldConfig): string | null {
+    const def = this.object(custom.object);
+    if (!def) return `${custom.object}.${custom.name}: no such object`;
+    if (this.field(def, custom.name)) return `${def.name}.${custom.name}: already defined`;
+    if (custom.type === 'reference') {
+      const targets = custom.referenceTo ?? [];
+      const unknown = targets.filter((t) => !this.object(t));
+      if (targets.length === 0 || unknown.length > 0) {
+        return `${def.name}.${custom.name}: referenceTo must name existing objects`;
+      }
+    }
+    if (custom.type === 'picklist' && (custom.picklistValues ?? []).length === 0) {
+      return `${def.name}.${custom.name}: a picklist needs picklistValues`;
+    }
+    const options = {
+      label: custom.label,
+      length: custom.length,
+      precision: custom.precision,
+      scale: custom.scale,
+      externalId: custom.externalId,
+      unique: custom.unique,
+      nillable: !custom.required,
+      picklistValues: custom.picklistValues,
+      restrictedPicklist: custom.restrictedPicklist,
+      custom: true,
+    };
+    const fieldDef =
+      custom.type === 'reference'
+        ? reference(
+            custom.name,
+            (custom.referenceTo ?? []).map((t) => this.object(t)?.name ?? t),
+            options,
+          )
+        : field(custom.name, custom.type, options);
+    def.fields.push(fieldDef);
+    this.fieldsByObject.get(def.name.toLowerCase())?.set(fieldDef.name.toLowerCase(), fieldDef);
+    return null;
+  }
+
+  allObjects(): ObjectDef[] {
+    return [...this.objects.values()];
+  }
+
+  object(name: string): ObjectDef | undefined {
+    return this.objects.get(name.toLowerCase());
+  }
+
+  objectForPrefix(keyPrefix: string): ObjectDef | undefined {
+    return this.objectsByPrefix.get(keyPrefix);
+  }
+
+  field(def: ObjectDef, name: string): FieldDef | undefined {
+    return this.fieldsByObject.get(def.name.toLowerCase())?.get(name.toLowerCase());
+  }
+
+  /** The reference field whose relationship is `name` (Owner → OwnerId, Account → AccountId, Foo__r → Foo__c). */
+  relationship(def: ObjectDef, name: string): FieldDef | undefined {
+    const lower = name.toLowerCase();
+    return def.fields.find((f) => f.relationshipName?.toLowerCase() === lower);
+  }
+}

@@ -1,0 +1,305 @@
+import { field, picklist, reference, type FieldDef, type ObjectDef } from './field-def.js';
+
+/** Fields every object carries, maintained by the server. */
+function systemFields(options: { owned: boolean }): FieldDef[] {
+  const fields = [
+    field('Id', 'id', { system: true, nillable: false, label: 'Record ID' }),
+    field('IsDeleted', 'boolean', { system: true, label: 'Deleted' }),
+    field('CreatedDate', 'datetime', { system: true, nillable: false }),
+    reference('CreatedById', ['User'], { system: true, nillable: false, relationshipName: 'CreatedBy' }),
+    field('LastModifiedDate', 'datetime', { system: true, nillable: false }),
+    reference('LastModifiedById', ['User'], {
+      system: true,
+      nillable: false,
+      relationshipName: 'LastModifiedBy',
+    }),
+    field('SystemModstamp', 'datetime', { system: true, nillable: false }),
+  ];
+  if (options.owned) {
+    // Defaulted to the calling user (or by lead assignment) when not given.
+    fields.push(
+      reference('OwnerId', ['User'], { nillable: false, required: false, relationshipName: 'Owner' }),
+    );
+  }
+  return fields;
+}
+
+const SALUTATIONS = ['Mr.', 'Ms.', 'Mrs.', 'Dr.', 'Prof.', 'Mx.'];
+const LEAD_SOURCES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Advertisement', 'Other'];
+const INDUSTRIES = [
+  'Agriculture',
+  'Apparel',
+  'Banking',
+  'Biotechnology',
+  'Chemicals',
+  'Communications',
+  'Construction',
+  'Consulting',
+  'Education',
+  'Electronics',
+  'Energy',
+  'Engineering',
+  'Entertainment',
+  'Environmental',
+  'Finance',
+  'Food & Beverage',
+  'Government',
+  'Healthcare',
+  'Hospitality',
+  'Insurance',
+  'Machinery',
+  'Manufacturing',
+  'Media',
+  'Not For Profit',
+  'Recreation',
+  'Retail',
+  'Shipping',
+  'Technology',
+  'Telecommunications',
+  'Transportation',
+  'Utilities',
+  'Other',
+];
+export const LEAD_STATUSES = [
+  'Open - Not Contacted',
+  'Working - Contacted',
+  'Closed - Converted',
+  'Closed - Not Converted',
+];
+
+/** The Account Engagement managed-package fields on Lead and Contact. */
+function pardotFields(): FieldDef[] {
+  return [
+    field('pi__score__c', 'double', { label: 'Score', precision: 18, custom: true }),
+    field('pi__grade__c', 'string', { label: 'Grade', length: 10, custom: true }),
+    field('pi__url__c', 'url', { label: 'Account Engagement URL', custom: true }),
+    field('pi__pardot_id__c', 'string', { label: 'Account Engagement ID', length: 64, custom: true }),
+    field('pi__last_activity__c', 'datetime', { label: 'Last Activity', custom: true }),
+    field('pi__campaign__c', 'string', { label: 'Account Engagement Campaign', custom: true }),
+    field('pi__conversion_date__c', 'datetime', { label: 'Conversion Date', custom: true }),
+    field('pi__created_date__c', 'datetime', { label: 'Account Engagement Created Date', custom: true }),
+    field('pi__comments__c', 'textarea', { label: 'Comments', custom: true }),
+  ];
+}
+
+function personName(): FieldDef[] {
+  return [
+    picklist('Salutation', SALUTATIONS),
+    field('FirstName', 'string', { length: 40 }),
+    field('LastName', 'string', { length: 80, nillable: false }),
+    field('Name', 'string', { length: 121, calculated: true, label: 'Full Name' }),
+  ];
+}
+
+function address(prefix: string): FieldDef[] {
+  const p = prefix ? `${prefix}` : '';
+  return [
+    field(`${p}Street`, 'textarea', { length: 255 }),
+    field(`${p}City`, 'string', { length: 40 }),
+    field(`${p}State`, 'string', { length: 80 }),
+    field(`${p}PostalCode`, 'string', { length: 20 }),
+    field(`${p}Country`, 'string', { length: 80 }),
+  ];
+}
+
+function object(
+  name: string,
+  keyPrefix: string,
+  fields: FieldDef[],
+  options: { owned?: boolean; labelPlural?: string; createable?: boolean } = {},
+): ObjectDef {
+  const createable = options.createable ?? true;
+  return {
+    name,
+    label: name.replace(/([a-z])([A-Z])/g, '$1 $2'),
+    labelPlural: options.labelPlural ?? `${name.replace(/([a-z])([A-Z])/g, '$1 $2')}s`,
+    keyPrefix,
+    table: `crm_${name.toLowerCase()}`,
+    createable,
+    updateable: createable,
+    deletable: createable,
+    fields: [...systemFields({ owned: options.owned ?? true }), ...fields],
+  };
+}
+
+/** The standard objects of the embedded CRM, with the fields integrations rely on. */
+export function standardObjects(): ObjectDef[] {
+  return [
+    object(
+      'Organization',
+      '00D',
+      [
+        field('Name', 'string', { length: 80, nillable: false }),
+        field('OrganizationType', 'string', { length: 40, createable: false }),
+        field('IsSandbox', 'boolean', { createable: false }),
+        field('InstanceName', 'string', { length: 5, createable: false }),
+        field('TimeZoneSidKey', 'string', { length: 40, createable: false }),
+      ],
+      { owned: false, createable: false },
+    ),
+    object(
+      'User',
+      '005',
+      [
+        field('Username', 'string', { length: 80, nillable: false, unique: true }),
+        field('FirstName', 'string', { length: 40 }),
+        field('LastName', 'string', { length: 80, nillable: false }),
+        field('Name', 'string', { length: 121, calculated: true, label: 'Full Name' }),
+        field('Email', 'email', { length: 128, nillable: false }),
+        field('Alias', 'string', { length: 8 }),
+        field('IsActive', 'boolean', { defaultValue: true }),
+        field('Title', 'string', { length: 80 }),
+        field('TimeZoneSidKey', 'string', { length: 40, defaultValue: 'GMT' }),
+      ],
+      { owned: false },
+    ),
+    object('Account', '001', [
+      field('Name', 'string', { length: 255, nillable: false }),
+      picklist('Type', ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other']),
+      picklist('Industry', INDUSTRIES),
+      field('Phone', 'phone'),
+      field('Website', 'url'),
+      field('AnnualRevenue', 'currency'),
+      field('NumberOfEmployees', 'int', { precision: 8 }),
+      field('Description', 'textarea'),
+      reference('ParentId', ['Account']),
+      ...address('Billing'),
+      ...address('Shipping'),
+    ]),
+    object('Contact', '003', [
+      ...personName(),
+      reference('AccountId', ['Account']),
+      field('Email', 'email'),
+      field('Phone', 'phone'),
+      field('MobilePhone', 'phone'),
+      field('Title', 'string', { length: 128 }),
+      field('Department', 'string', { length: 80 }),
+      picklist('LeadSource', LEAD_SOURCES),
+      field('Description', 'textarea'),
+      field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
+      field('DoNotCall', 'boolean'),
+      ...address('Mailing'),
+      ...pardotFields(),
+    ]),
+    object('Lead', '00Q', [
+      ...personName(),
+      field('Company', 'string', { length: 255, nillable: false }),
+      field('Title', 'string', { length: 128 }),
+      field('Email', 'email'),
+      field('Phone', 'phone'),
+      field('MobilePhone', 'phone'),
+      field('Website', 'url'),
+      ...address(''),
+      picklist('Industry', INDUSTRIES),
+      field('AnnualRevenue', 'currency'),
+      field('NumberOfEmployees', 'int', { precision: 8 }),
+      picklist('LeadSource', LEAD_SOURCES),
+      picklist('Status', LEAD_STATUSES, {
+        nillable: false,
+        defaultValue: 'Open - Not Contacted',
+        restrictedPicklist: true,
+      }),
+      picklist('Rating', ['Hot', 'Warm', 'Cold'], { restrictedPicklist: true }),
+      field('Description', 'textarea'),
+      field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
+      field('DoNotCall', 'boolean'),
+      field('IsUnreadByOwner', 'boolean', { createable: false }),
+      field('IsConverted', 'boolean', { createable: false }),
+      field('ConvertedDate', 'date', { createable: false }),
+      reference('ConvertedAccountId', ['Account'], { createable: false }),
+      reference('ConvertedContactId', ['Contact'], { createable: false }),
+      reference('ConvertedOpportunityId', ['Opportunity'], { createable: false }),
+      ...pardotFields(),
+    ]),
+    object(
+      'Opportunity',
+      '006',
+      [
+        field('Name', 'string', { length: 120, nillable: false }),
+        reference('AccountId', ['Account']),
+        picklist(
+          'StageName',
+          [
+            'Prospecting',
+            'Qualification',
+            'Needs Analysis',
+            'Value Proposition',
+            'Id. Decision Makers',
+            'Perception Analysis',
+            'Proposal/Price Quote',
+            'Negotiation/Review',
+            'Closed Won',
+            'Closed Lost',
+          ],
+          { nillable: false, restrictedPicklist: true, label: 'Stage' },
+        ),
+        field('CloseDate', 'date', { nillable: false }),
+        field('Amount', 'currency'),
+        field('Probability', 'percent'),
+        picklist('Type', ['Existing Customer - Upgrade', 'Existing Customer - Replacement', 'New Customer']),
+        picklist('LeadSource', LEAD_SOURCES),
+        reference('CampaignId', ['Campaign']),
+        field('IsClosed', 'boolean', { calculated: true }),
+        field('IsWon', 'boolean', { calculated: true }),
+        field('Description', 'textarea'),
+      ],
+      { labelPlural: 'Opportunities' },
+    ),
+    object('Campaign', '701', [
+      field('Name', 'string', { length: 80, nillable: false }),
+      picklist('Type', [
+        'Conference',
+        'Webinar',
+        'Trade Show',
+        'Public Relations',
+        'Partners',
+        'Referral Program',
+        'Advertisement',
+        'Banner Ads',
+        'Direct Mail',
+        'Email',
+        'Telemarketing',
+        'Other',
+      ]),
+      picklist('Status', ['Planned', 'In Progress', 'Completed', 'Aborted']),
+      field('StartDate', 'date'),
+      field('EndDate', 'date'),
+      field('IsActive', 'boolean'),
+      field('Description', 'textarea'),
+      reference('ParentId', ['Campaign']),
+    ]),
+    object(
+      'CampaignMember',
+      '00v',
+      [
+        reference('CampaignId', ['Campaign'], { nillable: false, updateable: false }),
+        reference('LeadId', ['Lead'], { updateable: false }),
+        reference('ContactId', ['Contact'], { updateable: false }),
+        picklist('Status', ['Planned', 'Sent', 'Received', 'Responded', 'Attended', 'Registered']),
+        field('HasResponded', 'boolean', { createable: false }),
+        field('FirstRespondedDate', 'date', { createable: false }),
+      ],
+      { owned: false },
+    ),
+    object('Task', '00T', [
+      field('Subject', 'string', { length: 255 }),
+      picklist('Type', ['Call', 'Email', 'Meeting', 'Other']),
+      picklist('Status', ['Not Started', 'In Progress', 'Completed', 'Waiting on someone else', 'Deferred'], {
+        nillable: false,
+        defaultValue: 'Not Started',
+        restrictedPicklist: true,
+      }),
+      picklist('Priority', ['High', 'Normal', 'Low'], {
+        nillable: false,
+        defaultValue: 'Normal',
+        restrictedPicklist: true,
+      }),
+      reference('WhoId', ['Contact', 'Lead'], { relationshipName: 'Who' }),
+      reference('WhatId', ['Account', 'Opportunity', 'Campaign'], { relationshipName: 'What' }),
+      field('ActivityDate', 'date', { label: 'Due Date' }),
+      field('Description', 'textarea'),
+      field('IsClosed', 'boolean', { calculated: true }),
+      picklist('TaskSubtype', ['Task', 'Email', 'ListEmail', 'Call'], { updateable: false }),
+    ]),
+  ];
+}

@@ -1,0 +1,61 @@
+import type { FieldDef, FieldValue, ObjectDef } from '../schema/field-def.js';
+
+/** One hop along a relationship: from the current object through `via` (a reference field) to `target`. */
+export interface RelationshipStep {
+  via: FieldDef;
+  target: ObjectDef;
+  /** Canonical relationship name, the key in the output record (Owner, Account …). */
+  name: string;
+}
+
+/** A field reached from the query's object, possibly through parent relationships. */
+export interface FieldPath {
+  steps: RelationshipStep[];
+  field: FieldDef;
+}
+
+export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+
+export type Predicate =
+  | { kind: 'and' | 'or'; items: Predicate[] }
+  | { kind: 'not'; item: Predicate }
+  | { kind: 'compare'; path: FieldPath; op: CompareOp; value: FieldValue }
+  | { kind: 'in'; path: FieldPath; values: FieldValue[]; negate: boolean }
+  | { kind: 'like'; path: FieldPath; pattern: string }
+  /** A date literal: the value lies in [start, end), compared as `op` says. */
+  | { kind: 'range'; path: FieldPath; op: CompareOp; start: string; end: string };
+
+export type AggregateFn = 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+
+export type SelectItem =
+  | { kind: 'field'; path: FieldPath }
+  | { kind: 'aggregate'; fn: AggregateFn; path: FieldPath | null; alias: string };
+
+export interface OrderItem {
+  path: FieldPath;
+  descending: boolean;
+  nullsFirst: boolean;
+}
+
+export interface QueryPlan {
+  object: ObjectDef;
+  select: SelectItem[];
+  where: Predicate | null;
+  orderBy: OrderItem[];
+  groupBy: FieldPath[];
+  limit: number | null;
+  offset: number;
+  /** `SELECT COUNT() …`: only totalSize is answered. */
+  countOnly: boolean;
+  /** queryAll: deleted records are included. */
+  includeDeleted: boolean;
+}
+
+export function isAggregatePlan(plan: QueryPlan): boolean {
+  return plan.groupBy.length > 0 || plan.select.some((s) => s.kind === 'aggregate');
+}
+
+/** A stable key for a relationship chain, so two paths through Owner share one join. */
+export function joinKey(steps: RelationshipStep[]): string {
+  return steps.map((s) => s.via.name).join('.');
+}

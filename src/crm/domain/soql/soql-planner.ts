@@ -1,0 +1,353 @@
+import {
+  parseQuery,
+  type FieldType as ParsedField,
+  type OrderByClause,
+  type Query,
+} from '@jetstreamapp/soql-parser-js';
+import { HandoffError } from '../../../errors/handoff-error.js';
+import { parseDatetimeValue, parseDateValue } from '../field-values.js';
+import { normalizeId } from '../record-id.js';
+import { isTextType, type FieldDef, type FieldValue, type ObjectDef } from '../schema/field-def.js';
+import type { SchemaRegistry } from '../schema/schema-registry.js';
+import { dateLiteralRange } from './date-literals.js';
+import type {
+  AggregateFn,
+  CompareOp,
+  FieldPath,
+  OrderItem,
+  Predicate,
+  QueryPlan,
+  RelationshipStep,
+  SelectItem,
+} from './query-plan.js';
+import { buildWhereTree, type ParsedCondition, type ParsedWhere, type WhereNode } from './where-tree.js';
+
+const AGGREGATES: ReadonlySet<string> = new Set(['COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX']);
+const MAX_OFFSET = 2000;
+
+function malformed(message: string): HandoffError {
+  return new HandoffError('MALFORMED_QUERY', message);
+}
+
+function unsupported(construct: string): HandoffError {
+  return malformed(`${construct} is not supported by this server`);
+}
+
+/** SOQL string literal → its value: strip the quotes, undo the backslash escapes. */
+export function unquote(literal: string): string {
+  const inner = literal.startsWith("'") && literal.endsWith("'") ? literal.slice(1, -1) : literal;
+  return inner.replace(/\\(.)/g, (_m, ch: string) => {
+    switch (ch) {
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 't':
+        return '\t';
+      case 'b':
+        return '\b';
+      case 'f':
+        return '\f';
+      // \% and \_ stay escaped: they only mean something to LIKE, which keeps `\` as its escape.
+      case '%':
+      case '_':
+        return `\\${ch}`;
+      default:
+        return ch;
+    }
+  });
+}
+
+export interface PlanOptions {
+  includeDeleted: boolean;
+  now: Date;
+}
+
+/** Turns SOQL text into a plan checked against the org's schema. Pure: no SQL, no I/O. */
+export class SoqlPlanner {
+  constructor(private readonly schema: SchemaRegistry) {}
+
+  plan(soql: string, options: PlanOptions): QueryPlan {
+    let query: Query;
+    try {
+      query = parseQuery(soql);
+    } catch (error) {
+      throw malformed(
+        error instanceof Error ? (error.message.split('\n')[0] ?? 'parse error') : 'parse error',
+      );
+    }
+    return new QueryResolver(this.schema, query, options).resolve();
+  }
+}
+
+class QueryResolver {
+  private readonly object: ObjectDef;
+
+  constructor(
+    private readonly schema: SchemaRegistry,
+    private readonly query: Query,
+    private readonly options: PlanOptions,
+  ) {
+    const name = query.sObject ?? '';
+    const def = schema.object(name);
+    if (!def) {
+      throw new HandoffError(
+        'INVALID_TYPE',
+        `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+      );
+    }
+    this.object = def;
+  }
+
+  resolve(): QueryPlan {
+    const q = this.query as Query & Record<string, unknown>;
+    if (q.having) throw unsupported('HAVING');
+    if (q.withDataCategory || q.withSecurityEnforced || q.withAccessLevel) throw unsupported('WITH');
+    if (q.for) throw unsupported('FOR VIEW/REFERENCE/UPDATE');
+    if (q.update) throw unsupported('UPDATE TRACKING/VIEWSTAT');
+    if (q.usingScope) throw unsupported('USING SCOPE');
+    if (q.sObjectRelationships || q.sObjectPrefix) throw unsupported('relationship queries in FROM');
+
+    const fields = this.query.fields ?? [];
+    const countOnly =
+      fields.length === 1 &&
+      fields[0]?.type === 'FieldFunctionExpression' &&
+      fields[0].functionName.toUpperCase() === 'COUNT' &&
+      (fields[0].parameters ?? []).length === 0;
+    const select = countOnly ? [] : this.resolveSelect(fields);
+    const groupBy = this.resolveGroupBy();
+    const orderBy = this.resolveOrderBy();
+    const hasAggregate = select.some((s) => s.kind === 'aggregate');
+    if (hasAggregate || groupBy.length > 0) {
+      const grouped = new Set(groupBy.map((g) => this.pathName(g).toLowerCase()));
+      for (const item of select) {
+        if (item.kind === 'field' && !grouped.has(this.pathName(item.path).toLowerCase())) {
+          throw malformed(`Field must be grouped or aggregated: ${item.path.field.name}`);
+        }
+      }
+    }
+    const offset = this.query.offset ?? 0;
+    if (offset > MAX_OFFSET) {
+      throw new HandoffError('MALFORMED_QUERY', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
+    }
+    return {
+      object: this.object,
+      select,
+      where: this.resolveWhere(buildWhereTree(this.query.where as ParsedWhere | undefined)),
+      orderBy,
+      groupBy,
+      limit: this.query.limit ?? null,
+      offset,
+      countOnly,
+      includeDeleted: this.options.includeDeleted,
+    };
+  }
+
+  private pathName(path: FieldPath): string {
+    return [...path.steps.map((s) => s.name), path.field.name].join('.');
+  }
+
+  /** `Owner.Name` → steps [Owner] and field Name. */
+  resolvePath(raw: string): FieldPath {
+    const parts = raw.split('.');
+    // A field may be prefixed with the object's own name (`Lead.Email`).
+    if (parts.length > 1 && parts[0]?.toLowerCase() === this.object.name.toLowerCase()) parts.shift();
+    let def = this.object;
+    const steps: RelationshipStep[] = [];
+    for (const part of parts.slice(0, -1)) {
+      const via = this.schema.relationship(def, part);
+      if (!via) {
+        throw new HandoffError(
+          'INVALID_FIELD',
+          `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.`,
+        );
+      }
+      if (via.referenceTo.length !== 1)
+        throw unsupported(`polymorphic relationship ${via.relationshipName ?? part}`);
+      const target = this.schema.object(via.referenceTo[0] ?? '');
+      if (!target) throw unsupported(`relationship ${part}`);
+      steps.push({ via, target, name: via.relationshipName ?? part });
+      def = target;
+    }
+    const name = parts[parts.length - 1] ?? '';
+    const field = this.schema.field(def, name);
+    if (!field) {
+      throw new HandoffError('INVALID_FIELD', `No such column '${name}' on entity '${def.name}'.`);
+    }
+    return { steps, field };
+  }
+
+  private resolveSelect(fields: ParsedField[]): SelectItem[] {
+    const items: SelectItem[] = [];
+    let expr = 0;
+    for (const f of fields) {
+      switch (f.type) {
+        case 'Field':
+          items.push({ kind: 'field', path: this.resolvePath(f.field) });
+          break;
+        case 'FieldRelationship':
+          items.push({ kind: 'field', path: this.resolvePath([...f.relationships, f.field].join('.')) });
+          break;
+        case 'FieldFunctionExpression': {
+          const fn = f.functionName.toUpperCase();
+          if (!AGGREGATES.has(fn)) throw unsupported(`function ${f.functionName}()`);
+          const params = (f.parameters ?? []) as unknown[];
+          if (params.length > 1 || (params.length === 1 && typeof params[0] !== 'string')) {
+            throw unsupported(`${fn} with these arguments`);
+          }
+          if (fn === 'COUNT' && params.length === 0)
+            throw malformed('COUNT() must be the only element in the SELECT list');
+          const path = params.length === 1 ? this.resolvePath(String(params[0])) : null;
+          if (
+            (fn === 'SUM' || fn === 'AVG') &&
+            path &&
+            !['int', 'double', 'currency', 'percent'].includes(path.field.type)
+          ) {
+            throw malformed(`field ${path.field.name} does not support aggregate operator ${fn}`);
+          }
+          items.push({ kind: 'aggregate', fn: fn as AggregateFn, path, alias: f.alias ?? `expr${expr++}` });
+          break;
+        }
+        case 'FieldSubquery':
+          throw unsupported('a subquery in the SELECT list');
+        case 'FieldTypeof':
+          throw unsupported('TYPEOF');
+        default:
+          throw unsupported('this SELECT element');
+      }
+    }
+    if (items.length === 0) throw malformed('SELECT needs at least one field');
+    return items;
+  }
+
+  private resolveGroupBy(): FieldPath[] {
+    const groupBy = this.query.groupBy;
+    if (!groupBy) return [];
+    const clauses = Array.isArray(groupBy) ? groupBy : [groupBy];
+    return clauses.map((g) => {
+      if (!('field' in g) || typeof g.field !== 'string')
+        throw unsupported('GROUP BY with functions (ROLLUP, CUBE)');
+      return this.resolvePath(g.field);
+    });
+  }
+
+  private resolveOrderBy(): OrderItem[] {
+    const orderBy = this.query.orderBy;
+    if (!orderBy) return [];
+    const clauses: OrderByClause[] = Array.isArray(orderBy) ? orderBy : [orderBy];
+    return clauses.map((o) => {
+      if (!('field' in o) || typeof o.field !== 'string') throw unsupported('ORDER BY a function');
+      const descending = o.order === 'DESC';
+      // Salesforce's defaults: ascending puts nulls first, descending puts them last.
+      const nullsFirst = o.nulls ? o.nulls === 'FIRST' : !descending;
+      return { path: this.resolvePath(o.field), descending, nullsFirst };
+    });
+  }
+
+  private resolveWhere(node: WhereNode | null): Predicate | null {
+    if (!node) return null;
+    switch (node.kind) {
+      case 'and':
+      case 'or':
+        return { kind: node.kind, items: node.items.map((n) => this.resolveWhere(n) as Predicate) };
+      case 'not':
+        return { kind: 'not', item: this.resolveWhere(node.item) as Predicate };
+      case 'condition':
+        return this.resolveCondition(node.condition);
+    }
+  }
+
+  private resolveCondition(c: ParsedCondition): Predicate {
+    if (c.fn) throw unsupported('functions in WHERE');
+    if (c.literalType === 'SUBQUERY' || c.valueQuery) throw unsupported('semi-joins (IN with a subquery)');
+    if (!c.field) throw unsupported('this WHERE condition');
+    const path = this.resolvePath(c.field);
+    const operator = String(c.operator).toUpperCase();
+    const literalTypes = Array.isArray(c.literalType) ? c.literalType : [c.literalType];
+    if (operator === 'INCLUDES' || operator === 'EXCLUDES') throw unsupported(operator);
+    if (operator === 'IN' || operator === 'NOT IN') {
+      const raw = Array.isArray(c.value) ? c.value : [c.value ?? ''];
+      const values = raw.map((v: string, i: number) =>
+        this.literal(path.field, literalTypes[i] ?? literalTypes[0], v),
+      );
+      return { kind: 'in', path, values: values.map((v) => v.value), negate: operator === 'NOT IN' };
+    }
+    if (operator === 'LIKE') {
+      if (!isTextType(path.field.type) && path.field.type !== 'id' && path.field.type !== 'reference') {
+        throw malformed(`invalid operator on field ${path.field.name}: LIKE`);
+      }
+      return { kind: 'like', path, pattern: unquote(String(c.value ?? '')) };
+    }
+    const op = (operator === '<>' ? '!=' : operator) as CompareOp;
+    if (!['=', '!=', '<', '<=', '>', '>='].includes(op)) throw unsupported(`operator ${operator}`);
+    const literal = this.literal(
+      path.field,
+      literalTypes[0],
+      Array.isArray(c.value) ? c.value[0] : c.value,
+      c,
+    );
+    if (literal.range) return { kind: 'range', path, op, start: literal.range.start, end: literal.range.end };
+    if (literal.value === null && op !== '=' && op !== '!=') {
+      throw malformed(`invalid operator on null: ${op}`);
+    }
+    return { kind: 'compare', path, op, value: literal.value };
+  }
+
+  private typeError(f: FieldDef, expected: string): HandoffError {
+    return malformed(
+      `value of filter criterion for field '${f.name}' must be of type ${expected} and should not be enclosed in quotes`,
+    );
+  }
+
+  /** A literal coerced to the field's type, or a date-literal range. */
+  private literal(
+    f: FieldDef,
+    literalType: string | undefined,
+    raw: string | undefined,
+    condition?: ParsedCondition,
+  ): { value: FieldValue; range?: { start: string; end: string } } {
+    const text = raw ?? '';
+    if (literalType === 'NULL') return { value: null };
+    switch (f.type) {
+      case 'boolean':
+        if (literalType !== 'BOOLEAN') throw this.typeError(f, 'boolean');
+        return { value: text.toUpperCase() === 'TRUE' };
+      case 'int':
+      case 'double':
+      case 'currency':
+      case 'percent': {
+        if (literalType !== 'INTEGER' && literalType !== 'DECIMAL') throw this.typeError(f, 'number');
+        return { value: Number(text) };
+      }
+      case 'date':
+      case 'datetime': {
+        if (literalType === 'DATE_LITERAL' || literalType === 'DATE_N_LITERAL') {
+          const n = condition?.dateLiteralVariable;
+          const r = dateLiteralRange(text, this.options.now, typeof n === 'number' ? n : undefined);
+          const fmt = (d: Date) => (f.type === 'date' ? d.toISOString().slice(0, 10) : d.toISOString());
+          return { value: null, range: { start: fmt(r.start), end: fmt(r.end) } };
+        }
+        if (f.type === 'date') {
+          const value = literalType === 'DATE' ? parseDateValue(text) : null;
+          if (value === null) throw this.typeError(f, 'date');
+          return { value };
+        }
+        const value = literalType === 'DATETIME' ? parseDatetimeValue(text) : null;
+        if (value === null) throw this.typeError(f, 'dateTime');
+        return { value };
+      }
+      case 'id':
+      case 'reference': {
+        if (literalType !== 'STRING') throw this.typeError(f, 'id');
+        const value = unquote(text);
+        // A malformed id can match nothing; Salesforce rejects it outright.
+        const id = value === '' ? null : normalizeId(value);
+        if (value !== '' && !id) throw malformed(`invalid ID field: ${value}`);
+        return { value: id };
+      }
+      default:
+        if (literalType !== 'STRING') throw this.typeError(f, 'string');
+        return { value: unquote(text) };
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { HandoffError } from '../../errors/handoff-error.js';
+import type { CrmServices } from '../crm-services.js';
+import { restError } from './wire.js';
+
+const MAX_SUBREQUESTS = 25;
+export const INTERNAL_SECRET_HEADER = 'x-handoff-internal';
+export const INTERNAL_USER_HEADER = 'x-handoff-user';
+
+const compositeBody = z.object({
+  allOrNone: z.boolean().optional().default(false),
+  collateSubrequests: z.boolean().optional(),
+  compositeRequest: z
+    .array(
+      z.object({
+        method: z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']),
+        url: z.string(),
+        referenceId: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+        body: z.unknown().optional(),
+        httpHeaders: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .min(1),
+});
+
+interface SubResponse {
+  body: unknown;
+  httpHeaders: Record<string, string>;
+  httpStatusCode: number;
+  referenceId: string;
+}
+
+class RollBack extends Error {}
+
+/** Follows `records[0].Id`-style paths into an earlier result. */
+function lookup(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('.')) {
+    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!m) return undefined;
+    current = (current as Record<string, unknown> | undefined)?.[m[1] ?? ''];
+    for (const index of (m[2] ?? '').match(/\d+/g) ?? []) {
+      current = Array.isArray(current) ? current[Number(index)] : undefined;
+    }
+  }
+  return current;
+}
+
+/** Replaces `@{ref.path}` with values from earlier subrequests, in URLs and anywhere in bodies. */
+function resolveReferences(value: unknown, results: Map<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/@\{([A-Za-z][A-Za-z0-9_]*)\.([^}]+)\}/g, (_m, ref: string, path: string) => {
+      if (!results.has(ref)) {
+        throw new HandoffError(
+          'INVALID_INPUT',
+          `Invalid reference specified. No value for ${ref}.${path} found in ${ref}.`,
+        );
+      }
+      const found = lookup(results.get(ref), path);
+      if (found === undefined || found === null) {
+        throw new HandoffError(
+          'INVALID_INPUT',
+          `Invalid reference specified. No value for ${ref}.${path} found in ${ref}.`,
+        );
+      }
+      return String(found);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, results));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, results)]));
+  }
+  return value;
+}
+
+/**
+ * `/composite`: up to 25 subrequests in order, later ones referring to earlier results. Each runs
+ * through the same routes as a direct call; with allOrNone they share one transaction.
+ */
+export function compositeRoutes(app: FastifyInstance, services: CrmServices): void {
+  app.post('/composite', async (request) => {
+    const parsed = compositeBody.safeParse(request.body);
+    if (!parsed.success) throw new HandoffError('JSON_PARSER_ERROR', 'Expected {"compositeRequest":[…]}');
+    const { allOrNone, compositeRequest } = parsed.data;
+    if (compositeRequest.length > MAX_SUBREQUESTS) {
+      throw new HandoffError(
+        'EXCEEDED_ID_LIMIT',
+        `Maximum number of subrequests allowed is ${MAX_SUBREQUESTS}.`,
+      );
+    }
+    const results = new Map<string, unknown>();
+    const responses: SubResponse[] = [];
+
+    const runAll = async (): Promise<void> => {
+      for (const sub of compositeRequest) {
+        let response: SubResponse;
+        try {
+          const url = resolveReferences(sub.url, results) as string;
+          const path = url.startsWith('/services/data/') ? url : null;
+          if (!path)
+            throw new HandoffError('INVALID_INPUT', `The URL must begin with /services/data/: ${url}`);
+          const body = sub.body === undefined ? undefined : resolveReferences(sub.body, results);
+          const injected = await app.inject({
+            method: sub.method,
+            url: path,
+            headers: {
+              ...(sub.httpHeaders ?? {}),
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              [INTERNAL_SECRET_HEADER]: services.internalSecret,
+              [INTERNAL_USER_HEADER]: request.crm.userId,
+              ...(request.crm.autoAssign === false ? { 'sforce-auto-assign': 'FALSE' } : {}),
+            },
+            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+          });
+          const parsedBody: unknown = injected.body === '' ? null : JSON.parse(injected.body);
+          const headers: Record<string, string> = {};
+          if (injected.headers.location) headers.Location = String(injected.headers.location);
+          response = {
+            body: parsedBody,
+            httpHeaders: headers,
+            httpStatusCode: injected.statusCode,
+            referenceId: sub.referenceId,
+          };
+        } catch (error) {
+          if (!(error instanceof HandoffError)) throw error;
+          response = {
+            body: restError(error),
+            httpHeaders: {},
+            httpStatusCode: 400,
+            referenceId: sub.referenceId,
+          };
+        }
+        responses.push(response);
+        if (response.httpStatusCode < 400) results.set(sub.referenceId, response.body);
+        if (response.httpStatusCode >= 400 && allOrNone) throw new RollBack();
+      }
+    };
+
+    if (!allOrNone) {
+      await runAll();
+      return { compositeResponse: responses };
+    }
+    try {
+      await services.unitOfWork.run(runAll);
+      return { compositeResponse: responses };
+    } catch (error) {
+      if (!(error instanceof RollBack)) throw error;
+      // Everything rolled back: the failure keeps its own answer, every other subrequest is halted.
+      const halted = new HandoffError(
+        'PROCESSING_HALTED',
+        'The transaction was rolled back since another operation in the same transaction failed.',
+      );
+      const failedIndex = responses.length - 1;
+      return {
+        compositeResponse: compositeRequest.map((sub, i) =>
+          i === failedIndex
+            ? responses[i]
+            : { body: restError(halted), httpHeaders: {}, httpStatusCode: 400, referenceId: sub.referenceId },
+        ),
+      };
+    }
+  });
+}

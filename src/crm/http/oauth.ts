@@ -1,0 +1,111 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError } from '../auth/oauth-service.js';
+import type { CrmServices } from '../crm-services.js';
+import { selectByIds } from '../store/record-store.js';
+import { bearerToken } from './request-context.js';
+
+function params(request: FastifyRequest): Record<string, string | undefined> {
+  const merged: Record<string, unknown> = {
+    ...(request.query as Record<string, unknown>),
+    ...((request.body as Record<string, unknown> | undefined) ?? {}),
+  };
+  return Object.fromEntries(
+    Object.entries(merged).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+  );
+}
+
+function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  return reply.code(error.status).send({ error: error.error, error_description: error.description });
+}
+
+/** OAuth 2.0 endpoints and the identity URL; errors are `{error, error_description}` (RFC 6749). */
+export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof OAuthError) return sendOAuthError(reply, error);
+    request.log.error({ err: error }, 'unexpected error in OAuth request');
+    return reply.code(500).send({ error: 'server_error', error_description: 'unexpected error' });
+  });
+
+  app.post('/services/oauth2/token', async (request, reply) => {
+    const response = await services.oauth.token(params(request));
+    return reply.header('Cache-Control', 'no-cache, no-store').send(response);
+  });
+
+  const revoke = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = params(request).token;
+    if (!token || !(await services.oauth.revoke(token))) {
+      throw new OAuthError('unsupported_token_type', 'this token type is not supported');
+    }
+    return reply.code(200).send();
+  };
+  app.post('/services/oauth2/revoke', revoke);
+  app.get('/services/oauth2/revoke', revoke);
+
+  /** The caller's user record, for the token in the header or the `oauth_token` parameter. */
+  const caller = async (request: FastifyRequest) => {
+    const token = bearerToken(request) ?? params(request).oauth_token;
+    const session = token ? await services.oauth.verify(token) : null;
+    if (!session) throw new OAuthError('invalid_token', 'Session expired or invalid', 401);
+    const userDef = services.records.objectDef('User');
+    const [user] = await selectByIds(services.database.db, userDef, [session.userId]);
+    if (!user) throw new OAuthError('invalid_token', 'Session expired or invalid', 401);
+    return user;
+  };
+
+  const userinfo = async (request: FastifyRequest) => {
+    const user = await caller(request);
+    const userId = String(user.Id);
+    return {
+      sub: services.oauth.identityUrl(userId),
+      user_id: userId,
+      organization_id: services.orgId(),
+      preferred_username: user.Username,
+      nickname: user.Alias,
+      name: user.Name,
+      email: user.Email,
+      email_verified: true,
+      given_name: user.FirstName,
+      family_name: user.LastName,
+      zoneinfo: user.TimeZoneSidKey,
+      active: user.IsActive,
+      user_type: 'STANDARD',
+      language: 'en_US',
+      locale: 'en_US',
+      utcOffset: 0,
+    };
+  };
+  app.get('/services/oauth2/userinfo', userinfo);
+  app.post('/services/oauth2/userinfo', userinfo);
+
+  app.get('/id/:orgId/:userId', async (request) => {
+    const user = await caller(request);
+    const userId = String(user.Id);
+    const instance = services.urls.instanceUrl();
+    const rest = `${instance}/services/data/v{version}/`;
+    return {
+      id: services.oauth.identityUrl(userId),
+      asserted_user: true,
+      user_id: userId,
+      organization_id: services.orgId(),
+      username: user.Username,
+      nick_name: user.Alias,
+      display_name: user.Name,
+      email: user.Email,
+      first_name: user.FirstName,
+      last_name: user.LastName,
+      timezone: user.TimeZoneSidKey,
+      active: user.IsActive,
+      user_type: 'STANDARD',
+      language: 'en_US',
+      locale: 'en_US',
+      utcOffset: 0,
+      urls: {
+        rest,
+        sobjects: `${rest}sobjects/`,
+        query: `${rest}query/`,
+        recent: `${rest}recent/`,
+        profile: `${instance}/${userId}`,
+      },
+    };
+  });
+}

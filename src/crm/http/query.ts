@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { HandoffError } from '../../errors/handoff-error.js';
+import type { CrmServices } from '../crm-services.js';
+import { pageSizeFrom } from '../query-service.js';
+
+/** SOQL: `/query` and `/queryAll`, and their next pages at `/query/{locator}`. */
+export function queryRoutes(app: FastifyInstance, services: CrmServices): void {
+  for (const resource of ['query', 'queryAll'] as const) {
+    const includeDeleted = resource === 'queryAll';
+    app.get(`/${resource}`, async (request) => {
+      const { q } = z.object({ q: z.string().optional() }).parse(request.query);
+      if (!q || q.trim() === '') throw new HandoffError('MALFORMED_QUERY', 'A query string (q) is required');
+      const header = request.headers['sforce-query-options'];
+      return services.queries.query(q, {
+        includeDeleted,
+        pageSize: pageSizeFrom(Array.isArray(header) ? header[0] : header),
+        userId: request.crm.userId,
+        apiVersion: request.crm.apiVersion,
+      });
+    });
+    app.get(`/${resource}/:locator`, async (request) => {
+      const { locator } = z.object({ locator: z.string() }).parse(request.params);
+      return services.queries.more(locator, {
+        userId: request.crm.userId,
+        apiVersion: request.crm.apiVersion,
+        includeDeleted,
+      });
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../errors/error-codes.js';
+import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
+
+/** HTTP status of each error code on the Salesforce REST wire. */
+export const CRM_HTTP_STATUS: Record<ErrorCode, number> = {
+  REQUIRED_FIELD_MISSING: 400,
+  FIELD_CUSTOM_VALIDATION_EXCEPTION: 400,
+  INVALID_FIELD: 400,
+  INVALID_FIELD_FOR_INSERT_UPDATE: 400,
+  INVALID_TYPE: 400,
+  MALFORMED_ID: 400,
+  MALFORMED_QUERY: 400,
+  INVALID_QUERY_LOCATOR: 400,
+  NOT_FOUND: 404,
+  ENTITY_IS_DELETED: 404,
+  INVALID_SESSION_ID: 401,
+  REQUEST_LIMIT_EXCEEDED: 403,
+  DUPLICATES_DETECTED: 400,
+  DUPLICATE_VALUE: 400,
+  DUPLICATE_EXTERNAL_ID: 300,
+  UNABLE_TO_LOCK_ROW: 400,
+  INVALID_CROSS_REFERENCE_KEY: 400,
+  FIELD_INTEGRITY_EXCEPTION: 400,
+  JSON_PARSER_ERROR: 400,
+  STRING_TOO_LONG: 400,
+  INVALID_EMAIL_ADDRESS: 400,
+  INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: 400,
+  NUMBER_OUTSIDE_VALID_RANGE: 400,
+  CANNOT_UPDATE_CONVERTED_LEAD: 400,
+  INVALID_REPLICATION_DATE: 400,
+  EXCEEDED_ID_LIMIT: 400,
+  EXCEEDED_MAX_SIZE_REQUEST: 400,
+  ALL_OR_NONE_OPERATION_ROLLED_BACK: 400,
+  PROCESSING_HALTED: 400,
+  INVALID_INPUT: 400,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_API_VERSION: 404,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNKNOWN_EXCEPTION: 500,
+};
+
+/** Single-record error body: an array with one `{message, errorCode, fields}`. */
+export function restError(error: HandoffError): Array<Record<string, unknown>> {
+  const body: Record<string, unknown> = { message: error.message, errorCode: error.code };
+  if (error.fields.length > 0) body.fields = error.fields;
+  if (error.extra?.duplicateResult) body.duplicateResult = error.extra.duplicateResult;
+  return [body];
+}
+
+/** The error inside Collections results: `statusCode` here, not `errorCode`. */
+export function collectionError(error: HandoffError): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    statusCode: error.code,
+    message: error.message,
+    fields: error.fields,
+  };
+  if (error.extra?.duplicateResult) body.duplicateResult = error.extra.duplicateResult;
+  return body;
+}
+
+/** Turns what a handler threw into a Salesforce error response. Unknown errors are logged, never shown. */
+export function toHandoffError(error: unknown, classify?: (e: unknown) => string): HandoffError {
+  if (isHandoffError(error)) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new HandoffError('UNSUPPORTED_MEDIA_TYPE', 'Content type not supported: use application/json');
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new HandoffError('EXCEEDED_MAX_SIZE_REQUEST', 'Request body exceeds the maximum size');
+  }
+  if (fastifyError.code === 'FST_ERR_VALIDATION') {
+    return new HandoffError('JSON_PARSER_ERROR', fastifyError.message ?? 'invalid request');
+  }
+  if (classify?.(error) === 'lock-timeout') {
+    return new HandoffError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record');
+  }
+  if (classify?.(error) === 'unique-violation') {
+    return new HandoffError('DUPLICATE_VALUE', 'duplicate value found');
+  }
+  return new HandoffError(
+    'UNKNOWN_EXCEPTION',
+    'An unexpected error occurred. Please include this ErrorId if you contact support.',
+  );
+}
+
+export function sendRestError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  classify?: (e: unknown) => string,
+): FastifyReply {
+  const handoffError = toHandoffError(error, classify);
+  const status = CRM_HTTP_STATUS[handoffError.code];
+  if (status >= 500) request.log.error({ err: error }, 'unexpected error in CRM request');
+  return reply.code(status).send(restError(handoffError));
+}

@@ -1,0 +1,90 @@
+import type { CrmServices } from './crm-services.js';
+import { applyDerivedFields } from './domain/record-rules.js';
+import type { RecordValues } from './domain/schema/field-def.js';
+import { insertRecords, selectByFieldValues } from './store/record-store.js';
+
+export interface OrgSeed {
+  orgName: string;
+  admin: { username: string; password: string; email: string; firstName: string; lastName: string };
+  connectedApp: { clientId: string; clientSecret: string; name?: string; certificate?: string | null };
+}
+
+export interface OrgIdentity {
+  orgId: string;
+  adminUserId: string;
+  /** True when this call created the org (first start). */
+  created: boolean;
+}
+
+function systemRecord(id: string, createdBy: string, at: string, values: RecordValues): RecordValues {
+  return {
+    Id: id,
+    IsDeleted: false,
+    CreatedDate: at,
+    CreatedById: createdBy,
+    LastModifiedDate: at,
+    LastModifiedById: createdBy,
+    SystemModstamp: at,
+    ...values,
+  };
+}
+
+/**
+ * Creates the org on first start: the Organization record, the admin user with a password, and
+ * the connected app the demo's clients log in through (client credentials run as the admin).
+ * Later starts find the org and change nothing.
+ */
+export async function ensureOrg(services: CrmServices, seed: OrgSeed): Promise<OrgIdentity> {
+  const userDef = services.records.objectDef('User');
+  const orgDef = services.records.objectDef('Organization');
+  const usernameField = services.schema.field(userDef, 'Username');
+  if (!usernameField) throw new Error('User.Username is missing from the schema');
+  const existingOrg = services.orgId();
+  if (existingOrg) {
+    const [admin] = await selectByFieldValues(
+      services.database.db,
+      services.database.dialect,
+      userDef,
+      usernameField,
+      [seed.admin.username],
+    );
+    return { orgId: existingOrg, adminUserId: admin?.id ?? '', created: false };
+  }
+  const at = services.now().toISOString();
+  const orgId = services.records.allocateId(orgDef.keyPrefix);
+  const adminId = await services.unitOfWork.run(async (db) => {
+    const id = services.records.allocateId(userDef.keyPrefix);
+    const admin = systemRecord(id, id, at, {
+      Username: seed.admin.username,
+      FirstName: seed.admin.firstName,
+      LastName: seed.admin.lastName,
+      Email: seed.admin.email,
+      Alias: seed.admin.firstName.slice(0, 1).toLowerCase() + seed.admin.lastName.slice(0, 4).toLowerCase(),
+      IsActive: true,
+      Title: 'Administrator',
+      TimeZoneSidKey: 'GMT',
+    });
+    applyDerivedFields(userDef, admin);
+    await insertRecords(db, userDef, [admin]);
+    await insertRecords(db, orgDef, [
+      systemRecord(orgId, id, at, {
+        Name: seed.orgName,
+        OrganizationType: 'Enterprise Edition',
+        IsSandbox: false,
+        InstanceName: 'HX1',
+        TimeZoneSidKey: 'GMT',
+      }),
+    ]);
+    return id;
+  });
+  services.setOrgId(orgId);
+  await services.oauth.setPassword(adminId, seed.admin.password);
+  await services.oauth.registerConnectedApp({
+    clientId: seed.connectedApp.clientId,
+    clientSecret: seed.connectedApp.clientSecret,
+    name: seed.connectedApp.name ?? 'Handoff',
+    runAsUserId: adminId,
+    certificate: seed.connectedApp.certificate ?? null,
+  });
+  return { orgId, adminUserId: adminId, created: true };
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { HandoffError } from '../errors/handoff-error.js';
+import type { StoreDialect } from '../store/store-dialect.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
+import { formatDatetime } from './domain/field-values.js';
+import type { FieldDef, FieldValue } from './domain/schema/field-def.js';
+import type { SchemaRegistry } from './domain/schema/schema-registry.js';
+import { isAggregatePlan, joinKey, type QueryPlan } from './domain/soql/query-plan.js';
+import { SoqlPlanner } from './domain/soql/soql-planner.js';
+import { fromColumnValue } from './store/record-store.js';
+import { SoqlSql, type Keyset, type Row } from './store/soql-sql.js';
+
+export const DEFAULT_BATCH_SIZE = 2000;
+const MIN_BATCH_SIZE = 200;
+const AGGREGATE_ROW_LIMIT = 2000;
+// Salesforce keeps a cursor 15 minutes after its last use; so do we, up to a bound on memory.
+const LOCATOR_TTL_MS = 15 * 60_000;
+const MAX_OPEN_LOCATORS = 10_000;
+
+export type WireRecord = Record<string, unknown>;
+
+export interface QueryResult {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: WireRecord[];
+}
+
+interface Cursor {
+  compiled: SoqlSql;
+  after: Keyset;
+  /** Rows still allowed by the query's LIMIT (Infinity when none). */
+  remaining: number;
+  returned: number;
+  totalSize: number;
+  pageSize: number;
+  userId: string;
+  touchedAt: number;
+}
+
+/** `Sforce-Query-Options: batchSize=N` → page size (200 to 2,000; Salesforce treats it as a hint). */
+export function pageSizeFrom(header: string | undefined): number {
+  const match = header ? /batchSize\s*=\s*(\d+)/i.exec(header) : null;
+  if (!match) return DEFAULT_BATCH_SIZE;
+  return Math.min(DEFAULT_BATCH_SIZE, Math.max(MIN_BATCH_SIZE, Number(match[1])));
+}
+
+function wireValue(f: FieldDef, raw: unknown): FieldValue {
+  const value = fromColumnValue(f, raw);
+  return f.type === 'datetime' && typeof value === 'string' ? formatDatetime(value) : value;
+}
+
+/** SOQL over the record tables, with Salesforce's paging: query locators and `nextRecordsUrl`. */
+export class QueryService {
+  private readonly planner: SoqlPlanner;
+  private readonly cursors = new Map<string, Cursor>();
+
+  constructor(
+    private readonly deps: {
+      schema: SchemaRegistry;
+      dialect: StoreDialect;
+      unitOfWork: UnitOfWork;
+      now?: () => Date;
+    },
+  ) {
+    this.planner = new SoqlPlanner(deps.schema);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  async query(
+    soql: string,
+    options: { includeDeleted: boolean; pageSize: number; userId: string; apiVersion: string },
+  ): Promise<QueryResult> {
+    const plan = this.planner.plan(soql, { includeDeleted: options.includeDeleted, now: this.now() });
+    const compiled = new SoqlSql(plan, this.deps.dialect);
+    const db = this.deps.unitOfWork.current();
+    const limit = plan.limit ?? Infinity;
+
+    if (plan.countOnly) {
+      const total = Math.max(0, Math.min((await compiled.count(db)) - plan.offset, limit));
+      return { totalSize: total, done: true, records: [] };
+    }
+    if (isAggregatePlan(plan)) {
+      const rows = await compiled.aggregate(db, Math.min(limit, AGGREGATE_ROW_LIMIT));
+      return { totalSize: rows.length, done: true, records: rows.map((r) => this.aggregateRecord(plan, r)) };
+    }
+
+    const first = Math.min(options.pageSize, limit);
+    // One row more than the page tells whether another page exists without counting.
+    const rows = await compiled.page(db, { after: null, limit: first + 1, offset: plan.offset });
+    const more = rows.length > first;
+    const pageRows = more ? rows.slice(0, first) : rows;
+    const totalSize = more
+      ? Math.min(Math.max(0, (await compiled.count(db)) - plan.offset), limit)
+      : pageRows.length;
+    const result: QueryResult = {
+      totalSize,
+      done: !more,
+      records: pageRows.map((r) => this.record(plan, compiled, r, options.apiVersion)),
+    };
+    const last = pageRows[pageRows.length - 1];
+    if (more && last) {
+      const locator = this.openCursor({
+        compiled,
+        after: compiled.keysetOf(last),
+        remaining: limit - pageRows.length,
+        returned: pageRows.length,
+        totalSize,
+        pageSize: options.pageSize,
+        userId: options.userId,
+        touchedAt: Date.now(),
+      });
+      result.nextRecordsUrl = this.nextUrl(
+        options.apiVersion,
+        options.includeDeleted,
+        locator,
+        pageRows.length,
+      );
+    }
+    return result;
+  }
+
+  /** The next page of an open query. Locators look like `01g…-2000` (cursor id, rows so far). */
+  async more(
+    locator: string,
+    options: { userId: string; apiVersion: string; includeDeleted: boolean },
+  ): Promise<QueryResult> {
+    const [id] = locator.split('-');
+    const cursor = id ? this.cursors.get(id) : undefined;
+    if (!cursor || cursor.userId !== options.userId || Date.now() - cursor.touchedAt > LOCATOR_TTL_MS) {
+      if (id) this.cursors.delete(id);
+      throw new HandoffError('INVALID_QUERY_LOCATOR', 'invalid query locator');
+    }
+    cursor.touchedAt = Date.now();
+    const size = Math.min(cursor.pageSize, cursor.remaining);
+    const rows = await cursor.compiled.page(this.deps.unitOfWork.current(), {
+      after: cursor.after,
+      limit: size + 1,
+      offset: 0,
+    });
+    const more = rows.length > size;
+    const pageRows = more ? rows.slice(0, size) : rows;
+    cursor.returned += pageRows.length;
+    cursor.remaining -= pageRows.length;
+    const last = pageRows[pageRows.length - 1];
+    const result: QueryResult = {
+      totalSize: cursor.totalSize,
+      done: !more,
+      records: pageRows.map((r) => this.record(cursor.compiled.plan, cursor.compiled, r, options.apiVersion)),
+    };
+    if (more && last && id) {
+      cursor.after = cursor.compiled.keysetOf(last);
+      result.nextRecordsUrl = this.nextUrl(options.apiVersion, options.includeDeleted, id, cursor.returned);
+    } else if (id) {
+      this.cursors.delete(id);
+    }
+    return result;
+  }
+
+  private nextUrl(apiVersion: string, includeDeleted: boolean, id: string, returned: number): string {
+    return `/services/data/v${apiVersion}/${includeDeleted ? 'queryAll' : 'query'}/${id}-${returned}`;
+  }
+
+  private openCursor(cursor: Cursor): string {
+    if (this.cursors.size >= MAX_OPEN_LOCATORS) {
+      const now = Date.now();
+      for (const [key, c] of this.cursors) if (now - c.touchedAt > LOCATOR_TTL_MS) this.cursors.delete(key);
+      // Still full: the oldest cursor gives way, as Salesforce closes old cursors past its limit.
+      if (this.cursors.size >= MAX_OPEN_LOCATORS) {
+        const oldest = this.cursors.keys().next().value;
+        if (oldest) this.cursors.delete(oldest);
+      }
+    }
+    const id = `01g${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 15)}`;
+    this.cursors.set(id, cursor);
+    return id;
+  }
+
+  private record(plan: QueryPlan, compiled: SoqlSql, row: Row, apiVersion: string): WireRecord {
+    const base = `/services/data/v${apiVersion}/sobjects`;
+    const rootId = row.k0 !== undefined ? row[`k${compiled.sortKeys.length - 1}`] : undefined;
+    const out: WireRecord = {
+      attributes: { type: plan.object.name, url: `${base}/${plan.object.name}/${String(rootId ?? '')}` },
+    };
+    const joinIds = new Map(
+      compiled.relationshipAliases().map(({ steps }, i) => [joinKey(steps), row[`r${i}`]]),
+    );
+    plan.select.forEach((s, i) => {
+      if (s.kind !== 'field') return;
+      let target = out;
+      let reachable = true;
+      for (let depth = 0; depth < s.path.steps.length; depth++) {
+        const step = s.path.steps[depth];
+        if (!step) break;
+        const parentId = joinIds.get(joinKey(s.path.steps.slice(0, depth + 1)));
+        if (parentId === null || parentId === undefined) {
+          target[step.name] = null;
+          reachable = false;
+          break;
+        }
+        let next = target[step.name] as WireRecord | null | undefined;
+        if (!next) {
+          next = {
+            attributes: { type: step.target.name, url: `${base}/${step.target.name}/${String(parentId)}` },
+          };
+          target[step.name] = next;
+        }
+        target = next;
+      }
+      if (reachable) target[s.path.field.name] = wireValue(s.path.field, row[`c${i}`]);
+    });
+    return out;
+  }
+
+  private aggregateRecord(plan: QueryPlan, row: Row): WireRecord {
+    const out: WireRecord = { attributes: { type: 'AggregateResult' } };
+    plan.select.forEach((s, i) => {
+      const raw = row[`a${i}`];
+      if (s.kind === 'field') {
+        out[s.path.field.name] = wireValue(s.path.field, raw);
+      } else if (s.path && (s.fn === 'MIN' || s.fn === 'MAX')) {
+        out[s.alias] = wireValue(s.path.field, raw);
+      } else {
+        out[s.alias] = raw === null || raw === undefined ? null : Number(raw);
+      }
+    });
+    return out;
+  }
+}

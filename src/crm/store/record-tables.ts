@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import type { Database } from '../../store/database.js';
+import type { ColumnKind } from '../../store/store-dialect.js';
+import type { FieldDef, ObjectDef } from '../domain/schema/field-def.js';
+import { isTextType } from '../domain/schema/field-def.js';
+import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
+
+/** When a record went to the recycle bin; not a Salesforce field, so never on the wire. */
+export const DELETED_AT_COLUMN = '_deleted_at';
+
+function columnKind(f: FieldDef): ColumnKind {
+  if (f.type === 'id' || f.type === 'reference') return 'id';
+  if (f.type === 'boolean') return 'boolean';
+  if (f.type === 'int') return 'integer';
+  if (f.type === 'double' || f.type === 'currency' || f.type === 'percent') return 'real';
+  if (f.type === 'datetime' || f.type === 'date') return 'timestamp';
+  return isTextType(f.type) ? 'ci-text' : 'text';
+}
+
+async function existingColumns(database: Database): Promise<Map<string, Set<string>>> {
+  const { db, dialect } = database;
+  const tables = new Map<string, Set<string>>();
+  let currentSchema: string | undefined;
+  if (dialect.name === 'postgres') {
+    const r = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    currentSchema = r.rows[0]?.schema;
+  }
+  for (const table of await db.introspection.getTables()) {
+    if (currentSchema !== undefined && table.schema !== currentSchema) continue;
+    tables.set(table.name, new Set(table.columns.map((c) => c.name)));
+  }
+  return tables;
+}
+
+async function createIndexes(database: Database, def: ObjectDef, fields: FieldDef[]): Promise<void> {
+  const { db, dialect } = database;
+  const table = def.table;
+  // The connector's delta reads: SystemModstamp windows paged by Id, and the recycle bin by date.
+  await sql`create index if not exists ${sql.id(`${table}_modstamp`)} on ${sql.table(table)} ("SystemModstamp", "Id")`.execute(
+    db,
+  );
+  await sql`create index if not exists ${sql.id(`${table}_deleted_at`)} on ${sql.table(table)} (${sql.ref(DELETED_AT_COLUMN)})`.execute(
+    db,
+  );
+  for (const f of fields) {
+    const wantsIndex = f.externalId || f.unique || f.name === 'Email' || f.name === 'Username';
+    if (!wantsIndex) continue;
+    const expression = isTextType(f.type) ? dialect.ciIndexExpression(f.name) : sql.ref(f.name);
+    const unique = f.unique ? sql`unique` : sql``;
+    await sql`create ${unique} index if not exists ${sql.id(`${table}_${f.name.toLowerCase()}`)} on ${sql.table(table)} (${expression})`.execute(
+      db,
+    );
+  }
+}
+
+/**
+ * Makes each object's table match the schema: creates missing tables, adds columns for fields
+ * declared since (custom fields in config), and the indexes the connector's reads need.
+ * Columns are never dropped: removing a field from config leaves its data in place.
+ */
+export async function syncRecordTables(database: Database, schema: SchemaRegistry): Promise<void> {
+  const { db, dialect } = database;
+  const existing = await existingColumns(database);
+  for (const def of schema.allObjects()) {
+    const columns = existing.get(def.table);
+    if (!columns) {
+      let create = db.schema.createTable(def.table);
+      for (const f of def.fields) {
+        create = create.addColumn(f.name, dialect.columnType(columnKind(f)), (col) =>
+          f.name === 'Id' ? col.primaryKey() : col,
+        );
+      }
+      create = create.addColumn(DELETED_AT_COLUMN, dialect.columnType('timestamp'));
+      await create.execute();
+    } else {
+      for (const f of def.fields.filter((x) => !columns.has(x.name))) {
+        await db.schema
+          .alterTable(def.table)
+          .addColumn(f.name, dialect.columnType(columnKind(f)))
+          .execute();
+      }
+    }
+    await createIndexes(database, def, def.fields);
+  }
+}

@@ -1,0 +1,256 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { StoreDb } from '../../store/database.js';
+import type { StoreDialect } from '../../store/store-dialect.js';
+import { isTextType, type FieldValue } from '../domain/schema/field-def.js';
+import {
+  joinKey,
+  type FieldPath,
+  type Predicate,
+  type QueryPlan,
+  type RelationshipStep,
+} from '../domain/soql/query-plan.js';
+import { toColumnValue } from './record-store.js';
+
+type Sql = RawBuilder<unknown>;
+export type Row = Record<string, unknown>;
+
+/** Where a page starts: the sort-key values of the last row of the previous page. */
+export type Keyset = unknown[];
+
+export interface SortKey {
+  expression: Sql;
+  descending: boolean;
+  nullsFirst: boolean;
+}
+
+/**
+ * Compiles a SOQL plan to SQL on the CRM's record tables. Identifiers come only from the schema
+ * (never from the query text) and every value is a bound parameter, so a query cannot inject SQL.
+ */
+export class SoqlSql {
+  private readonly joins = new Map<string, { alias: string; steps: RelationshipStep[] }>();
+  readonly sortKeys: SortKey[];
+
+  constructor(
+    readonly plan: QueryPlan,
+    private readonly dialect: StoreDialect,
+  ) {
+    for (const item of plan.select) if (item.path) this.column(item.path);
+    this.sortKeys = plan.orderBy.map((o) => ({
+      expression: this.column(o.path),
+      descending: o.descending,
+      nullsFirst: o.nullsFirst,
+    }));
+    // Id breaks ties, so a page boundary never splits or repeats rows with equal sort values.
+    const last = plan.orderBy[plan.orderBy.length - 1];
+    if (!(last && last.path.steps.length === 0 && last.path.field.name === 'Id')) {
+      this.sortKeys.push({ expression: sql.ref('t.Id'), descending: false, nullsFirst: false });
+    }
+  }
+
+  /** The SQL alias of a relationship chain's table; `t` is the query's object. */
+  joinAlias(steps: RelationshipStep[]): string {
+    if (steps.length === 0) return 't';
+    const key = joinKey(steps);
+    let join = this.joins.get(key);
+    if (!join) {
+      if (steps.length > 1) this.joinAlias(steps.slice(0, -1));
+      join = { alias: `j${this.joins.size + 1}`, steps };
+      this.joins.set(key, join);
+    }
+    return join.alias;
+  }
+
+  column(path: FieldPath): Sql {
+    return sql.ref(`${this.joinAlias(path.steps)}.${path.field.name}`);
+  }
+
+  relationshipAliases(): Array<{ alias: string; steps: RelationshipStep[] }> {
+    return [...this.joins.values()];
+  }
+
+  private from(): Sql {
+    const joins = [...this.joins.values()].map(({ alias, steps }) => {
+      const last = steps[steps.length - 1] as RelationshipStep;
+      const parent = this.joinAlias(steps.slice(0, -1));
+      return sql`left join ${sql.table(last.target.table)} as ${sql.id(alias)} on ${sql.ref(`${alias}.Id`)} = ${sql.ref(`${parent}.${last.via.name}`)}`;
+    });
+    return sql`${sql.table(this.plan.object.table)} as t ${sql.join(joins, sql` `)}`;
+  }
+
+  private where(extra: Sql | null): Sql {
+    const parts: Sql[] = [];
+    if (!this.plan.includeDeleted) parts.push(sql`t."IsDeleted" = 0`);
+    if (this.plan.where) parts.push(this.predicate(this.plan.where));
+    if (extra) parts.push(extra);
+    return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` and `);
+  }
+
+  private bind(path: FieldPath, value: FieldValue): unknown {
+    return toColumnValue(path.field, value);
+  }
+
+  private predicate(p: Predicate): Sql {
+    switch (p.kind) {
+      case 'and':
+      case 'or':
+        return sql`(${sql.join(
+          p.items.map((i) => this.predicate(i)),
+          p.kind === 'and' ? sql` and ` : sql` or `,
+        )})`;
+      case 'not':
+        return sql`(not ${this.predicate(p.item)})`;
+      case 'compare': {
+        const col = this.column(p.path);
+        if (p.value === null) return p.op === '=' ? sql`${col} is null` : sql`${col} is not null`;
+        const text = isTextType(p.path.field.type) && typeof p.value === 'string';
+        const value = this.bind(p.path, p.value);
+        if (p.op === '=')
+          return text ? this.dialect.ciEquals(col, p.value as string) : sql`${col} = ${value}`;
+        // SOQL's != also matches records where the field is null, unlike SQL's <>.
+        if (p.op === '!=') {
+          const equal = text ? this.dialect.ciEquals(col, p.value as string) : sql`${col} = ${value}`;
+          return sql`(${col} is null or not (${equal}))`;
+        }
+        return sql`${col} ${sql.raw(p.op)} ${value}`;
+      }
+      case 'in': {
+        const col = this.column(p.path);
+        const values = p.values.filter((v) => v !== null);
+        const hasNull = values.length !== p.values.length;
+        const text = isTextType(p.path.field.type);
+        const member =
+          values.length === 0
+            ? sql`1 = 0`
+            : text
+              ? this.dialect.ciIn(col, values.map(String))
+              : sql`${col} in (${sql.join(values.map((v) => this.bind(p.path, v)))})`;
+        if (p.negate)
+          return hasNull
+            ? sql`(${col} is not null and not (${member}))`
+            : sql`(${col} is null or not (${member}))`;
+        return hasNull ? sql`(${col} is null or ${member})` : member;
+      }
+      case 'like':
+        return this.dialect.ciLike(this.column(p.path), p.pattern);
+      case 'range': {
+        const col = this.column(p.path);
+        switch (p.op) {
+          case '=':
+            return sql`(${col} >= ${p.start} and ${col} < ${p.end})`;
+          case '!=':
+            return sql`(${col} is null or ${col} < ${p.start} or ${col} >= ${p.end})`;
+          case '<':
+            return sql`${col} < ${p.start}`;
+          case '<=':
+            return sql`${col} < ${p.end}`;
+          case '>':
+            return sql`${col} >= ${p.end}`;
+          case '>=':
+            return sql`${col} >= ${p.start}`;
+        }
+      }
+    }
+  }
+
+  private orderClause(): Sql {
+    return sql.join(
+      this.sortKeys.map(
+        (k) =>
+          sql`${k.expression} ${sql.raw(k.descending ? 'desc' : 'asc')} ${sql.raw(k.nullsFirst ? 'nulls first' : 'nulls last')}`,
+      ),
+    );
+  }
+
+  /** Rows strictly after `after` in sort order; null-aware, for ascending and descending keys alike. */
+  private keysetPredicate(after: Keyset): Sql {
+    const alternatives: Sql[] = [];
+    for (let i = 0; i < this.sortKeys.length; i++) {
+      const equalBefore = this.sortKeys
+        .slice(0, i)
+        .map((k, j) =>
+          after[j] === null ? sql`${k.expression} is null` : sql`${k.expression} = ${after[j]}`,
+        );
+      const k = this.sortKeys[i] as SortKey;
+      const v = after[i];
+      let beyond: Sql;
+      if (v === null || v === undefined) {
+        // Nulls first: everything non-null comes after; nulls last: nothing does.
+        beyond = k.nullsFirst ? sql`${k.expression} is not null` : sql`1 = 0`;
+      } else {
+        const cmp = k.descending ? sql`${k.expression} < ${v}` : sql`${k.expression} > ${v}`;
+        beyond = k.nullsFirst ? cmp : sql`(${cmp} or ${k.expression} is null)`;
+      }
+      alternatives.push(
+        equalBefore.length === 0 ? beyond : sql`(${sql.join([...equalBefore, beyond], sql` and `)})`,
+      );
+    }
+    return sql`(${sql.join(alternatives, sql` or `)})`;
+  }
+
+  /** The select list: c0… for the plan's fields, r0… for joined records' ids, k0… for sort keys. */
+  private selectList(): Sql {
+    const items: Sql[] = [];
+    this.plan.select.forEach((s, i) => {
+      if (s.kind === 'field') items.push(sql`${this.column(s.path)} as ${sql.id(`c${i}`)}`);
+    });
+    this.relationshipAliases().forEach(({ alias }, i) =>
+      items.push(sql`${sql.ref(`${alias}.Id`)} as ${sql.id(`r${i}`)}`),
+    );
+    this.sortKeys.forEach((k, i) => items.push(sql`${k.expression} as ${sql.id(`k${i}`)}`));
+    return sql.join(items);
+  }
+
+  async page(db: StoreDb, options: { after: Keyset | null; limit: number; offset: number }): Promise<Row[]> {
+    const keyset = options.after ? this.keysetPredicate(options.after) : null;
+    const offset = options.offset > 0 ? sql` offset ${options.offset}` : sql``;
+    const r = await sql<Row>`select ${this.selectList()} from ${this.from()} where ${this.where(keyset)}
+      order by ${this.orderClause()} limit ${options.limit}${offset}`.execute(db);
+    return r.rows;
+  }
+
+  keysetOf(row: Row): Keyset {
+    return this.sortKeys.map((_k, i) => row[`k${i}`] ?? null);
+  }
+
+  async count(db: StoreDb): Promise<number> {
+    const r = await sql<{
+      n: number;
+    }>`select count(*) as n from ${this.from()} where ${this.where(null)}`.execute(db);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  /** GROUP BY and aggregate queries: a0… for the select items, in order. */
+  async aggregate(db: StoreDb, limit: number): Promise<Row[]> {
+    const items = this.plan.select.map((s, i) => {
+      const alias = sql.id(`a${i}`);
+      if (s.kind === 'field') return sql`${this.column(s.path)} as ${alias}`;
+      const arg = s.path ? this.column(s.path) : sql`*`;
+      switch (s.fn) {
+        case 'COUNT':
+          return sql`count(${arg}) as ${alias}`;
+        case 'COUNT_DISTINCT':
+          return sql`count(distinct ${arg}) as ${alias}`;
+        default:
+          return sql`${sql.raw(s.fn.toLowerCase())}(${arg}) as ${alias}`;
+      }
+    });
+    const groupBy =
+      this.plan.groupBy.length > 0
+        ? sql` group by ${sql.join(this.plan.groupBy.map((g) => this.column(g)))}`
+        : sql``;
+    const orderBy =
+      this.plan.orderBy.length > 0
+        ? sql` order by ${sql.join(
+            this.plan.orderBy.map(
+              (o) =>
+                sql`${this.column(o.path)} ${sql.raw(o.descending ? 'desc' : 'asc')} ${sql.raw(o.nullsFirst ? 'nulls first' : 'nulls last')}`,
+            ),
+          )}`
+        : sql``;
+    const r =
+      await sql<Row>`select ${sql.join(items)} from ${this.from()} where ${this.where(null)}${groupBy}${orderBy}
+      limit ${limit}`.execute(db);
+    return r.rows;
+  }
+}

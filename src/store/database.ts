@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { postgresDialect, sqliteDialect, type StoreDialect } from './store-dialect.js';
+
+/** Every area's queries run on this; areas describe their own tables in raw SQL or typed views. */
+export type StoreDb = Kysely<object>;
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; filename: string }
+  | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number };
+
+export interface Database {
+  readonly db: StoreDb;
+  readonly dialect: StoreDialect;
+  close(): Promise<void>;
+}
+
+function openSqlite(filename: string): Database {
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  const connection = new SqliteDatabase(filename);
+  // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
+  // (only a power loss can drop the last transactions), the usual embedded trade-off.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('busy_timeout = 5000');
+  connection.pragma('cache_size = -65536');
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: connection }) });
+  return { db, dialect: sqliteDialect, close: () => db.destroy() };
+}
+
+// COUNT(*) and bigint columns come back as strings by default; our values fit in a double.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number.parseInt(value, 10);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function openPostgres(url: string, schema: string | undefined, maxConnections: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    types: pgTypes as pg.CustomTypesConfig,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: postgresDialect, close: () => db.destroy() };
+}
+
+export function openDatabase(config: DatabaseConfig): Database {
+  return config.kind === 'sqlite'
+    ? openSqlite(config.filename)
+    : openPostgres(config.url, config.schema, config.maxConnections ?? 10);
+}
