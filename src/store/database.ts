@@ -9,7 +9,7 @@ import { postgresDialect, sqliteDialect, type StoreDialect } from './store-diale
 export type StoreDb = Kysely<object>;
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; filename: string }
+  | { kind: 'sqlite'; filename: string; busyTimeoutMs?: number }
   | { kind: 'postgres'; url: string; schema?: string; maxConnections?: number };
 
 export interface Database {
@@ -18,14 +18,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function openSqlite(filename: string): Database {
+function openSqlite(filename: string, busyTimeoutMs: number): Database {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const connection = new SqliteDatabase(filename);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
   // (only a power loss can drop the last transactions), the usual embedded trade-off.
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
-  connection.pragma('busy_timeout = 5000');
+  // How long a write waits for another connection's lock before failing (UNABLE_TO_LOCK_ROW).
+  connection.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   connection.pragma('cache_size = -65536');
   const db = new Kysely<object>({ dialect: new SqliteDialect({ database: connection }) });
   return { db, dialect: sqliteDialect, close: () => db.destroy() };
@@ -52,6 +53,6 @@ function openPostgres(url: string, schema: string | undefined, maxConnections: n
 
 export function openDatabase(config: DatabaseConfig): Database {
   return config.kind === 'sqlite'
-    ? openSqlite(config.filename)
+    ? openSqlite(config.filename, config.busyTimeoutMs ?? 5000)
     : openPostgres(config.url, config.schema, config.maxConnections ?? 10);
 }

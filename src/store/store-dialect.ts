@@ -27,6 +27,8 @@ export interface StoreDialect {
   ciIn(column: RawBuilder<unknown>, values: readonly string[]): RawBuilder<boolean>;
   /** Case-insensitive LIKE with `\` as the escape character. */
   ciLike(column: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
+  /** What to sort case-insensitive text by, so `Bravo` sits beside `bravo` on both dialects. */
+  ciSortKey(column: RawBuilder<unknown>): RawBuilder<unknown>;
   /** The expression a case-insensitive index must be built on to serve `ciEquals`. */
   ciIndexExpression(column: string): RawBuilder<unknown>;
   classifyError(error: unknown): StoreErrorKind;
@@ -60,6 +62,7 @@ export const sqliteDialect: StoreDialect = {
   ciEquals: (column, value) => sql<boolean>`${column} = ${value}`,
   ciIn: (column, values) => sql<boolean>`${column} in (${sql.join(values.map((v) => sql`${v}`))})`,
   ciLike: (column, pattern) => sql<boolean>`${column} like ${pattern} escape '\\'`,
+  ciSortKey: (column) => column,
   ciIndexExpression: (column) => sql.ref(column),
   classifyError(error) {
     const code = errorCode(error);
@@ -91,6 +94,7 @@ export const postgresDialect: StoreDialect = {
   ciIn: (column, values) =>
     sql<boolean>`lower(${column}) in (${sql.join(values.map((v) => sql`lower(${v})`))})`,
   ciLike: (column, pattern) => sql<boolean>`${column} ilike ${pattern} escape '\\'`,
+  ciSortKey: (column) => sql`lower(${column})`,
   ciIndexExpression: (column) => sql`lower(${sql.ref(column)})`,
   classifyError(error) {
     const code = errorCode(error);

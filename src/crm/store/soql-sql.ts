@@ -30,14 +30,17 @@ export interface SortKey {
 export class SoqlSql {
   private readonly joins = new Map<string, { alias: string; steps: RelationshipStep[] }>();
   readonly sortKeys: SortKey[];
+  /** Compiled once, up front, so every join a filter needs exists before FROM is written. */
+  private readonly filter: Sql | null;
 
   constructor(
     readonly plan: QueryPlan,
     private readonly dialect: StoreDialect,
   ) {
     for (const item of plan.select) if (item.path) this.column(item.path);
+    this.filter = plan.where ? this.predicate(plan.where) : null;
     this.sortKeys = plan.orderBy.map((o) => ({
-      expression: this.column(o.path),
+      expression: this.sortExpression(o.path),
       descending: o.descending,
       nullsFirst: o.nullsFirst,
     }));
@@ -61,6 +64,12 @@ export class SoqlSql {
     return join.alias;
   }
 
+  /** Text sorts case-insensitively, as on Salesforce; the keyset compares the same expression. */
+  private sortExpression(path: FieldPath): Sql {
+    const col = this.column(path);
+    return isTextType(path.field.type) ? this.dialect.ciSortKey(col) : col;
+  }
+
   column(path: FieldPath): Sql {
     return sql.ref(`${this.joinAlias(path.steps)}.${path.field.name}`);
   }
@@ -81,7 +90,7 @@ export class SoqlSql {
   private where(extra: Sql | null): Sql {
     const parts: Sql[] = [];
     if (!this.plan.includeDeleted) parts.push(sql`t."IsDeleted" = 0`);
-    if (this.plan.where) parts.push(this.predicate(this.plan.where));
+    if (this.filter) parts.push(this.filter);
     if (extra) parts.push(extra);
     return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` and `);
   }
@@ -244,7 +253,7 @@ export class SoqlSql {
         ? sql` order by ${sql.join(
             this.plan.orderBy.map(
               (o) =>
-                sql`${this.column(o.path)} ${sql.raw(o.descending ? 'desc' : 'asc')} ${sql.raw(o.nullsFirst ? 'nulls first' : 'nulls last')}`,
+                sql`${this.sortExpression(o.path)} ${sql.raw(o.descending ? 'desc' : 'asc')} ${sql.raw(o.nullsFirst ? 'nulls first' : 'nulls last')}`,
             ),
           )}`
         : sql``;

@@ -43,7 +43,9 @@ function tokenize(where: ParsedWhere | undefined): Token[] {
     const { left, operator, right } = node;
     if (left) {
       for (let i = 0; i < (left.openParen ?? 0); i++) tokens.push('(');
-      tokens.push({ condition: left });
+      // Before a NOT the parser leaves a condition that carries only parentheses.
+      const parensOnly = left.field === undefined && left.fn === undefined && left.valueQuery === undefined;
+      if (!parensOnly) tokens.push({ condition: left });
       for (let i = 0; i < (left.closeParen ?? 0); i++) tokens.push(')');
     }
     if (operator === 'AND' || operator === 'OR' || operator === 'NOT') tokens.push(operator);

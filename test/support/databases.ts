@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/store/database.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+const pgUrl = process.env.HANDOFF_TEST_PG_URL;
+if (!pgUrl) {
+  console.warn('PostgreSQL tests skipped: HANDOFF_TEST_PG_URL is not set (CI sets it; see .ci/run)');
+}
+
+/** The dialects every store-backed suite runs on: SQLite always, PostgreSQL when configured. */
+export const DIALECTS: DialectName[] = pgUrl ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDatabase extends Database {
+  /** Drops what the test made: the SQLite file or the PostgreSQL schema. */
+  destroy(): Promise<void>;
+}
+
+/** A fresh, empty database: a new SQLite file, or a new schema in the PostgreSQL test database. */
+export async function createTestDatabase(
+  dialect: DialectName,
+  options: { busyTimeoutMs?: number } = {},
+): Promise<TestDatabase & { filename?: string }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'handoff-test-'));
+    const filename = join(dir, 'test.db');
+    const database = openDatabase({ kind: 'sqlite', filename, busyTimeoutMs: options.busyTimeoutMs });
+    return {
+      ...database,
+      filename,
+      async destroy() {
+        await database.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (!pgUrl) throw new Error('HANDOFF_TEST_PG_URL is not set');
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const database = openDatabase({ kind: 'postgres', url: pgUrl, schema, maxConnections: 5 });
+  return {
+    ...database,
+    async destroy() {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: pgUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
