@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/store/database.js';
 import { migrateArea } from '../../src/store/migrations.js';
 import { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
@@ -10,9 +11,9 @@ interface NoteRow {
 }
 
 /** A tiny area with two migrations, standing in for any area's schema. */
-const notesMigrations = (database: TestDatabase) => ({
+const notesMigrations = (database: Database) => ({
   '001-notes': {
-    async up(db: TestDatabase['db']) {
+    async up(db: Database['db']) {
       await db.schema
         .createTable('notes_note')
         .addColumn('id', database.dialect.columnType('id'), (c) => c.primaryKey())
@@ -21,7 +22,7 @@ const notesMigrations = (database: TestDatabase) => ({
     },
   },
   '002-notes-index': {
-    async up(db: TestDatabase['db']) {
+    async up(db: Database['db']) {
       await sql`create index notes_body on notes_note (${database.dialect.ciIndexExpression('body')})`.execute(
         db,
       );
