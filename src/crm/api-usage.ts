@@ -5,8 +5,12 @@ import { saveApiUsage, selectApiUsage } from './auth/auth-store.js';
  * The org's daily API request count against its limit. Counted in memory on the hot path and
  * written to the store every few seconds and at shutdown, so a restart keeps the day's count.
  */
+const DAY_MS = 86_400_000;
+
 export class ApiUsage {
   private day = '';
+  /** When the current day ends (ms): the hot path compares numbers instead of formatting dates. */
+  private dayEndsAt = 0;
   private used = 0;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -21,20 +25,23 @@ export class ApiUsage {
     return this.now().toISOString().slice(0, 10);
   }
 
-  async start(flushEveryMs = 5000): Promise<void> {
+  private startDay(): void {
     this.day = this.today();
+    this.dayEndsAt = Date.parse(`${this.day}T00:00:00.000Z`) + DAY_MS;
+  }
+
+  async start(flushEveryMs = 5000): Promise<void> {
+    this.startDay();
     this.used = await selectApiUsage(this.db, this.day);
     this.timer = setInterval(() => void this.flush(), flushEveryMs);
     this.timer.unref();
   }
 
   private roll(): void {
-    const today = this.today();
-    if (today !== this.day) {
-      this.day = today;
-      this.used = 0;
-      this.dirty = true;
-    }
+    if (this.now().getTime() < this.dayEndsAt) return;
+    this.startDay();
+    this.used = 0;
+    this.dirty = true;
   }
 
   /** Counts one request; false when the day's limit is already spent (the request is refused, not counted). */

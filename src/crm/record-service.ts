@@ -518,7 +518,8 @@ export class RecordService {
         if (typeof id !== 'string') continue;
         const target = this.schema.objectForPrefix(keyPrefixOf(id));
         if (!target) continue;
-        wanted.set(target, (wanted.get(target) ?? new Set()).add(id));
+        // Owners are checked against the cached active users below, not with a query.
+        if (f.name !== 'OwnerId') wanted.set(target, (wanted.get(target) ?? new Set()).add(id));
         uses.push({ p, f, id, target });
       }
     }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './store-dialect.js';
 
@@ -18,6 +18,34 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing is a tenth of a simple write's
+ * cost. Statements are reusable, so keep the recent ones, keyed by their SQL text.
+ */
+function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = connection.prepare.bind(connection);
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (statement) {
+          // Move to the back: the map's order is least recently used first.
+          cache.delete(source);
+        } else {
+          statement = prepare(source);
+          if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        }
+        cache.set(source, statement);
+        return statement;
+      };
+    },
+  });
+}
+
 function openSqlite(filename: string, busyTimeoutMs: number): Database {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const connection = new SqliteDatabase(filename);
@@ -28,7 +56,7 @@ function openSqlite(filename: string, busyTimeoutMs: number): Database {
   // How long a write waits for another connection's lock before failing (UNABLE_TO_LOCK_ROW).
   connection.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   connection.pragma('cache_size = -65536');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return { db, dialect: sqliteDialect, close: () => db.destroy() };
 }
 
@@ -55,4 +83,14 @@ export function openDatabase(config: DatabaseConfig): Database {
   return config.kind === 'sqlite'
     ? openSqlite(config.filename, config.busyTimeoutMs ?? 5000)
     : openPostgres(config.url, config.schema, config.maxConnections ?? 10);
+}
+
+/**
+ * The PostgreSQL schema this connection works in (from its search_path), or undefined on SQLite.
+ * Introspection sees every schema, so lookups of our own tables must name this one.
+ */
+export async function currentSchema(database: Database): Promise<string | undefined> {
+  if (database.dialect.name !== 'postgres') return undefined;
+  const r = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  return r.rows[0]?.schema;
 }

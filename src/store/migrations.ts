@@ -1,5 +1,5 @@
 import { Migrator, type Migration } from 'kysely';
-import type { Database } from './database.js';
+import { currentSchema, type Database } from './database.js';
 
 /** An area's ordered migrations; names sort in the order they apply ("001-initial"). */
 export type AreaMigrations = (database: Database) => Record<string, Migration>;
@@ -13,8 +13,11 @@ export async function migrateArea(
   area: string,
   migrations: AreaMigrations,
 ): Promise<void> {
+  const schema = await currentSchema(database);
   const migrator = new Migrator({
     db: database.db,
+    // Without a schema Kysely finds a history table of the same name in any schema on the server.
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: { getMigrations: () => Promise.resolve(migrations(database)) },
     migrationTableName: `${area}_migration`,
     migrationLockTableName: `${area}_migration_lock`,

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { FieldDef, FieldValue, ObjectDef, RecordValues } from '../domain/schema/field-def.js';
@@ -29,17 +29,43 @@ function fromRow(def: ObjectDef, row: Row, fields: FieldDef[] = def.fields): Rec
 // SQLite's default limit on bound parameters is 32766; stay well under it per statement.
 const MAX_PARAMETERS = 30_000;
 
+/**
+ * The SQL of a multi-row insert depends only on the table, its columns and the row count, so it
+ * is compiled once per shape and reused with fresh parameters: building and compiling a
+ * 15,000-parameter statement every call was a large share of a Collections write.
+ */
+const insertSqlCache = new WeakMap<object, Map<string, string>>();
+
+function insertSql(db: StoreDb, def: ObjectDef, rows: number): string {
+  // Per adapter: the text holds the dialect's placeholders (`?` or `$n`). Transactions share their
+  // database's adapter, so the cache serves them too.
+  const adapter = db.getExecutor().adapter;
+  let cache = insertSqlCache.get(adapter);
+  if (!cache) {
+    cache = new Map();
+    insertSqlCache.set(adapter, cache);
+  }
+  const key = `${def.table}:${def.fields.length}:${rows}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const columns = sql.join(def.fields.map((f) => sql.ref(f.name)));
+    const row = sql`(${sql.join(def.fields.map(() => sql`${null}`))})`;
+    const values = sql.join(Array.from({ length: rows }, () => row));
+    text = sql`insert into ${sql.table(def.table)} (${columns}) values ${values}`.compile(db).sql;
+    cache.set(key, text);
+  }
+  return text;
+}
+
 export async function insertRecords(db: StoreDb, def: ObjectDef, records: RecordValues[]): Promise<void> {
   if (records.length === 0) return;
   const fields = def.fields;
   const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS / fields.length));
-  const columns = sql.join(fields.map((f) => sql.ref(f.name)));
   for (let start = 0; start < records.length; start += rowsPerStatement) {
     const chunk = records.slice(start, start + rowsPerStatement);
-    const values = sql.join(
-      chunk.map((r) => sql`(${sql.join(fields.map((f) => sql`${toColumnValue(f, r[f.name] ?? null)}`))})`),
-    );
-    await sql`insert into ${sql.table(def.table)} (${columns}) values ${values}`.execute(db);
+    const parameters: unknown[] = [];
+    for (const r of chunk) for (const f of fields) parameters.push(toColumnValue(f, r[f.name] ?? null));
+    await db.executeQuery(CompiledQuery.raw(insertSql(db, def, chunk.length), parameters));
   }
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../../store/database.js';
+import { currentSchema, type Database } from '../../store/database.js';
 import type { ColumnKind } from '../../store/store-dialect.js';
 import type { FieldDef, ObjectDef } from '../domain/schema/field-def.js';
 import { isTextType } from '../domain/schema/field-def.js';
@@ -18,15 +18,10 @@ function columnKind(f: FieldDef): ColumnKind {
 }
 
 async function existingColumns(database: Database): Promise<Map<string, Set<string>>> {
-  const { db, dialect } = database;
   const tables = new Map<string, Set<string>>();
-  let currentSchema: string | undefined;
-  if (dialect.name === 'postgres') {
-    const r = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-    currentSchema = r.rows[0]?.schema;
-  }
-  for (const table of await db.introspection.getTables()) {
-    if (currentSchema !== undefined && table.schema !== currentSchema) continue;
+  const schema = await currentSchema(database);
+  for (const table of await database.db.introspection.getTables()) {
+    if (schema !== undefined && table.schema !== schema) continue;
     tables.set(table.name, new Set(table.columns.map((c) => c.name)));
   }
   return tables;
@@ -39,9 +34,10 @@ async function createIndexes(database: Database, def: ObjectDef, fields: FieldDe
   await sql`create index if not exists ${sql.id(`${table}_modstamp`)} on ${sql.table(table)} ("SystemModstamp", "Id")`.execute(
     db,
   );
-  await sql`create index if not exists ${sql.id(`${table}_deleted_at`)} on ${sql.table(table)} (${sql.ref(DELETED_AT_COLUMN)})`.execute(
-    db,
-  );
+  // Partial: only recycle-bin records are ever looked up by deletion time, and live records would
+  // otherwise cost every insert a write to this index.
+  await sql`create index if not exists ${sql.id(`${table}_deleted_at`)} on ${sql.table(table)} (${sql.ref(DELETED_AT_COLUMN)})
+    where ${sql.ref(DELETED_AT_COLUMN)} is not null`.execute(db);
   for (const f of fields) {
     const wantsIndex = f.externalId || f.unique || f.name === 'Email' || f.name === 'Username';
     if (!wantsIndex) continue;

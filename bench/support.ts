@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BenchServer {
+  url: URL;
+  token: string;
+  child: ChildProcess;
+  dataDir: string;
+  /** Peak resident memory of the server process so far (VmHWM), in MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+  cleanup(): void;
+}
+
+/** Runs the built `handoff crm` in its own process, as a user would, and logs in. */
+export async function startServer(
+  dataDir = mkdtempSync(join(tmpdir(), 'handoff-bench-')),
+): Promise<BenchServer> {
+  // BENCH_PROFILE=<dir> writes a CPU profile of the server there, for finding where time goes.
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, 'dist/cli/main.js', 'crm', '--crm-port', '0', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn' },
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/^ready$/m.test(out)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.removeAllListeners('exit');
+  const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
+    crm: { loginUrl: string; clientId: string; clientSecret: string; username: string; password: string };
+  };
+  const response = await fetch(`${creds.crm.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: creds.crm.clientId,
+      client_secret: creds.crm.clientSecret,
+      username: creds.crm.username,
+      password: creds.crm.password,
+    }),
+  });
+  const { access_token } = (await response.json()) as { access_token: string };
+  return {
+    url: new URL(creds.crm.loginUrl),
+    token: access_token,
+    child,
+    dataDir,
+    peakRssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb / 1024;
+    },
+    stop() {
+      return new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A keep-alive JSON client: the overhead of the client should not be what we measure. */
+export function jsonClient(server: BenchServer, maxSockets: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  return function request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: string }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: server.url.hostname,
+          port: server.url.port,
+          method,
+          path,
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            ...(payload
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+              : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  };
+}
+
+/** Runs `total` tasks with at most `concurrency` in flight; returns the elapsed seconds. */
+export async function pool(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+export function figure(label: string, value: number, unit: string, target?: string): void {
+  const shown = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+  console.log(`${label.padEnd(44)} ${shown.padStart(10)} ${unit}${target ? `   (target ${target})` : ''}`);
+}

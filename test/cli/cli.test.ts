@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import jsforce from 'jsforce';
+import { afterEach, describe, expect, it } from 'vitest';
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+}
+
+// The CLI runs from source through tsx's loader, by absolute URL so any working directory works.
+const TSX_LOADER = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
+const CLI = join(process.cwd(), 'src/cli/main.ts');
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'handoff-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Runs `handoff <args>` from source and resolves once it prints `ready` (or rejects when it exits). */
+function start(args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+  });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/^ready$/m.test(output)) resolve({ child, output: () => output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+function run(args: string[], cwd = process.cwd()): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+/** SIGTERM, as a service manager would send; resolves with the exit code. */
+async function stop(running: Running): Promise<number | null> {
+  running.child.removeAllListeners('exit');
+  const done = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
+  running.child.kill('SIGTERM');
+  return done;
+}
+
+function readCredentials(dataDir: string) {
+  return JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
+    crm: {
+      loginUrl: string;
+      instanceUrl: string;
+      clientId: string;
+      clientSecret: string;
+      username: string;
+      password: string;
+    };
+  };
+}
+
+async function login(dataDir: string): Promise<jsforce.Connection> {
+  const { crm } = readCredentials(dataDir);
+  const conn = new jsforce.Connection({
+    oauth2: { loginUrl: crm.loginUrl, clientId: crm.clientId, clientSecret: crm.clientSecret },
+    version: '60.0',
+  });
+  await conn.login(crm.username, crm.password);
+  return conn;
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the handoff command', () => {
+  it('demo: starts the CRM on a free port, writes its credentials, loads sample data and prints ready', async () => {
+    const dataDir = tempDir();
+    const running = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const { crm } = readCredentials(dataDir);
+    expect(crm.loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(crm.instanceUrl).toBe(crm.loginUrl);
+    expect(running.output()).toContain(crm.password);
+    expect(statSync(join(dataDir, 'credentials.json')).mode & 0o077).toBe(0);
+
+    const conn = await login(dataDir);
+    const leads = await conn.query('SELECT COUNT() FROM Lead');
+    const users = await conn.query('SELECT Name FROM User ORDER BY Name');
+    expect(leads.totalSize).toBeGreaterThanOrEqual(10);
+    expect(users.records.length).toBe(4);
+    expect(await stop(running)).toBe(0);
+  });
+
+  it('keeps its data and credentials across restarts, without loading the sample data twice', async () => {
+    const dataDir = tempDir();
+    const first = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const before = readCredentials(dataDir).crm;
+    const created = await (
+      await login(dataDir)
+    )
+      .sobject('Lead')
+      .create({ LastName: 'Survivor', Company: 'Restart Co' });
+    await stop(first);
+
+    const second = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const after = readCredentials(dataDir).crm;
+    expect(after.password).toBe(before.password);
+    expect(after.clientId).toBe(before.clientId);
+    const conn = await login(dataDir);
+    const survivor = (await conn.sobject('Lead').retrieve((created as { id: string }).id)) as Record<
+      string,
+      unknown
+    >;
+    expect(survivor.LastName).toBe('Survivor');
+    expect((await conn.query('SELECT COUNT() FROM User')).totalSize).toBe(4);
+    await stop(second);
+  });
+
+  it('crm: runs the CRM alone, with an empty org, on the port from HANDOFF_CRM_PORT', async () => {
+    const dataDir = tempDir();
+    const running = await start(['crm', '--data-dir', dataDir], { HANDOFF_CRM_PORT: '0' });
+    const conn = await login(dataDir);
+    expect((await conn.query('SELECT COUNT() FROM Lead')).totalSize).toBe(0);
+    expect(await stop(running)).toBe(0);
+  });
+
+  it('takes settings from handoff.config.json, with flags winning over it', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'handoff.config.json'),
+      JSON.stringify({ dataDir: 'state', ports: { crm: 1 }, crm: { dailyApiLimit: 1234 } }),
+    );
+    const running = await start(['crm', '--crm-port', '0'], {}, dir);
+    const conn = await login(join(dir, 'state'));
+    const limits = (await conn.limits()) as unknown as { DailyApiRequests: { Max: number } };
+    expect(limits.DailyApiRequests.Max).toBe(1234);
+    await stop(running);
+  });
+
+  it('refuses an invalid configuration with a message naming the setting', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'handoff.config.json'),
+      JSON.stringify({ ports: { crm: 'eighty' }, crm: { dailyApiLimit: -1 } }),
+    );
+    const { code, output } = await run(['crm'], dir);
+    expect(code).toBe(1);
+    expect(output).toContain('configuration error');
+    expect(output).toContain('ports.crm');
+    expect(output).toContain('crm.dailyApiLimit');
+    const clean = tempDir();
+    const badFlag = await run(['crm', '--crm-port', 'abc', '--data-dir', join(clean, 'x')], clean);
+    expect(badFlag.code).toBe(1);
+    expect(badFlag.output).toContain('--crm-port: expected a port number');
+  });
+});
