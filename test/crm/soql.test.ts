@@ -263,6 +263,52 @@ for (const dialect of DIALECTS) {
       expect(employees).toEqual([...employees].sort((a, b) => b - a));
     });
 
+    it('pages correctly when the sort key has nulls, in every direction and null placement', async () => {
+      const batch = Array.from({ length: 450 }, (_, i) => ({
+        attributes: { type: 'Lead' },
+        LastName: `Null${i}`,
+        Company: 'Nulls Co',
+        NumberOfEmployees: i % 3 === 0 ? null : i % 7,
+      }));
+      for (let i = 0; i < batch.length; i += 200) {
+        await crm.api('/composite/sobjects', {
+          method: 'POST',
+          body: JSON.stringify({ records: batch.slice(i, i + 200) }),
+        });
+      }
+      const readAll = async (orderBy: string) => {
+        const all: Array<Record<string, unknown>> = [];
+        let path: string | undefined =
+          `/query?q=${encodeURIComponent(`SELECT Id, NumberOfEmployees FROM Lead WHERE Company = 'Nulls Co' ORDER BY ${orderBy}`)}`;
+        while (path) {
+          const r = await crm.api(path, { headers: { 'Sforce-Query-Options': 'batchSize=200' } });
+          const page = (await r.json()) as QueryBody;
+          all.push(...page.records);
+          path = page.nextRecordsUrl?.replace('/services/data/v60.0', '');
+        }
+        return all;
+      };
+      const values = batch.map((b) => b.NumberOfEmployees);
+      const nulls = values.filter((v) => v === null);
+      const numbers = values.filter((v): v is number => v !== null);
+      const asc = [...numbers].sort((a, b) => a - b);
+      const desc = [...asc].reverse();
+      const cases: Array<[string, Array<number | null>]> = [
+        ['NumberOfEmployees', [...nulls, ...asc]],
+        ['NumberOfEmployees ASC NULLS LAST', [...asc, ...nulls]],
+        ['NumberOfEmployees DESC', [...desc, ...nulls]],
+        ['NumberOfEmployees DESC NULLS FIRST', [...nulls, ...desc]],
+      ];
+      for (const [orderBy, expected] of cases) {
+        const all = await readAll(orderBy);
+        expect(new Set(all.map((r) => r.Id)).size, orderBy).toBe(450);
+        expect(
+          all.map((r) => r.NumberOfEmployees),
+          orderBy,
+        ).toEqual(expected);
+      }
+    });
+
     it('answers INVALID_QUERY_LOCATOR for an unknown locator', async () => {
       const r = await crm.api('/query/01gDOESNOTEXIST-2000');
       expect(r.status).toBe(400);

@@ -21,6 +21,8 @@ export interface SortKey {
   expression: Sql;
   descending: boolean;
   nullsFirst: boolean;
+  /** False when the key can never be null (Id, SystemModstamp …): no null branches are needed. */
+  nillable: boolean;
 }
 
 /**
@@ -43,11 +45,18 @@ export class SoqlSql {
       expression: this.sortExpression(o.path),
       descending: o.descending,
       nullsFirst: o.nullsFirst,
+      // A parent's field is null when the parent is missing, whatever the field says.
+      nillable: o.path.field.nillable || o.path.steps.length > 0,
     }));
     // Id breaks ties, so a page boundary never splits or repeats rows with equal sort values.
     const last = plan.orderBy[plan.orderBy.length - 1];
     if (!(last && last.path.steps.length === 0 && last.path.field.name === 'Id')) {
-      this.sortKeys.push({ expression: sql.ref('t.Id'), descending: false, nullsFirst: false });
+      this.sortKeys.push({
+        expression: sql.ref('t.Id'),
+        descending: false,
+        nullsFirst: true,
+        nillable: false,
+      });
     }
   }
 
@@ -87,11 +96,13 @@ export class SoqlSql {
     return sql`${sql.table(this.plan.object.table)} as t ${sql.join(joins, sql` `)}`;
   }
 
-  private where(extra: Sql | null): Sql {
+  private where(keyset: Sql | null): Sql {
     const parts: Sql[] = [];
+    // The page's own bound goes first: where a query also bounds the sort key (SystemModstamp > …),
+    // SQLite seeks on the first bound it meets, and the page's is the one that skips the rows read.
+    if (keyset) parts.push(keyset);
     if (!this.plan.includeDeleted) parts.push(sql`t."IsDeleted" = 0`);
     if (this.filter) parts.push(this.filter);
-    if (extra) parts.push(extra);
     return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` and `);
   }
 
@@ -171,30 +182,41 @@ export class SoqlSql {
     );
   }
 
-  /** Rows strictly after `after` in sort order; null-aware, for ascending and descending keys alike. */
+  /**
+   * Rows strictly after `after` in sort order; null-aware, for ascending and descending keys alike.
+   * The first key also gets a plain range bound where one is valid, so the database can seek to
+   * the page instead of scanning from the start (the OR form alone cannot use an index range).
+   */
   private keysetPredicate(after: Keyset): Sql {
+    const isNull = (v: unknown) => v === null || v === undefined;
     const alternatives: Sql[] = [];
     for (let i = 0; i < this.sortKeys.length; i++) {
       const equalBefore = this.sortKeys
         .slice(0, i)
         .map((k, j) =>
-          after[j] === null ? sql`${k.expression} is null` : sql`${k.expression} = ${after[j]}`,
+          isNull(after[j]) ? sql`${k.expression} is null` : sql`${k.expression} = ${after[j]}`,
         );
       const k = this.sortKeys[i] as SortKey;
       const v = after[i];
       let beyond: Sql;
-      if (v === null || v === undefined) {
+      if (isNull(v)) {
         // Nulls first: everything non-null comes after; nulls last: nothing does.
         beyond = k.nullsFirst ? sql`${k.expression} is not null` : sql`1 = 0`;
       } else {
         const cmp = k.descending ? sql`${k.expression} < ${v}` : sql`${k.expression} > ${v}`;
-        beyond = k.nullsFirst ? cmp : sql`(${cmp} or ${k.expression} is null)`;
+        beyond = k.nullsFirst || !k.nillable ? cmp : sql`(${cmp} or ${k.expression} is null)`;
       }
       alternatives.push(
         equalBefore.length === 0 ? beyond : sql`(${sql.join([...equalBefore, beyond], sql` and `)})`,
       );
     }
-    return sql`(${sql.join(alternatives, sql` or `)})`;
+    const predicate = sql`(${sql.join(alternatives, sql` or `)})`;
+    const first = this.sortKeys[0] as SortKey;
+    const v = after[0];
+    // Valid when no null can follow a non-null value: the key has no nulls, or they sort first.
+    if (isNull(v) || (first.nillable && !first.nullsFirst)) return predicate;
+    const bound = first.descending ? sql`${first.expression} <= ${v}` : sql`${first.expression} >= ${v}`;
+    return sql`(${bound} and ${predicate})`;
   }
 
   /** The select list: c0… for the plan's fields, r0… for joined records' ids, k0… for sort keys. */

@@ -1,0 +1,116 @@
+// Pages through 1,000,000 Leads with `WHERE SystemModstamp > …` over HTTP against `handoff crm`
+// (SQLite, its own process), following nextRecordsUrl; prints rows/s and the server's peak RSS.
+// The Leads are written straight through the store first: loading them is not what is measured.
+import { join } from 'node:path';
+import { openCrm } from '../src/crm/crm-services.js';
+import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
+import type { RecordValues } from '../src/crm/domain/schema/field-def.js';
+import { insertRecords } from '../src/crm/store/record-store.js';
+import { openDatabase } from '../src/store/database.js';
+import { figure, jsonClient, startServer } from './support.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const BATCH = 10_000;
+
+async function seed(dataDir: string, ownerId: string): Promise<string> {
+  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
+  const crm = await openCrm({ database });
+  const def = crm.records.objectDef('Lead');
+  const base = Date.now() - 5 * 86_400_000;
+  const started = process.hrtime.bigint();
+  for (let start = 0; start < ROWS; start += BATCH) {
+    const rows: RecordValues[] = [];
+    for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
+      const at = new Date(base + i * 100).toISOString();
+      const record: RecordValues = {
+        Id: crm.records.allocateId(def.keyPrefix),
+        IsDeleted: false,
+        CreatedDate: at,
+        CreatedById: ownerId,
+        LastModifiedDate: at,
+        LastModifiedById: ownerId,
+        SystemModstamp: at,
+        OwnerId: ownerId,
+        FirstName: 'Bulk',
+        LastName: `Lead ${i}`,
+        Company: `Company ${i % 1000}`,
+        Email: `lead${i}@example.com`,
+        Status: 'Open - Not Contacted',
+        LeadSource: 'Web',
+      };
+      applyDerivedFields(def, record);
+      rows.push(record);
+    }
+    await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  figure('seed through the store (not a target)', ROWS / seconds, 'rows/s');
+  await crm.close();
+  await database.close();
+  return new Date(base - 1000).toISOString();
+}
+
+async function pageThrough(
+  server: Awaited<ReturnType<typeof startServer>>,
+  soql: string,
+  label: string,
+  target: string,
+) {
+  const client = jsonClient(server, 1);
+  let path = `/services/data/v60.0/query?q=${encodeURIComponent(soql)}`;
+  let rows = 0;
+  let pages = 0;
+  let total = 0;
+  const started = process.hrtime.bigint();
+  for (;;) {
+    const response = await client('GET', path);
+    if (response.status !== 200) throw new Error(`${response.status}: ${response.body.slice(0, 200)}`);
+    const page = JSON.parse(response.body) as {
+      totalSize: number;
+      records: unknown[];
+      nextRecordsUrl?: string;
+    };
+    rows += page.records.length;
+    total = page.totalSize;
+    pages++;
+    if (!page.nextRecordsUrl) break;
+    path = page.nextRecordsUrl;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (rows !== ROWS || total !== ROWS)
+    throw new Error(`read ${rows} rows (totalSize ${total}), expected ${ROWS}`);
+  figure(`${label} (${pages} pages)`, rows / seconds, 'rows/s', target);
+}
+
+// First start creates the org and its credentials; then the server stops while the Leads go in.
+const first = await startServer();
+const ownerId = JSON.parse(
+  (
+    await jsonClient(first, 1)(
+      'GET',
+      '/services/data/v60.0/query?q=' + encodeURIComponent('SELECT Id FROM User LIMIT 1'),
+    )
+  ).body,
+).records[0].Id as string;
+await first.stop();
+const since = await seed(first.dataDir, ownerId);
+
+const server = await startServer(first.dataDir);
+try {
+  await pageThrough(
+    server,
+    `SELECT Id, Name, Email, Company, SystemModstamp FROM Lead WHERE SystemModstamp > ${since}`,
+    'paged SOQL, no ORDER BY',
+    '>= 100,000',
+  );
+  await pageThrough(
+    server,
+    `SELECT Id, Name, Email, Company, SystemModstamp FROM Lead WHERE SystemModstamp > ${since} ORDER BY SystemModstamp`,
+    'paged SOQL, ORDER BY SystemModstamp',
+    '>= 100,000',
+  );
+  figure('server peak RSS', server.peakRssMb(), 'MB', '< 300');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
