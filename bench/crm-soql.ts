@@ -60,7 +60,7 @@ async function pageThrough(
   let path = `/services/data/v60.0/query?q=${encodeURIComponent(soql)}`;
   let rows = 0;
   let pages = 0;
-  let total = 0;
+  let total: number;
   const started = process.hrtime.bigint();
   for (;;) {
     const response = await client('GET', path);
