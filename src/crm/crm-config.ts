@@ -1,26 +1,13 @@
 import { z } from 'zod';
+import { FIELD_TYPES, type FieldType } from './domain/schema/field-def.js';
 
-const FIELD_TYPES = [
-  'string',
-  'textarea',
-  'email',
-  'phone',
-  'url',
-  'picklist',
-  'boolean',
-  'int',
-  'double',
-  'currency',
-  'percent',
-  'date',
-  'datetime',
-  'reference',
-] as const;
+/** Custom fields take any field type but `id`, which only the record's own Id has. */
+const CUSTOM_FIELD_TYPES = FIELD_TYPES.filter((t): t is Exclude<FieldType, 'id'> => t !== 'id');
 
 export const customFieldSchema = z.object({
   object: z.string().min(1),
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'custom field names look like Name__c'),
-  type: z.enum(FIELD_TYPES),
+  type: z.enum(CUSTOM_FIELD_TYPES),
   label: z.string().optional(),
   length: z.number().int().min(1).max(131072).optional(),
   precision: z.number().int().min(1).max(18).optional(),

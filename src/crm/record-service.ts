@@ -540,22 +540,33 @@ export class RecordService {
     }
   }
 
+  /**
+   * The values pending records write to `f` (text only), and the live records that already hold
+   * any of them: the common ground of unique fields and duplicate rules.
+   */
+  private async holders(
+    db: StoreDb,
+    pending: Pending[],
+    def: ObjectDef,
+    f: FieldDef,
+  ): Promise<{
+    claims: Array<{ p: Pending; value: string }>;
+    stored: Array<{ id: string; value: FieldValue }>;
+  }> {
+    const claims = pending
+      .filter((p) => !p.error && p.def === def)
+      .map((p) => ({ p, value: this.changedValue(p, f.name) }))
+      .filter((c): c is { p: Pending; value: string } => typeof c.value === 'string');
+    if (claims.length === 0) return { claims, stored: [] };
+    const values = claims.map((c) => c.value);
+    return { claims, stored: await records.selectByFieldValues(db, this.database.dialect, def, f, values) };
+  }
+
   private async checkUniqueFields(db: StoreDb, pending: Pending[]): Promise<void> {
     const defs = new Set(pending.filter((p) => !p.error).map((p) => p.def));
     for (const def of defs) {
       for (const f of def.fields.filter((x) => x.unique)) {
-        const claims = pending
-          .filter((p) => !p.error && p.def === def)
-          .map((p) => ({ p, value: this.changedValue(p, f.name) }))
-          .filter((c): c is { p: Pending; value: string } => typeof c.value === 'string');
-        if (claims.length === 0) continue;
-        const stored = await records.selectByFieldValues(
-          db,
-          this.database.dialect,
-          def,
-          f,
-          claims.map((c) => c.value),
-        );
+        const { claims, stored } = await this.holders(db, pending, def, f);
         const owner = new Map(stored.map((s) => [String(s.value).toLowerCase(), s.id]));
         for (const { p, value } of claims) {
           const key = value.toLowerCase();
@@ -567,6 +578,7 @@ export class RecordService {
               { fields: [f.name] },
             );
           } else {
+            // Later records in the same batch may not take the value either.
             owner.set(key, p.id ?? 'this batch');
           }
         }
@@ -580,18 +592,7 @@ export class RecordService {
       const def = this.objectDef(rule.object);
       const f = this.schema.field(def, rule.field);
       if (!f) continue;
-      const claims = pending
-        .filter((p) => !p.error && p.def === def)
-        .map((p) => ({ p, value: this.changedValue(p, f.name) }))
-        .filter((c): c is { p: Pending; value: string } => typeof c.value === 'string');
-      if (claims.length === 0) continue;
-      const stored = await records.selectByFieldValues(
-        db,
-        this.database.dialect,
-        def,
-        f,
-        claims.map((c) => c.value),
-      );
+      const { claims, stored } = await this.holders(db, pending, def, f);
       for (const { p, value } of claims) {
         const matches = stored.filter(
           (s) => String(s.value).toLowerCase() === value.toLowerCase() && s.id !== p.id,

@@ -1,20 +1,23 @@
 /** Salesforce field types we model (the `type` in describe). */
-export type FieldType =
-  | 'id'
-  | 'string'
-  | 'textarea'
-  | 'email'
-  | 'phone'
-  | 'url'
-  | 'picklist'
-  | 'boolean'
-  | 'int'
-  | 'double'
-  | 'currency'
-  | 'percent'
-  | 'date'
-  | 'datetime'
-  | 'reference';
+export const FIELD_TYPES = [
+  'id',
+  'string',
+  'textarea',
+  'email',
+  'phone',
+  'url',
+  'picklist',
+  'boolean',
+  'int',
+  'double',
+  'currency',
+  'percent',
+  'date',
+  'datetime',
+  'reference',
+] as const;
+
+export type FieldType = (typeof FIELD_TYPES)[number];
 
 export type FieldValue = string | number | boolean | null;
 /** A record as domain code sees it: canonical field names to values (datetimes as ISO UTC). */
