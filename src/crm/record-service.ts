@@ -101,6 +101,14 @@ export class RecordService {
     return def;
   }
 
+  /**
+   * A record that failed before its object was known (bad type, malformed id). It only carries
+   * its error: every later step skips failed records, so the object it names is never read.
+   */
+  private failedBeforeTyped(error: HandoffError, id?: string | null): Pending {
+    return { def: this.objectDef('User'), record: {}, error, id: id ?? undefined };
+  }
+
   private db(): StoreDb {
     return this.unitOfWork.current();
   }
@@ -149,7 +157,7 @@ export class RecordService {
       try {
         return this.prepareCreate(this.objectDefForType(type), input);
       } catch (error) {
-        return { def: this.objectDef('Account'), record: {}, error: toError(error) };
+        return this.failedBeforeTyped(toError(error));
       }
     });
     return this.save(ctx, pending, allOrNone);
@@ -219,12 +227,7 @@ export class RecordService {
           const existing = this.existingCheck(def, (await this.loadForWrite(def, [id])).get(id));
           pending.push(this.prepareUpdate(def, existing, item.input));
         } catch (error) {
-          pending.push({
-            def: this.objectDef('Account'),
-            record: {},
-            error: toError(error),
-            id: id ?? undefined,
-          });
+          pending.push(this.failedBeforeTyped(toError(error), id));
         }
       }
       return this.save(ctx, pending, allOrNone);
