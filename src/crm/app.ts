@@ -5,6 +5,7 @@ import type { CrmServices } from './crm-services.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
+import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { limitsRoutes } from './http/limits.js';
 import { oauthRoutes } from './http/oauth.js';
 import { queryRoutes } from './http/query.js';
@@ -93,11 +94,15 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
     }
   });
 
+  faultInjection(app, services);
   app.setErrorHandler((error, request, reply) => sendRestError(request, reply, error));
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
   );
 
+  void app.register(async (admin) => {
+    faultAdminRoutes(admin, services);
+  });
   void app.register(async (oauth) => {
     oauthRoutes(oauth, services);
   });

@@ -7,6 +7,7 @@ import { ApiUsage } from './api-usage.js';
 import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
+import { FaultInjector } from './faults/fault-rules.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { QueryService } from './query-service.js';
 import { RecordService } from './record-service.js';
@@ -31,12 +32,15 @@ export interface CrmServices {
   usage: ApiUsage;
   urls: CrmUrls;
   orgId: () => string;
+  /** The org's administrator: the only user who may steer fault injection. */
+  adminUserId: () => string;
+  faults: FaultInjector;
   /** Lets composite subrequests through the auth hook as the composite's caller. */
   internalSecret: string;
   now: () => Date;
   setUrls(baseUrl: string): void;
-  /** Set once, when the org is created on first start. */
-  setOrgId(id: string): void;
+  /** Set when the org is created or found at start. */
+  setOrg(ids: { orgId: string; adminUserId: string }): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,9 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   const queries = new QueryService({ schema, dialect: database.dialect, unitOfWork, now });
   let baseUrl = 'http://127.0.0.1';
   let orgId = await loadOrgId(database);
+  let adminUserId = '';
+  const faults = new FaultInjector();
+  for (const rule of config.faults) faults.add(rule);
   const urls: CrmUrls = { loginUrl: () => baseUrl, instanceUrl: () => baseUrl };
   const oauth = new OAuthService({
     database,
@@ -94,13 +101,16 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     usage,
     urls,
     orgId: () => orgId,
+    adminUserId: () => adminUserId,
+    faults,
     internalSecret: randomBytes(24).toString('base64url'),
     now,
     setUrls(url: string) {
       baseUrl = url.replace(/\/$/, '');
     },
-    setOrgId(id: string) {
-      orgId = id;
+    setOrg(ids: { orgId: string; adminUserId: string }) {
+      orgId = ids.orgId;
+      adminUserId = ids.adminUserId;
     },
     async close() {
       clearInterval(purge);

@@ -48,6 +48,7 @@ export async function ensureOrg(services: CrmServices, seed: OrgSeed): Promise<O
       usernameField,
       [seed.admin.username],
     );
+    services.setOrg({ orgId: existingOrg, adminUserId: admin?.id ?? '' });
     return { orgId: existingOrg, adminUserId: admin?.id ?? '', created: false };
   }
   const at = services.now().toISOString();
@@ -77,7 +78,7 @@ export async function ensureOrg(services: CrmServices, seed: OrgSeed): Promise<O
     ]);
     return id;
   });
-  services.setOrgId(orgId);
+  services.setOrg({ orgId, adminUserId: adminId });
   await services.oauth.setPassword(adminId, seed.admin.password);
   await services.oauth.registerConnectedApp({
     clientId: seed.connectedApp.clientId,
