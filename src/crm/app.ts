@@ -15,6 +15,7 @@ import {
   parseApiVersion,
   type CrmRequestContext,
 } from './http/request-context.js';
+import { soapRoutes } from './http/soap.js';
 import { sobjectRoutes } from './http/sobjects.js';
 import { resourceListRoute, versionListRoute } from './http/versions.js';
 import { sendRestError } from './http/wire.js';
@@ -102,6 +103,9 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
 
   void app.register(async (admin) => {
     faultAdminRoutes(admin, services);
+  });
+  void app.register(async (soap) => {
+    soapRoutes(soap, services);
   });
   void app.register(async (oauth) => {
     oauthRoutes(oauth, services);

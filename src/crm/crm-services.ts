@@ -9,6 +9,7 @@ import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
 import { FaultInjector } from './faults/fault-rules.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
+import { LeadConversionService } from './lead-conversion-service.js';
 import { QueryService } from './query-service.js';
 import { RecordService } from './record-service.js';
 import { crmMigrations } from './store/migrations/index.js';
@@ -28,6 +29,7 @@ export interface CrmServices {
   unitOfWork: UnitOfWork;
   records: RecordService;
   queries: QueryService;
+  conversions: LeadConversionService;
   oauth: OAuthService;
   usage: ApiUsage;
   urls: CrmUrls;
@@ -97,6 +99,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     unitOfWork,
     records,
     queries,
+    conversions: new LeadConversionService(records, unitOfWork, now),
     oauth,
     usage,
     urls,

@@ -358,6 +358,57 @@ export class RecordService {
     this.unwrap(result);
   }
 
+  /**
+   * Writes fields the server maintains (conversion fields, a member's contact …), which API
+   * callers may not set, through the same checks and system-field upkeep as any update.
+   */
+  async systemUpdate(ctx: CallContext, type: string, id: string, changes: RecordValues): Promise<void> {
+    const def = this.objectDef(type);
+    const [result] = await this.unitOfWork.run(async () => {
+      const existing = (await this.loadForWrite(def, [id])).get(id);
+      if (!existing || existing.IsDeleted === true) throw notFound();
+      const record = { ...existing, ...changes };
+      applyDerivedFields(def, record);
+      return this.save(ctx, [{ def, existing, record, id }], true);
+    });
+    this.unwrap(result);
+  }
+
+  /** Brings records back from the recycle bin. */
+  async undelete(ctx: CallContext, rawIds: string[]): Promise<SaveResult[]> {
+    return this.unitOfWork.run(async (db) => {
+      const now = this.now().toISOString();
+      const results: SaveResult[] = [];
+      for (const raw of rawIds) {
+        const id = normalizeId(raw);
+        const def = id ? this.schema.objectForPrefix(keyPrefixOf(id)) : undefined;
+        try {
+          if (!id || !def) throw new HandoffError('MALFORMED_ID', `malformed id ${raw}`);
+          const existing = (await this.loadForWrite(def, [id])).get(id);
+          if (!existing) throw new HandoffError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
+          if (existing.IsDeleted !== true)
+            throw new HandoffError('UNDELETE_FAILED', 'Entity is not in the recycle bin');
+          await records.markUndeleted(db, def, id, now, ctx.userId);
+          if (def.name === 'User') this.activeUsers = null;
+          results.push(saved(id));
+        } catch (error) {
+          results.push(failed(toError(error), id));
+        }
+      }
+      return results;
+    });
+  }
+
+  /** Live ids of `type` whose reference field `field` points at `id`. */
+  async idsReferencing(type: string, field: string, id: string): Promise<string[]> {
+    const def = this.objectDef(type);
+    const f = this.schema.field(def, field);
+    if (!f)
+      throw new HandoffError('INVALID_FIELD', `No such column '${field}' on sobject of type ${def.name}`);
+    const matches = await records.selectByFieldValues(this.db(), this.database.dialect, def, f, [id]);
+    return matches.map((m) => m.id);
+  }
+
   // ---- read ---------------------------------------------------------------------------------
 
   requireId(def: ObjectDef, raw: string): string {

@@ -97,6 +97,19 @@ export async function markDeleted(
     where "Id" in (${sql.join(ids)})`.execute(db);
 }
 
+export async function markUndeleted(
+  db: StoreDb,
+  def: ObjectDef,
+  id: string,
+  at: string,
+  userId: string,
+): Promise<void> {
+  await sql`update ${sql.table(def.table)}
+    set "IsDeleted" = 0, ${sql.ref(DELETED_AT_COLUMN)} = null, "SystemModstamp" = ${at},
+        "LastModifiedDate" = ${at}, "LastModifiedById" = ${userId}
+    where "Id" = ${id}`.execute(db);
+}
+
 /** Records by id, deleted ones included (callers decide what a deleted record means). */
 export async function selectByIds(db: StoreDb, def: ObjectDef, ids: string[]): Promise<RecordValues[]> {
   if (ids.length === 0) return [];

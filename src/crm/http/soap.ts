@@ -1,0 +1,166 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { HandoffError } from '../../errors/handoff-error.js';
+import type { CrmServices } from '../crm-services.js';
+import type { CallContext } from '../domain/call-context.js';
+import type { LeadConvertRequest } from '../domain/lead-conversion.js';
+import { selectByIds } from '../store/record-store.js';
+import { parseApiVersion } from './request-context.js';
+
+// Tag values stay strings: an id like 001… must never become a number.
+const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
+});
+
+type Xml = Record<string, unknown>;
+
+function envelope(body: Xml): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    builder.build({
+      'soapenv:Envelope': {
+        '@_xmlns:soapenv': 'http://schemas.xmlsoap.org/soap/envelope/',
+        '@_xmlns': 'urn:partner.soap.sforce.com',
+        '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+        '@_xmlns:sf': 'urn:fault.partner.soap.sforce.com',
+        'soapenv:Body': body,
+      },
+    })
+  );
+}
+
+/** A value for the builder: null becomes an `xsi:nil` element, as Salesforce writes it. */
+function xmlValue(value: unknown): unknown {
+  if (value === null || value === undefined) return { '@_xsi:nil': 'true' };
+  if (Array.isArray(value)) return value.map(xmlValue);
+  if (typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, xmlValue(v)]));
+  return String(value);
+}
+
+function errorXml(error: HandoffError): Xml {
+  return { statusCode: error.code, message: error.message, fields: error.fields };
+}
+
+function sendFault(reply: FastifyReply, code: string, message: string): FastifyReply {
+  return reply
+    .code(500)
+    .type('text/xml; charset=utf-8')
+    .send(envelope({ 'soapenv:Fault': { faultcode: `sf:${code}`, faultstring: `${code}: ${message}` } }));
+}
+
+function asArray(value: unknown): unknown[] {
+  if (value === undefined || value === null || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function leadConvert(raw: unknown): LeadConvertRequest {
+  const x = (raw ?? {}) as Xml;
+  return {
+    leadId: text(x.leadId) ?? '',
+    convertedStatus: text(x.convertedStatus),
+    accountId: text(x.accountId),
+    contactId: text(x.contactId),
+    opportunityName: text(x.opportunityName),
+    doNotCreateOpportunity: x.doNotCreateOpportunity === 'true',
+    overwriteLeadSource: x.overwriteLeadSource === 'true',
+    ownerId: text(x.ownerId),
+  };
+}
+
+/**
+ * The part of the SOAP (partner) API that has no REST twin and that jsforce's `conn.soap.*`
+ * uses: `convertLead`, `undelete` and `getUserInfo`. Errors are SOAP faults.
+ */
+export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
+  app.addContentTypeParser(
+    ['text/xml', 'application/soap+xml'],
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
+  );
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof HandoffError) return sendFault(reply, error.code, error.message);
+    request.log.error({ err: error }, 'unexpected error in SOAP request');
+    return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');
+  });
+
+  app.post('/services/Soap/u/:version', async (request, reply) => {
+    parseApiVersion(`v${(request.params as { version: string }).version}`);
+    let document: Xml;
+    try {
+      document = parser.parse(typeof request.body === 'string' ? request.body : '') as Xml;
+    } catch {
+      throw new HandoffError('INVALID_INPUT', 'The request is not well-formed XML');
+    }
+    const soap = (document.Envelope ?? {}) as Xml;
+    const sessionId = text(((soap.Header as Xml | undefined)?.SessionHeader as Xml | undefined)?.sessionId);
+    const session = sessionId ? await services.oauth.verify(sessionId) : null;
+    if (!session)
+      return sendFault(
+        reply,
+        'INVALID_SESSION_ID',
+        'Invalid Session ID found in SessionHeader: Illegal Session',
+      );
+    if (!services.usage.consume())
+      return sendFault(reply, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    const ctx: CallContext = { userId: session.userId, autoAssign: undefined };
+
+    const body = (soap.Body ?? {}) as Xml;
+    const [method] = Object.keys(body);
+    const args = (method ? body[method] : {}) as Xml;
+    let result: unknown;
+    switch (method) {
+      case 'convertLead': {
+        const converted = await services.conversions.convert(
+          ctx,
+          asArray(args.leadConverts).map(leadConvert),
+        );
+        result = converted.map((r) => ({ ...r, errors: r.errors.map(errorXml) }));
+        break;
+      }
+      case 'undelete': {
+        const restored = await services.records.undelete(ctx, asArray(args.ids).map(String));
+        result = restored.map((r) => ({ id: r.id, success: r.success, errors: r.errors.map(errorXml) }));
+        break;
+      }
+      case 'getUserInfo': {
+        const [user] = await selectByIds(services.database.db, services.records.objectDef('User'), [
+          session.userId,
+        ]);
+        result = {
+          userId: session.userId,
+          organizationId: services.orgId(),
+          organizationName: services.config.orgName,
+          userName: user?.Username,
+          userFullName: user?.Name,
+          userEmail: user?.Email,
+          userTimeZone: user?.TimeZoneSidKey,
+          userLanguage: 'en_US',
+          userLocale: 'en_US',
+          currencySymbol: '$',
+          orgDefaultCurrencyIsoCode: 'USD',
+          sessionSecondsValid: services.config.accessTokenTtlSeconds,
+          accessibilityMode: false,
+          userType: 'Standard',
+        };
+        break;
+      }
+      default:
+        return sendFault(
+          reply,
+          'INVALID_OPERATION',
+          `The operation ${method ?? '(none)'} is not supported by this server`,
+        );
+    }
+    return reply
+      .type('text/xml; charset=utf-8')
+      .send(envelope({ [`${method}Response`]: { result: xmlValue(result) } }));
+  });
+}
