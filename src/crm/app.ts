@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { HandoffError } from '../errors/handoff-error.js';
 import type { CrmServices } from './crm-services.js';
+import { bulkIngestRoutes } from './http/bulk-ingest.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
@@ -65,6 +66,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   compositeRoutes(app, services);
   queryRoutes(app, services);
   limitsRoutes(app, services);
+  bulkIngestRoutes(app, services);
 }
 
 /** The Salesforce-compatible CRM as a Fastify app. It never listens: the CLI or a test does. */

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../store/database.js';
+import { createLogger } from '../log.js';
 import { migrateArea } from '../store/migrations.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { ApiUsage } from './api-usage.js';
+import { BulkIngestService } from './bulk/bulk-ingest-service.js';
 import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
@@ -30,6 +32,7 @@ export interface CrmServices {
   records: RecordService;
   queries: QueryService;
   conversions: LeadConversionService;
+  bulkIngest: BulkIngestService;
   oauth: OAuthService;
   usage: ApiUsage;
   urls: CrmUrls;
@@ -87,6 +90,16 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     now,
   });
+  const log = createLogger('crm');
+  const bulkIngest = new BulkIngestService({
+    database,
+    unitOfWork,
+    records,
+    schema,
+    now,
+    onError: (error) => log.error({ err: error }, 'bulk job processing failed'),
+  });
+  await bulkIngest.start();
   const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
   await usage.start();
   const purge = setInterval(() => void oauth.purgeExpired().catch(() => undefined), 10 * 60_000);
@@ -100,6 +113,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     records,
     queries,
     conversions: new LeadConversionService(records, unitOfWork, now),
+    bulkIngest,
     oauth,
     usage,
     urls,
@@ -117,6 +131,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     },
     async close() {
       clearInterval(purge);
+      await bulkIngest.close();
       await usage.stop();
     },
   };

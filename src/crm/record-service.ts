@@ -320,7 +320,16 @@ export class RecordService {
 
   // ---- delete -------------------------------------------------------------------------------
 
-  async deleteMany(ctx: CallContext, rawIds: string[], allOrNone: boolean): Promise<SaveResult[]> {
+  /**
+   * Deletes to the recycle bin, or with `hard` (Bulk API's hardDelete) removes the records for
+   * good: they are then neither in queryAll nor in the deleted window.
+   */
+  async deleteMany(
+    ctx: CallContext,
+    rawIds: string[],
+    allOrNone: boolean,
+    options: { hard?: boolean } = {},
+  ): Promise<SaveResult[]> {
     return this.unitOfWork.run(async () => {
       const now = this.now().toISOString();
       const results: SaveResult[] = [];
@@ -341,7 +350,10 @@ export class RecordService {
         }
       }
       if (allOrNone && results.some((r) => !r.success)) return this.rolledBack(results);
-      for (const [def, ids] of toDelete) await records.markDeleted(this.db(), def, ids, now, ctx.userId);
+      for (const [def, ids] of toDelete) {
+        if (options.hard) await records.purgeRecords(this.db(), def, ids);
+        else await records.markDeleted(this.db(), def, ids, now, ctx.userId);
+      }
       if ([...toDelete.keys()].some((d) => d.name === 'User')) this.activeUsers = null;
       return results;
     });

@@ -30,6 +30,9 @@ export const CRM_HTTP_STATUS: Record<ErrorCode, number> = {
   CANNOT_UPDATE_CONVERTED_LEAD: 400,
   INVALID_REPLICATION_DATE: 400,
   INVALID_STATUS: 400,
+  // No code is documented for a request in the wrong job state; Bulk API 1.0 calls it InvalidJobState.
+  INVALIDJOBSTATE: 400,
+  JOB_NOT_COMPLETE: 412,
   UNDELETE_FAILED: 400,
   EXCEEDED_ID_LIMIT: 400,
   EXCEEDED_MAX_SIZE_REQUEST: 400,

@@ -97,6 +97,11 @@ export async function markDeleted(
     where "Id" in (${sql.join(ids)})`.execute(db);
 }
 
+export async function purgeRecords(db: StoreDb, def: ObjectDef, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`delete from ${sql.table(def.table)} where "Id" in (${sql.join(ids)})`.execute(db);
+}
+
 export async function markUndeleted(
   db: StoreDb,
   def: ObjectDef,

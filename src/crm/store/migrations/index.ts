@@ -50,5 +50,49 @@ export function crmMigrations(database: Database): Record<string, Migration> {
         await sql`create index crm_access_token_expiry on crm_access_token (expires_at)`.execute(db);
       },
     },
+    '002-bulk-jobs': {
+      async up(db) {
+        await db.schema
+          .createTable('crm_bulk_job')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('job_type', text, (c) => c.notNull())
+          .addColumn('object', text, (c) => c.notNull())
+          .addColumn('operation', text, (c) => c.notNull())
+          .addColumn('external_id_field', text)
+          .addColumn('query', text)
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('column_delimiter', text, (c) => c.notNull())
+          .addColumn('line_ending', text, (c) => c.notNull())
+          .addColumn('api_version', text, (c) => c.notNull())
+          .addColumn('created_by_id', id, (c) => c.notNull())
+          .addColumn('created_date', ts, (c) => c.notNull())
+          .addColumn('system_modstamp', ts, (c) => c.notNull())
+          .addColumn('records_processed', int, (c) => c.notNull())
+          .addColumn('records_failed', int, (c) => c.notNull())
+          .addColumn('processing_ms', int, (c) => c.notNull())
+          .addColumn('error_message', text)
+          // The header of the uploaded CSV, and how far processing has got (upload seq, rows done in it):
+          // a restart resumes there instead of applying rows twice.
+          .addColumn('columns', text)
+          .addColumn('resume_upload', int, (c) => c.notNull())
+          .addColumn('resume_row', int, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('crm_bulk_upload')
+          .addColumn('job_id', id, (c) => c.notNull())
+          .addColumn('seq', int, (c) => c.notNull())
+          .addColumn('data', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('crm_bulk_upload_pk', ['job_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('crm_bulk_result')
+          .addColumn('job_id', id, (c) => c.notNull())
+          .addColumn('kind', text, (c) => c.notNull())
+          .addColumn('seq', int, (c) => c.notNull())
+          .addColumn('csv', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('crm_bulk_result_pk', ['job_id', 'kind', 'seq'])
+          .execute();
+      },
+    },
   };
 }
