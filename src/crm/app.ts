@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { HandoffError } from '../errors/handoff-error.js';
 import type { CrmServices } from './crm-services.js';
 import { bulkIngestRoutes } from './http/bulk-ingest.js';
+import { bulkQueryRoutes } from './http/bulk-query.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
@@ -67,6 +68,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   queryRoutes(app, services);
   limitsRoutes(app, services);
   bulkIngestRoutes(app, services);
+  bulkQueryRoutes(app, services);
 }
 
 /** The Salesforce-compatible CRM as a Fastify app. It never listens: the CLI or a test does. */

@@ -6,6 +6,7 @@ import { migrateArea } from '../store/migrations.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { ApiUsage } from './api-usage.js';
 import { BulkIngestService } from './bulk/bulk-ingest-service.js';
+import { BulkQueryService } from './bulk/bulk-query-service.js';
 import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
@@ -33,6 +34,7 @@ export interface CrmServices {
   queries: QueryService;
   conversions: LeadConversionService;
   bulkIngest: BulkIngestService;
+  bulkQuery: BulkQueryService;
   oauth: OAuthService;
   usage: ApiUsage;
   urls: CrmUrls;
@@ -100,6 +102,14 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     onError: (error) => log.error({ err: error }, 'bulk job processing failed'),
   });
   await bulkIngest.start();
+  const bulkQuery = new BulkQueryService({
+    database,
+    queries,
+    allocateJobId: () => bulkIngest.allocateJobId(),
+    now,
+    onError: (error) => log.error({ err: error }, 'bulk query job failed'),
+  });
+  await bulkQuery.start();
   const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
   await usage.start();
   const purge = setInterval(() => void oauth.purgeExpired().catch(() => undefined), 10 * 60_000);
@@ -114,6 +124,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     queries,
     conversions: new LeadConversionService(records, unitOfWork, now),
     bulkIngest,
+    bulkQuery,
     oauth,
     usage,
     urls,

@@ -160,6 +160,48 @@ export class QueryService {
     return result;
   }
 
+  /** Plans a query for a Bulk API query job: checked now, run later page by page. */
+  planForBulk(soql: string, includeDeleted: boolean): QueryPlan {
+    const plan = this.planner.plan(soql, { includeDeleted, now: this.now() });
+    if (isAggregatePlan(plan) || plan.countOnly) {
+      throw new HandoffError('INVALID_INPUT', 'Aggregate queries are not supported by Bulk API query jobs');
+    }
+    return plan;
+  }
+
+  async countRows(plan: QueryPlan): Promise<number> {
+    const total = await new SoqlSql(plan, this.deps.dialect).count(this.deps.unitOfWork.current());
+    return Math.max(0, Math.min(total - plan.offset, plan.limit ?? Infinity));
+  }
+
+  /**
+   * One page of a query job's results as flat rows (`Owner.Name` columns): up to `maxRecords`
+   * rows after `after`, and the keyset to continue from (null on the last page).
+   */
+  async flatPage(
+    plan: QueryPlan,
+    after: Keyset | null,
+    maxRecords: number,
+  ): Promise<{ columns: string[]; rows: FieldValue[][]; next: Keyset | null }> {
+    const compiled = new SoqlSql(plan, this.deps.dialect);
+    const rows = await compiled.page(this.deps.unitOfWork.current(), {
+      after,
+      limit: maxRecords + 1,
+      offset: after ? 0 : plan.offset,
+    });
+    const more = rows.length > maxRecords;
+    const pageRows = more ? rows.slice(0, maxRecords) : rows;
+    const fields = plan.select.flatMap((s, i) => (s.kind === 'field' ? [{ s, i }] : []));
+    const columns = fields.map(({ s }) =>
+      [...s.path.steps.map((step) => step.name), s.path.field.name].join('.'),
+    );
+    const values = pageRows.map((row) =>
+      fields.map(({ s, i }) => fromColumnValue(s.path.field, row[`c${i}`])),
+    );
+    const last = pageRows[pageRows.length - 1];
+    return { columns, rows: values, next: more && last ? compiled.keysetOf(last) : null };
+  }
+
   private nextUrl(apiVersion: string, includeDeleted: boolean, id: string, returned: number): string {
     return `/services/data/v${apiVersion}/${includeDeleted ? 'queryAll' : 'query'}/${id}-${returned}`;
   }

@@ -1,0 +1,138 @@
+import type jsforce from 'jsforce';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateJob } from '../../src/crm/store/bulk-store.js';
+import { DIALECTS } from '../support/databases.js';
+import { startTestCrm, type TestCrm } from '../support/crm-server.js';
+
+interface JobInfo {
+  id: string;
+  state: string;
+  numberRecordsProcessed: number;
+  errorMessage?: string;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`Bulk API 2.0 query (${dialect})`, () => {
+    let crm: TestCrm;
+    let conn: jsforce.Connection;
+
+    beforeAll(async () => {
+      crm = await startTestCrm({ dialect });
+      conn = await crm.connect();
+      conn.bulk2.pollInterval = 25;
+      const rows = Array.from({ length: 700 }, (_, i) => ({
+        attributes: { type: 'Lead' },
+        LastName: `Q${String(i).padStart(4, '0')}`,
+        Company: i % 2 === 0 ? 'Even "Quoted", Inc' : 'Odd Co',
+        NumberOfEmployees: i,
+      }));
+      for (let i = 0; i < rows.length; i += 200) {
+        await crm.api('/composite/sobjects', {
+          method: 'POST',
+          body: JSON.stringify({ records: rows.slice(i, i + 200) }),
+        });
+      }
+    });
+
+    afterAll(async () => {
+      await crm.close();
+    });
+
+    const json = async (path: string, method: string, body?: unknown) => {
+      const r = await crm.api(path, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await r.text();
+      return { status: r.status, body: (text ? JSON.parse(text) : null) as unknown };
+    };
+    const waitFor = async (id: string) => {
+      for (;;) {
+        const job = (await json(`/jobs/query/${id}`, 'GET')).body as JobInfo;
+        if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    it('answers jsforce’s bulk2.query with every matching record', async () => {
+      const stream = await conn.bulk2.query(
+        `SELECT Id, LastName, Company, Owner.Name FROM Lead WHERE NumberOfEmployees >= 100 ORDER BY LastName`,
+      );
+      const records = await new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
+        const out: Array<Record<string, unknown>> = [];
+        stream.on('record', (r: Record<string, unknown>) => out.push(r));
+        stream.on('end', () => resolve(out));
+        stream.on('error', reject);
+      });
+      expect(records).toHaveLength(600);
+      expect(records[0]).toMatchObject({
+        LastName: 'Q0100',
+        Company: 'Even "Quoted", Inc',
+        'Owner.Name': 'Ada Admin',
+      });
+      expect(new Set(records.map((r) => r.Id)).size).toBe(600);
+    });
+
+    it('pages results by locator with Sforce-NumberOfRecords, ending with the literal locator null', async () => {
+      const created = await json('/jobs/query', 'POST', {
+        operation: 'query',
+        query: `SELECT Id, LastName FROM Lead WHERE Company = 'Odd Co'`,
+      });
+      expect(created.status).toBe(200);
+      const job = await waitFor((created.body as JobInfo).id);
+      expect(job).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 350 });
+      const ids: string[] = [];
+      let locator = '';
+      const counts: string[] = [];
+      for (;;) {
+        const r = await crm.api(
+          `/jobs/query/${job.id}/results?maxRecords=150${locator ? `&locator=${locator}` : ''}`,
+        );
+        expect(r.status).toBe(200);
+        counts.push(r.headers.get('sforce-numberofrecords') ?? '');
+        const lines = (await r.text()).trim().split('\n');
+        expect(lines[0]).toBe('"Id","LastName"');
+        ids.push(...lines.slice(1).map((line) => line.split(',')[0] ?? ''));
+        locator = r.headers.get('sforce-locator') ?? 'null';
+        if (locator === 'null') break;
+      }
+      expect(counts).toEqual(['150', '150', '50']);
+      expect(new Set(ids).size).toBe(350);
+    });
+
+    it('answers 412 JOB_NOT_COMPLETE for the results of an unfinished job, and refuses bad queries at creation', async () => {
+      const bad = await json('/jobs/query', 'POST', { query: 'SELECT Nope__c FROM Lead' });
+      expect(bad.status).toBe(400);
+      expect((bad.body as Array<{ errorCode: string }>)[0]?.errorCode).toBe('INVALID_FIELD');
+      const aggregate = await json('/jobs/query', 'POST', { query: 'SELECT COUNT() FROM Lead' });
+      expect(aggregate.status).toBe(400);
+
+      const created = (await json('/jobs/query', 'POST', { query: 'SELECT Id FROM Lead' })).body as JobInfo;
+      await waitFor(created.id);
+      // Hold the job in progress (as a long query would be) to read its results too early.
+      await updateJob(crm.database.db, created.id, {
+        state: 'InProgress',
+        systemModstamp: new Date().toISOString(),
+      });
+      const early = await crm.api(`/jobs/query/${created.id}/results`);
+      expect(early.status).toBe(412);
+      expect(((await early.json()) as Array<{ errorCode: string }>)[0]?.errorCode).toBe('JOB_NOT_COMPLETE');
+      expect((await json(`/jobs/query/${created.id}`, 'DELETE')).status).toBe(400);
+      await updateJob(crm.database.db, created.id, {
+        state: 'JobComplete',
+        systemModstamp: new Date().toISOString(),
+      });
+      const lateAbort = await json(`/jobs/query/${created.id}`, 'PATCH', { state: 'Aborted' });
+      expect((lateAbort.body as Array<{ errorCode: string }>)[0]?.errorCode).toBe('INVALIDJOBSTATE');
+      expect((await json(`/jobs/query/${created.id}`, 'DELETE')).status).toBe(204);
+    });
+
+    it('rejects a forged locator', async () => {
+      const created = (await json('/jobs/query', 'POST', { query: 'SELECT Id FROM Lead' })).body as JobInfo;
+      await waitFor(created.id);
+      const r = await crm.api(`/jobs/query/${created.id}/results?locator=not-a-locator`);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as Array<{ errorCode: string }>)[0]?.errorCode).toBe('INVALID_QUERY_LOCATOR');
+    });
+  });
+}
