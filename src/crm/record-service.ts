@@ -263,7 +263,9 @@ export class RecordService {
       const byValue = new Map<string, string[]>();
       for (const m of matches) {
         const key = String(m.value).toLowerCase();
-        byValue.set(key, [...(byValue.get(key) ?? []), m.id]);
+        const list = byValue.get(key);
+        if (list) list.push(m.id);
+        else byValue.set(key, [m.id]);
       }
       const existing = await this.loadForWrite(
         def,
@@ -343,7 +345,9 @@ export class RecordService {
           const existing = (await this.loadForWrite(def, [id])).get(id);
           if (!existing) throw new HandoffError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
           if (existing.IsDeleted === true) throw new HandoffError('ENTITY_IS_DELETED', 'entity is deleted');
-          toDelete.set(def, [...(toDelete.get(def) ?? []), id]);
+          const list = toDelete.get(def);
+          if (list) list.push(id);
+          else toDelete.set(def, [id]);
           results.push(saved(id));
         } catch (error) {
           results.push(failed(toError(error), id));
@@ -526,7 +530,9 @@ export class RecordService {
             CreatedDate: now,
             CreatedById: ctx.userId,
           });
-          inserts.set(p.def, [...(inserts.get(p.def) ?? []), p.record]);
+          const list = inserts.get(p.def);
+          if (list) list.push(p.record);
+          else inserts.set(p.def, [p.record]);
           out.push(saved(id));
         }
         if (p.def.name === 'User') this.activeUsers = null;

@@ -1,7 +1,7 @@
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { RuleCondition, ValidationRuleConfig } from '../crm-config.js';
 import { coerceFieldValue } from './field-values.js';
-import type { FieldValue, ObjectDef, RecordValues } from './schema/field-def.js';
+import type { FieldDef, FieldValue, ObjectDef, RecordValues } from './schema/field-def.js';
 import type { SchemaRegistry } from './schema/schema-registry.js';
 
 const CLOSED_TASK_STATUSES = new Set(['Completed']);
@@ -71,12 +71,20 @@ export function readInput(
   return values;
 }
 
+const defaultedFields = new WeakMap<ObjectDef, FieldDef[]>();
+
+/**
+ * Fills in the fields that have a default. Fields without one stay absent (absent means null
+ * everywhere a record is read), which keeps records small on bulk paths.
+ */
 export function applyDefaults(def: ObjectDef, record: RecordValues): void {
-  for (const f of def.fields) {
-    if (f.system || f.calculated) continue;
-    if (record[f.name] === undefined || (record[f.name] === null && f.defaultValue !== null)) {
-      record[f.name] = f.defaultValue;
-    }
+  let fields = defaultedFields.get(def);
+  if (!fields) {
+    fields = def.fields.filter((f) => !f.system && !f.calculated && f.defaultValue !== null);
+    defaultedFields.set(def, fields);
+  }
+  for (const f of fields) {
+    if (record[f.name] === undefined || record[f.name] === null) record[f.name] = f.defaultValue;
   }
 }
 

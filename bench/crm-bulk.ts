@@ -1,0 +1,137 @@
+// 1,000,000 Leads through one Bulk API 2.0 ingest job, then read back through a query job,
+// against `handoff crm` (SQLite, its own process). Prints records/s, rows/s and peak RSS.
+import http from 'node:http';
+import { figure, startServer, type BenchServer } from './support.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const UPLOAD_ROWS = 500_000; // two uploads of ~40 MB each, well under the 100 MB limit
+
+function call(server: BenchServer, method: string, path: string, body?: string, type = 'application/json') {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      const req = http.request(
+        {
+          host: server.url.hostname,
+          port: server.url.port,
+          method,
+          path: `/services/data/v60.0${path}`,
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            ...(body === undefined ? {} : { 'content-type': type }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    },
+  );
+}
+
+function csv(from: number, to: number): string {
+  const lines = ['FirstName,LastName,Company,Email,LeadSource'];
+  for (let i = from; i < to; i++) lines.push(`Bulk,Lead ${i},Company ${i % 1000},lead${i}@example.com,Web`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function waitDone(
+  server: BenchServer,
+  path: string,
+): Promise<{ state: string; numberRecordsProcessed: number; numberRecordsFailed?: number }> {
+  for (;;) {
+    const job = JSON.parse((await call(server, 'GET', path)).body) as {
+      state: string;
+      numberRecordsProcessed: number;
+    };
+    if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const server = await startServer();
+try {
+  const started = process.hrtime.bigint();
+  const job = JSON.parse(
+    (await call(server, 'POST', '/jobs/ingest', JSON.stringify({ object: 'Lead', operation: 'insert' })))
+      .body,
+  ) as { id: string };
+  for (let from = 0; from < ROWS; from += UPLOAD_ROWS) {
+    const r = await call(
+      server,
+      'PUT',
+      `/jobs/ingest/${job.id}/batches`,
+      csv(from, Math.min(ROWS, from + UPLOAD_ROWS)),
+      'text/csv',
+    );
+    if (r.status !== 201) throw new Error(`upload failed: ${r.status} ${r.body.slice(0, 200)}`);
+  }
+  await call(server, 'PATCH', `/jobs/ingest/${job.id}`, JSON.stringify({ state: 'UploadComplete' }));
+  const done = await waitDone(server, `/jobs/ingest/${job.id}`);
+  const ingestSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (
+    done.state !== 'JobComplete' ||
+    done.numberRecordsProcessed !== ROWS ||
+    done.numberRecordsFailed !== 0
+  ) {
+    throw new Error(`ingest job ended ${JSON.stringify(done)}`);
+  }
+  figure(
+    `ingest job, ${ROWS.toLocaleString('en-US')} Leads (upload + processing)`,
+    ROWS / ingestSeconds,
+    'records/s',
+    '>= 50,000',
+  );
+  figure('server peak RSS after ingest', server.peakRssMb(), 'MB', '< 400');
+
+  const queryStarted = process.hrtime.bigint();
+  const query = JSON.parse(
+    (
+      await call(
+        server,
+        'POST',
+        '/jobs/query',
+        JSON.stringify({
+          operation: 'query',
+          query: 'SELECT Id, Name, Email, Company, LeadSource FROM Lead',
+        }),
+      )
+    ).body,
+  ) as { id: string };
+  await waitDone(server, `/jobs/query/${query.id}`);
+  let rows = 0;
+  let locator = '';
+  for (;;) {
+    const page = await call(
+      server,
+      'GET',
+      `/jobs/query/${query.id}/results${locator ? `?locator=${locator}` : ''}`,
+    );
+    rows += Number(page.headers['sforce-numberofrecords']);
+    locator = String(page.headers['sforce-locator']);
+    if (locator === 'null') break;
+  }
+  const querySeconds = Number(process.hrtime.bigint() - queryStarted) / 1e9;
+  if (rows !== ROWS) throw new Error(`query returned ${rows} rows, expected ${ROWS}`);
+  figure(
+    `query job, ${ROWS.toLocaleString('en-US')} rows (create to last page)`,
+    rows / querySeconds,
+    'rows/s',
+    '>= 200,000',
+  );
+  figure('server peak RSS after query', server.peakRssMb(), 'MB', '< 400');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
