@@ -73,6 +73,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   await migrateArea(database, 'crm', crmMigrations);
   await syncRecordTables(database, schema);
 
+  const log = createLogger('crm');
   const unitOfWork = new UnitOfWork(database.db);
   const records = new RecordService({ schema, database, unitOfWork, ids: new IdAllocator(), config, now });
   await records.start();
@@ -92,7 +93,6 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     now,
   });
-  const log = createLogger('crm');
   const bulkIngest = new BulkIngestService({
     database,
     unitOfWork,
@@ -112,7 +112,13 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   await bulkQuery.start();
   const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
   await usage.start();
-  const purge = setInterval(() => void oauth.purgeExpired().catch(() => undefined), 10 * 60_000);
+  // Housekeeping every ten minutes: expired tokens, and recycle-bin records past their 15 days.
+  const purge = setInterval(() => {
+    void oauth.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'token purge failed'));
+    void records
+      .purgeRecycleBin()
+      .catch((error: unknown) => log.warn({ err: error }, 'recycle bin purge failed'));
+  }, 10 * 60_000);
   purge.unref();
 
   return {

@@ -415,6 +415,15 @@ export class RecordService {
     });
   }
 
+  /** Empties the recycle bin of records deleted more than `days` ago (Salesforce keeps them 15 days). */
+  async purgeRecycleBin(days = 15): Promise<number> {
+    const before = new Date(this.now().getTime() - days * 86_400_000).toISOString();
+    let purged = 0;
+    for (const def of this.schema.allObjects())
+      purged += await records.purgeDeletedBefore(this.db(), def, before);
+    return purged;
+  }
+
   /** Live ids of `type` whose reference field `field` points at `id`. */
   async idsReferencing(type: string, field: string, id: string): Promise<string[]> {
     const def = this.objectDef(type);

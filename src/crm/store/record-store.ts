@@ -102,6 +102,13 @@ export async function purgeRecords(db: StoreDb, def: ObjectDef, ids: string[]): 
   await sql`delete from ${sql.table(def.table)} where "Id" in (${sql.join(ids)})`.execute(db);
 }
 
+/** Removes recycle-bin records deleted before `before`; returns how many went. */
+export async function purgeDeletedBefore(db: StoreDb, def: ObjectDef, before: string): Promise<number> {
+  const r = await sql`delete from ${sql.table(def.table)}
+    where "IsDeleted" = 1 and ${sql.ref(DELETED_AT_COLUMN)} < ${before}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
 export async function markUndeleted(
   db: StoreDb,
   def: ObjectDef,
