@@ -1,16 +1,8 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
+import { waitForJob, type JobInfo } from '../support/bulk-jobs.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
-
-interface JobInfo {
-  id: string;
-  state: string;
-  numberRecordsProcessed: number;
-  numberRecordsFailed: number;
-  errorMessage?: string;
-  contentUrl: string;
-}
 
 for (const dialect of DIALECTS) {
   describe(`Bulk API 2.0 ingest (${dialect})`, () => {
@@ -44,28 +36,14 @@ for (const dialect of DIALECTS) {
       await crm.close();
     });
 
-    const json = async (path: string, method: string, body?: unknown) => {
-      const r = await crm.api(path, {
-        method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await r.text();
-      return { status: r.status, body: (text ? JSON.parse(text) : null) as unknown };
-    };
+    const json = (path: string, method: string, body?: unknown) => crm.call(path, method, body);
     const upload = (id: string, csv: string) =>
       crm.api(`/jobs/ingest/${id}/batches`, {
         method: 'PUT',
         body: csv,
         headers: { 'content-type': 'text/csv' },
       });
-    const waitFor = async (id: string) => {
-      for (;;) {
-        const { body } = await json(`/jobs/ingest/${id}`, 'GET');
-        const job = body as JobInfo;
-        if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
+    const waitFor = (id: string) => waitForJob(crm, 'ingest', id);
     const count = async (where: string) =>
       (await conn.query(`SELECT COUNT() FROM Lead WHERE ${where}`)).totalSize;
 

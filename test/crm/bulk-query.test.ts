@@ -2,14 +2,8 @@ import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateJob } from '../../src/crm/store/bulk-store.js';
 import { DIALECTS } from '../support/databases.js';
+import { waitForJob, type JobInfo } from '../support/bulk-jobs.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
-
-interface JobInfo {
-  id: string;
-  state: string;
-  numberRecordsProcessed: number;
-  errorMessage?: string;
-}
 
 for (const dialect of DIALECTS) {
   describe(`Bulk API 2.0 query (${dialect})`, () => {
@@ -38,21 +32,8 @@ for (const dialect of DIALECTS) {
       await crm.close();
     });
 
-    const json = async (path: string, method: string, body?: unknown) => {
-      const r = await crm.api(path, {
-        method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await r.text();
-      return { status: r.status, body: (text ? JSON.parse(text) : null) as unknown };
-    };
-    const waitFor = async (id: string) => {
-      for (;;) {
-        const job = (await json(`/jobs/query/${id}`, 'GET')).body as JobInfo;
-        if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
+    const json = (path: string, method: string, body?: unknown) => crm.call(path, method, body);
+    const waitFor = (id: string) => waitForJob(crm, 'query', id);
 
     it('answers jsforce’s bulk2.query with every matching record', async () => {
       const stream = await conn.bulk2.query(

@@ -23,6 +23,8 @@ export interface TestCrm {
   connect(options?: { version?: string }): Promise<jsforce.Connection>;
   /** An access token for raw HTTP calls. */
   token(): Promise<string>;
+  /** A JSON call to the data API: the status and the parsed body (null when empty). */
+  call(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** fetch() against the data API of v60.0, with the token unless `auth: false`. */
   api(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>;
   close(): Promise<void>;
@@ -86,6 +88,19 @@ export async function startTestCrm(
     return cachedToken;
   };
 
+  const api: TestCrm['api'] = async (path, init = {}) => {
+    const { auth = true, headers, ...rest } = init;
+    const bearer = auth === false ? null : typeof auth === 'string' ? auth : await token();
+    return fetch(`${url}/services/data/v60.0${path}`, {
+      ...rest,
+      headers: {
+        ...(rest.body ? { 'content-type': 'application/json' } : {}),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(headers as Record<string, string> | undefined),
+      },
+    });
+  };
+
   return {
     url,
     services,
@@ -105,17 +120,14 @@ export async function startTestCrm(
       return conn;
     },
     token,
-    async api(path, init = {}) {
-      const { auth = true, headers, ...rest } = init;
-      const bearer = auth === false ? null : typeof auth === 'string' ? auth : await token();
-      return fetch(`${url}/services/data/v60.0${path}`, {
-        ...rest,
-        headers: {
-          ...(rest.body ? { 'content-type': 'application/json' } : {}),
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-          ...(headers as Record<string, string> | undefined),
-        },
+    api,
+    async call(path, method, body) {
+      const r = await api(path, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      const text = await r.text();
+      return { status: r.status, body: (text ? JSON.parse(text) : null) as unknown };
     },
     async close() {
       await app.close();

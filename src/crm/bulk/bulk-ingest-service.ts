@@ -16,7 +16,9 @@ import {
   checkTransition,
   COLUMN_DELIMITERS,
   createIngestJobSchema,
+  invalidJobRequest,
   LINE_ENDINGS,
+  newBulkJob,
   type BulkJob,
   type JobState,
 } from './bulk-job.js';
@@ -84,12 +86,7 @@ export class BulkIngestService {
 
   async create(ctx: CallContext, apiVersion: string, body: unknown): Promise<BulkJob> {
     const parsed = createIngestJobSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new HandoffError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
-    }
+    if (!parsed.success) throw invalidJobRequest(parsed.error);
     const request = parsed.data;
     const def = this.deps.records.objectDefForType(request.object);
     if (request.operation === 'upsert') {
@@ -101,29 +98,22 @@ export class BulkIngestService {
         );
       }
     }
-    const now = this.now();
-    const job: BulkJob = {
-      id: this.allocateJobId(),
-      jobType: 'V2Ingest',
-      object: def.name,
-      operation: request.operation,
-      externalIdFieldName: request.externalIdFieldName ?? null,
-      query: null,
-      state: 'Open',
-      columnDelimiter: request.columnDelimiter,
-      lineEnding: request.lineEnding,
-      apiVersion,
-      createdById: ctx.userId,
-      createdDate: now,
-      systemModstamp: now,
-      recordsProcessed: 0,
-      recordsFailed: 0,
-      processingMs: 0,
-      errorMessage: null,
-      columns: null,
-      resumeUpload: 0,
-      resumeRow: 0,
-    };
+    const job = newBulkJob(
+      {
+        id: this.allocateJobId(),
+        jobType: 'V2Ingest',
+        object: def.name,
+        operation: request.operation,
+        externalIdFieldName: request.externalIdFieldName ?? null,
+        query: null,
+        state: 'Open',
+        columnDelimiter: request.columnDelimiter,
+        lineEnding: request.lineEnding,
+        apiVersion,
+        createdById: ctx.userId,
+      },
+      this.now(),
+    );
     await store.insertJob(this.db, job);
     return job;
   }

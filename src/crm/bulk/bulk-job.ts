@@ -97,3 +97,43 @@ export interface BulkJob {
 export function bulkErrorText(error: HandoffError): string {
   return `${error.code}:${error.message}:${error.fields.join(',')} --`;
 }
+
+/** A new job: what the request says, with the counters and progress of a job not yet run. */
+export function newBulkJob(
+  fields: Pick<
+    BulkJob,
+    | 'id'
+    | 'jobType'
+    | 'object'
+    | 'operation'
+    | 'externalIdFieldName'
+    | 'query'
+    | 'state'
+    | 'columnDelimiter'
+    | 'lineEnding'
+    | 'apiVersion'
+    | 'createdById'
+  >,
+  now: string,
+): BulkJob {
+  return {
+    ...fields,
+    createdDate: now,
+    systemModstamp: now,
+    recordsProcessed: 0,
+    recordsFailed: 0,
+    processingMs: 0,
+    errorMessage: null,
+    columns: null,
+    resumeUpload: 0,
+    resumeRow: 0,
+  };
+}
+
+/** A job request that fails its schema, as one INVALID_INPUT naming each problem. */
+export function invalidJobRequest(error: z.ZodError): HandoffError {
+  return new HandoffError(
+    'INVALID_INPUT',
+    error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+  );
+}

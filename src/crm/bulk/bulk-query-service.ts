@@ -9,7 +9,9 @@ import {
   checkTransition,
   COLUMN_DELIMITERS,
   createQueryJobSchema,
+  invalidJobRequest,
   LINE_ENDINGS,
+  newBulkJob,
   type BulkJob,
 } from './bulk-job.js';
 
@@ -71,38 +73,26 @@ export class BulkQueryService {
 
   async create(ctx: CallContext, apiVersion: string, body: unknown): Promise<BulkJob> {
     const parsed = createQueryJobSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new HandoffError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
-    }
+    if (!parsed.success) throw invalidJobRequest(parsed.error);
     const request = parsed.data;
     // A bad query is refused now, as Salesforce does, not when the job runs.
     const plan = this.deps.queries.planForBulk(request.query, request.operation === 'queryAll');
-    const now = this.now();
-    const job: BulkJob = {
-      id: this.deps.allocateJobId(),
-      jobType: 'V2Query',
-      object: plan.object.name,
-      operation: request.operation,
-      externalIdFieldName: null,
-      query: request.query,
-      state: 'UploadComplete',
-      columnDelimiter: request.columnDelimiter,
-      lineEnding: request.lineEnding,
-      apiVersion,
-      createdById: ctx.userId,
-      createdDate: now,
-      systemModstamp: now,
-      recordsProcessed: 0,
-      recordsFailed: 0,
-      processingMs: 0,
-      errorMessage: null,
-      columns: null,
-      resumeUpload: 0,
-      resumeRow: 0,
-    };
+    const job = newBulkJob(
+      {
+        id: this.deps.allocateJobId(),
+        jobType: 'V2Query',
+        object: plan.object.name,
+        operation: request.operation,
+        externalIdFieldName: null,
+        query: request.query,
+        state: 'UploadComplete',
+        columnDelimiter: request.columnDelimiter,
+        lineEnding: request.lineEnding,
+        apiVersion,
+        createdById: ctx.userId,
+      },
+      this.now(),
+    );
     await store.insertJob(this.db, job);
     void this.run(job);
     return job;
