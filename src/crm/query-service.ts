@@ -223,7 +223,8 @@ export class QueryService {
 
   private record(plan: QueryPlan, compiled: SoqlSql, row: Row, apiVersion: string): WireRecord {
     const base = `/services/data/v${apiVersion}/sobjects`;
-    const rootId = row.k0 !== undefined ? row[`k${compiled.sortKeys.length - 1}`] : undefined;
+    // The last sort key is always the record's Id (the tie-breaker, or the caller's own ORDER BY Id).
+    const rootId = row[`k${compiled.sortKeys.length - 1}`];
     const out: WireRecord = {
       attributes: { type: plan.object.name, url: `${base}/${plan.object.name}/${String(rootId ?? '')}` },
     };

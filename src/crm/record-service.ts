@@ -366,11 +366,9 @@ export class RecordService {
   async delete(ctx: CallContext, type: string, rawId: string): Promise<void> {
     const def = this.objectDef(type);
     const id = this.requireId(def, rawId);
-    const [result] = await this.unitOfWork.run(async () => {
-      const existing = (await this.loadForWrite(def, [id])).get(id);
-      if (!existing) throw notFound();
-      return this.deleteMany(ctx, [id], true);
-    });
+    const [result] = await this.deleteMany(ctx, [id], true);
+    // A missing record is a missing resource here (404), where Collections calls it a bad reference.
+    if (result?.errors[0]?.code === 'INVALID_CROSS_REFERENCE_KEY') throw notFound();
     this.unwrap(result);
   }
 

@@ -69,6 +69,14 @@ describe('REST semantics beyond the happy path', () => {
     expect(((await r.json()) as { Id: string }).Id).toBe(id);
   });
 
+  it('answers 404 NOT_FOUND when deleting a record that does not exist', async () => {
+    const r = await crm.api('/sobjects/Lead/00Q5g0000009999EAA', { method: 'DELETE' });
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual([
+      { errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' },
+    ]);
+  });
+
   it('lets a duplicate through when the duplicate rule only allows', async () => {
     await create('Contact', buildContact({ Email: 'same@example.com' }));
     await create('Contact', buildContact({ Email: 'same@example.com' }));

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
-import { selectByIds } from '../store/record-store.js';
 import { bearerToken } from './request-context.js';
 
 function params(request: FastifyRequest): Record<string, string | undefined> {
@@ -46,8 +45,7 @@ export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
     const token = bearerToken(request) ?? params(request).oauth_token;
     const session = token ? await services.oauth.verify(token) : null;
     if (!session) throw new OAuthError('invalid_token', 'Session expired or invalid', 401);
-    const userDef = services.records.objectDef('User');
-    const [user] = await selectByIds(services.database.db, userDef, [session.userId]);
+    const [user] = await services.records.retrieveMany('User', [session.userId]);
     if (!user) throw new OAuthError('invalid_token', 'Session expired or invalid', 401);
     return user;
   };

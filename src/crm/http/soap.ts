@@ -4,7 +4,6 @@ import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
-import { selectByIds } from '../store/record-store.js';
 import { parseApiVersion } from './request-context.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
@@ -131,9 +130,7 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
         break;
       }
       case 'getUserInfo': {
-        const [user] = await selectByIds(services.database.db, services.records.objectDef('User'), [
-          session.userId,
-        ]);
+        const [user] = await services.records.retrieveMany('User', [session.userId]);
         result = {
           userId: session.userId,
           organizationId: services.orgId(),
