@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FaultInjector } from '../../src/crm/faults/fault-rules.js';
-import { startTestCrm, type TestCrm } from '../support/crm-server.js';
+import { startTestCrm, TEST_CREDENTIALS, type TestCrm } from '../support/crm-server.js';
 import { buildLead } from '../support/factories.js';
 
 describe('fault rules', () => {
@@ -153,8 +153,8 @@ describe('fault injection on the CRM', () => {
       method: 'POST',
       body: new URLSearchParams({
         grant_type: 'password',
-        client_id: '3MVG9testClientIdForHandoffTests',
-        client_secret: 'test-client-secret',
+        client_id: TEST_CREDENTIALS.clientId,
+        client_secret: TEST_CREDENTIALS.clientSecret,
         username: 'rep@test.handoff',
         password: 'rep-password',
       }),
