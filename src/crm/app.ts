@@ -2,10 +2,13 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { HandoffError } from '../errors/handoff-error.js';
 import type { CrmServices } from './crm-services.js';
+import { callOptionsClient, type ChangeOrigin } from './domain/call-context.js';
 import { bulkIngestRoutes } from './http/bulk-ingest.js';
 import { bulkQueryRoutes } from './http/bulk-query.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
+import { cometdRoutes } from './http/cometd.js';
+import { BayeuxServer } from './events/bayeux-server.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
 import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { limitsRoutes } from './http/limits.js';
@@ -36,6 +39,11 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
     const { version } = request.params as { version?: string };
     const apiVersion = parseApiVersion(version ?? '');
     const autoAssign = autoAssignHeader(request);
+    const origin: ChangeOrigin = {
+      api: 'rest',
+      version: apiVersion,
+      client: callOptionsClient(headerValue(request.headers['sforce-call-options'])),
+    };
     // Composite subrequests arrive already authenticated and counted as part of their composite call.
     const internal = headerValue(request.headers[INTERNAL_SECRET_HEADER]);
     if (internal !== undefined && internal === services.internalSecret) {
@@ -43,6 +51,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
         userId: headerValue(request.headers[INTERNAL_USER_HEADER]) ?? '',
         autoAssign,
         apiVersion,
+        origin,
       };
       return;
     }
@@ -51,7 +60,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
     if (!session) throw new HandoffError('INVALID_SESSION_ID', 'Session expired or invalid');
     if (!services.usage.consume())
       throw new HandoffError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
-    request.crm = { userId: session.userId, autoAssign, apiVersion };
+    request.crm = { userId: session.userId, autoAssign, apiVersion, origin };
   });
   app.addHook('onSend', async (_request, reply) => {
     const { used, max } = services.usage.snapshot();
@@ -113,6 +122,9 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
   });
   void app.register(async (oauth) => {
     oauthRoutes(oauth, services);
+  });
+  void app.register(async (cometd) => {
+    cometdRoutes(cometd, services, new BayeuxServer({ events: services.changeEvents }));
   });
   void app.register(
     async (versions) => {

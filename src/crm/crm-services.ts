@@ -10,6 +10,7 @@ import { BulkQueryService } from './bulk/bulk-query-service.js';
 import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
+import { ChangeEventService } from './events/change-event-service.js';
 import { FaultInjector } from './faults/fault-rules.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { LeadConversionService } from './lead-conversion-service.js';
@@ -35,6 +36,7 @@ export interface CrmServices {
   conversions: LeadConversionService;
   bulkIngest: BulkIngestService;
   bulkQuery: BulkQueryService;
+  changeEvents: ChangeEventService;
   oauth: OAuthService;
   usage: ApiUsage;
   urls: CrmUrls;
@@ -75,7 +77,17 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
 
   const log = createLogger('crm');
   const unitOfWork = new UnitOfWork(database.db);
-  const records = new RecordService({ schema, database, unitOfWork, ids: new IdAllocator(), config, now });
+  const changeEvents = new ChangeEventService({ database, unitOfWork, now });
+  await changeEvents.start();
+  const records = new RecordService({
+    schema,
+    database,
+    unitOfWork,
+    ids: new IdAllocator(),
+    config,
+    events: changeEvents,
+    now,
+  });
   await records.start();
   const queries = new QueryService({ schema, dialect: database.dialect, unitOfWork, now });
   let baseUrl = 'http://127.0.0.1';
@@ -112,12 +124,16 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   await bulkQuery.start();
   const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
   await usage.start();
-  // Housekeeping every ten minutes: expired tokens, and recycle-bin records past their 15 days.
+  // Housekeeping every ten minutes: expired tokens, recycle-bin records past their 15 days, and
+  // change events past their 72 hours.
   const purge = setInterval(() => {
     void oauth.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'token purge failed'));
     void records
       .purgeRecycleBin()
       .catch((error: unknown) => log.warn({ err: error }, 'recycle bin purge failed'));
+    void changeEvents
+      .purgeExpired()
+      .catch((error: unknown) => log.warn({ err: error }, 'change event purge failed'));
   }, 10 * 60_000);
   purge.unref();
 
@@ -131,6 +147,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     conversions: new LeadConversionService(records, unitOfWork, now),
     bulkIngest,
     bulkQuery,
+    changeEvents,
     oauth,
     usage,
     urls,
@@ -148,6 +165,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     },
     async close() {
       clearInterval(purge);
+      changeEvents.stop();
       await bulkIngest.close();
       await usage.stop();
     },

@@ -12,6 +12,8 @@ import {
   readInput,
 } from './domain/record-rules.js';
 import { failed, saved, type SaveResult } from './domain/save-result.js';
+import type { RecordChange } from './domain/change-event.js';
+import type { ChangeRecorder } from './events/change-event-service.js';
 import type { FieldDef, FieldValue, ObjectDef, RecordValues } from './domain/schema/field-def.js';
 import type { SchemaRegistry } from './domain/schema/schema-registry.js';
 import * as records from './store/record-store.js';
@@ -33,6 +35,8 @@ export interface RecordServiceDeps {
   unitOfWork: UnitOfWork;
   ids: IdAllocator;
   config: CrmConfig;
+  /** Where committed changes become change events. */
+  events: ChangeRecorder;
   now?: () => Date;
 }
 
@@ -63,6 +67,7 @@ export class RecordService {
   private readonly unitOfWork: UnitOfWork;
   private readonly ids: IdAllocator;
   private readonly config: CrmConfig;
+  private readonly events: ChangeRecorder;
   private readonly now: () => Date;
   private activeUsers: string[] | null = null;
   private nextAssignee = 0;
@@ -73,6 +78,7 @@ export class RecordService {
     this.unitOfWork = deps.unitOfWork;
     this.ids = deps.ids;
     this.config = deps.config;
+    this.events = deps.events;
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -354,10 +360,13 @@ export class RecordService {
         }
       }
       if (allOrNone && results.some((r) => !r.success)) return this.rolledBack(results);
+      const changes: RecordChange[] = [];
       for (const [def, ids] of toDelete) {
         if (options.hard) await records.purgeRecords(this.db(), def, ids);
         else await records.markDeleted(this.db(), def, ids, now, ctx.userId);
+        for (const id of ids) changes.push({ def, changeType: 'DELETE', recordId: id, values: {} });
       }
+      await this.events.record(ctx, changes);
       if ([...toDelete.keys()].some((d) => d.name === 'User')) this.activeUsers = null;
       return results;
     });
@@ -393,6 +402,7 @@ export class RecordService {
     return this.unitOfWork.run(async (db) => {
       const now = this.now().toISOString();
       const results: SaveResult[] = [];
+      const changes: RecordChange[] = [];
       for (const raw of rawIds) {
         const id = normalizeId(raw);
         const def = id ? this.schema.objectForPrefix(keyPrefixOf(id)) : undefined;
@@ -404,11 +414,19 @@ export class RecordService {
             throw new HandoffError('UNDELETE_FAILED', 'Entity is not in the recycle bin');
           await records.markUndeleted(db, def, id, now, ctx.userId);
           if (def.name === 'User') this.activeUsers = null;
+          const restored = {
+            ...existing,
+            IsDeleted: false,
+            LastModifiedDate: now,
+            LastModifiedById: ctx.userId,
+          };
+          changes.push({ def, changeType: 'UNDELETE', recordId: id, values: restored });
           results.push(saved(id));
         } catch (error) {
           results.push(failed(toError(error), id));
         }
       }
+      await this.events.record(ctx, changes);
       return results;
     });
   }
@@ -515,6 +533,7 @@ export class RecordService {
       }
       const now = this.now().toISOString();
       const inserts = new Map<ObjectDef, RecordValues[]>();
+      const events: RecordChange[] = [];
       const out: SaveResult[] = [];
       for (const p of pending) {
         if (p.error) {
@@ -528,6 +547,7 @@ export class RecordService {
             if (p.existing[name] !== value) changes[name] = value;
           }
           await records.updateRecord(db, p.def, String(p.existing.Id), changes);
+          events.push({ def: p.def, changeType: 'UPDATE', recordId: String(p.existing.Id), values: changes });
           out.push(saved(String(p.existing.Id)));
         } else {
           const id = this.ids.allocate(p.def.keyPrefix);
@@ -540,11 +560,13 @@ export class RecordService {
           const list = inserts.get(p.def);
           if (list) list.push(p.record);
           else inserts.set(p.def, [p.record]);
+          events.push({ def: p.def, changeType: 'CREATE', recordId: id, values: p.record });
           out.push(saved(id));
         }
         if (p.def.name === 'User') this.activeUsers = null;
       }
       for (const [def, rows] of inserts) await records.insertRecords(db, def, rows);
+      await this.events.record(ctx, events);
       return out;
     });
   }

@@ -8,7 +8,8 @@ export type ColumnKind =
   | 'integer'
   | 'real'
   | 'boolean' // stored as 0/1 on both dialects so queries read the same
-  | 'timestamp'; // ISO-8601 UTC text, fixed width, so it sorts as it reads
+  | 'timestamp' // ISO-8601 UTC text, fixed width, so it sorts as it reads
+  | 'serial-key'; // a 64-bit primary key the database numbers in insertion order
 
 export type StoreErrorKind = 'unique-violation' | 'lock-timeout' | 'other';
 
@@ -32,6 +33,12 @@ export interface StoreDialect {
   /** The expression a case-insensitive index must be built on to serve `ciEquals`. */
   ciIndexExpression(column: string): RawBuilder<unknown>;
   classifyError(error: unknown): StoreErrorKind;
+  /**
+   * A statement that makes transactions taking it commit one after another from that point on,
+   * so numbers they drew from a sequence become visible in order (a reader never sees 11 while 10
+   * is still in flight). Null where writers are serialised anyway (SQLite).
+   */
+  commitOrderLock(key: number): RawBuilder<unknown> | null;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -54,6 +61,9 @@ export const sqliteDialect: StoreDialect = {
         return sql`integer`;
       case 'real':
         return sql`real`;
+      // AUTOINCREMENT: a number is never reused, even after the newest row is deleted.
+      case 'serial-key':
+        return sql`integer primary key autoincrement`;
       default:
         return sql`text`;
     }
@@ -71,6 +81,7 @@ export const sqliteDialect: StoreDialect = {
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock-timeout';
     return 'other';
   },
+  commitOrderLock: () => null,
 };
 
 export const postgresDialect: StoreDialect = {
@@ -86,6 +97,8 @@ export const postgresDialect: StoreDialect = {
         return sql`bigint`;
       case 'real':
         return sql`double precision`;
+      case 'serial-key':
+        return sql`bigserial primary key`;
       default:
         return sql`text`;
     }
@@ -102,4 +115,5 @@ export const postgresDialect: StoreDialect = {
     if (code === '55P03' || code === '40001' || code === '40P01') return 'lock-timeout';
     return 'other';
   },
+  commitOrderLock: (key) => sql`select pg_advisory_xact_lock(${key})`,
 };

@@ -111,6 +111,7 @@ export class BulkIngestService {
         lineEnding: request.lineEnding,
         apiVersion,
         createdById: ctx.userId,
+        callClient: ctx.origin?.client ?? null,
       },
       this.now(),
     );
@@ -229,7 +230,11 @@ export class BulkIngestService {
     if (job.state === 'UploadComplete') await this.transition(job.id, 'UploadComplete', 'InProgress');
     try {
       const def = this.deps.records.objectDefForType(job.object);
-      const ctx: CallContext = { userId: job.createdById, autoAssign: false };
+      const ctx: CallContext = {
+        userId: job.createdById,
+        autoAssign: false,
+        origin: { api: 'bulkapi', version: job.apiVersion, client: job.callClient ?? undefined },
+      };
       const seqs = await store.selectUploadSeqs(this.db, job.id);
       let current = (await store.selectJob(this.db, job.id)) as BulkJob;
       for (const seq of seqs.filter((s) => s >= current.resumeUpload)) {

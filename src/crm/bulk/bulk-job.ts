@@ -82,6 +82,8 @@ export interface BulkJob {
   lineEnding: LineEnding;
   apiVersion: string;
   createdById: string;
+  /** The creator's `Sforce-Call-Options` client, carried into the change events of the job's writes. */
+  callClient: string | null;
   createdDate: string;
   systemModstamp: string;
   recordsProcessed: number;
@@ -113,6 +115,7 @@ export function newBulkJob(
     | 'lineEnding'
     | 'apiVersion'
     | 'createdById'
+    | 'callClient'
   >,
   now: string,
 ): BulkJob {

@@ -90,6 +90,7 @@ export class BulkQueryService {
         lineEnding: request.lineEnding,
         apiVersion,
         createdById: ctx.userId,
+        callClient: ctx.origin?.client ?? null,
       },
       this.now(),
     );

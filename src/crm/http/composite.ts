@@ -110,6 +110,10 @@ export function compositeRoutes(app: FastifyInstance, services: CrmServices): vo
               [INTERNAL_SECRET_HEADER]: services.internalSecret,
               [INTERNAL_USER_HEADER]: request.crm.userId,
               ...(request.crm.autoAssign === false ? { 'sforce-auto-assign': 'FALSE' } : {}),
+              // Subrequests write with the composite caller's client id, for their change events.
+              ...(request.headers['sforce-call-options']
+                ? { 'sforce-call-options': String(request.headers['sforce-call-options']) }
+                : {}),
             },
             ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
           });

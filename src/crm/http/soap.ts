@@ -91,7 +91,7 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   });
 
   app.post('/services/Soap/u/:version', async (request, reply) => {
-    parseApiVersion(`v${(request.params as { version: string }).version}`);
+    const apiVersion = parseApiVersion(`v${(request.params as { version: string }).version}`);
     let document: Xml;
     try {
       document = parser.parse(typeof request.body === 'string' ? request.body : '') as Xml;
@@ -109,7 +109,16 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
       );
     if (!services.usage.consume())
       return sendFault(reply, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
-    const ctx: CallContext = { userId: session.userId, autoAssign: undefined };
+    const header = (soap.Header ?? {}) as Xml;
+    const ctx: CallContext = {
+      userId: session.userId,
+      autoAssign: undefined,
+      origin: {
+        api: 'soap',
+        version: apiVersion,
+        client: text((header.CallOptions as Xml | undefined)?.client) ?? undefined,
+      },
+    };
 
     const body = (soap.Body ?? {}) as Xml;
     const [method] = Object.keys(body);

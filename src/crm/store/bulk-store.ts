@@ -14,6 +14,7 @@ interface JobRow {
   line_ending: string;
   api_version: string;
   created_by_id: string;
+  call_client: string | null;
   created_date: string;
   system_modstamp: string;
   records_processed: number;
@@ -38,6 +39,7 @@ function fromRow(row: JobRow): BulkJob {
     lineEnding: row.line_ending as LineEnding,
     apiVersion: row.api_version,
     createdById: row.created_by_id,
+    callClient: row.call_client,
     createdDate: row.created_date,
     systemModstamp: row.system_modstamp,
     recordsProcessed: Number(row.records_processed),
@@ -52,10 +54,10 @@ function fromRow(row: JobRow): BulkJob {
 
 export async function insertJob(db: StoreDb, job: BulkJob): Promise<void> {
   await sql`insert into crm_bulk_job (id, job_type, object, operation, external_id_field, query, state,
-      column_delimiter, line_ending, api_version, created_by_id, created_date, system_modstamp,
+      column_delimiter, line_ending, api_version, created_by_id, call_client, created_date, system_modstamp,
       records_processed, records_failed, processing_ms, error_message, columns, resume_upload, resume_row)
     values (${job.id}, ${job.jobType}, ${job.object}, ${job.operation}, ${job.externalIdFieldName}, ${job.query},
-      ${job.state}, ${job.columnDelimiter}, ${job.lineEnding}, ${job.apiVersion}, ${job.createdById},
+      ${job.state}, ${job.columnDelimiter}, ${job.lineEnding}, ${job.apiVersion}, ${job.createdById}, ${job.callClient},
       ${job.createdDate}, ${job.systemModstamp}, ${job.recordsProcessed}, ${job.recordsFailed},
       ${job.processingMs}, ${job.errorMessage}, ${job.columns ? JSON.stringify(job.columns) : null},
       ${job.resumeUpload}, ${job.resumeRow})`.execute(db);

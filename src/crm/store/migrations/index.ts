@@ -94,5 +94,20 @@ export function crmMigrations(database: Database): Record<string, Migration> {
           .execute();
       },
     },
+    '003-change-events': {
+      async up(db) {
+        // One row per change event, numbered by replay id. Retained 72 hours.
+        await db.schema
+          .createTable('crm_change_event')
+          .addColumn('replay_id', dialect.columnType('serial-key'))
+          .addColumn('entity', text, (c) => c.notNull())
+          .addColumn('commit_ms', int, (c) => c.notNull())
+          .addColumn('payload', text, (c) => c.notNull())
+          .execute();
+        await sql`create index crm_change_event_entity on crm_change_event (entity, replay_id)`.execute(db);
+        await sql`create index crm_change_event_commit on crm_change_event (commit_ms)`.execute(db);
+        await db.schema.alterTable('crm_bulk_job').addColumn('call_client', text).execute();
+      },
+    },
   };
 }

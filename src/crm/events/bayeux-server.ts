@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { ALL_CHANGE_EVENTS_CHANNEL, changeEventChannel } from '../domain/change-event.js';
+import type { ChangeEventService } from './change-event-service.js';
+
+/** A Bayeux message as clients send it (only the members we read). */
+export interface BayeuxRequest {
+  channel?: unknown;
+  id?: unknown;
+  clientId?: unknown;
+  subscription?: unknown;
+  connectionType?: unknown;
+  advice?: { timeout?: unknown } | null;
+  ext?: Record<string, unknown> | null;
+}
+
+export type BayeuxReply = Record<string, unknown>;
+
+interface Subscription {
+  channel: string;
+  /** The objects it carries; null for `/data/ChangeEvents` (all of them). */
+  entities: string[] | null;
+  /** The replay id of the last event handed to the client. */
+  cursor: number;
+}
+
+interface Session {
+  id: string;
+  userId: string;
+  subscriptions: Map<string, Subscription>;
+  lastSeen: number;
+  /** Set while a `/meta/connect` is held open: wakes it to answer now. */
+  wake?: () => void;
+}
+
+export interface BayeuxServerOptions {
+  events: ChangeEventService;
+  /** How long a `/meta/connect` is held when there is nothing to send (Salesforce: 110 s). */
+  connectTimeoutMs?: number;
+  /** Events per connect response at most; the rest go in the next one. */
+  maxEventsPerResponse?: number;
+}
+
+const SESSION_GRACE_MS = 40_000;
+
+function invalidReplay(replay: unknown): string {
+  return `400::The replayId {${String(replay)}} you provided was invalid. Please provide a valid ID, -2 to replay all events, or -1 to replay only new events.`;
+}
+
+/**
+ * The Bayeux (CometD) long-polling server jsforce's streaming client (faye) talks to, serving
+ * change-event channels with Salesforce's replay extension: `-1` new events only, `-2` every
+ * retained event, or a replay id to resume after.
+ */
+export class BayeuxServer {
+  private readonly sessions = new Map<string, Session>();
+  private readonly channels: Map<string, string[] | null>;
+  private readonly connectTimeoutMs: number;
+  private readonly maxEvents: number;
+  private readonly unsubscribe: () => void;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: BayeuxServerOptions) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 110_000;
+    this.maxEvents = options.maxEventsPerResponse ?? 500;
+    this.channels = new Map<string, string[] | null>([[ALL_CHANGE_EVENTS_CHANNEL, null]]);
+    for (const entity of options.events.entities()) this.channels.set(changeEventChannel(entity), [entity]);
+    this.unsubscribe = options.events.onCommitted(() => {
+      for (const session of this.sessions.values()) session.wake?.();
+    });
+    this.sweeper = setInterval(() => this.sweep(), 10_000);
+    this.sweeper.unref();
+  }
+
+  /** Answers held connects (clients reconnect elsewhere) and stops listening for events. */
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    clearInterval(this.sweeper);
+    for (const session of this.sessions.values()) session.wake?.();
+  }
+
+  /**
+   * Handles one HTTP request's messages for an authenticated user. `gone` resolves when the
+   * client hangs up, so a held connect stops waiting (and hands out nothing).
+   */
+  async handle(userId: string, messages: BayeuxRequest[], gone: Promise<void>): Promise<BayeuxReply[]> {
+    const replies: BayeuxReply[] = [];
+    for (const message of messages) {
+      const channel = typeof message.channel === 'string' ? message.channel : '';
+      const base: BayeuxReply = { channel };
+      if (message.id !== undefined) base.id = message.id;
+      if (channel === '/meta/handshake') {
+        replies.push(this.handshake(userId, base));
+        continue;
+      }
+      const session = typeof message.clientId === 'string' ? this.sessions.get(message.clientId) : undefined;
+      if (!session || session.userId !== userId) {
+        replies.push({
+          ...base,
+          successful: false,
+          error: '403::Unknown client',
+          advice: { reconnect: 'handshake', interval: 0 },
+        });
+        continue;
+      }
+      base.clientId = session.id;
+      session.lastSeen = Date.now();
+      switch (channel) {
+        case '/meta/connect':
+          replies.push(...(await this.connect(session, message, base, gone)));
+          break;
+        case '/meta/subscribe':
+          replies.push(await this.subscribe(session, message, base));
+          break;
+        case '/meta/unsubscribe': {
+          const name = typeof message.subscription === 'string' ? message.subscription : '';
+          const known = session.subscriptions.delete(name);
+          replies.push(
+            known
+              ? { ...base, subscription: name, successful: true }
+              : {
+                  ...base,
+                  subscription: name,
+                  successful: false,
+                  error: `404:${name}:Subscription not found`,
+                },
+          );
+          break;
+        }
+        case '/meta/disconnect':
+          this.sessions.delete(session.id);
+          session.wake?.();
+          replies.push({ ...base, successful: true });
+          break;
+        default:
+          replies.push({ ...base, successful: false, error: `403:${channel}:Publish denied` });
+      }
+    }
+    return replies;
+  }
+
+  private handshake(userId: string, base: BayeuxReply): BayeuxReply {
+    const id = randomBytes(18).toString('base64url');
+    this.sessions.set(id, { id, userId, subscriptions: new Map(), lastSeen: Date.now() });
+    return {
+      ...base,
+      version: '1.0',
+      minimumVersion: '1.0',
+      clientId: id,
+      supportedConnectionTypes: ['long-polling'],
+      successful: true,
+      advice: { reconnect: 'retry', interval: 0, timeout: this.connectTimeoutMs },
+      ext: { replay: true, 'payload.format': true },
+    };
+  }
+
+  private async subscribe(session: Session, message: BayeuxRequest, base: BayeuxReply): Promise<BayeuxReply> {
+    const name = typeof message.subscription === 'string' ? message.subscription : '';
+    const reply = { ...base, subscription: name };
+    const entities = this.channels.get(name);
+    if (entities === undefined) {
+      return {
+        ...reply,
+        successful: false,
+        error: `400::The channel you requested to subscribe to does not exist {${name}}`,
+      };
+    }
+    const replayMap = message.ext?.replay;
+    const requested =
+      replayMap && typeof replayMap === 'object' ? (replayMap as Record<string, unknown>)[name] : undefined;
+    const replay = requested === undefined || requested === null ? -1 : Number(requested);
+    const { first, last } = await this.options.events.bounds();
+    let cursor: number;
+    if (replay === -1) cursor = last;
+    else if (replay === -2) cursor = 0;
+    // A saved id resumes after itself; it must still be retained (or the newest), or events were lost.
+    else if (Number.isInteger(replay) && replay >= 0 && replay <= last && replay >= Math.max(first - 1, 0))
+      cursor = replay;
+    else return { ...reply, successful: false, error: invalidReplay(requested) };
+    session.subscriptions.set(name, { channel: name, entities, cursor });
+    // A held connect may now have events to carry (replay -2 or an old id).
+    session.wake?.();
+    return { ...reply, successful: true };
+  }
+
+  private async connect(
+    session: Session,
+    message: BayeuxRequest,
+    base: BayeuxReply,
+    gone: Promise<void>,
+  ): Promise<BayeuxReply[]> {
+    // A client keeps one connect open: a new one answers the old.
+    session.wake?.();
+    const advice = { reconnect: 'retry', interval: 0, timeout: this.connectTimeoutMs };
+    const reply = { ...base, successful: true, advice };
+    const immediate = message.advice?.timeout === 0;
+    let events = await this.collect(session);
+    if (events.length > 0 || immediate || this.closed) return [...events, reply];
+
+    let hungUp = false;
+    void gone.then(() => {
+      hungUp = true;
+    });
+    const deadline = Date.now() + this.connectTimeoutMs;
+    while (!this.closed && !hungUp && this.sessions.has(session.id) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        session.wake = done;
+        void gone.then(done);
+      });
+      session.wake = undefined;
+      if (hungUp) return [];
+      events = await this.collect(session);
+      if (events.length > 0) break;
+    }
+    if (!this.sessions.has(session.id)) {
+      return [
+        { ...base, successful: false, error: '403::Unknown client', advice: { reconnect: 'handshake' } },
+      ];
+    }
+    session.lastSeen = Date.now();
+    return [...events, reply];
+  }
+
+  /** The next events of each subscription, moving its cursor past them. */
+  private async collect(session: Session): Promise<BayeuxReply[]> {
+    const out: BayeuxReply[] = [];
+    for (const sub of session.subscriptions.values()) {
+      const room = this.maxEvents - out.length;
+      if (room <= 0) break;
+      const events = await this.options.events.readAfter(sub.cursor, sub.entities, room);
+      for (const event of events) {
+        out.push({
+          channel: sub.channel,
+          data: {
+            schema: this.options.events.schemaId(event.entity),
+            payload: event.payload,
+            event: { replayId: event.replayId },
+          },
+        });
+        sub.cursor = event.replayId;
+      }
+    }
+    return out;
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.connectTimeoutMs - SESSION_GRACE_MS;
+    for (const session of this.sessions.values()) {
+      if (!session.wake && session.lastSeen < cutoff) this.sessions.delete(session.id);
+    }
+  }
+}
