@@ -32,8 +32,9 @@ class Inbox {
   readonly messages: ChangeMessage[] = [];
   private waiters: Array<() => void> = [];
 
-  readonly listener = (message: ChangeMessage): void => {
-    this.messages.push(message);
+  // jsforce hands listeners the message's data: for change events, a ChangeMessage.
+  readonly listener = (message: unknown): void => {
+    this.messages.push(message as ChangeMessage);
     for (const wake of this.waiters.splice(0)) wake();
   };
 
