@@ -14,6 +14,7 @@ import { ChangeEventService } from './events/change-event-service.js';
 import { FaultInjector } from './faults/fault-rules.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { LeadConversionService } from './lead-conversion-service.js';
+import { MergeService } from './merge-service.js';
 import { QueryService } from './query-service.js';
 import { RecordService } from './record-service.js';
 import { crmMigrations } from './store/migrations/index.js';
@@ -34,6 +35,7 @@ export interface CrmServices {
   records: RecordService;
   queries: QueryService;
   conversions: LeadConversionService;
+  merges: MergeService;
   bulkIngest: BulkIngestService;
   bulkQuery: BulkQueryService;
   changeEvents: ChangeEventService;
@@ -145,6 +147,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     records,
     queries,
     conversions: new LeadConversionService(records, unitOfWork, now),
+    merges: new MergeService(records, unitOfWork),
     bulkIngest,
     bulkQuery,
     changeEvents,

@@ -330,13 +330,14 @@ export class RecordService {
 
   /**
    * Deletes to the recycle bin, or with `hard` (Bulk API's hardDelete) removes the records for
-   * good: they are then neither in queryAll nor in the deleted window.
+   * good: they are then neither in queryAll nor in the deleted window. With `masterRecordId`
+   * (a merge), the deleted records point at the record that absorbed them.
    */
   async deleteMany(
     ctx: CallContext,
     rawIds: string[],
     allOrNone: boolean,
-    options: { hard?: boolean } = {},
+    options: { hard?: boolean; masterRecordId?: string } = {},
   ): Promise<SaveResult[]> {
     return this.unitOfWork.run(async () => {
       const now = this.now().toISOString();
@@ -363,7 +364,13 @@ export class RecordService {
       const changes: RecordChange[] = [];
       for (const [def, ids] of toDelete) {
         if (options.hard) await records.purgeRecords(this.db(), def, ids);
-        else await records.markDeleted(this.db(), def, ids, now, ctx.userId);
+        else {
+          // A merge's losers remember the record they were merged into.
+          if (options.masterRecordId)
+            for (const id of ids)
+              await records.updateRecord(this.db(), def, id, { MasterRecordId: options.masterRecordId });
+          await records.markDeleted(this.db(), def, ids, now, ctx.userId);
+        }
         for (const id of ids) changes.push({ def, changeType: 'DELETE', recordId: id, values: {} });
       }
       await this.events.record(ctx, changes);

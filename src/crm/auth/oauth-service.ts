@@ -54,6 +54,9 @@ const SCOPE = 'api refresh_token';
 const CACHE_LIMIT = 10_000;
 
 /** OAuth 2.0 token service of the embedded org: password, client credentials, refresh and JWT bearer grants. */
+// Sessions from SOAP login belong to no connected app; this stands in for one.
+const SOAP_CLIENT_ID = 'SOAP API';
+
 export class OAuthService {
   private readonly cache = new Map<string, Session & { expiresAt: number }>();
   private readonly now: () => Date;
@@ -145,6 +148,28 @@ export class OAuthService {
       throw new OAuthError('invalid_grant', 'authentication failure');
     }
     return { userId, clientId: app.client_id, clientSecret: p.client_secret ?? null, withRefreshToken: true };
+  }
+
+  /**
+   * SOAP `login(username, password)`: a session for the user without a connected app. The
+   * password may carry a security token on its end, which the embedded org does not issue.
+   */
+  async soapLogin(username: string, password: string): Promise<{ accessToken: string; userId: string }> {
+    const userId = await this.activeUserByUsername(username);
+    const hash = userId ? await store.selectPasswordHash(this.db, userId) : undefined;
+    if (!userId || !hash || !verifySecret(password, hash)) {
+      throw new OAuthError(
+        'invalid_grant',
+        'Invalid username, password, security token; or user locked out.',
+      );
+    }
+    const issued = await this.issue({
+      userId,
+      clientId: SOAP_CLIENT_ID,
+      clientSecret: null,
+      withRefreshToken: false,
+    });
+    return { accessToken: issued.access_token, userId };
   }
 
   private async clientCredentialsGrant(p: Record<string, string | undefined>): Promise<Grant> {

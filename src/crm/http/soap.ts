@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
+import type { MergeRequest } from '../merge-service.js';
 import { parseApiVersion } from './request-context.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
@@ -76,7 +77,7 @@ function leadConvert(raw: unknown): LeadConvertRequest {
 
 /**
  * The part of the SOAP (partner) API that has no REST twin and that jsforce's `conn.soap.*`
- * uses: `convertLead`, `undelete` and `getUserInfo`. Errors are SOAP faults.
+ * uses: `login`, `convertLead`, `merge`, `undelete` and `getUserInfo`. Errors are SOAP faults.
  */
 export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   app.addContentTypeParser(
@@ -90,7 +91,7 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
     return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');
   });
 
-  app.post('/services/Soap/u/:version', async (request, reply) => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const apiVersion = parseApiVersion(`v${(request.params as { version: string }).version}`);
     let document: Xml;
     try {
@@ -99,6 +100,12 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
       throw new HandoffError('INVALID_INPUT', 'The request is not well-formed XML');
     }
     const soap = (document.Envelope ?? {}) as Xml;
+    const body = (soap.Body ?? {}) as Xml;
+    const [method] = Object.keys(body);
+    const args = (method ? body[method] : {}) as Xml;
+    // login is the one call made before there is a session.
+    if (method === 'login') return login(reply, services, apiVersion, args);
+
     const sessionId = text(((soap.Header as Xml | undefined)?.SessionHeader as Xml | undefined)?.sessionId);
     const session = sessionId ? await services.oauth.verify(sessionId) : null;
     if (!session)
@@ -120,9 +127,6 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
       },
     };
 
-    const body = (soap.Body ?? {}) as Xml;
-    const [method] = Object.keys(body);
-    const args = (method ? body[method] : {}) as Xml;
     let result: unknown;
     switch (method) {
       case 'convertLead': {
@@ -138,24 +142,15 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
         result = restored.map((r) => ({ id: r.id, success: r.success, errors: r.errors.map(errorXml) }));
         break;
       }
-      case 'getUserInfo': {
-        const [user] = await services.records.retrieveMany('User', [session.userId]);
-        result = {
-          userId: session.userId,
-          organizationId: services.orgId(),
-          organizationName: services.config.orgName,
-          userName: user?.Username,
-          userFullName: user?.Name,
-          userEmail: user?.Email,
-          userTimeZone: user?.TimeZoneSidKey,
-          userLanguage: 'en_US',
-          userLocale: 'en_US',
-          currencySymbol: '$',
-          orgDefaultCurrencyIsoCode: 'USD',
-          sessionSecondsValid: services.config.accessTokenTtlSeconds,
-          accessibilityMode: false,
-          userType: 'Standard',
-        };
+      case 'getUserInfo':
+        result = await userInfo(services, session.userId);
+        break;
+      case 'merge': {
+        const merged = await services.merges.merge(
+          ctx,
+          asArray(args.request ?? args.mergeRequests).map(mergeRequest),
+        );
+        result = merged.map((r) => ({ ...r, errors: r.errors.map(errorXml) }));
         break;
       }
       default:
@@ -168,5 +163,70 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
     return reply
       .type('text/xml; charset=utf-8')
       .send(envelope({ [`${method}Response`]: { result: xmlValue(result) } }));
-  });
+  };
+  // Calls go to the version's endpoint, or to the serverUrl login returned (which names the org).
+  app.post('/services/Soap/u/:version', handler);
+  app.post('/services/Soap/u/:version/:orgId', handler);
+}
+
+async function userInfo(services: CrmServices, userId: string): Promise<Xml> {
+  const [user] = await services.records.retrieveMany('User', [userId]);
+  return {
+    userId,
+    organizationId: services.orgId(),
+    organizationName: services.config.orgName,
+    userName: user?.Username,
+    userFullName: user?.Name,
+    userEmail: user?.Email,
+    userTimeZone: user?.TimeZoneSidKey,
+    userLanguage: 'en_US',
+    userLocale: 'en_US',
+    currencySymbol: '$',
+    orgDefaultCurrencyIsoCode: 'USD',
+    sessionSecondsValid: services.config.accessTokenTtlSeconds,
+    accessibilityMode: false,
+    userType: 'Standard',
+  };
+}
+
+/** SOAP `login`: a session id and the server URL to use it at, or an INVALID_LOGIN fault. */
+async function login(reply: FastifyReply, services: CrmServices, apiVersion: string, args: Xml) {
+  const username = text(args.username);
+  const password = text(args.password);
+  let session: { accessToken: string; userId: string };
+  try {
+    if (!username || !password) throw new Error('missing credentials');
+    session = await services.oauth.soapLogin(username, password);
+  } catch {
+    return sendFault(
+      reply,
+      'INVALID_LOGIN',
+      'Invalid username, password, security token; or user locked out.',
+    );
+  }
+  const instance = services.urls.instanceUrl();
+  const result = {
+    metadataServerUrl: `${instance}/services/Soap/m/${apiVersion}/${services.orgId()}`,
+    passwordExpired: false,
+    sandbox: false,
+    serverUrl: `${instance}/services/Soap/u/${apiVersion}/${services.orgId()}`,
+    sessionId: session.accessToken,
+    userId: session.userId,
+    userInfo: await userInfo(services, session.userId),
+  };
+  return reply
+    .type('text/xml; charset=utf-8')
+    .send(envelope({ loginResponse: { result: xmlValue(result) } }));
+}
+
+function mergeRequest(raw: unknown): MergeRequest {
+  const x = (raw ?? {}) as Xml;
+  const master = (x.masterRecord ?? {}) as Xml;
+  // Field values arrive as text (or xsi:nil, parsed as empty): empty means null, as in an update.
+  const masterRecord: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(master)) {
+    if (name === 'fieldsToNull') continue;
+    masterRecord[name] = typeof value === 'string' ? (value === '' ? null : value) : null;
+  }
+  return { masterRecord, recordToMergeIds: asArray(x.recordToMergeIds).map(String) };
 }

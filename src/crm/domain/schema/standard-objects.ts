@@ -165,6 +165,11 @@ export function standardObjects(): ObjectDef[] {
       reference('ParentId', ['Account']),
       ...address('Billing'),
       ...address('Shipping'),
+      reference('MasterRecordId', ['Account'], {
+        createable: false,
+        updateable: false,
+        relationshipName: 'MasterRecord',
+      }),
     ]),
     object('Contact', '003', [
       ...personName(),
@@ -179,6 +184,11 @@ export function standardObjects(): ObjectDef[] {
       field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
       field('DoNotCall', 'boolean'),
       ...address('Mailing'),
+      reference('MasterRecordId', ['Contact'], {
+        createable: false,
+        updateable: false,
+        relationshipName: 'MasterRecord',
+      }),
       ...pardotFields(),
     ]),
     object('Lead', '00Q', [
@@ -204,6 +214,11 @@ export function standardObjects(): ObjectDef[] {
       field('HasOptedOutOfEmail', 'boolean', { label: 'Email Opt Out' }),
       field('DoNotCall', 'boolean'),
       field('IsUnreadByOwner', 'boolean', { createable: false }),
+      reference('MasterRecordId', ['Lead'], {
+        createable: false,
+        updateable: false,
+        relationshipName: 'MasterRecord',
+      }),
       field('IsConverted', 'boolean', { createable: false }),
       field('ConvertedDate', 'date', { createable: false }),
       reference('ConvertedAccountId', ['Account'], { createable: false }),
