@@ -73,19 +73,36 @@ function address(name: string, prefix: string) {
 // Not in the body: the id is in the header, and these are bookkeeping or shown by the compound.
 const LEFT_OUT = new Set(['Id', 'IsDeleted', 'SystemModstamp']);
 
-function isLeftOut(def: ObjectDef, field: string): boolean {
-  if (LEFT_OUT.has(field)) return true;
-  // A person's calculated full name is replaced by the Name compound.
-  return field === 'Name' && COMPOUNDS[def.name]?.some((c) => c.name === 'Name') === true;
+/** Where each field of an object sits in an event body; worked out once per object. */
+interface Placement {
+  name: string;
+  compound?: string;
+  key: string;
+  /** `Name.FirstName` for components, the field name otherwise. */
+  path: string;
 }
 
-/** Where a field sits in the body: its compound and component, or itself. */
-function placeOf(def: ObjectDef, field: string): { compound?: string; key: string } {
-  for (const compound of COMPOUNDS[def.name] ?? []) {
-    const component = compound.components[field];
-    if (component) return { compound: compound.name, key: component };
+const placements = new WeakMap<ObjectDef, Placement[]>();
+
+function placementsOf(def: ObjectDef): Placement[] {
+  let list = placements.get(def);
+  if (list) return list;
+  const compounds = COMPOUNDS[def.name] ?? [];
+  // A person's calculated full name is replaced by the Name compound.
+  const hasNameCompound = compounds.some((c) => c.name === 'Name');
+  list = [];
+  for (const f of def.fields) {
+    if (LEFT_OUT.has(f.name) || (f.name === 'Name' && hasNameCompound)) continue;
+    const compound = compounds.find((c) => c.components[f.name] !== undefined);
+    const key = compound?.components[f.name] ?? f.name;
+    list.push(
+      compound
+        ? { name: f.name, compound: compound.name, key, path: `${compound.name}.${key}` }
+        : { name: f.name, key, path: key },
+    );
   }
-  return { key: field };
+  placements.set(def, list);
+  return list;
 }
 
 /**
@@ -103,12 +120,11 @@ export function changeEventBody(change: RecordChange): {
   const nulledFields: string[] = [];
   if (change.changeType === 'DELETE') return { body, changedFields, nulledFields };
   const isUpdate = change.changeType === 'UPDATE';
-  for (const f of change.def.fields) {
-    if (!(f.name in change.values) || isLeftOut(change.def, f.name)) continue;
-    const value: FieldValue = change.values[f.name] ?? null;
+  const values = change.values;
+  for (const place of placementsOf(change.def)) {
+    if (!(place.name in values)) continue;
+    const value: FieldValue = values[place.name] ?? null;
     if (!isUpdate && value === null) continue;
-    const place = placeOf(change.def, f.name);
-    const path = place.compound ? `${place.compound}.${place.key}` : place.key;
     if (place.compound) {
       const nested = (body[place.compound] ??= {}) as Record<string, unknown>;
       nested[place.key] = value;
@@ -116,8 +132,8 @@ export function changeEventBody(change: RecordChange): {
       body[place.key] = value;
     }
     if (isUpdate) {
-      changedFields.push(path);
-      if (value === null) nulledFields.push(path);
+      changedFields.push(place.path);
+      if (value === null) nulledFields.push(place.path);
     }
   }
   return { body, changedFields, nulledFields };
