@@ -4,7 +4,8 @@ import type { Database } from '../store/database.js';
 import { createLogger } from '../log.js';
 import { migrateArea } from '../store/migrations.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
-import { ApiUsage } from './api-usage.js';
+import { DailyCounter } from '../store/daily-counter.js';
+import { apiUsageStore } from './auth/auth-store.js';
 import { BulkIngestService } from './bulk/bulk-ingest-service.js';
 import { BulkQueryService } from './bulk/bulk-query-service.js';
 import { OAuthService } from './auth/oauth-service.js';
@@ -40,7 +41,7 @@ export interface CrmServices {
   bulkQuery: BulkQueryService;
   changeEvents: ChangeEventService;
   oauth: OAuthService;
-  usage: ApiUsage;
+  usage: DailyCounter;
   urls: CrmUrls;
   orgId: () => string;
   /** The org's administrator: the only user who may steer fault injection. */
@@ -124,7 +125,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     onError: (error) => log.error({ err: error }, 'bulk query job failed'),
   });
   await bulkQuery.start();
-  const usage = new ApiUsage(database.db, config.dailyApiLimit, now);
+  const usage = new DailyCounter(apiUsageStore(database.db), config.dailyApiLimit, now);
   await usage.start();
   // Housekeeping every ten minutes: expired tokens, recycle-bin records past their 15 days, and
   // change events past their 72 hours.

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiUsage } from '../../src/crm/api-usage.js';
+import { apiUsageStore } from '../../src/crm/auth/auth-store.js';
+import { DailyCounter } from '../../src/store/daily-counter.js';
 import { migrateArea } from '../../src/store/migrations.js';
 import { crmMigrations } from '../../src/crm/store/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -19,7 +20,7 @@ describe('the daily API request count', () => {
   });
 
   it('refuses requests past the limit, and starts again at 00:00 UTC', async () => {
-    const usage = new ApiUsage(database.db, 2, () => now);
+    const usage = new DailyCounter(apiUsageStore(database.db), 2, () => now);
     await usage.start();
     expect([usage.consume(), usage.consume(), usage.consume()]).toEqual([true, true, false]);
     expect(usage.snapshot()).toEqual({ used: 2, max: 2 });
@@ -30,12 +31,12 @@ describe('the daily API request count', () => {
   });
 
   it('keeps the day’s count across a restart', async () => {
-    const first = new ApiUsage(database.db, 10, () => now);
+    const first = new DailyCounter(apiUsageStore(database.db), 10, () => now);
     await first.start();
     first.consume();
     first.consume();
     await first.stop();
-    const second = new ApiUsage(database.db, 10, () => now);
+    const second = new DailyCounter(apiUsageStore(database.db), 10, () => now);
     await second.start();
     expect(second.snapshot().used).toBe(2);
     await second.stop();

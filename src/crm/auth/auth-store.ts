@@ -1,3 +1,4 @@
+import type { DailyCountStore } from '../../store/daily-counter.js';
 import { sql } from 'kysely';
 import type { StoreDb } from '../../store/database.js';
 
@@ -97,4 +98,9 @@ export async function selectApiUsage(db: StoreDb, day: string): Promise<number> 
 export async function saveApiUsage(db: StoreDb, day: string, used: number): Promise<void> {
   await sql`delete from crm_api_usage where day = ${day}`.execute(db);
   await sql`insert into crm_api_usage (day, used) values (${day}, ${used})`.execute(db);
+}
+
+/** The org's daily request count, kept in crm_api_usage. */
+export function apiUsageStore(db: StoreDb): DailyCountStore {
+  return { load: (day) => selectApiUsage(db, day), save: (day, used) => saveApiUsage(db, day, used) };
 }

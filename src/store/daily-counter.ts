@@ -1,13 +1,17 @@
-import type { StoreDb } from '../store/database.js';
-import { saveApiUsage, selectApiUsage } from './auth/auth-store.js';
+/** Where a counter keeps its count for a day (an area's own table). */
+export interface DailyCountStore {
+  load(day: string): Promise<number>;
+  save(day: string, used: number): Promise<void>;
+}
 
-/**
- * The org's daily API request count against its limit. Counted in memory on the hot path and
- * written to the store every few seconds and at shutdown, so a restart keeps the day's count.
- */
 const DAY_MS = 86_400_000;
 
-export class ApiUsage {
+/**
+ * A daily API request count against its limit (a CRM org's, a business unit's). Counted in
+ * memory on the hot path and written to the store every few seconds and at shutdown, so a
+ * restart keeps the day's count. Days are UTC days.
+ */
+export class DailyCounter {
   private day = '';
   /** When the current day ends (ms): the hot path compares numbers instead of formatting dates. */
   private dayEndsAt = 0;
@@ -16,7 +20,7 @@ export class ApiUsage {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly db: StoreDb,
+    private readonly store: DailyCountStore,
     readonly max: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -32,7 +36,7 @@ export class ApiUsage {
 
   async start(flushEveryMs = 5000): Promise<void> {
     this.startDay();
-    this.used = await selectApiUsage(this.db, this.day);
+    this.used = await this.store.load(this.day);
     this.timer = setInterval(() => void this.flush(), flushEveryMs);
     this.timer.unref();
   }
@@ -61,7 +65,7 @@ export class ApiUsage {
   async flush(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    await saveApiUsage(this.db, this.day, this.used);
+    await this.store.save(this.day, this.used);
   }
 
   async stop(): Promise<void> {
