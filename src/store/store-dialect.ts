@@ -34,11 +34,12 @@ export interface StoreDialect {
   ciIndexExpression(column: string): RawBuilder<unknown>;
   classifyError(error: unknown): StoreErrorKind;
   /**
-   * A statement that makes transactions taking it commit one after another from that point on,
-   * so numbers they drew from a sequence become visible in order (a reader never sees 11 while 10
-   * is still in flight). Null where writers are serialised anyway (SQLite).
+   * A statement that makes transactions taking the same key run one after another from that
+   * point to their end: numbers drawn from a sequence become visible in order, and a
+   * check-then-insert (one prospect per email) cannot race. Null where writers are serialised
+   * anyway (SQLite).
    */
-  commitOrderLock(key: number): RawBuilder<unknown> | null;
+  transactionLock(key: number): RawBuilder<unknown> | null;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -81,7 +82,7 @@ export const sqliteDialect: StoreDialect = {
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock-timeout';
     return 'other';
   },
-  commitOrderLock: () => null,
+  transactionLock: () => null,
 };
 
 export const postgresDialect: StoreDialect = {
@@ -115,5 +116,5 @@ export const postgresDialect: StoreDialect = {
     if (code === '55P03' || code === '40001' || code === '40P01') return 'lock-timeout';
     return 'other';
   },
-  commitOrderLock: (key) => sql`select pg_advisory_xact_lock(${key})`,
+  transactionLock: (key) => sql`select pg_advisory_xact_lock(${key})`,
 };

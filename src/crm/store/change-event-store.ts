@@ -26,7 +26,7 @@ export async function insertChangeEvents(
   events: NewChangeEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const lock = dialect.commitOrderLock(COMMIT_ORDER_LOCK);
+  const lock = dialect.transactionLock(COMMIT_ORDER_LOCK);
   if (lock) await lock.execute(db);
   for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
     const chunk = events.slice(start, start + ROWS_PER_STATEMENT);
