@@ -1,0 +1,48 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { MarketingError } from './domain/marketing-error.js';
+import { historyRoutes } from './http/history.js';
+import { legacyProspectRoutes } from './http/legacy-prospects.js';
+import { sendLegacyError } from './http/legacy-wire.js';
+import { authenticate } from './http/request-context.js';
+import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
+import { v5ProspectRoutes } from './http/v5-prospects.js';
+import { sendV5Error } from './http/v5-wire.js';
+import type { MarketingServices } from './marketing-services.js';
+
+/** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
+export function buildMarketingApp(
+  services: MarketingServices,
+  options: FastifyServerOptions = {},
+): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, ...options });
+  void app.register(formbody);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new MarketingError(62, 'The request body is not valid JSON'), undefined);
+    }
+  });
+  app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
+  app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
+
+  // v5 (and Handoff's own routes beside it): JSON errors `{code, message}`.
+  void app.register(async (v5) => {
+    authenticate(v5, services);
+    v5.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
+    v5ProspectRoutes(v5, services);
+    v5CustomFieldRoutes(v5, services);
+    historyRoutes(v5, services);
+  });
+  // v3/v4: XML (or JSON with format=json) envelopes with `stat="fail"`.
+  void app.register(async (legacy) => {
+    authenticate(legacy, services);
+    legacy.setErrorHandler((error, request, reply) => sendLegacyError(request, reply, error));
+    legacyProspectRoutes(legacy, services);
+  });
+  return app;
+}

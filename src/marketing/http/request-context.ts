@@ -1,0 +1,63 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BusinessUnit } from '../domain/business-unit.js';
+import { MarketingError } from '../domain/marketing-error.js';
+import type { Actor } from '../domain/prospect.js';
+import type { MarketingServices } from '../marketing-services.js';
+
+/** Who is calling, in which business unit, learned by the auth hook. */
+export interface MarketingRequestContext {
+  unit: BusinessUnit;
+  crmUserId: string;
+  /** The caller's Account Engagement user id in this unit. */
+  userId: number;
+  actor: Actor;
+  /** Whether the request holds one of the unit's concurrent slots (released on response). */
+  holdsSlot: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    marketing: MarketingRequestContext;
+  }
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const raw = request.headers[name];
+  return Array.isArray(raw) ? raw[0] : raw;
+}
+
+/**
+ * Every API call: a CRM-issued bearer token (184), the `Pardot-Business-Unit-Id` header (181),
+ * a unit that exists, is active and is granted to the caller (201), a free concurrent slot (66)
+ * and room in the unit's daily limit (122) — checked in that order.
+ */
+export function authenticate(app: FastifyInstance, services: MarketingServices): void {
+  app.decorateRequest('marketing', null as unknown as MarketingRequestContext);
+  app.addHook('onRequest', async (request) => {
+    const auth = header(request, 'authorization');
+    const token = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim())?.[1] : undefined;
+    const session = token ? await services.tokens.verify(token) : null;
+    if (!session) throw new MarketingError(184);
+    const unitId = header(request, 'pardot-business-unit-id')?.trim();
+    if (!unitId) throw new MarketingError(181);
+    const unit = services.units.get(unitId);
+    if (!unit || !unit.active) throw new MarketingError(201);
+    const userId = await services.units.userId(unit.id, session.userId);
+    if (userId === undefined) throw new MarketingError(201);
+    if (!services.units.enter(unit.id)) throw new MarketingError(66);
+    request.marketing = {
+      unit,
+      crmUserId: session.userId,
+      userId,
+      actor: { type: 'api', id: session.userId },
+      holdsSlot: true,
+    };
+    if (!(await services.units.consume(unit))) throw new MarketingError(122);
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.marketing?.holdsSlot) {
+      request.marketing.holdsSlot = false;
+      services.units.leave(request.marketing.unit.id);
+    }
+  });
+}

@@ -1,0 +1,147 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MarketingError } from '../domain/marketing-error.js';
+import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
+import type { MarketingServices } from '../marketing-services.js';
+import { decodePageToken, encodePageToken, MAX_RECORDS_PER_SEQUENCE, type PageState } from './page-token.js';
+import { parseProspectQuery } from './v5-query.js';
+import { objectBody, prospectJson, requestedFields } from './v5-wire.js';
+
+const FIELD_BY_COLUMN = new Map(PROSPECT_FIELDS.map((f) => [f.column, f.name]));
+
+function prospectId(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw new MarketingError(3);
+  return Number(raw);
+}
+
+function query(request: FastifyRequest): Record<string, unknown> {
+  return (request.query ?? {}) as Record<string, unknown>;
+}
+
+/** `/api/v5/objects/prospects`: reads, queries with page tokens, writes and the `do/` actions. */
+export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServices): void {
+  const base = '/api/v5/objects/prospects';
+
+  app.get(base, async (request, reply) => {
+    const { unit } = request.marketing;
+    const params = query(request);
+    let state: PageState;
+    if (params.nextPageToken !== undefined) {
+      // A page-token request carries only the token (and, optionally, the same fields).
+      const extra = Object.keys(params).filter((k) => k !== 'nextPageToken' && k !== 'fields');
+      if (extra.length > 0)
+        throw new MarketingError(5, `Invalid query parameter with nextPageToken: ${extra[0]}`);
+      state = decodePageToken(
+        services.pageTokenSecret,
+        String(params.nextPageToken),
+        unit.id,
+        services.now().getTime(),
+      );
+    } else {
+      state = {
+        unitId: unit.id,
+        fields: await requestedFields(services, unit.id, params.fields),
+        query: parseProspectQuery(params),
+        after: { key: null, id: 0 },
+        served: 0,
+        issuedAt: services.now().getTime(),
+      };
+    }
+    const room = MAX_RECORDS_PER_SEQUENCE - state.served;
+    const limit = Math.min(state.query.limit, room);
+    const rows = await services.prospects.query({
+      unitId: unit.id,
+      ...state.query,
+      limit: limit + 1,
+      after: state.served === 0 ? undefined : state.after,
+    });
+    const page = rows.slice(0, limit);
+    const more = rows.length > limit;
+    const capped = more && state.served + page.length >= MAX_RECORDS_PER_SEQUENCE;
+    let nextPageToken: string | null = null;
+    const last = page.at(-1);
+    if (more && !capped && last) {
+      const orderField = FIELD_BY_COLUMN.get(state.query.orderColumn) ?? 'id';
+      nextPageToken = encodePageToken(services.pageTokenSecret, {
+        ...state,
+        after: { key: last.values[orderField] ?? null, id: last.id },
+        served: state.served + page.length,
+        issuedAt: services.now().getTime(),
+      });
+    }
+    if (capped) reply.header('Pardot-Warning', '203');
+    const origin = `${request.protocol}://${request.host}`;
+    return {
+      nextPageToken,
+      nextPageUrl: nextPageToken
+        ? `${origin}${base}?nextPageToken=${encodeURIComponent(nextPageToken)}`
+        : null,
+      values: page.map((p) => prospectJson(p, state.fields)),
+    };
+  });
+
+  app.get(`${base}/:id`, async (request) => {
+    const { unit } = request.marketing;
+    const fields = await requestedFields(services, unit.id, query(request).fields);
+    const prospect = await services.prospects.read(
+      unit.id,
+      prospectId((request.params as { id: string }).id),
+    );
+    return prospectJson(prospect, fields);
+  });
+
+  app.post(base, async (request, reply) => {
+    const { unit, actor } = request.marketing;
+    const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
+    const values = await services.prospects.readInput(unit.id, objectBody(request.body), 'v5');
+    const prospect = await services.prospects.create(unit, actor, values);
+    return reply.code(201).header('Location', `${base}/${prospect.id}`).send(prospectJson(prospect, fields));
+  });
+
+  app.patch(`${base}/:id`, async (request) => {
+    const { unit, actor } = request.marketing;
+    const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
+    const id = prospectId((request.params as { id: string }).id);
+    const values = await services.prospects.readInput(unit.id, objectBody(request.body), 'v5');
+    return prospectJson(await services.prospects.update(unit, actor, id, values), fields);
+  });
+
+  app.delete(`${base}/:id`, async (request, reply) => {
+    const { unit, actor } = request.marketing;
+    await services.prospects.remove(unit, actor, prospectId((request.params as { id: string }).id));
+    return reply.code(204).send();
+  });
+
+  app.post(`${base}/do/upsertLatestByEmail`, async (request) => {
+    const { unit, actor } = request.marketing;
+    const body = objectBody(request.body);
+    if (typeof body.matchEmail !== 'string' || body.matchEmail === '') {
+      throw new MarketingError(13, 'Required parameter is missing: matchEmail');
+    }
+    const fields = await requestedFields(
+      services,
+      unit.id,
+      Array.isArray(body.fields) ? body.fields.join(',') : (body.fields ?? 'id'),
+    );
+    const values = await services.prospects.readInput(unit.id, objectBody(body.prospect ?? {}), 'v5');
+    const { prospect } = await services.prospects.upsertLatestByEmail(
+      unit,
+      actor,
+      body.matchEmail,
+      values,
+      body.secondaryDeletedSearch === true,
+    );
+    return prospectJson(prospect, fields);
+  });
+
+  app.post(`${base}/do/undelete`, async (request) => {
+    const { unit, actor } = request.marketing;
+    const body = objectBody(request.body);
+    const fields = await requestedFields(
+      services,
+      unit.id,
+      Array.isArray(body.fields) ? body.fields.join(',') : (body.fields ?? 'id'),
+    );
+    const id = prospectId(String(body.prospectId ?? ''));
+    return prospectJson(await services.prospects.undelete(unit, actor, id), fields);
+  });
+}

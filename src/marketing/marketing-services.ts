@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../store/database.js';
+import { migrateArea } from '../store/migrations.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
+import { BusinessUnitService } from './business-units.js';
+import { ProspectService } from './prospect-service.js';
+import { marketingMigrations } from './store/migrations/index.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+/** Everything the marketing engine's routes use, built once per server. */
+export interface MarketingServices {
+  database: Database;
+  units: BusinessUnitService;
+  prospects: ProspectService;
+  tokens: TokenVerifier;
+  /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
+  pageTokenSecret: Buffer;
+  now: () => Date;
+  close(): Promise<void>;
+}
+
+export interface OpenMarketingOptions {
+  database: Database;
+  tokens: TokenVerifier;
+  now?: () => Date;
+}
+
+/** Migrates the marketing engine's tables and builds its services. */
+export async function openMarketing(options: OpenMarketingOptions): Promise<MarketingServices> {
+  const now = options.now ?? (() => new Date());
+  const { database } = options;
+  await migrateArea(database, 'marketing', marketingMigrations);
+  const unitOfWork = new UnitOfWork(database.db);
+  const units = new BusinessUnitService(database, now);
+  await units.start();
+  return {
+    database,
+    units,
+    prospects: new ProspectService({ database, unitOfWork, now }),
+    tokens: options.tokens,
+    pageTokenSecret: randomBytes(32),
+    now,
+    async close() {
+      await units.close();
+    },
+  };
+}

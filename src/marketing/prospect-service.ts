@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import type { Database, StoreDb } from '../store/database.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
+import { customFieldKey, type BusinessUnit, type CustomField } from './domain/business-unit.js';
+import { MarketingError } from './domain/marketing-error.js';
+import { diffValues, type Actor, type FieldChange, type Prospect } from './domain/prospect.js';
+import {
+  coerceProspectValue,
+  FIELD_BY_LEGACY,
+  FIELD_BY_NAME,
+  type ProspectFieldType,
+  type ProspectValue,
+} from './domain/prospect-fields.js';
+import * as prospects from './store/prospect-store.js';
+import * as units from './store/unit-store.js';
+
+export interface ProspectServiceDeps {
+  database: Database;
+  unitOfWork: UnitOfWork;
+  now: () => Date;
+}
+
+/** How a request names fields: v5's camelCase or v3/v4's snake_case. */
+export type FieldNaming = 'v5' | 'legacy';
+
+interface ResolvedField {
+  name: string;
+  type: ProspectFieldType;
+  maxLength?: number;
+  readOnly: boolean;
+  syncOnly: boolean;
+}
+
+const CUSTOM_TYPES: Record<CustomField['type'], ProspectFieldType> = {
+  Text: 'string',
+  Textarea: 'string',
+  Dropdown: 'string',
+  'Radio Button': 'string',
+  'Multi-Select': 'string',
+  Number: 'number',
+  Date: 'datetime',
+  Checkbox: 'boolean',
+};
+
+/** A lock key per (unit, email): concurrent creates of one email take turns on PostgreSQL. */
+function emailLockKey(unitId: string, email: string): number {
+  return createHash('sha256').update(`${unitId}:${email.toLowerCase()}`).digest().readInt32BE(0);
+}
+
+/**
+ * Prospects of a business unit with Account Engagement's rules: email matching without regard
+ * to case, one prospect per email unless the unit allows several (v4), a recycle bin, and a
+ * field-level history of every change with its actor.
+ */
+export class ProspectService {
+  private readonly customCache = new Map<string, CustomField[]>();
+
+  constructor(private readonly deps: ProspectServiceDeps) {}
+
+  private db(): StoreDb {
+    return this.deps.unitOfWork.current();
+  }
+
+  private nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  // ---- custom fields ------------------------------------------------------------------------
+
+  async customFields(unitId: string): Promise<CustomField[]> {
+    let list = this.customCache.get(unitId);
+    if (!list) {
+      list = await units.selectCustomFields(this.deps.database.db, unitId);
+      this.customCache.set(unitId, list);
+    }
+    return list;
+  }
+
+  async createCustomField(
+    unitId: string,
+    input: { name: string; fieldId: string; type: CustomField['type'] },
+  ): Promise<CustomField> {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(input.fieldId) || input.fieldId.includes('__')) {
+      throw new MarketingError(62, `Invalid value for field fieldId: ${input.fieldId}`);
+    }
+    if (FIELD_BY_NAME.has(input.fieldId) || FIELD_BY_LEGACY.has(input.fieldId)) {
+      throw new MarketingError(62, `Invalid value for field fieldId: ${input.fieldId} is a standard field`);
+    }
+    const existing = await units.selectCustomFieldByFieldId(
+      this.deps.database.db,
+      this.deps.database.dialect,
+      unitId,
+      input.fieldId,
+    );
+    if (existing) throw new MarketingError(62, `A custom field with fieldId ${input.fieldId} already exists`);
+    const at = this.nowIso();
+    const field = { ...input, createdAt: at, updatedAt: at };
+    const id = await units.insertCustomField(this.deps.database.db, unitId, field);
+    this.customCache.delete(unitId);
+    return { id, ...field };
+  }
+
+  /** A field by the name a request uses, standard or custom; undefined when the unit has none. */
+  async resolveField(unitId: string, name: string, naming: FieldNaming): Promise<ResolvedField | undefined> {
+    const standard = naming === 'v5' ? FIELD_BY_NAME.get(name) : FIELD_BY_LEGACY.get(name);
+    if (standard) {
+      return {
+        name: standard.name,
+        type: standard.type,
+        maxLength: standard.maxLength,
+        readOnly: standard.readOnly,
+        syncOnly: standard.syncOnly === true,
+      };
+    }
+    const bare = name.endsWith('__c') ? name.slice(0, -3) : naming === 'legacy' ? name : null;
+    if (bare === null) return undefined;
+    const custom = (await this.customFields(unitId)).find(
+      (c) => c.fieldId.toLowerCase() === bare.toLowerCase(),
+    );
+    if (!custom) return undefined;
+    return {
+      name: customFieldKey(custom.fieldId),
+      type: CUSTOM_TYPES[custom.type],
+      readOnly: false,
+      syncOnly: false,
+    };
+  }
+
+  /**
+   * Reads a request's field values into stored values. Unknown and read-only fields are
+   * errors; the CRM link fields are writable only by the sync (`allowSyncFields`).
+   */
+  async readInput(
+    unitId: string,
+    input: Record<string, unknown>,
+    naming: FieldNaming,
+    allowSyncFields = false,
+  ): Promise<Record<string, ProspectValue>> {
+    const values: Record<string, ProspectValue> = {};
+    for (const [name, raw] of Object.entries(input)) {
+      const field = await this.resolveField(unitId, name, naming);
+      if (!field) throw new MarketingError(62, `Invalid field: ${name}`);
+      if (field.readOnly || (field.syncOnly && !allowSyncFields)) {
+        throw new MarketingError(62, `The field ${name} is read-only`);
+      }
+      values[field.name] = coerceProspectValue(field, raw);
+    }
+    return values;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  async read(unitId: string, id: number): Promise<Prospect> {
+    const found = await prospects.selectProspect(this.db(), unitId, id);
+    if (!found) throw new MarketingError(3);
+    return found;
+  }
+
+  byEmail(unitId: string, email: string, deleted: prospects.DeletedFilter = 'false'): Promise<Prospect[]> {
+    return prospects.selectByEmail(this.db(), this.deps.database.dialect, unitId, email, deleted);
+  }
+
+  byCrmId(unitId: string, crmId: string): Promise<Prospect[]> {
+    return prospects.selectByCrmId(this.db(), unitId, crmId);
+  }
+
+  query(q: prospects.ProspectQuery): Promise<Prospect[]> {
+    return prospects.queryProspects(this.deps.database.db, q);
+  }
+
+  count(q: Omit<prospects.ProspectQuery, 'orderColumn' | 'descending' | 'limit'>): Promise<number> {
+    return prospects.countProspects(this.deps.database.db, q);
+  }
+
+  history(unitId: string, id: number): Promise<prospects.StoredChange[]> {
+    return prospects.selectChanges(this.deps.database.db, unitId, id);
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  /** Creates a prospect; an email another live prospect has is refused unless the unit allows several. */
+  async create(unit: BusinessUnit, actor: Actor, values: Record<string, ProspectValue>): Promise<Prospect> {
+    const email = values.email;
+    if (typeof email !== 'string' || email === '') throw new MarketingError(4);
+    return this.deps.unitOfWork.run(async () => {
+      if (!unit.allowMultiplePerEmail) {
+        await this.lockEmail(unit.id, email);
+        if ((await this.byEmail(unit.id, email)).length > 0) throw new MarketingError(9);
+      }
+      const at = this.nowIso();
+      const stored: Record<string, ProspectValue> = {
+        optedOut: false,
+        isDoNotEmail: false,
+        isDoNotCall: false,
+        isReviewed: false,
+        isStarred: false,
+        score: 0,
+        ...values,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const id = await prospects.insertProspect(this.db(), unit.id, stored);
+      await this.record(unit.id, id, {}, stored, actor, at);
+      return this.read(unit.id, id);
+    });
+  }
+
+  /** Updates the given fields; a deleted prospect can't be updated (219). */
+  async update(
+    unit: BusinessUnit,
+    actor: Actor,
+    id: number,
+    values: Record<string, ProspectValue>,
+  ): Promise<Prospect> {
+    return this.deps.unitOfWork.run(async () => {
+      const before = await this.read(unit.id, id);
+      if (before.isDeleted) throw new MarketingError(219);
+      const email = values.email;
+      if (email === null) throw new MarketingError(4);
+      if (
+        typeof email === 'string' &&
+        email.toLowerCase() !== String(before.values.email ?? '').toLowerCase()
+      ) {
+        if (!unit.allowMultiplePerEmail) {
+          await this.lockEmail(unit.id, email);
+          if ((await this.byEmail(unit.id, email)).some((p) => p.id !== id)) throw new MarketingError(9);
+        }
+      }
+      const changes = diffValues(before.values, values);
+      if (changes.length === 0) return before;
+      const at = this.nowIso();
+      const changed: Record<string, ProspectValue> = { updatedAt: at };
+      for (const c of changes) changed[c.field] = c.newValue;
+      const custom = Object.keys(changed).some((k) => k.endsWith('__c'))
+        ? Object.fromEntries(
+            Object.entries({ ...before.values, ...changed }).filter(([k]) => k.endsWith('__c')),
+          )
+        : null;
+      await prospects.updateProspect(this.db(), id, changed, custom);
+      await this.record(unit.id, id, before.values, values, actor, at);
+      return this.read(unit.id, id);
+    });
+  }
+
+  async remove(unit: BusinessUnit, actor: Actor, id: number): Promise<void> {
+    await this.deps.unitOfWork.run(async () => {
+      const before = await this.read(unit.id, id);
+      if (before.isDeleted) throw new MarketingError(3);
+      const at = this.nowIso();
+      await prospects.setDeleted(this.db(), id, true, at);
+      await prospects.insertChanges(this.db(), unit.id, [
+        { prospectId: id, field: 'isDeleted', oldValue: false, newValue: true, changedAt: at, actor },
+      ]);
+    });
+  }
+
+  async undelete(unit: BusinessUnit, actor: Actor, id: number): Promise<Prospect> {
+    return this.deps.unitOfWork.run(async () => {
+      const before = await this.read(unit.id, id);
+      if (!before.isDeleted) return before;
+      const email = before.values.email;
+      if (!unit.allowMultiplePerEmail && typeof email === 'string') {
+        await this.lockEmail(unit.id, email);
+        if ((await this.byEmail(unit.id, email)).length > 0) throw new MarketingError(9);
+      }
+      const at = this.nowIso();
+      await prospects.setDeleted(this.db(), id, false, at);
+      await prospects.insertChanges(this.db(), unit.id, [
+        { prospectId: id, field: 'isDeleted', oldValue: true, newValue: false, changedAt: at, actor },
+      ]);
+      return this.read(unit.id, id);
+    });
+  }
+
+  /**
+   * v5 `upsertLatestByEmail`: updates the most recently updated live prospect with the email;
+   * with `secondaryDeletedSearch`, brings back the latest deleted one; otherwise creates.
+   */
+  async upsertLatestByEmail(
+    unit: BusinessUnit,
+    actor: Actor,
+    email: string,
+    values: Record<string, ProspectValue>,
+    secondaryDeletedSearch: boolean,
+  ): Promise<{ prospect: Prospect; created: boolean }> {
+    return this.deps.unitOfWork.run(async () => {
+      await this.lockEmail(unit.id, email);
+      const [live] = await this.byEmail(unit.id, email);
+      if (live) return { prospect: await this.update(unit, actor, live.id, values), created: false };
+      if (secondaryDeletedSearch) {
+        const [deleted] = await this.byEmail(unit.id, email, 'true');
+        if (deleted) {
+          await this.undelete(unit, actor, deleted.id);
+          return { prospect: await this.update(unit, actor, deleted.id, values), created: false };
+        }
+      }
+      return { prospect: await this.create(unit, actor, { email, ...values }), created: true };
+    });
+  }
+
+  private async lockEmail(unitId: string, email: string): Promise<void> {
+    const lock = this.deps.database.dialect.transactionLock(emailLockKey(unitId, email));
+    if (lock) await lock.execute(this.db());
+  }
+
+  private async record(
+    unitId: string,
+    prospectId: number,
+    before: Record<string, ProspectValue>,
+    after: Record<string, ProspectValue>,
+    actor: Actor,
+    at: string,
+  ): Promise<void> {
+    const changes: FieldChange[] = diffValues(before, after)
+      .filter((c) => c.field !== 'createdAt' && c.field !== 'updatedAt')
+      .map((c) => ({ prospectId, ...c, changedAt: at, actor }));
+    await prospects.insertChanges(this.db(), unitId, changes);
+  }
+}

@@ -1,0 +1,124 @@
+import { sql, type Migration } from 'kysely';
+import type { Database } from '../../../store/database.js';
+import { PROSPECT_FIELDS, type ProspectFieldType } from '../../domain/prospect-fields.js';
+import type { ColumnKind } from '../../../store/store-dialect.js';
+
+function columnKind(type: ProspectFieldType): ColumnKind {
+  switch (type) {
+    case 'email':
+      return 'ci-text';
+    case 'integer':
+      return 'integer';
+    case 'number':
+      return 'real';
+    case 'boolean':
+      return 'boolean';
+    case 'datetime':
+      return 'timestamp';
+    default:
+      return 'text';
+  }
+}
+
+/** The marketing engine's tables: business units, their users, prospects and their history. */
+export function marketingMigrations(database: Database): Record<string, Migration> {
+  const { dialect } = database;
+  const text = dialect.columnType('text');
+  const ts = dialect.columnType('timestamp');
+  const int = dialect.columnType('integer');
+  const serial = dialect.columnType('serial-key');
+  return {
+    '001-units-and-prospects': {
+      async up(db) {
+        await db.schema
+          .createTable('marketing_business_unit')
+          .addColumn('id', dialect.columnType('id'), (c) => c.primaryKey())
+          .addColumn('name', text, (c) => c.notNull())
+          .addColumn('active', int, (c) => c.notNull())
+          .addColumn('allow_multiple_per_email', int, (c) => c.notNull())
+          .addColumn('daily_api_limit', int, (c) => c.notNull())
+          .addColumn('time_zone', text, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .execute();
+        // Account Engagement users; a CRM user reaches a unit only through one of these.
+        await db.schema
+          .createTable('marketing_user')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('crm_user_id', text, (c) => c.notNull())
+          .addColumn('email', dialect.columnType('ci-text'), (c) => c.notNull())
+          .addColumn('first_name', text)
+          .addColumn('last_name', text)
+          .addColumn('role', text, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .execute();
+        await sql`create unique index marketing_user_unit_crm on marketing_user (unit_id, crm_user_id)`.execute(
+          db,
+        );
+        await db.schema
+          .createTable('marketing_api_usage')
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('day', text, (c) => c.notNull())
+          .addColumn('used', int, (c) => c.notNull())
+          .addPrimaryKeyConstraint('marketing_api_usage_pk', ['unit_id', 'day'])
+          .execute();
+        await db.schema
+          .createTable('marketing_custom_field')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('name', text, (c) => c.notNull())
+          .addColumn('field_id', dialect.columnType('ci-text'), (c) => c.notNull())
+          .addColumn('type', text, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await sql`create unique index marketing_custom_field_unit_field on marketing_custom_field (unit_id, ${dialect.ciIndexExpression('field_id')})`.execute(
+          db,
+        );
+
+        let prospect = db.schema
+          .createTable('marketing_prospect')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull());
+        for (const field of PROSPECT_FIELDS) {
+          if (field.name === 'id') continue;
+          prospect = prospect.addColumn(field.column, dialect.columnType(columnKind(field.type)));
+        }
+        await prospect
+          .addColumn('custom_fields', text)
+          .addColumn('is_deleted', int, (c) => c.notNull())
+          .addColumn('deleted_at', ts)
+          .execute();
+        await sql`create index marketing_prospect_email on marketing_prospect (unit_id, ${dialect.ciIndexExpression('email')})`.execute(
+          db,
+        );
+        await sql`create index marketing_prospect_updated on marketing_prospect (unit_id, updated_at, id)`.execute(
+          db,
+        );
+        await sql`create index marketing_prospect_created on marketing_prospect (unit_id, created_at, id)`.execute(
+          db,
+        );
+        await sql`create index marketing_prospect_crm on marketing_prospect (unit_id, salesforce_id)`.execute(
+          db,
+        );
+
+        // Field-level history: who changed what, when, from what to what.
+        await db.schema
+          .createTable('marketing_prospect_change')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('prospect_id', int, (c) => c.notNull())
+          .addColumn('field', text, (c) => c.notNull())
+          .addColumn('old_value', text)
+          .addColumn('new_value', text)
+          .addColumn('changed_at', ts, (c) => c.notNull())
+          .addColumn('actor_type', text, (c) => c.notNull())
+          .addColumn('actor_id', text)
+          .execute();
+        await sql`create index marketing_prospect_change_prospect on marketing_prospect_change (prospect_id, id)`.execute(
+          db,
+        );
+      },
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { StoreDb } from '../../store/database.js';
+import type { StoreDialect } from '../../store/store-dialect.js';
+import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
+import { PROSPECT_FIELDS, FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
+
+type Row = Record<string, unknown>;
+
+const STORED_FIELDS = PROSPECT_FIELDS.filter((f) => f.name !== 'id');
+
+function toColumn(value: ProspectValue): unknown {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+function fromRow(row: Row): Prospect {
+  const values: Record<string, ProspectValue> = { id: Number(row.id) };
+  for (const f of STORED_FIELDS) {
+    const raw = row[f.column];
+    if (raw === null || raw === undefined) values[f.name] = null;
+    else if (f.type === 'boolean') values[f.name] = raw === 1 || raw === '1' || raw === true;
+    else if (f.type === 'integer') values[f.name] = Number(raw);
+    else values[f.name] = raw as ProspectValue;
+  }
+  const custom =
+    typeof row.custom_fields === 'string'
+      ? (JSON.parse(row.custom_fields) as Record<string, ProspectValue>)
+      : {};
+  Object.assign(values, custom);
+  return { id: Number(row.id), unitId: String(row.unit_id), isDeleted: Number(row.is_deleted) === 1, values };
+}
+
+/** Splits v5 values into standard columns and the custom-field JSON. */
+function split(values: Record<string, ProspectValue>): {
+  columns: Record<string, unknown>;
+  custom: Record<string, ProspectValue>;
+} {
+  const columns: Record<string, unknown> = {};
+  const custom: Record<string, ProspectValue> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const f = FIELD_BY_NAME.get(name);
+    if (f) {
+      if (f.name !== 'id') columns[f.column] = toColumn(value);
+    } else custom[name] = value;
+  }
+  return { columns, custom };
+}
+
+export async function insertProspect(
+  db: StoreDb,
+  unitId: string,
+  values: Record<string, ProspectValue>,
+): Promise<number> {
+  const { columns, custom } = split(values);
+  const names = ['unit_id', ...Object.keys(columns), 'custom_fields', 'is_deleted'];
+  const params = [unitId, ...Object.values(columns), JSON.stringify(custom), 0];
+  const r = await sql<{
+    id: number | string;
+  }>`insert into marketing_prospect (${sql.join(names.map((n) => sql.ref(n)))})
+    values (${sql.join(params.map((p) => sql`${p}`))}) returning id`.execute(db);
+  return Number(r.rows[0]?.id);
+}
+
+/** Writes changed values; custom fields are written as the whole set `customAfter`. */
+export async function updateProspect(
+  db: StoreDb,
+  id: number,
+  values: Record<string, ProspectValue>,
+  customAfter: Record<string, ProspectValue> | null,
+): Promise<void> {
+  const { columns } = split(values);
+  const sets = Object.entries(columns).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+  if (customAfter) sets.push(sql`custom_fields = ${JSON.stringify(customAfter)}`);
+  if (sets.length === 0) return;
+  await sql`update marketing_prospect set ${sql.join(sets)} where id = ${id}`.execute(db);
+}
+
+export async function setDeleted(db: StoreDb, id: number, deleted: boolean, at: string): Promise<void> {
+  await sql`update marketing_prospect set is_deleted = ${deleted ? 1 : 0}, deleted_at = ${deleted ? at : null},
+    updated_at = ${at} where id = ${id}`.execute(db);
+}
+
+export async function selectProspect(db: StoreDb, unitId: string, id: number): Promise<Prospect | undefined> {
+  const r = await sql<Row>`select * from marketing_prospect where id = ${id} and unit_id = ${unitId}`.execute(
+    db,
+  );
+  return r.rows[0] ? fromRow(r.rows[0]) : undefined;
+}
+
+export type DeletedFilter = 'false' | 'true' | 'all';
+
+function deletedClause(deleted: DeletedFilter): RawBuilder<unknown> {
+  if (deleted === 'all') return sql``;
+  return sql`and is_deleted = ${deleted === 'true' ? 1 : 0}`;
+}
+
+/** Prospects with this email (any case), the most recently updated first. */
+export async function selectByEmail(
+  db: StoreDb,
+  dialect: StoreDialect,
+  unitId: string,
+  email: string,
+  deleted: DeletedFilter,
+): Promise<Prospect[]> {
+  const r = await sql<Row>`select * from marketing_prospect
+    where unit_id = ${unitId} and ${dialect.ciEquals(sql.ref('email'), email)} ${deletedClause(deleted)}
+    order by updated_at desc, id desc`.execute(db);
+  return r.rows.map(fromRow);
+}
+
+/** Prospects linked to a CRM record (the FID: a Lead or Contact id). */
+export async function selectByCrmId(db: StoreDb, unitId: string, crmId: string): Promise<Prospect[]> {
+  const r = await sql<Row>`select * from marketing_prospect
+    where unit_id = ${unitId} and is_deleted = 0
+      and (salesforce_id = ${crmId} or salesforce_lead_id = ${crmId} or salesforce_contact_id = ${crmId})
+    order by updated_at desc, id desc`.execute(db);
+  return r.rows.map(fromRow);
+}
+
+export interface ProspectQuery {
+  unitId: string;
+  deleted: DeletedFilter;
+  /** Column comparisons, already validated: [column, operator, value]. */
+  where: Array<[string, '>' | '<' | '>=' | '<=' | '=', ProspectValue]>;
+  orderColumn: string;
+  descending: boolean;
+  /** Keyset position: the last row of the previous page. */
+  after?: { key: ProspectValue; id: number };
+  limit: number;
+  /** Rows to skip (v3/v4 paging); v5 pages by `after` instead. */
+  offset?: number;
+}
+
+function filterConditions(
+  q: Omit<ProspectQuery, 'orderColumn' | 'descending' | 'limit'>,
+): RawBuilder<unknown>[] {
+  const conditions: RawBuilder<unknown>[] = [sql`unit_id = ${q.unitId}`];
+  if (q.deleted !== 'all') conditions.push(sql`is_deleted = ${q.deleted === 'true' ? 1 : 0}`);
+  for (const [column, op, value] of q.where)
+    conditions.push(sql`${sql.ref(column)} ${sql.raw(op)} ${toColumn(value)}`);
+  return conditions;
+}
+
+/** How many prospects match a query's filters. */
+export async function countProspects(
+  db: StoreDb,
+  q: Omit<ProspectQuery, 'orderColumn' | 'descending' | 'limit'>,
+): Promise<number> {
+  const r = await sql<{ n: number | string }>`select count(*) as n from marketing_prospect
+    where ${sql.join(filterConditions(q), sql` and `)}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** One page of a query, in (order column, id) order so paging never skips or repeats. */
+export async function queryProspects(db: StoreDb, q: ProspectQuery): Promise<Prospect[]> {
+  const conditions = filterConditions(q);
+  const order = q.descending ? sql.raw('desc') : sql.raw('asc');
+  const col = sql.ref(q.orderColumn);
+  if (q.after) {
+    const cmp = sql.raw(q.descending ? '<' : '>');
+    if (q.orderColumn === 'id') conditions.push(sql`id ${cmp} ${q.after.id}`);
+    else if (q.after.key === null) {
+      // Nulls sort first ascending: past the null block only ids move on, then any value.
+      conditions.push(
+        q.descending
+          ? sql`(${col} is null and id < ${q.after.id})`
+          : sql`((${col} is null and id > ${q.after.id}) or ${col} is not null)`,
+      );
+    } else {
+      conditions.push(
+        q.descending
+          ? sql`(${col} < ${toColumn(q.after.key)} or (${col} = ${toColumn(q.after.key)} and id < ${q.after.id}) or ${col} is null)`
+          : sql`(${col} > ${toColumn(q.after.key)} or (${col} = ${toColumn(q.after.key)} and id > ${q.after.id}))`,
+      );
+    }
+  }
+  const orderBy = q.orderColumn === 'id' ? sql`id ${order}` : sql`${col} ${order}, id ${order}`;
+  const r = await sql<Row>`select * from marketing_prospect where ${sql.join(conditions, sql` and `)}
+    order by ${orderBy} limit ${q.limit} offset ${q.offset ?? 0}`.execute(db);
+  return r.rows.map(fromRow);
+}
+
+export async function insertChanges(db: StoreDb, unitId: string, changes: FieldChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const text = (v: ProspectValue) => (v === null ? null : String(v));
+  const rows = changes.map(
+    (c) =>
+      sql`(${unitId}, ${c.prospectId}, ${c.field}, ${text(c.oldValue)}, ${text(c.newValue)}, ${c.changedAt}, ${c.actor.type}, ${c.actor.id ?? null})`,
+  );
+  for (let i = 0; i < rows.length; i += 500) {
+    await sql`insert into marketing_prospect_change
+      (unit_id, prospect_id, field, old_value, new_value, changed_at, actor_type, actor_id)
+      values ${sql.join(rows.slice(i, i + 500))}`.execute(db);
+  }
+}
+
+export interface StoredChange {
+  id: number;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  changedAt: string;
+  actor: Actor;
+}
+
+export async function selectChanges(
+  db: StoreDb,
+  unitId: string,
+  prospectId: number,
+): Promise<StoredChange[]> {
+  const r = await sql<Row>`select * from marketing_prospect_change
+    where unit_id = ${unitId} and prospect_id = ${prospectId} order by id`.execute(db);
+  return r.rows.map((row) => ({
+    id: Number(row.id),
+    field: String(row.field),
+    oldValue: (row.old_value as string | null) ?? null,
+    newValue: (row.new_value as string | null) ?? null,
+    changedAt: String(row.changed_at),
+    actor: { type: row.actor_type as Actor['type'], id: (row.actor_id as string | null) ?? null },
+  }));
+}

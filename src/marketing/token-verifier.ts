@@ -1,0 +1,42 @@
+/** The CRM user behind a bearer token; the marketing engine trusts the CRM's OAuth server. */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ userId: string } | null>;
+}
+
+interface Cached {
+  userId: string | null;
+  until: number;
+}
+
+/**
+ * Verifies tokens with the CRM's `/services/oauth2/userinfo`, as a marketing engine running in
+ * its own process (`handoff marketing`) must. Answers are cached briefly so a burst of calls
+ * costs one round trip; a revoked token is refused within `cacheMs`.
+ */
+export class HttpTokenVerifier implements TokenVerifier {
+  private readonly cache = new Map<string, Cached>();
+
+  constructor(
+    private readonly crmUrl: string,
+    private readonly cacheMs = 30_000,
+  ) {}
+
+  async verify(token: string): Promise<{ userId: string } | null> {
+    const now = Date.now();
+    const hit = this.cache.get(token);
+    if (hit && hit.until > now) return hit.userId ? { userId: hit.userId } : null;
+    const response = await fetch(`${this.crmUrl.replace(/\/$/, '')}/services/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    let userId: string | null = null;
+    if (response.ok) {
+      const body = (await response.json()) as { user_id?: unknown };
+      userId = typeof body.user_id === 'string' ? body.user_id : null;
+    } else {
+      await response.body?.cancel();
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(token, { userId, until: now + this.cacheMs });
+    return userId ? { userId } : null;
+  }
+}
