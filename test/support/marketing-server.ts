@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildMarketingApp } from '../../src/marketing/app.js';
+import type { CrmConfig } from '../../src/crm/crm-config.js';
 import type { BusinessUnit } from '../../src/marketing/domain/business-unit.js';
 import { openMarketing, type MarketingServices } from '../../src/marketing/marketing-services.js';
 import type { DialectName } from './databases.js';
@@ -29,9 +30,9 @@ export interface TestMarketing {
  * three business units: a v3 one and a v4 one granted to the CRM admin, and one not granted.
  */
 export async function startTestMarketing(
-  options: { dialect?: DialectName; now?: () => Date } = {},
+  options: { dialect?: DialectName; now?: () => Date; crmConfig?: Partial<CrmConfig> } = {},
 ): Promise<TestMarketing> {
-  const crm = await startTestCrm({ dialect: options.dialect, now: options.now });
+  const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
   const services = await openMarketing({
     database: crm.database,
     tokens: { verify: async (token) => crm.services.oauth.verify(token) },

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/databases.js';
+import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+
+interface Page {
+  nextPageToken: string | null;
+  nextPageUrl: string | null;
+  values: Array<{ id: number; email: string; updatedAt: string }>;
+}
+
+const PROSPECTS = 10_000;
+
+for (const dialect of DIALECTS) {
+  describe(`v5 query paging (${dialect})`, () => {
+    let m: TestMarketing;
+    let clock = Date.parse('2026-11-22T08:00:00Z');
+
+    beforeAll(async () => {
+      // Each prospect a millisecond apart, with runs of equal updatedAt to test tie-breaking.
+      // Tokens outlive the clock's jump past the page-token lifetime.
+      m = await startTestMarketing({
+        dialect,
+        now: () => new Date(clock),
+        crmConfig: { accessTokenTtlSeconds: 86_400 },
+      });
+      for (let i = 0; i < PROSPECTS; i++) {
+        if (i % 3 === 0) clock += 1;
+        await m.services.prospects.create(m.v4Unit, { type: 'import' }, { email: `p${i}@example.com` });
+      }
+    }, 120_000);
+
+    afterAll(async () => {
+      await m.close();
+    });
+
+    const get = async (path: string) => {
+      const r = await m.call(path, { unit: m.v4Unit.id });
+      expect(r.status).toBe(200);
+      return r.body as Page;
+    };
+
+    /** Follows nextPageUrl to the end, as a client would. */
+    const pageAll = async (first: string) => {
+      const pages: Page[] = [await get(first)];
+      while (pages.at(-1)!.nextPageUrl) {
+        const next = new URL(pages.at(-1)!.nextPageUrl!);
+        pages.push(await get(`${next.pathname}${next.search}`));
+      }
+      return pages;
+    };
+
+    it('pages 10,000 prospects by updatedAt with page tokens, each exactly once and in order', async () => {
+      const pages = await pageAll(
+        '/api/v5/objects/prospects?fields=id,email,updatedAt&orderBy=updatedAt%20ASC&limit=1000',
+      );
+      expect(pages).toHaveLength(10);
+      const rows = pages.flatMap((p) => p.values);
+      expect(rows).toHaveLength(PROSPECTS);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(PROSPECTS);
+      const keys = rows.map((r) => `${r.updatedAt}:${String(r.id).padStart(10, '0')}`);
+      expect([...keys].sort()).toEqual(keys);
+      expect(pages.at(-1)!.nextPageToken).toBeNull();
+    });
+
+    it('pages by id descending with the default page size, and filters by updatedAt', async () => {
+      const pages = await pageAll('/api/v5/objects/prospects?fields=id&orderBy=id%20DESC');
+      expect(pages[0]!.values).toHaveLength(200);
+      const ids = pages.flatMap((p) => p.values.map((v) => v.id));
+      expect(ids).toHaveLength(PROSPECTS);
+      expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+
+      const cutoff = pages.flatMap((p) => p.values)[0]!.id - 30;
+      const recent = await pageAll(`/api/v5/objects/prospects?fields=id&idGreaterThan=${cutoff}&limit=7`);
+      expect(recent.flatMap((p) => p.values)).toHaveLength(30);
+    });
+
+    it('refuses a page token with other parameters, a forged one, an expired one, and a fourth filtered field', async () => {
+      const first = await get('/api/v5/objects/prospects?fields=id&limit=10');
+      const token = first.nextPageToken!;
+      const mixed = await m.call(`/api/v5/objects/prospects?nextPageToken=${token}&limit=5`, {
+        unit: m.v4Unit.id,
+      });
+      expect(mixed).toMatchObject({ status: 400, body: { code: 5 } });
+      const forged = await m.call(`/api/v5/objects/prospects?nextPageToken=${token.slice(0, -2)}xx`, {
+        unit: m.v4Unit.id,
+      });
+      expect(forged).toMatchObject({ status: 400, body: { code: 5 } });
+      const otherUnit = await m.call(`/api/v5/objects/prospects?nextPageToken=${token}`, {
+        unit: m.v3Unit.id,
+      });
+      expect(otherUnit).toMatchObject({ status: 400, body: { code: 5 } });
+      clock += 4 * 3_600_000 + 1_000;
+      const expired = await m.call(`/api/v5/objects/prospects?nextPageToken=${token}`, { unit: m.v4Unit.id });
+      expect(expired, JSON.stringify(expired.body)).toMatchObject({ status: 400, body: { code: 210 } });
+
+      const tooMany = await m.call(
+        '/api/v5/objects/prospects?fields=id&idGreaterThan=1&createdAtAfter=2020-01-01T00:00:00Z&updatedAtAfter=2020-01-01T00:00:00Z&email=p1@example.com',
+        { unit: m.v4Unit.id },
+      );
+      expect(tooMany).toMatchObject({ status: 400, body: { code: 209 } });
+      const three = await m.call(
+        '/api/v5/objects/prospects?fields=id&idGreaterThan=1&createdAtAfter=2020-01-01T00:00:00Z&updatedAtBefore=2099-01-01T00:00:00Z&updatedAtAfter=2020-01-01T00:00:00Z',
+        { unit: m.v4Unit.id },
+      );
+      expect(three.status).toBe(200);
+    });
+  });
+}
