@@ -12,8 +12,16 @@ const crmCredentialsSchema = z.object({
   password: z.string(),
 });
 
+const marketingCredentialsSchema = z.object({
+  baseUrl: z.string(),
+  businessUnitId: z.string(),
+});
+
 /** `<data-dir>/credentials.json`; each area adds its own section, unknown sections are kept. */
-const credentialsSchema = z.looseObject({ crm: crmCredentialsSchema });
+const credentialsSchema = z.looseObject({
+  crm: crmCredentialsSchema,
+  marketing: marketingCredentialsSchema.optional(),
+});
 
 export type CrmCredentials = z.infer<typeof crmCredentialsSchema>;
 export type Credentials = z.infer<typeof credentialsSchema>;

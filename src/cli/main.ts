@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
-import { startServers } from './servers.js';
+import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
   return command
@@ -16,16 +16,27 @@ function addServerOptions(command: Command): Command {
     .option('--console-port <port>', 'console port (env HANDOFF_CONSOLE_PORT)', undefined);
 }
 
-async function run(flags: CliFlags, sampleData: boolean): Promise<void> {
+async function run(flags: CliFlags, set: ServerSet): Promise<void> {
   const config = resolveConfig(flags);
-  const servers = await startServers(config, { sampleData, log: (line) => console.log(line) });
-  const { crm } = servers.credentials;
-  console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
-  console.log(`  login URL      ${crm.loginUrl}`);
-  console.log(`  client id      ${crm.clientId}`);
-  console.log(`  client secret  ${crm.clientSecret}`);
-  console.log(`  username       ${crm.username}`);
-  console.log(`  password       ${crm.password}`);
+  const servers = await startServers(config, {
+    set,
+    sampleData: set === 'demo',
+    log: (line) => console.log(line),
+  });
+  const { crm, marketing } = servers.credentials;
+  if (servers.crmUrl) {
+    console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
+    console.log(`  login URL      ${crm.loginUrl}`);
+    console.log(`  client id      ${crm.clientId}`);
+    console.log(`  client secret  ${crm.clientSecret}`);
+    console.log(`  username       ${crm.username}`);
+    console.log(`  password       ${crm.password}`);
+  }
+  if (servers.marketingUrl && marketing) {
+    console.log(`Marketing (Account Engagement API)  ${servers.marketingUrl}`);
+    console.log(`  business unit  ${marketing.businessUnitId}  (Pardot-Business-Unit-Id)`);
+    console.log('  auth           Bearer token from the CRM login above');
+  }
   console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
   console.log('ready');
 
@@ -52,10 +63,17 @@ const program = new Command()
 
 addServerOptions(
   program.command('demo').description('run every embedded server in one process, with sample data'),
-).action((flags: CliFlags) => run(flags, true));
+).action((flags: CliFlags) => run(flags, 'demo'));
 addServerOptions(program.command('crm').description('run the Salesforce-compatible CRM alone')).action(
-  (flags: CliFlags) => run(flags, false),
+  (flags: CliFlags) => run(flags, 'crm'),
 );
+addServerOptions(
+  program
+    .command('marketing')
+    .description(
+      'run the Account Engagement-compatible marketing engine alone, trusting the CRM of the data dir',
+    ),
+).action((flags: CliFlags) => run(flags, 'marketing'));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -1,5 +1,7 @@
 import type { CrmServices } from '../crm/crm-services.js';
 import type { CallContext } from '../crm/domain/call-context.js';
+import type { BusinessUnit } from '../marketing/domain/business-unit.js';
+import type { MarketingServices } from '../marketing/marketing-services.js';
 
 const REPS = [
   { FirstName: 'Maya', LastName: 'Okafor' },
@@ -183,4 +185,37 @@ export async function loadSampleData(services: CrmServices, adminUserId: string)
       true,
     ),
   );
+}
+
+/**
+ * Prospects for the demo business unit, once: marketing-side people, some of them the same
+ * people as the CRM's sample leads (by email), as a real org's two sides would hold them.
+ */
+export async function loadSampleProspects(services: MarketingServices, unit: BusinessUnit): Promise<void> {
+  const existing = await services.prospects.count({ unitId: unit.id, deleted: 'all', where: [] });
+  if (existing > 0) return;
+  const actor = { type: 'import' } as const;
+  for (const [i, [first, last]] of PEOPLE.slice(10).entries()) {
+    await services.prospects.create(unit, actor, {
+      email: `${first.toLowerCase()}@${last.toLowerCase().replace(/[^a-z]/g, '')}.example`,
+      firstName: first,
+      lastName: last,
+      company: `${last} & Co`,
+      score: (i * 17) % 120,
+      grade: ['A', 'B+', 'C', 'B-'][i % 4] ?? null,
+    });
+  }
+  for (const [first, last, company] of [
+    ['Ada', 'Lovelace', 'Analytical Engines'],
+    ['Charles', 'Babbage', 'Difference Works'],
+    ['Joan', 'Clarke', 'Hut Eight'],
+  ] as const) {
+    await services.prospects.create(unit, actor, {
+      email: `${first.toLowerCase()}.${last.toLowerCase()}@${company.toLowerCase().replace(/[^a-z]/g, '')}.example`,
+      firstName: first,
+      lastName: last,
+      company,
+      score: 25,
+    });
+  }
 }

@@ -3,17 +3,33 @@ import { join } from 'node:path';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
+import { buildMarketingApp } from '../marketing/app.js';
+import { openMarketing, type MarketingServices } from '../marketing/marketing-services.js';
+import { HttpTokenVerifier, type TokenVerifier } from '../marketing/token-verifier.js';
 import { openDatabase, type Database } from '../store/database.js';
-import type { ResolvedConfig } from './config.js';
-import { generateCredentials, readCredentials, writeCredentials, type Credentials } from './credentials.js';
-import { loadSampleData } from './sample-data.js';
+import { ConfigError, type ResolvedConfig } from './config.js';
+import {
+  generateCredentials,
+  readCredentials,
+  writeCredentials,
+  type CrmCredentials,
+  type Credentials,
+} from './credentials.js';
+import { loadSampleData, loadSampleProspects } from './sample-data.js';
+
+/** Which servers a command runs: `demo` all of them in one process, or one alone. */
+export type ServerSet = 'demo' | 'crm' | 'marketing';
 
 export interface RunningServers {
   credentials: Credentials;
-  crmUrl: string;
-  crm: CrmServices;
+  crmUrl?: string;
+  marketingUrl?: string;
+  crm?: CrmServices;
+  marketing?: MarketingServices;
   stop(): Promise<void>;
 }
+
+const DEMO_UNIT_NAME = 'Handoff Demo';
 
 function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address();
@@ -29,46 +45,106 @@ function openStore(config: ResolvedConfig): Database {
     : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
 }
 
+/** The CRM user behind the demo login, asked of the CRM's OAuth server as any client would. */
+async function crmAdminId(crm: CrmCredentials): Promise<string> {
+  const response = await fetch(`${crm.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: crm.clientId,
+      client_secret: crm.clientSecret,
+      username: crm.username,
+      password: crm.password,
+    }),
+  }).catch((error: unknown) => {
+    throw new ConfigError(`cannot reach the CRM at ${crm.loginUrl}: ${(error as Error).message}`);
+  });
+  if (!response.ok) throw new ConfigError(`the CRM at ${crm.loginUrl} refused the demo login`);
+  const { id } = (await response.json()) as { id: string };
+  return id.split('/').at(-1) ?? '';
+}
+
 /**
- * Starts the embedded servers in this process. On first start it creates the org, its
- * credentials and (with `sampleData`) a demo dataset; later starts reuse all three.
+ * Starts the embedded servers in this process. On first start it creates the org, the demo
+ * business unit, their credentials and (with `sampleData`) a demo dataset; later starts reuse
+ * them. The marketing engine alone trusts the CRM named in the data dir's credentials.
  */
 export async function startServers(
   config: ResolvedConfig,
-  options: { sampleData: boolean; log: (line: string) => void },
+  options: { set: ServerSet; sampleData: boolean; log: (line: string) => void },
 ): Promise<RunningServers> {
   const database = openStore(config);
-  const crm = await openCrm({ database, config: config.crm });
-  const credentials = readCredentials(config.dataDir) ?? generateCredentials();
-  const org = await ensureOrg(crm, {
-    orgName: crm.config.orgName,
-    admin: {
-      username: credentials.crm.username,
-      password: credentials.crm.password,
-      email: credentials.crm.username,
-      firstName: 'Admin',
-      lastName: 'User',
-    },
-    connectedApp: { clientId: credentials.crm.clientId, clientSecret: credentials.crm.clientSecret },
-  });
-  if (org.created && options.sampleData) await loadSampleData(crm, org.adminUserId);
-
-  const crmApp = buildCrmApp(crm);
-  await crmApp.listen({ host: config.host, port: config.ports.crm });
-  const crmUrl = urlOf(crmApp, config.host);
-  crm.setUrls(crmUrl);
-  credentials.crm.loginUrl = crmUrl;
-  credentials.crm.instanceUrl = crmUrl;
-  writeCredentials(config.dataDir, credentials);
-
-  return {
-    credentials,
-    crmUrl,
-    crm,
+  const closers: Array<() => Promise<void>> = [];
+  const running: RunningServers = {
+    credentials: readCredentials(config.dataDir) ?? generateCredentials(),
     async stop() {
-      await crmApp.close();
-      await crm.close();
+      for (const close of closers.reverse()) await close();
       await database.close();
     },
   };
+  try {
+    let tokens: TokenVerifier;
+    let adminUserId: string;
+    if (options.set !== 'marketing') {
+      const crm = await openCrm({ database, config: config.crm });
+      const { credentials } = running;
+      const org = await ensureOrg(crm, {
+        orgName: crm.config.orgName,
+        admin: {
+          username: credentials.crm.username,
+          password: credentials.crm.password,
+          email: credentials.crm.username,
+          firstName: 'Admin',
+          lastName: 'User',
+        },
+        connectedApp: { clientId: credentials.crm.clientId, clientSecret: credentials.crm.clientSecret },
+      });
+      if (org.created && options.sampleData) await loadSampleData(crm, org.adminUserId);
+      const crmApp = buildCrmApp(crm);
+      closers.push(
+        () => crm.close(),
+        () => crmApp.close(),
+      );
+      await crmApp.listen({ host: config.host, port: config.ports.crm });
+      running.crmUrl = urlOf(crmApp, config.host);
+      running.crm = crm;
+      crm.setUrls(running.crmUrl);
+      credentials.crm.loginUrl = running.crmUrl;
+      credentials.crm.instanceUrl = running.crmUrl;
+      tokens = { verify: (token) => crm.oauth.verify(token) };
+      adminUserId = org.adminUserId;
+    } else {
+      if (!readCredentials(config.dataDir)) {
+        throw new ConfigError(
+          `no CRM credentials in ${config.dataDir}: start \`handoff crm\` with this data dir first`,
+        );
+      }
+      tokens = new HttpTokenVerifier(running.credentials.crm.loginUrl);
+      adminUserId = await crmAdminId(running.credentials.crm);
+    }
+
+    if (options.set !== 'crm') {
+      const marketing = await openMarketing({ database, tokens });
+      const unit = await marketing.units.ensure({
+        name: DEMO_UNIT_NAME,
+        id: running.credentials.marketing?.businessUnitId,
+        grants: [{ crmUserId: adminUserId, email: running.credentials.crm.username }],
+      });
+      if (options.sampleData) await loadSampleProspects(marketing, unit);
+      const marketingApp = buildMarketingApp(marketing);
+      closers.push(
+        () => marketing.close(),
+        () => marketingApp.close(),
+      );
+      await marketingApp.listen({ host: config.host, port: config.ports.marketing });
+      running.marketingUrl = urlOf(marketingApp, config.host);
+      running.marketing = marketing;
+      running.credentials.marketing = { baseUrl: running.marketingUrl, businessUnitId: unit.id };
+    }
+    writeCredentials(config.dataDir, running.credentials);
+    return running;
+  } catch (error) {
+    await running.stop().catch(() => undefined);
+    throw error;
+  }
 }

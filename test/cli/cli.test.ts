@@ -69,7 +69,30 @@ function readCredentials(dataDir: string) {
       username: string;
       password: string;
     };
+    marketing?: { baseUrl: string; businessUnitId: string };
   };
+}
+
+/** A v5 call to the marketing engine of a data dir, with a CRM token and its business unit. */
+async function marketingQuery(
+  dataDir: string,
+  token: string,
+  request: { method?: string; path?: string; body?: unknown } = {},
+): Promise<{ status: number; body: { values: Array<Record<string, unknown>>; id?: unknown } }> {
+  const { marketing } = readCredentials(dataDir);
+  const response = await fetch(
+    `${marketing?.baseUrl}${request.path ?? '/api/v5/objects/prospects?fields=id,email'}`,
+    {
+      method: request.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'pardot-business-unit-id': marketing?.businessUnitId ?? '',
+        ...(request.body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: request.body ? JSON.stringify(request.body) : undefined,
+    },
+  );
+  return { status: response.status, body: (await response.json()) as never };
 }
 
 async function login(dataDir: string): Promise<jsforce.Connection> {
@@ -90,7 +113,7 @@ afterEach(() => {
 describe('the handoff command', () => {
   it('demo: starts the CRM on a free port, writes its credentials, loads sample data and prints ready', async () => {
     const dataDir = tempDir();
-    const running = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const running = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
     const { crm } = readCredentials(dataDir);
     expect(crm.loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(crm.instanceUrl).toBe(crm.loginUrl);
@@ -102,12 +125,46 @@ describe('the handoff command', () => {
     const users = await conn.query('SELECT Name FROM User ORDER BY Name');
     expect(leads.totalSize).toBeGreaterThanOrEqual(10);
     expect(users.records.length).toBe(4);
+
+    // The marketing engine runs beside it, trusting the CRM's tokens.
+    const { marketing } = readCredentials(dataDir);
+    expect(marketing?.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(running.output()).toContain(marketing?.businessUnitId);
+    const prospects = await marketingQuery(dataDir, conn.accessToken!);
+    expect(prospects.status).toBe(200);
+    expect(prospects.body.values.length).toBeGreaterThanOrEqual(10);
     expect(await stop(running)).toBe(0);
+  });
+
+  it('marketing: runs the marketing engine alone, verifying tokens with the CRM of the data dir', async () => {
+    const dataDir = tempDir();
+    const crm = await start(['crm', '--crm-port', '0', '--data-dir', dataDir]);
+    const marketing = await start(['marketing', '--marketing-port', '0', '--data-dir', dataDir]);
+    const conn = await login(dataDir);
+    const created = await marketingQuery(dataDir, conn.accessToken!, {
+      method: 'POST',
+      path: '/api/v5/objects/prospects?fields=id,email',
+      body: { email: 'alone@example.com' },
+    });
+    expect(created.status).toBe(201);
+    const listed = await marketingQuery(dataDir, conn.accessToken!);
+    expect(listed.body.values).toEqual([{ id: created.body.id, email: 'alone@example.com' }]);
+    const refused = await marketingQuery(dataDir, 'not-a-token');
+    expect(refused.status).toBe(401);
+    expect(await stop(marketing)).toBe(0);
+    expect(await stop(crm)).toBe(0);
+  });
+
+  it('marketing: refuses to start without a CRM in its data dir', async () => {
+    const dataDir = tempDir();
+    const { code, output } = await run(['marketing', '--marketing-port', '0', '--data-dir', dataDir]);
+    expect(code).toBe(1);
+    expect(output).toContain('start `handoff crm` with this data dir first');
   });
 
   it('keeps its data and credentials across restarts, without loading the sample data twice', async () => {
     const dataDir = tempDir();
-    const first = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const first = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
     const before = readCredentials(dataDir).crm;
     const created = await (
       await login(dataDir)
@@ -116,7 +173,7 @@ describe('the handoff command', () => {
       .create({ LastName: 'Survivor', Company: 'Restart Co' });
     await stop(first);
 
-    const second = await start(['demo', '--crm-port', '0', '--data-dir', dataDir]);
+    const second = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
     const after = readCredentials(dataDir).crm;
     expect(after.password).toBe(before.password);
     expect(after.clientId).toBe(before.clientId);
