@@ -3,6 +3,8 @@ import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { BusinessUnitService } from './business-units.js';
+import { ImportService } from './import-service.js';
+import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -12,6 +14,7 @@ export interface MarketingServices {
   database: Database;
   units: BusinessUnitService;
   prospects: ProspectService;
+  imports: ImportService;
   tokens: TokenVerifier;
   /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
   pageTokenSecret: Buffer;
@@ -33,14 +36,27 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const unitOfWork = new UnitOfWork(database.db);
   const units = new BusinessUnitService(database, now);
   await units.start();
+  const prospects = new ProspectService({ database, unitOfWork, now });
+  const log = createLogger('marketing');
+  const imports = new ImportService({
+    database,
+    unitOfWork,
+    prospects,
+    units,
+    now,
+    onError: (error) => log.error({ err: error }, 'import processing failed'),
+  });
+  await imports.start();
   return {
     database,
     units,
-    prospects: new ProspectService({ database, unitOfWork, now }),
+    prospects,
+    imports,
     tokens: options.tokens,
     pageTokenSecret: randomBytes(32),
     now,
     async close() {
+      await imports.close();
       await units.close();
     },
   };

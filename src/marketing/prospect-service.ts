@@ -165,11 +165,11 @@ export class ProspectService {
   }
 
   query(q: prospects.ProspectQuery): Promise<Prospect[]> {
-    return prospects.queryProspects(this.deps.database.db, q);
+    return prospects.queryProspects(this.deps.database.db, this.deps.database.dialect, q);
   }
 
   count(q: Omit<prospects.ProspectQuery, 'orderColumn' | 'descending' | 'limit'>): Promise<number> {
-    return prospects.countProspects(this.deps.database.db, q);
+    return prospects.countProspects(this.deps.database.db, this.deps.database.dialect, q);
   }
 
   history(unitId: string, id: number): Promise<prospects.StoredChange[]> {

@@ -131,28 +131,38 @@ export interface ProspectQuery {
 }
 
 function filterConditions(
+  dialect: StoreDialect,
   q: Omit<ProspectQuery, 'orderColumn' | 'descending' | 'limit'>,
 ): RawBuilder<unknown>[] {
   const conditions: RawBuilder<unknown>[] = [sql`unit_id = ${q.unitId}`];
   if (q.deleted !== 'all') conditions.push(sql`is_deleted = ${q.deleted === 'true' ? 1 : 0}`);
-  for (const [column, op, value] of q.where)
-    conditions.push(sql`${sql.ref(column)} ${sql.raw(op)} ${toColumn(value)}`);
+  for (const [column, op, value] of q.where) {
+    // Emails match without regard to case, as everywhere in the engine.
+    if (column === 'email' && op === '=' && typeof value === 'string')
+      conditions.push(dialect.ciEquals(sql.ref(column), value));
+    else conditions.push(sql`${sql.ref(column)} ${sql.raw(op)} ${toColumn(value)}`);
+  }
   return conditions;
 }
 
 /** How many prospects match a query's filters. */
 export async function countProspects(
   db: StoreDb,
+  dialect: StoreDialect,
   q: Omit<ProspectQuery, 'orderColumn' | 'descending' | 'limit'>,
 ): Promise<number> {
   const r = await sql<{ n: number | string }>`select count(*) as n from marketing_prospect
-    where ${sql.join(filterConditions(q), sql` and `)}`.execute(db);
+    where ${sql.join(filterConditions(dialect, q), sql` and `)}`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }
 
 /** One page of a query, in (order column, id) order so paging never skips or repeats. */
-export async function queryProspects(db: StoreDb, q: ProspectQuery): Promise<Prospect[]> {
-  const conditions = filterConditions(q);
+export async function queryProspects(
+  db: StoreDb,
+  dialect: StoreDialect,
+  q: ProspectQuery,
+): Promise<Prospect[]> {
+  const conditions = filterConditions(dialect, q);
   const order = q.descending ? sql.raw('desc') : sql.raw('asc');
   const col = sql.ref(q.orderColumn);
   if (q.after) {

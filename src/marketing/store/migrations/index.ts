@@ -120,5 +120,41 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '002-imports': {
+      async up(db) {
+        await db.schema
+          .createTable('marketing_import')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('operation', text, (c) => c.notNull())
+          .addColumn('status', text, (c) => c.notNull())
+          .addColumn('created_by', text, (c) => c.notNull())
+          .addColumn('created_count', int, (c) => c.notNull())
+          .addColumn('updated_count', int, (c) => c.notNull())
+          .addColumn('error_count', int, (c) => c.notNull())
+          // Where processing got to (batch seq, row in it), so a restart resumes without applying rows twice.
+          .addColumn('resume_batch', int, (c) => c.notNull())
+          .addColumn('resume_row', int, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('marketing_import_batch')
+          .addColumn('import_id', int, (c) => c.notNull())
+          .addColumn('seq', int, (c) => c.notNull())
+          .addColumn('data', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('marketing_import_batch_pk', ['import_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('marketing_import_error')
+          .addColumn('id', serial)
+          .addColumn('import_id', int, (c) => c.notNull())
+          .addColumn('csv', text, (c) => c.notNull())
+          .execute();
+        await sql`create index marketing_import_error_import on marketing_import_error (import_id, id)`.execute(
+          db,
+        );
+      },
+    },
   };
 }

@@ -1,0 +1,239 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { Database } from '../store/database.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
+import type { BusinessUnitService } from './business-units.js';
+import { isMarketingError, MarketingError } from './domain/marketing-error.js';
+import type { Actor, Prospect } from './domain/prospect.js';
+import type { ProspectValue } from './domain/prospect-fields.js';
+import type { ProspectService } from './prospect-service.js';
+import * as store from './store/import-store.js';
+
+export type { ImportJob, ImportOperation, ImportStatus } from './store/import-store.js';
+
+export interface ImportServiceDeps {
+  database: Database;
+  unitOfWork: UnitOfWork;
+  prospects: ProspectService;
+  units: BusinessUnitService;
+  now: () => Date;
+  onError?: (error: unknown) => void;
+}
+
+/** Rows applied per transaction: large enough to be fast, small enough to resume cheaply. */
+const ROWS_PER_TRANSACTION = 2_000;
+export const MAX_BATCH_BYTES = 10 * 1024 * 1024;
+
+/** What a CSV column means: a prospect field to write, or a key to find the prospect by. */
+type Column = { kind: 'field'; name: string } | { kind: 'id' } | { kind: 'crmId' } | { kind: 'ignored' };
+
+const CRM_ID_COLUMNS = new Set(['salesforceId', 'crm_fid', 'salesforceLeadId', 'salesforceContactId']);
+
+/**
+ * v5 imports: CSV batches (≤ 10 MB each) uploaded to an Open import, applied in the
+ * background once it is Ready — create, update or upsert, each row found by `id`, CRM id or
+ * email. Rows go in large transactions with their progress, so a restart resumes where it
+ * stopped; a bad row becomes an error line, never a failed import.
+ */
+export class ImportService {
+  private running: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(private readonly deps: ImportServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** Picks up imports a previous process left waiting or half done. */
+  async start(): Promise<void> {
+    if ((await store.selectImportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0) this.kick();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  async create(unitId: string, actor: Actor, operation: store.ImportOperation): Promise<store.ImportJob> {
+    const id = await store.insertImport(this.db, {
+      unitId,
+      operation,
+      status: 'Open',
+      createdBy: actor.id ?? '',
+      createdAt: this.deps.now().toISOString(),
+    });
+    return (await store.selectImport(this.db, unitId, id))!;
+  }
+
+  async get(unitId: string, id: number): Promise<store.ImportJob> {
+    const job = await store.selectImport(this.db, unitId, id);
+    if (!job) throw new MarketingError(404);
+    return job;
+  }
+
+  async addBatch(unitId: string, id: number, csv: string): Promise<void> {
+    const job = await this.get(unitId, id);
+    if (job.status !== 'Open')
+      throw new MarketingError(
+        62,
+        `Import ${id} is ${job.status}: batches can be added only while it is Open`,
+      );
+    if (Buffer.byteLength(csv) > MAX_BATCH_BYTES)
+      throw new MarketingError(62, 'An import batch may be at most 10 MB');
+    if (csv.trim() === '') throw new MarketingError(62, 'The import file is empty');
+    await store.insertBatch(this.db, id, csv);
+  }
+
+  /** Open → Waiting: queued for processing. */
+  async submit(unitId: string, id: number): Promise<store.ImportJob> {
+    const job = await this.get(unitId, id);
+    if (job.status !== 'Open') throw new MarketingError(62, `Import ${id} is already ${job.status}`);
+    if ((await store.selectBatchSeqs(this.db, id)).length === 0) {
+      throw new MarketingError(62, `Import ${id} has no batches to process`);
+    }
+    await store.setImportStatus(this.db, id, 'Waiting', this.deps.now().toISOString());
+    this.kick();
+    return this.get(unitId, id);
+  }
+
+  /** The rows that failed, as CSV: the row's columns and an `error` column. */
+  async errors(unitId: string, id: number): Promise<string> {
+    await this.get(unitId, id);
+    return (await store.selectErrors(this.db, id)).join('');
+  }
+
+  /** Resolves once no import is waiting (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain()
+      .catch((error: unknown) => this.deps.onError?.(error))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopping) {
+      const [next] = await store.selectImportsWithStatus(this.db, ['Processing', 'Waiting']);
+      if (!next) return;
+      await this.process(next);
+    }
+  }
+
+  private async process(job: store.ImportJob): Promise<void> {
+    const at = () => this.deps.now().toISOString();
+    if (job.status === 'Waiting') await store.setImportStatus(this.db, job.id, 'Processing', at());
+    const unit = this.deps.units.get(job.unitId);
+    const actor: Actor = { type: 'import', id: String(job.id) };
+    for (const seq of await store.selectBatchSeqs(this.db, job.id)) {
+      if (seq < job.resumeBatch || !unit) continue;
+      const records = parse(await store.selectBatch(this.db, job.id, seq), {
+        bom: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+      }) as string[][];
+      const [header, ...rows] = records;
+      if (!header) continue;
+      const columns = await this.columns(job.unitId, header);
+      let start = seq === job.resumeBatch ? job.resumeRow : 0;
+      while (start < rows.length) {
+        if (this.stopping) return;
+        const chunk = rows.slice(start, start + ROWS_PER_TRANSACTION);
+        const end = start + chunk.length;
+        await this.deps.unitOfWork.run(async (db) => {
+          let created = 0;
+          let updated = 0;
+          const errors: string[] = [];
+          for (const row of chunk) {
+            try {
+              const outcome = await this.applyRow(unit, actor, job.operation, columns, row);
+              if (outcome === 'created') created++;
+              else updated++;
+            } catch (error) {
+              if (!isMarketingError(error)) throw error;
+              errors.push(stringify([[...header.map((_, i) => row[i] ?? ''), error.message]]));
+            }
+          }
+          if (errors.length > 0) await store.insertErrors(db, job.id, errors);
+          await store.recordProgress(db, job.id, {
+            created,
+            updated,
+            errors: errors.length,
+            batch: seq,
+            row: end,
+            at: at(),
+          });
+        });
+        start = end;
+      }
+      job = { ...job, resumeBatch: seq + 1, resumeRow: 0 };
+    }
+    await store.setImportStatus(this.db, job.id, 'Complete', at());
+    await store.deleteBatches(this.db, job.id);
+  }
+
+  private async columns(unitId: string, header: string[]): Promise<Column[]> {
+    const out: Column[] = [];
+    for (const raw of header) {
+      const name = raw.trim();
+      if (name === 'id') out.push({ kind: 'id' });
+      else if (CRM_ID_COLUMNS.has(name)) out.push({ kind: 'crmId' });
+      else {
+        const field =
+          (await this.deps.prospects.resolveField(unitId, name, 'v5')) ??
+          (await this.deps.prospects.resolveField(unitId, name, 'legacy'));
+        out.push(
+          field && !field.readOnly && !field.syncOnly
+            ? { kind: 'field', name: field.name }
+            : { kind: 'ignored' },
+        );
+      }
+    }
+    return out;
+  }
+
+  private async applyRow(
+    unit: NonNullable<ReturnType<BusinessUnitService['get']>>,
+    actor: Actor,
+    operation: store.ImportOperation,
+    columns: Column[],
+    row: string[],
+  ): Promise<'created' | 'updated'> {
+    const input: Record<string, string> = {};
+    let id: string | undefined;
+    let crmId: string | undefined;
+    columns.forEach((column, i) => {
+      const cell = (row[i] ?? '').trim();
+      // An empty cell leaves the field as it is: imports never blank a value.
+      if (cell === '') return;
+      if (column.kind === 'field') input[column.name] = cell;
+      else if (column.kind === 'id') id = cell;
+      else if (column.kind === 'crmId') crmId = cell;
+    });
+    const values: Record<string, ProspectValue> = await this.deps.prospects.readInput(unit.id, input, 'v5');
+    let match: Prospect | undefined;
+    if (operation !== 'Create') {
+      if (id !== undefined) {
+        if (!/^\d{1,15}$/.test(id)) throw new MarketingError(3);
+        match = await this.deps.prospects.read(unit.id, Number(id));
+        if (match.isDeleted) throw new MarketingError(219);
+      } else if (crmId !== undefined) {
+        [match] = await this.deps.prospects.byCrmId(unit.id, crmId);
+      } else if (typeof values.email === 'string') {
+        [match] = await this.deps.prospects.byEmail(unit.id, values.email);
+      }
+    }
+    if (match) {
+      await this.deps.prospects.update(unit, actor, match.id, values);
+      return 'updated';
+    }
+    if (operation === 'Update') throw new MarketingError(3, 'No prospect matches this row');
+    await this.deps.prospects.create(unit, actor, values);
+    return 'created';
+  }
+}
