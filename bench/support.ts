@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface BenchServer {
   url: URL;
   token: string;
+  /** Set when the command runs the marketing engine (`demo`). */
+  marketing?: { baseUrl: string; businessUnitId: string };
   child: ChildProcess;
   dataDir: string;
   /** Peak resident memory of the server process so far (VmHWM), in MB. */
@@ -15,9 +17,10 @@ export interface BenchServer {
   cleanup(): void;
 }
 
-/** Runs the built `handoff crm` in its own process, as a user would, and logs in. */
+/** Runs the built `handoff crm` (or another command) in its own process, as a user would, and logs in. */
 export async function startServer(
   dataDir = mkdtempSync(join(tmpdir(), 'handoff-bench-')),
+  command: 'crm' | 'demo' = 'crm',
 ): Promise<BenchServer> {
   // BENCH_PROFILE=<dir> writes a CPU profile of the server there, for finding where time goes.
   const profile = process.env.BENCH_PROFILE
@@ -25,7 +28,17 @@ export async function startServer(
     : [];
   const child = spawn(
     process.execPath,
-    [...profile, 'dist/cli/main.js', 'crm', '--crm-port', '0', '--data-dir', dataDir],
+    [
+      ...profile,
+      'dist/cli/main.js',
+      command,
+      '--crm-port',
+      '0',
+      '--marketing-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn' },
@@ -42,6 +55,7 @@ export async function startServer(
   child.removeAllListeners('exit');
   const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
     crm: { loginUrl: string; clientId: string; clientSecret: string; username: string; password: string };
+    marketing?: { baseUrl: string; businessUnitId: string };
   };
   const response = await fetch(`${creds.crm.loginUrl}/services/oauth2/token`, {
     method: 'POST',
@@ -57,6 +71,7 @@ export async function startServer(
   return {
     url: new URL(creds.crm.loginUrl),
     token: access_token,
+    marketing: creds.marketing,
     child,
     dataDir,
     peakRssMb() {
@@ -77,7 +92,11 @@ export async function startServer(
 }
 
 /** A keep-alive JSON client: the overhead of the client should not be what we measure. */
-export function jsonClient(server: BenchServer, maxSockets: number) {
+export function jsonClient(
+  server: BenchServer,
+  maxSockets: number,
+  target: { url: URL; headers?: Record<string, string> } = { url: server.url },
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return function request(
     method: string,
@@ -89,12 +108,13 @@ export function jsonClient(server: BenchServer, maxSockets: number) {
       const req = http.request(
         {
           agent,
-          host: server.url.hostname,
-          port: server.url.port,
+          host: target.url.hostname,
+          port: target.url.port,
           method,
           path,
           headers: {
             authorization: `Bearer ${server.token}`,
+            ...target.headers,
             ...(payload
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
               : {}),

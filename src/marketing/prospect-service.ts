@@ -8,6 +8,7 @@ import {
   coerceProspectValue,
   FIELD_BY_LEGACY,
   FIELD_BY_NAME,
+  PROSPECT_FIELDS,
   type ProspectFieldType,
   type ProspectValue,
 } from './domain/prospect-fields.js';
@@ -201,7 +202,12 @@ export class ProspectService {
       };
       const id = await prospects.insertProspect(this.db(), unit.id, stored);
       await this.record(unit.id, id, {}, stored, actor, at);
-      return this.read(unit.id, id);
+      // What was stored, without reading it back: every standard field, null unless given.
+      const written: Record<string, ProspectValue> = { id };
+      for (const field of PROSPECT_FIELDS)
+        if (field.name !== 'id') written[field.name] = stored[field.name] ?? null;
+      for (const [name, value] of Object.entries(stored)) if (name.endsWith('__c')) written[name] = value;
+      return { id, unitId: unit.id, isDeleted: false, values: written };
     });
   }
 
@@ -238,7 +244,7 @@ export class ProspectService {
         : null;
       await prospects.updateProspect(this.db(), id, changed, custom);
       await this.record(unit.id, id, before.values, values, actor, at);
-      return this.read(unit.id, id);
+      return { ...before, values: { ...before.values, ...changed } };
     });
   }
 

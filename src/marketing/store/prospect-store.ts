@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
@@ -45,18 +45,44 @@ function split(values: Record<string, ProspectValue>): {
   return { columns, custom };
 }
 
+const INSERT_COLUMNS = ['unit_id', ...STORED_FIELDS.map((f) => f.column), 'custom_fields', 'is_deleted'];
+
+/**
+ * Statement texts compiled once per database adapter (the placeholders differ by dialect): a
+ * prospect insert always names every column, so one text serves every insert, and history rows
+ * go in statements of a few fixed sizes.
+ */
+const compiled = new WeakMap<object, Map<string, string>>();
+
+function cachedSql(db: StoreDb, key: string, build: () => RawBuilder<unknown>): string {
+  const adapter = db.getExecutor().adapter;
+  let cache = compiled.get(adapter);
+  if (!cache) {
+    cache = new Map();
+    compiled.set(adapter, cache);
+  }
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = build().compile(db).sql;
+    cache.set(key, text);
+  }
+  return text;
+}
+
 export async function insertProspect(
   db: StoreDb,
   unitId: string,
   values: Record<string, ProspectValue>,
 ): Promise<number> {
   const { columns, custom } = split(values);
-  const names = ['unit_id', ...Object.keys(columns), 'custom_fields', 'is_deleted'];
-  const params = [unitId, ...Object.values(columns), JSON.stringify(custom), 0];
-  const r = await sql<{
-    id: number | string;
-  }>`insert into marketing_prospect (${sql.join(names.map((n) => sql.ref(n)))})
-    values (${sql.join(params.map((p) => sql`${p}`))}) returning id`.execute(db);
+  const params = [unitId, ...STORED_FIELDS.map((f) => columns[f.column] ?? null), JSON.stringify(custom), 0];
+  const text = cachedSql(
+    db,
+    'insert-prospect',
+    () => sql`insert into marketing_prospect (${sql.join(INSERT_COLUMNS.map((n) => sql.ref(n)))})
+      values (${sql.join(INSERT_COLUMNS.map(() => sql`${null}`))}) returning id`,
+  );
+  const r = await db.executeQuery<{ id: number | string }>(CompiledQuery.raw(text, params));
   return Number(r.rows[0]?.id);
 }
 
@@ -93,7 +119,24 @@ function deletedClause(deleted: DeletedFilter): RawBuilder<unknown> {
   return sql`and is_deleted = ${deleted === 'true' ? 1 : 0}`;
 }
 
-/** Prospects with this email (any case), the most recently updated first. */
+/** The most recently updated first (then the newest id): sorted here, not in SQL, see below. */
+function latestFirst(rows: Row[]): Prospect[] {
+  return rows
+    .map(fromRow)
+    .sort((a, b) =>
+      a.values.updatedAt === b.values.updatedAt
+        ? b.id - a.id
+        : String(b.values.updatedAt) < String(a.values.updatedAt)
+          ? -1
+          : 1,
+    );
+}
+
+/**
+ * Prospects with this email (any case), the most recently updated first. The few matches are
+ * sorted in memory: with an ORDER BY, SQLite would walk the unit's updated_at index instead of
+ * the email index, reading every prospect of the unit.
+ */
 export async function selectByEmail(
   db: StoreDb,
   dialect: StoreDialect,
@@ -102,18 +145,20 @@ export async function selectByEmail(
   deleted: DeletedFilter,
 ): Promise<Prospect[]> {
   const r = await sql<Row>`select * from marketing_prospect
-    where unit_id = ${unitId} and ${dialect.ciEquals(sql.ref('email'), email)} ${deletedClause(deleted)}
-    order by updated_at desc, id desc`.execute(db);
-  return r.rows.map(fromRow);
+    where unit_id = ${unitId} and ${dialect.ciEquals(sql.ref('email'), email)} ${deletedClause(deleted)}`.execute(
+    db,
+  );
+  return latestFirst(r.rows);
 }
 
-/** Prospects linked to a CRM record (the FID: a Lead or Contact id). */
+/** Prospects linked to a CRM record (the FID: a Lead or Contact id), the most recently updated first. */
 export async function selectByCrmId(db: StoreDb, unitId: string, crmId: string): Promise<Prospect[]> {
   const r = await sql<Row>`select * from marketing_prospect
     where unit_id = ${unitId} and is_deleted = 0
-      and (salesforce_id = ${crmId} or salesforce_lead_id = ${crmId} or salesforce_contact_id = ${crmId})
-    order by updated_at desc, id desc`.execute(db);
-  return r.rows.map(fromRow);
+      and (salesforce_id = ${crmId} or salesforce_lead_id = ${crmId} or salesforce_contact_id = ${crmId})`.execute(
+    db,
+  );
+  return latestFirst(r.rows);
 }
 
 export interface ProspectQuery {
@@ -189,17 +234,33 @@ export async function queryProspects(
   return r.rows.map(fromRow);
 }
 
+const CHANGE_COLUMNS = 8;
+const CHANGES_PER_STATEMENT = 500;
+
 export async function insertChanges(db: StoreDb, unitId: string, changes: FieldChange[]): Promise<void> {
-  if (changes.length === 0) return;
   const text = (v: ProspectValue) => (v === null ? null : String(v));
-  const rows = changes.map(
-    (c) =>
-      sql`(${unitId}, ${c.prospectId}, ${c.field}, ${text(c.oldValue)}, ${text(c.newValue)}, ${c.changedAt}, ${c.actor.type}, ${c.actor.id ?? null})`,
-  );
-  for (let i = 0; i < rows.length; i += 500) {
-    await sql`insert into marketing_prospect_change
-      (unit_id, prospect_id, field, old_value, new_value, changed_at, actor_type, actor_id)
-      values ${sql.join(rows.slice(i, i + 500))}`.execute(db);
+  for (let i = 0; i < changes.length; i += CHANGES_PER_STATEMENT) {
+    const chunk = changes.slice(i, i + CHANGES_PER_STATEMENT);
+    const statement = cachedSql(db, `insert-changes:${chunk.length}`, () => {
+      const row = sql`(${sql.join(Array.from({ length: CHANGE_COLUMNS }, () => sql`${null}`))})`;
+      return sql`insert into marketing_prospect_change
+        (unit_id, prospect_id, field, old_value, new_value, changed_at, actor_type, actor_id)
+        values ${sql.join(chunk.map(() => row))}`;
+    });
+    const params: unknown[] = [];
+    for (const c of chunk) {
+      params.push(
+        unitId,
+        c.prospectId,
+        c.field,
+        text(c.oldValue),
+        text(c.newValue),
+        c.changedAt,
+        c.actor.type,
+        c.actor.id ?? null,
+      );
+    }
+    await db.executeQuery(CompiledQuery.raw(statement, params));
   }
 }
 

@@ -1,0 +1,104 @@
+// The marketing engine of `handoff demo` (SQLite, its own process), over its v5 API:
+// single prospect creates (at the unit's 5 concurrent requests), a 100,000-row import, and a
+// v5 query paging every prospect by updatedAt after a 1,000,000-row import.
+import { figure, jsonClient, pool, startServer } from './support.js';
+
+const SINGLE = Number(process.env.BENCH_SINGLE ?? 5000);
+const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
+const QUERY_ROWS = Number(process.env.BENCH_QUERY_ROWS ?? 1_000_000);
+const BATCH_ROWS = 100_000;
+
+const server = await startServer(undefined, 'demo');
+try {
+  const marketing = server.marketing!;
+  const baseUrl = new URL(marketing.baseUrl);
+  const headers = { 'pardot-business-unit-id': marketing.businessUnitId };
+  const client = jsonClient(server, 5, { url: baseUrl, headers });
+  const check = (r: { status: number; body: string }, want: number) => {
+    if (r.status !== want) throw new Error(`unexpected ${r.status}: ${r.body.slice(0, 200)}`);
+  };
+  const create = (i: number, tag: string) =>
+    client('POST', '/api/v5/objects/prospects?fields=id', {
+      email: `${tag}${i}@bench.example`,
+      firstName: 'Bench',
+      lastName: `Prospect ${i}`,
+      company: `Company ${i % 500}`,
+    });
+
+  await pool(500, 5, async (i) => check(await create(i, 'warm'), 201));
+  const singleSeconds = await pool(SINGLE, 5, async (i) => check(await create(i, 'single'), 201));
+  figure('single creates, 5 concurrent (the unit limit)', SINGLE / singleSeconds, 'records/s', '>= 3,000');
+
+  /** Uploads `rows` prospects as one import in batches of 100,000 rows; returns its seconds. */
+  const importRows = async (rows: number, tag: string): Promise<number> => {
+    const started = process.hrtime.bigint();
+    const auth = { authorization: `Bearer ${server.token}`, ...headers };
+    const input = new FormData();
+    input.set('input', JSON.stringify({ operation: 'Upsert', object: 'Prospect' }));
+    const created = await fetch(`${marketing.baseUrl}/api/v5/imports`, {
+      method: 'POST',
+      headers: auth,
+      body: input,
+    });
+    const { id } = (await created.json()) as { id: number };
+    for (let start = 0; start < rows; start += BATCH_ROWS) {
+      const lines = ['email,firstName,lastName,company,score'];
+      for (let i = start; i < Math.min(rows, start + BATCH_ROWS); i++) {
+        lines.push(`${tag}${i}@bulk.example,Bulk,Prospect ${i},Company ${i % 1000},${i % 100}`);
+      }
+      const body = new FormData();
+      body.set('importFile', new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' }), 'batch.csv');
+      const r = await fetch(`${marketing.baseUrl}/api/v5/imports/${id}/batches`, {
+        method: 'POST',
+        headers: auth,
+        body,
+      });
+      if (r.status !== 204) throw new Error(`batch upload: ${r.status} ${await r.text()}`);
+    }
+    check(await client('PATCH', `/api/v5/imports/${id}`, { status: 'Ready' }), 200);
+    for (;;) {
+      const r = await client('GET', `/api/v5/imports/${id}`);
+      const job = JSON.parse(r.body) as { status: string; errorCount: number; createdCount: number };
+      if (job.status === 'Complete') {
+        if (job.errorCount > 0) throw new Error(`${job.errorCount} import rows failed`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+
+  const importSeconds = await importRows(IMPORT_ROWS, 'imp');
+  figure(
+    `import, ${IMPORT_ROWS.toLocaleString('en-US')} rows (upload to Complete)`,
+    IMPORT_ROWS / importSeconds,
+    'rows/s',
+    '>= 50,000',
+  );
+
+  const more = QUERY_ROWS - IMPORT_ROWS;
+  if (more > 0) await importRows(more, 'q');
+  let rows = 0;
+  const queryStarted = process.hrtime.bigint();
+  let path: string | null =
+    '/api/v5/objects/prospects?fields=id,email,firstName,lastName,company,score,updatedAt&orderBy=updatedAt%20ASC&limit=1000';
+  while (path) {
+    const r = await client('GET', path);
+    check(r, 200);
+    const page = JSON.parse(r.body) as { values: unknown[]; nextPageUrl: string | null };
+    rows += page.values.length;
+    path = page.nextPageUrl ? new URL(page.nextPageUrl).pathname + new URL(page.nextPageUrl).search : null;
+  }
+  const querySeconds = Number(process.hrtime.bigint() - queryStarted) / 1e9;
+  figure(
+    `v5 query by updatedAt, ${rows.toLocaleString('en-US')} rows`,
+    rows / querySeconds,
+    'rows/s',
+    '>= 100,000',
+  );
+  figure('server peak RSS', server.peakRssMb(), 'MB', '< 300');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
+process.exit(0);
