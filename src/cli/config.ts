@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { crmConfigSchema } from '../crm/crm-config.js';
+import { marketingFaultRuleSchema } from '../marketing/marketing-faults.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -22,6 +23,10 @@ export const fileConfigSchema = z
       .strict()
       .optional(),
     crm: crmConfigSchema.partial().optional(),
+    marketing: z
+      .object({ faults: z.array(marketingFaultRuleSchema).default([]) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -33,6 +38,7 @@ export interface ResolvedConfig {
   databaseUrl: string | undefined;
   ports: { crm: number; marketing: number; ingest: number; console: number };
   crm: z.infer<typeof fileConfigSchema>['crm'];
+  marketing: z.infer<typeof fileConfigSchema>['marketing'];
 }
 
 export interface CliFlags {
@@ -99,5 +105,6 @@ export function resolveConfig(
       console: pick('console', flags.consolePort, 'HANDOFF_CONSOLE_PORT'),
     },
     crm: file.crm,
+    marketing: file.marketing,
   };
 }

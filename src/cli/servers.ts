@@ -124,7 +124,7 @@ export async function startServers(
     }
 
     if (options.set !== 'crm') {
-      const marketing = await openMarketing({ database, tokens });
+      const marketing = await openMarketing({ database, tokens, faults: config.marketing?.faults });
       const unit = await marketing.units.ensure({
         name: DEMO_UNIT_NAME,
         id: running.credentials.marketing?.businessUnitId,

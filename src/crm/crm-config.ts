@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FIELD_TYPES, type FieldType } from './domain/schema/field-def.js';
-import { faultRuleSchema } from './faults/fault-rules.js';
+import { crmFaultRuleSchema } from './faults/crm-faults.js';
 
 /** Custom fields take any field type but `id`, which only the record's own Id has. */
 const CUSTOM_FIELD_TYPES = FIELD_TYPES.filter((t): t is Exclude<FieldType, 'id'> => t !== 'id');
@@ -64,7 +64,7 @@ export const crmConfigSchema = z.object({
   /** Round robin over active users on Lead create, unless `Sforce-Auto-Assign: FALSE`. */
   leadAssignment: z.enum(['round-robin', 'off']).default('round-robin'),
   /** Faults injected from the start (more can be added at run time through /_handoff/faults). */
-  faults: z.array(faultRuleSchema).default([]),
+  faults: z.array(crmFaultRuleSchema).default([]),
 });
 
 export type CrmConfig = z.infer<typeof crmConfigSchema>;

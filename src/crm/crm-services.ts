@@ -12,7 +12,8 @@ import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
 import { ChangeEventService } from './events/change-event-service.js';
-import { FaultInjector } from './faults/fault-rules.js';
+import { FaultInjector } from '../faults/fault-rules.js';
+import { crmFaultRuleSchema, type CrmFaultKind } from './faults/crm-faults.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { LeadConversionService } from './lead-conversion-service.js';
 import { MergeService } from './merge-service.js';
@@ -46,7 +47,7 @@ export interface CrmServices {
   orgId: () => string;
   /** The org's administrator: the only user who may steer fault injection. */
   adminUserId: () => string;
-  faults: FaultInjector;
+  faults: FaultInjector<CrmFaultKind>;
   /** Lets composite subrequests through the auth hook as the composite's caller. */
   internalSecret: string;
   now: () => Date;
@@ -96,7 +97,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   let baseUrl = 'http://127.0.0.1';
   let orgId = await loadOrgId(database);
   let adminUserId = '';
-  const faults = new FaultInjector();
+  const faults = new FaultInjector<CrmFaultKind>(crmFaultRuleSchema);
   for (const rule of config.faults) faults.add(rule);
   const urls: CrmUrls = { loginUrl: () => baseUrl, instanceUrl: () => baseUrl };
   const oauth = new OAuthService({

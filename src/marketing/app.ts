@@ -10,6 +10,7 @@ import { v5ImportRoutes } from './http/v5-imports.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import type { MarketingServices } from './marketing-services.js';
+import { marketingFaultAdminRoutes, marketingFaultInjection } from './marketing-faults.js';
 
 /** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
 export function buildMarketingApp(
@@ -29,6 +30,10 @@ export function buildMarketingApp(
     }
   });
   app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
+  marketingFaultInjection(app, services);
+  void app.register(async (admin) => {
+    marketingFaultAdminRoutes(admin, services);
+  });
   app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
 
   // v5 (and Handoff's own routes beside it): JSON errors `{code, message}`.

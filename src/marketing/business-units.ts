@@ -113,6 +113,11 @@ export class BusinessUnitService {
     return this.access.get(key) ?? undefined;
   }
 
+  /** Whether a CRM user administers at least one unit (and so may steer fault injection). */
+  isAdministrator(crmUserId: string): Promise<boolean> {
+    return store.isAdministrator(this.database.db, crmUserId);
+  }
+
   /** Whether `userId` is an Account Engagement user of the unit (an assignee, say). */
   hasUser(unitId: string, userId: number): Promise<boolean> {
     return store.userExists(this.database.db, unitId, userId);

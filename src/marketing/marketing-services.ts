@@ -8,6 +8,8 @@ import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
 import type { TokenVerifier } from './token-verifier.js';
+import type { FaultInjector } from '../faults/fault-rules.js';
+import { newMarketingFaultInjector, type MarketingFaultKind } from './marketing-faults.js';
 
 /** Everything the marketing engine's routes use, built once per server. */
 export interface MarketingServices {
@@ -16,6 +18,7 @@ export interface MarketingServices {
   prospects: ProspectService;
   imports: ImportService;
   tokens: TokenVerifier;
+  faults: FaultInjector<MarketingFaultKind>;
   /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
   pageTokenSecret: Buffer;
   now: () => Date;
@@ -25,6 +28,8 @@ export interface MarketingServices {
 export interface OpenMarketingOptions {
   database: Database;
   tokens: TokenVerifier;
+  /** Fault rules active from the start (`marketing.faults` in handoff.config.json). */
+  faults?: unknown[];
   now?: () => Date;
 }
 
@@ -47,7 +52,10 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     onError: (error) => log.error({ err: error }, 'import processing failed'),
   });
   await imports.start();
+  const faults = newMarketingFaultInjector();
+  for (const rule of options.faults ?? []) faults.add(rule);
   return {
+    faults,
     database,
     units,
     prospects,

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultInjector } from '../../src/crm/faults/fault-rules.js';
+import { crmFaultRuleSchema } from '../../src/crm/faults/crm-faults.js';
+import { FaultInjector } from '../../src/faults/fault-rules.js';
 import { startTestCrm, TEST_CREDENTIALS, type TestCrm } from '../support/crm-server.js';
 import { buildLead } from '../support/factories.js';
 
 describe('fault rules', () => {
   it('match a method and a path pattern, * within a segment and ** across segments', () => {
-    const faults = new FaultInjector(() => 0);
+    const faults = new FaultInjector(crmFaultRuleSchema, () => 0);
     faults.add({ route: 'POST /services/data/*/sobjects/Lead', fault: 'error-500' });
     faults.add({ route: '* /services/data/**', fault: 'latency', latencyMs: 5 });
     expect(faults.pick('POST', '/services/data/v60.0/sobjects/Lead')?.fault).toBe('error-500');
@@ -15,7 +16,7 @@ describe('fault rules', () => {
 
   it('fire with their probability and no more than `times`', () => {
     const rolls = [0.9, 0.1, 0.1, 0.1];
-    const faults = new FaultInjector(() => rolls.shift() ?? 0);
+    const faults = new FaultInjector(crmFaultRuleSchema, () => rolls.shift() ?? 0);
     faults.add({ route: 'GET /x', fault: 'error-500', probability: 0.5, times: 2 });
     expect(
       [

@@ -131,3 +131,9 @@ export async function userExists(db: StoreDb, unitId: string, userId: number): P
     where unit_id = ${unitId} and id = ${userId}`.execute(db);
   return r.rows.length > 0;
 }
+
+export async function isAdministrator(db: StoreDb, crmUserId: string): Promise<boolean> {
+  const r = await sql<{ id: number | string }>`select id from marketing_user
+    where crm_user_id = ${crmUserId} and role = 'Administrator' limit 1`.execute(db);
+  return r.rows.length > 0;
+}

@@ -1,32 +1,42 @@
 import { z } from 'zod';
 
-/** What a fault does to a matching request. */
-export const FAULT_KINDS = [
-  'error-500', // 500 UNKNOWN_EXCEPTION, nothing applied
-  'unavailable-503', // 503 SERVER_UNAVAILABLE, nothing applied
-  'request-limit', // 403 REQUEST_LIMIT_EXCEEDED, nothing applied
-  'lock', // 400 UNABLE_TO_LOCK_ROW, nothing applied
+/**
+ * What a fault does to a matching request. These three every service shares; each service adds
+ * the error answers its real counterpart gives (see `faultRuleSchema`).
+ */
+export const COMMON_FAULT_KINDS = [
   'latency', // the request is served after `latencyMs`
   'drop', // the connection is closed before anything is applied
   'lost-answer', // the request is applied, then the connection is closed instead of answering
 ] as const;
 
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export type CommonFaultKind = (typeof COMMON_FAULT_KINDS)[number];
 
-export const faultRuleSchema = z.object({
-  /** `METHOD /path/pattern`: `*` matches one path segment, `**` any number; method `*` matches all. */
-  route: z.string().regex(/^(\*|[A-Z]+) \/\S*$/, 'route looks like "POST /services/data/*/sobjects/Lead"'),
-  fault: z.enum(FAULT_KINDS),
-  probability: z.number().min(0).max(1).default(1),
-  /** How many times it may fire; unlimited when absent. */
-  times: z.number().int().min(1).optional(),
-  latencyMs: z.number().int().min(0).max(120_000).default(0),
-});
+/** The schema of a fault rule for a service whose own error faults are `errorKinds`. */
+export function faultRuleSchema<K extends string>(errorKinds: readonly K[]) {
+  return z.object({
+    /** `METHOD /path/pattern`: `*` matches one path segment, `**` any number; method `*` matches all. */
+    route: z.string().regex(/^(\*|[A-Z]+) \/\S*$/, 'route looks like "POST /services/data/*/sobjects/Lead"'),
+    fault: z.enum([...COMMON_FAULT_KINDS, ...errorKinds] as [
+      CommonFaultKind | K,
+      ...(CommonFaultKind | K)[],
+    ]),
+    probability: z.number().min(0).max(1).default(1),
+    /** How many times it may fire; unlimited when absent. */
+    times: z.number().int().min(1).optional(),
+    latencyMs: z.number().int().min(0).max(120_000).default(0),
+  });
+}
 
-export type FaultRuleInput = z.input<typeof faultRuleSchema>;
-export type FaultRuleConfig = z.infer<typeof faultRuleSchema>;
+export interface FaultRuleConfig<K extends string = string> {
+  route: string;
+  fault: CommonFaultKind | K;
+  probability: number;
+  times?: number;
+  latencyMs: number;
+}
 
-export interface FaultRule extends FaultRuleConfig {
+export interface FaultRule<K extends string = string> extends FaultRuleConfig<K> {
   id: number;
   fired: number;
 }
@@ -52,14 +62,17 @@ function routeMatcher(route: string): (method: string, path: string) => boolean 
  * The active fault rules and the choice of which, if any, applies to a request. The first
  * matching rule that is still allowed to fire and wins its dice roll is the fault.
  */
-export class FaultInjector {
-  private rules: Array<FaultRule & { matches: (method: string, path: string) => boolean }> = [];
+export class FaultInjector<K extends string = string> {
+  private rules: Array<FaultRule<K> & { matches: (method: string, path: string) => boolean }> = [];
   private nextId = 1;
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(
+    readonly schema: z.ZodType<FaultRuleConfig<K>, unknown>,
+    private readonly random: () => number = Math.random,
+  ) {}
 
-  add(input: FaultRuleInput): FaultRule {
-    const config = faultRuleSchema.parse(input);
+  add(input: unknown): FaultRule<K> {
+    const config = this.schema.parse(input);
     const rule = { ...config, id: this.nextId++, fired: 0, matches: routeMatcher(config.route) };
     this.rules.push(rule);
     return this.view(rule);
@@ -80,17 +93,17 @@ export class FaultInjector {
     return this.rules.length > 0;
   }
 
-  list(): FaultRule[] {
+  list(): FaultRule<K>[] {
     return this.rules.map((r) => this.view(r));
   }
 
-  private view(rule: FaultRule): FaultRule {
+  private view(rule: FaultRule<K>): FaultRule<K> {
     const { id, route, fault, probability, times, latencyMs, fired } = rule;
     return { id, route, fault, probability, latencyMs, fired, ...(times === undefined ? {} : { times }) };
   }
 
   /** The fault for this request, counted as fired, or null. */
-  pick(method: string, path: string): FaultRule | null {
+  pick(method: string, path: string): FaultRule<K> | null {
     if (this.rules.length === 0) return null;
     for (const rule of this.rules) {
       if (rule.times !== undefined && rule.fired >= rule.times) continue;
