@@ -7,6 +7,7 @@ import { sendLegacyError } from './http/legacy-wire.js';
 import { authenticate } from './http/request-context.js';
 import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
 import { v5ImportRoutes } from './http/v5-imports.js';
+import { v5ExportRoutes } from './http/v5-exports.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import type { MarketingServices } from './marketing-services.js';
@@ -44,6 +45,7 @@ export function buildMarketingApp(
     v5CustomFieldRoutes(v5, services);
     historyRoutes(v5, services);
     await v5ImportRoutes(v5, services);
+    v5ExportRoutes(v5, services);
   });
   // v3/v4: XML (or JSON with format=json) envelopes with `stat="fail"`.
   void app.register(async (legacy) => {

@@ -4,6 +4,7 @@ import { migrateArea } from '../store/migrations.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { BusinessUnitService } from './business-units.js';
 import { ImportService } from './import-service.js';
+import { ExportService } from './export-service.js';
 import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
@@ -17,6 +18,7 @@ export interface MarketingServices {
   units: BusinessUnitService;
   prospects: ProspectService;
   imports: ImportService;
+  exports: ExportService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
@@ -52,6 +54,13 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     onError: (error) => log.error({ err: error }, 'import processing failed'),
   });
   await imports.start();
+  const exports = new ExportService({
+    database,
+    prospects,
+    now,
+    onError: (error) => log.error({ err: error }, 'export processing failed'),
+  });
+  await exports.start();
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
   return {
@@ -60,11 +69,13 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     units,
     prospects,
     imports,
+    exports,
     tokens: options.tokens,
     pageTokenSecret: randomBytes(32),
     now,
     async close() {
       await imports.close();
+      await exports.close();
       await units.close();
     },
   };

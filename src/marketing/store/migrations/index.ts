@@ -156,5 +156,27 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '003-exports': {
+      async up(db) {
+        await db.schema
+          .createTable('marketing_export')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('request', text, (c) => c.notNull())
+          .addColumn('status', text, (c) => c.notNull())
+          .addColumn('row_count', int, (c) => c.notNull())
+          .addColumn('result_count', int, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('marketing_export_result')
+          .addColumn('export_id', int, (c) => c.notNull())
+          .addColumn('seq', int, (c) => c.notNull())
+          .addColumn('csv', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('marketing_export_result_pk', ['export_id', 'seq'])
+          .execute();
+      },
+    },
   };
 }

@@ -1,0 +1,141 @@
+import { stringify } from 'csv-stringify/sync';
+import type { Database } from '../store/database.js';
+import { MarketingError } from './domain/marketing-error.js';
+import type { ProspectQuery } from './store/prospect-store.js';
+import type { ProspectService } from './prospect-service.js';
+import * as store from './store/export-store.js';
+
+export type { ExportJob, ExportRequest } from './store/export-store.js';
+
+export interface ExportServiceDeps {
+  database: Database;
+  prospects: ProspectService;
+  now: () => Date;
+  onError?: (error: unknown) => void;
+}
+
+/** Rows per result file; each file is a CSV with its own header. */
+const ROWS_PER_RESULT = 100_000;
+const PAGE = 5_000;
+
+function csvCell(value: unknown): string | number {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return typeof value === 'number' ? value : String(value);
+}
+
+/**
+ * v5 exports: prospects created or updated in a range, written in the background to CSV result
+ * files that are read back by reference. The export reads the live table page by page (by id),
+ * so memory stays flat whatever the size.
+ */
+export class ExportService {
+  private running: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(private readonly deps: ExportServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async start(): Promise<void> {
+    if ((await store.selectExportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0) this.kick();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  async create(unitId: string, request: store.ExportRequest): Promise<store.ExportJob> {
+    const id = await store.insertExport(this.db, unitId, request, this.deps.now().toISOString());
+    this.kick();
+    return this.get(unitId, id);
+  }
+
+  async get(unitId: string, id: number): Promise<store.ExportJob> {
+    const job = await store.selectExport(this.db, unitId, id);
+    if (!job) throw new MarketingError(404);
+    return job;
+  }
+
+  async result(unitId: string, id: number, seq: number): Promise<string> {
+    const job = await this.get(unitId, id);
+    if (job.status !== 'Complete')
+      throw new MarketingError(404, `Export ${id} is ${job.status}: its results are not ready`);
+    const csv = await store.selectResult(this.db, id, seq);
+    if (csv === undefined) throw new MarketingError(404);
+    return csv;
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain()
+      .catch((error: unknown) => this.deps.onError?.(error))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopping) {
+      const [next] = await store.selectExportsWithStatus(this.db, ['Processing', 'Waiting']);
+      if (!next) return;
+      await this.process(next);
+    }
+  }
+
+  private async process(job: store.ExportJob): Promise<void> {
+    const at = () => this.deps.now().toISOString();
+    // A restarted export starts over: its partial files are dropped first.
+    await store.clearResults(this.db, job.id);
+    await store.setExportStatus(this.db, job.id, 'Processing', at());
+    const { request } = job;
+    const column = request.procedure === 'filter_by_created_at' ? 'created_at' : 'updated_at';
+    const where: ProspectQuery['where'] = [];
+    if (request.after) where.push([column, '>', request.after]);
+    if (request.before) where.push([column, '<', request.before]);
+    let lastId = 0;
+    let seq = 0;
+    let lines: Array<Array<string | number>> = [];
+    const flush = async () => {
+      if (lines.length === 0 && seq > 0) return;
+      await store.appendResult(
+        this.db,
+        job.id,
+        seq,
+        stringify([request.fields, ...lines]),
+        lines.length,
+        at(),
+      );
+      seq += 1;
+      lines = [];
+    };
+    for (;;) {
+      if (this.stopping) return;
+      const page = await this.deps.prospects.query({
+        unitId: job.unitId,
+        deleted: request.deleted,
+        where: [...where, ['id', '>', lastId]],
+        orderColumn: 'id',
+        descending: false,
+        limit: PAGE,
+      });
+      for (const prospect of page) {
+        lines.push(
+          request.fields.map((f) => csvCell(f === 'isDeleted' ? prospect.isDeleted : prospect.values[f])),
+        );
+        if (lines.length >= ROWS_PER_RESULT) await flush();
+      }
+      if (page.length < PAGE) break;
+      lastId = page.at(-1)!.id;
+    }
+    await flush();
+    await store.setExportStatus(this.db, job.id, 'Complete', at());
+  }
+}
