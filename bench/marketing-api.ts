@@ -78,16 +78,42 @@ try {
 
   const more = QUERY_ROWS - IMPORT_ROWS;
   if (more > 0) await importRows(more, 'q');
+  // A token sequence stops at 100,000 records (Pardot-Warning: 203); a client then starts a new
+  // query from where it got to, as here: from the last updatedAt, skipping ids already seen there.
   let rows = 0;
   const queryStarted = process.hrtime.bigint();
-  let path: string | null =
-    '/api/v5/objects/prospects?fields=id,email,firstName,lastName,company,score,updatedAt&orderBy=updatedAt%20ASC&limit=1000';
-  while (path) {
-    const r = await client('GET', path);
-    check(r, 200);
-    const page = JSON.parse(r.body) as { values: unknown[]; nextPageUrl: string | null };
-    rows += page.values.length;
-    path = page.nextPageUrl ? new URL(page.nextPageUrl).pathname + new URL(page.nextPageUrl).search : null;
+  const fields = 'id,email,firstName,lastName,company,score,updatedAt';
+  let from: { updatedAt: string; ids: Set<number> } | null = null as {
+    updatedAt: string;
+    ids: Set<number>;
+  } | null;
+  for (;;) {
+    let path: string | null =
+      `/api/v5/objects/prospects?fields=${fields}&orderBy=updatedAt%20ASC&limit=1000` +
+      (from ? `&updatedAtAfterOrEqualTo=${encodeURIComponent(from.updatedAt)}` : '');
+    let capped = false;
+    let last: { id: number; updatedAt: string } | undefined;
+    const seenAtLast = new Set<number>();
+    while (path) {
+      const r = await client('GET', path);
+      check(r, 200);
+      const page = JSON.parse(r.body) as {
+        values: Array<{ id: number; updatedAt: string }>;
+        nextPageUrl: string | null;
+      };
+      for (const value of page.values) {
+        if (from && value.updatedAt === from.updatedAt && from.ids.has(value.id)) continue;
+        rows += 1;
+        if (value.updatedAt !== last?.updatedAt) seenAtLast.clear();
+        seenAtLast.add(value.id);
+        last = value;
+      }
+      if (!page.nextPageUrl && r.headers?.['pardot-warning'] === '203') capped = true;
+      path = page.nextPageUrl ? new URL(page.nextPageUrl).pathname + new URL(page.nextPageUrl).search : null;
+    }
+    if (!capped || !last) break;
+    const previous: Set<number> = from && from.updatedAt === last.updatedAt ? from.ids : new Set();
+    from = { updatedAt: last.updatedAt, ids: new Set([...previous, ...seenAtLast]) };
   }
   const querySeconds = Number(process.hrtime.bigint() - queryStarted) / 1e9;
   figure(

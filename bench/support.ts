@@ -102,7 +102,7 @@ export function jsonClient(
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -124,7 +124,11 @@ export function jsonClient(
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            }),
           );
           res.on('error', reject);
         },

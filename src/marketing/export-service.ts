@@ -125,6 +125,7 @@ export class ExportService {
         orderColumn: 'id',
         descending: false,
         limit: PAGE,
+        fields: request.fields,
       });
       for (const prospect of page) {
         lines.push(

@@ -51,6 +51,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
     const rows = await services.prospects.query({
       unitId: unit.id,
       ...state.query,
+      fields: state.fields,
       limit: limit + 1,
       after: state.served === 0 ? undefined : state.after,
     });

@@ -15,6 +15,7 @@ function toColumn(value: ProspectValue): unknown {
 function fromRow(row: Row): Prospect {
   const values: Record<string, ProspectValue> = { id: Number(row.id) };
   for (const f of STORED_FIELDS) {
+    if (!(f.column in row)) continue;
     const raw = row[f.column];
     if (raw === null || raw === undefined) values[f.name] = null;
     else if (f.type === 'boolean') values[f.name] = raw === 1 || raw === '1' || raw === true;
@@ -173,6 +174,20 @@ export interface ProspectQuery {
   limit: number;
   /** Rows to skip (v3/v4 paging); v5 pages by `after` instead. */
   offset?: number;
+  /** Read only these v5 fields (and the keys), not the whole row: a v5 page names its fields. */
+  fields?: readonly string[];
+}
+
+/** The columns that hold `fields`, with the ones every read needs. */
+function selectedColumns(fields: readonly string[] | undefined, orderColumn: string): RawBuilder<unknown> {
+  if (!fields) return sql`*`;
+  const columns = new Set(['id', 'unit_id', 'is_deleted', orderColumn]);
+  for (const name of fields) {
+    const field = FIELD_BY_NAME.get(name);
+    if (field) columns.add(field.column);
+    else if (name !== 'isDeleted') columns.add('custom_fields');
+  }
+  return sql.join([...columns].map((c) => sql.ref(c)));
 }
 
 function filterConditions(
@@ -229,7 +244,8 @@ export async function queryProspects(
     }
   }
   const orderBy = q.orderColumn === 'id' ? sql`id ${order}` : sql`${col} ${order}, id ${order}`;
-  const r = await sql<Row>`select * from marketing_prospect where ${sql.join(conditions, sql` and `)}
+  const r = await sql<Row>`select ${selectedColumns(q.fields, q.orderColumn)} from marketing_prospect
+    where ${sql.join(conditions, sql` and `)}
     order by ${orderBy} limit ${q.limit} offset ${q.offset ?? 0}`.execute(db);
   return r.rows.map(fromRow);
 }
