@@ -305,7 +305,10 @@ export class ProspectService {
   }
 
   private async lockEmail(unitId: string, email: string): Promise<void> {
-    const lock = this.deps.database.dialect.transactionLock(emailLockKey(unitId, email));
+    const { dialect } = this.deps.database;
+    // SQLite serialises writers already (no lock statement): skip hashing the key there.
+    if (!dialect.transactionLock(0)) return;
+    const lock = dialect.transactionLock(emailLockKey(unitId, email));
     if (lock) await lock.execute(this.db());
   }
 
