@@ -8,6 +8,7 @@ import { authenticate } from './http/request-context.js';
 import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
 import { v5ImportRoutes } from './http/v5-imports.js';
 import { v5ExportRoutes } from './http/v5-exports.js';
+import { v5CollectionRoutes } from './http/v5-collections.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import type { MarketingServices } from './marketing-services.js';
@@ -46,6 +47,8 @@ export function buildMarketingApp(
     historyRoutes(v5, services);
     await v5ImportRoutes(v5, services);
     v5ExportRoutes(v5, services);
+    // Last: its `/api/v5/objects/:collection` routes yield to the specific ones above.
+    v5CollectionRoutes(v5, services);
   });
   // v3/v4: XML (or JSON with format=json) envelopes with `stat="fail"`.
   void app.register(async (legacy) => {

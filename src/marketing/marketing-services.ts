@@ -5,6 +5,7 @@ import { UnitOfWork } from '../store/unit-of-work.js';
 import { BusinessUnitService } from './business-units.js';
 import { ImportService } from './import-service.js';
 import { ExportService } from './export-service.js';
+import { CollectionService } from './collections/collection-service.js';
 import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
@@ -19,6 +20,7 @@ export interface MarketingServices {
   prospects: ProspectService;
   imports: ImportService;
   exports: ExportService;
+  collections: CollectionService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
@@ -70,6 +72,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     prospects,
     imports,
     exports,
+    collections: new CollectionService({ database, unitOfWork, prospects, now }),
     tokens: options.tokens,
     pageTokenSecret: randomBytes(32),
     now,

@@ -1,6 +1,7 @@
 import { sql, type Migration } from 'kysely';
 import type { Database } from '../../../store/database.js';
 import { PROSPECT_FIELDS, type ProspectFieldType } from '../../domain/prospect-fields.js';
+import { COLLECTIONS } from '../../collections/collection-defs.js';
 import type { ColumnKind } from '../../../store/store-dialect.js';
 
 function columnKind(type: ProspectFieldType): ColumnKind {
@@ -176,6 +177,32 @@ export function marketingMigrations(database: Database): Record<string, Migratio
           .addColumn('csv', text, (c) => c.notNull())
           .addPrimaryKeyConstraint('marketing_export_result_pk', ['export_id', 'seq'])
           .execute();
+      },
+    },
+    '004-collections': {
+      async up(db) {
+        // One table per simple v5 collection, from its definition as it stood here: a field added
+        // to a definition later needs its own migration.
+        for (const def of COLLECTIONS) {
+          let table = db.schema
+            .createTable(def.table)
+            .addColumn('id', serial)
+            .addColumn('unit_id', text, (c) => c.notNull());
+          for (const field of def.fields) {
+            if (field.name === 'id') continue;
+            table = table.addColumn(field.column, dialect.columnType(columnKind(field.type)));
+          }
+          await table.addColumn('is_deleted', int, (c) => c.notNull()).execute();
+          await sql`create index ${sql.raw(`${def.table}_updated`)} on ${sql.table(def.table)} (unit_id, updated_at, id)`.execute(
+            db,
+          );
+          if (def.unique) {
+            const columns = def.unique.map((name) => def.fields.find((f) => f.name === name)!.column);
+            await sql`create index ${sql.raw(`${def.table}_unique`)} on ${sql.table(def.table)} (unit_id, ${sql.join(columns.map((c) => sql.ref(c)))})`.execute(
+              db,
+            );
+          }
+        }
       },
     },
   };

@@ -1,0 +1,165 @@
+import type { Database, StoreDb } from '../../store/database.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
+import { MarketingError } from '../domain/marketing-error.js';
+import { coerceProspectValue, type ProspectValue } from '../domain/prospect-fields.js';
+import type { ProspectService } from '../prospect-service.js';
+import { COLLECTIONS, type CollectionDef } from './collection-defs.js';
+import * as store from './collection-store.js';
+
+export type { CollectionRecord, CollectionQuery } from './collection-store.js';
+
+/**
+ * Create, read, update, delete and query for the simple v5 collections (campaigns, lists,
+ * list memberships, tags): each field checked by type, references to live records of the same
+ * unit, and uniqueness among live records where the definition asks for it.
+ */
+export class CollectionService {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      unitOfWork: UnitOfWork;
+      prospects: ProspectService;
+      now: () => Date;
+    },
+  ) {}
+
+  private db(): StoreDb {
+    return this.deps.unitOfWork.current();
+  }
+
+  definition(name: string): CollectionDef | undefined {
+    return COLLECTIONS.find((c) => c.name === name);
+  }
+
+  private byName(name: string): CollectionDef {
+    const def = this.definition(name);
+    if (!def) throw new Error(`no collection ${name}`);
+    return def;
+  }
+
+  /** Request values → stored values, refusing unknown, read-only and (on update) create-only fields. */
+  readInput(
+    def: CollectionDef,
+    input: Record<string, unknown>,
+    mode: 'create' | 'update',
+  ): Record<string, ProspectValue> {
+    const values: Record<string, ProspectValue> = {};
+    for (const [name, raw] of Object.entries(input)) {
+      const field = def.fields.find((f) => f.name === name);
+      if (!field) throw new MarketingError(62, `Invalid field: ${name}`);
+      if (field.readOnly || (mode === 'update' && field.createOnly)) {
+        throw new MarketingError(62, `The field ${name} is read-only`);
+      }
+      values[name] = coerceProspectValue({ name, type: field.type, maxLength: field.maxLength ?? 255 }, raw);
+    }
+    if (mode === 'create') {
+      for (const field of def.fields) {
+        if (field.required && (values[field.name] === null || values[field.name] === undefined)) {
+          throw new MarketingError(13, `Required field is missing: ${field.name}`);
+        }
+      }
+    }
+    return values;
+  }
+
+  async read(def: CollectionDef, unitId: string, id: number): Promise<store.CollectionRecord> {
+    const found = await store.selectRecord(this.db(), def, unitId, id);
+    if (!found) throw new MarketingError(404, `Invalid ${def.label} ID: ${id}`);
+    return found;
+  }
+
+  async create(
+    def: CollectionDef,
+    unitId: string,
+    values: Record<string, ProspectValue>,
+  ): Promise<store.CollectionRecord> {
+    return this.deps.unitOfWork.run(async () => {
+      await this.checkReferences(def, unitId, values);
+      await this.checkUnique(def, unitId, values, null);
+      const at = this.deps.now().toISOString();
+      const id = await store.insertRecord(this.db(), def, unitId, {
+        ...values,
+        createdAt: at,
+        updatedAt: at,
+      });
+      return this.read(def, unitId, id);
+    });
+  }
+
+  async update(
+    def: CollectionDef,
+    unitId: string,
+    id: number,
+    values: Record<string, ProspectValue>,
+  ): Promise<store.CollectionRecord> {
+    return this.deps.unitOfWork.run(async () => {
+      const before = await this.read(def, unitId, id);
+      if (before.isDeleted) throw new MarketingError(219);
+      await this.checkReferences(def, unitId, values);
+      await this.checkUnique(def, unitId, { ...before.values, ...values }, id);
+      await store.updateRecord(this.db(), def, id, { ...values, updatedAt: this.deps.now().toISOString() });
+      return this.read(def, unitId, id);
+    });
+  }
+
+  async remove(def: CollectionDef, unitId: string, id: number): Promise<void> {
+    await this.deps.unitOfWork.run(async () => {
+      const before = await this.read(def, unitId, id);
+      if (before.isDeleted) throw new MarketingError(404, `Invalid ${def.label} ID: ${id}`);
+      await store.setDeleted(this.db(), def, id, this.deps.now().toISOString());
+    });
+  }
+
+  query(def: CollectionDef, q: store.CollectionQuery): Promise<store.CollectionRecord[]> {
+    return store.queryRecords(this.deps.database.db, def, q);
+  }
+
+  /** The live memberships of a list or a prospect (for the ingest's audiences and the connector). */
+  memberships(
+    unitId: string,
+    match: { listId?: number; prospectId?: number },
+  ): Promise<store.CollectionRecord[]> {
+    return store.selectMatching(this.db(), this.byName('list-memberships'), unitId, match);
+  }
+
+  private async checkReferences(
+    def: CollectionDef,
+    unitId: string,
+    values: Record<string, ProspectValue>,
+  ): Promise<void> {
+    for (const field of def.fields) {
+      const value = values[field.name];
+      if (!field.references || value === null || value === undefined) continue;
+      const id = Number(value);
+      const live =
+        field.references === 'prospects'
+          ? await this.deps.prospects.read(unitId, id).then(
+              (p) => !p.isDeleted,
+              () => false,
+            )
+          : await store
+              .selectRecord(this.db(), this.byName(field.references), unitId, id)
+              .then((r) => r !== undefined && !r.isDeleted);
+      if (!live) throw new MarketingError(62, `Invalid value for field ${field.name}: no such record ${id}`);
+    }
+  }
+
+  private async checkUnique(
+    def: CollectionDef,
+    unitId: string,
+    values: Record<string, ProspectValue>,
+    selfId: number | null,
+  ): Promise<void> {
+    if (!def.unique) return;
+    const match = Object.fromEntries(def.unique.map((name) => [name, values[name] ?? null]));
+    const clashes = (await store.selectMatching(this.db(), def, unitId, match)).filter(
+      (r) => r.id !== selfId,
+    );
+    if (clashes.length > 0) {
+      throw new MarketingError(
+        62,
+        `A ${def.label} with this ${def.unique.join(' and ')} already exists (id ${clashes[0]!.id})`,
+      );
+    }
+  }
+}

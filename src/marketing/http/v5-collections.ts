@@ -1,0 +1,200 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CollectionDef } from '../collections/collection-defs.js';
+import type { CollectionQuery, CollectionRecord } from '../collections/collection-service.js';
+import { MarketingError } from '../domain/marketing-error.js';
+import type { MarketingServices } from '../marketing-services.js';
+import { decodePageToken, encodePageToken, MAX_RECORDS_PER_SEQUENCE, type PageState } from './page-token.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
+import { objectBody, v5Value } from './v5-wire.js';
+
+type Op = '>' | '<' | '>=' | '<=' | '=';
+
+const RANGE_FILTERS: Record<string, { field: string; op: Op }> = {
+  idGreaterThan: { field: 'id', op: '>' },
+  idLessThan: { field: 'id', op: '<' },
+  createdAtAfter: { field: 'createdAt', op: '>' },
+  createdAtBefore: { field: 'createdAt', op: '<' },
+  updatedAtAfter: { field: 'updatedAt', op: '>' },
+  updatedAtBefore: { field: 'updatedAt', op: '<' },
+};
+
+function fieldsOf(def: CollectionDef, raw: unknown): string[] {
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw new MarketingError(13, 'Required parameter is missing: fields');
+  return raw.split(',').map((name) => {
+    const trimmed = name.trim();
+    if (trimmed !== 'isDeleted' && !def.fields.some((f) => f.name === trimmed)) {
+      throw new MarketingError(62, `Invalid field: ${trimmed}`);
+    }
+    return trimmed;
+  });
+}
+
+function recordJson(def: CollectionDef, record: CollectionRecord, fields: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of fields) {
+    if (name === 'isDeleted') out.isDeleted = record.isDeleted;
+    else {
+      const type = def.fields.find((f) => f.name === name)?.type;
+      out[name] = v5Value(record.values[name] ?? null, type === 'datetime');
+    }
+  }
+  return out;
+}
+
+function recordId(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw new MarketingError(404);
+  return Number(raw);
+}
+
+function parseQuery(
+  def: CollectionDef,
+  params: Record<string, unknown>,
+): Omit<CollectionQuery, 'unitId' | 'afterId'> {
+  const where: CollectionQuery['where'] = [];
+  const filtered = new Set<string>();
+  for (const [name, raw] of Object.entries(params)) {
+    if (['fields', 'limit', 'orderBy', 'deleted', 'nextPageToken'].includes(name)) continue;
+    const range = RANGE_FILTERS[name];
+    const equality = def.equalityFilters?.includes(name)
+      ? def.fields.find((f) => f.name === name)
+      : undefined;
+    if (!range && !equality) throw new MarketingError(5, `Invalid query parameter: ${name}`);
+    if (typeof raw !== 'string' || raw === '') throw new MarketingError(5, `Invalid value for ${name}`);
+    const field = def.fields.find((f) => f.name === (range ? range.field : name))!;
+    filtered.add(field.name);
+    let value: string | number = raw;
+    if (field.type === 'integer' || field.type === 'id') {
+      if (!/^\d+$/.test(raw)) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
+      value = Number(raw);
+    } else if (field.type === 'datetime') {
+      if (Number.isNaN(Date.parse(raw))) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
+      value = new Date(raw).toISOString();
+    }
+    where.push([field.column, range ? range.op : '=', value]);
+  }
+  if (filtered.size > 3) throw new MarketingError(209);
+  const deleted = params.deleted ?? 'false';
+  if (deleted !== 'true' && deleted !== 'false' && deleted !== 'all')
+    throw new MarketingError(5, 'Invalid value for deleted');
+  const limit = params.limit === undefined ? DEFAULT_LIMIT : Number(params.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new MarketingError(5, 'Invalid value for limit');
+  const orderBy = params.orderBy === undefined ? 'id ASC' : String(params.orderBy);
+  const match = /^\s*id(?:\s+(ASC|DESC))?\s*$/i.exec(orderBy);
+  if (!match)
+    throw new MarketingError(5, `Invalid value for orderBy: ${orderBy} (these collections order by id)`);
+  return { deleted, where, descending: match[1]?.toUpperCase() === 'DESC', limit };
+}
+
+/** `/api/v5/objects/{campaigns|lists|list-memberships|tags}`: the simple collections. */
+export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServices): void {
+  const resolve = (request: FastifyRequest): CollectionDef => {
+    const def = services.collections.definition((request.params as { collection: string }).collection);
+    if (!def) throw new MarketingError(404);
+    return def;
+  };
+
+  app.get('/api/v5/objects/:collection', async (request) => {
+    const def = resolve(request);
+    const { unit } = request.marketing;
+    const params = (request.query ?? {}) as Record<string, unknown>;
+    let state: PageState;
+    if (params.nextPageToken !== undefined) {
+      state = decodePageToken(
+        services.pageTokenSecret,
+        String(params.nextPageToken),
+        unit.id,
+        services.now().getTime(),
+      );
+    } else {
+      const q = parseQuery(def, params);
+      state = {
+        unitId: unit.id,
+        fields: fieldsOf(def, params.fields),
+        query: {
+          deleted: q.deleted,
+          where: q.where,
+          orderColumn: 'id',
+          descending: q.descending,
+          limit: q.limit,
+        },
+        after: { key: null, id: 0 },
+        served: 0,
+        issuedAt: services.now().getTime(),
+      };
+    }
+    const limit = Math.min(state.query.limit, MAX_RECORDS_PER_SEQUENCE - state.served);
+    const rows = await services.collections.query(def, {
+      unitId: unit.id,
+      deleted: state.query.deleted,
+      where: state.query.where,
+      descending: state.query.descending,
+      afterId: state.after.id,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextPageToken =
+      rows.length > limit && last
+        ? encodePageToken(services.pageTokenSecret, {
+            ...state,
+            after: { key: null, id: last.id },
+            served: state.served + page.length,
+            issuedAt: services.now().getTime(),
+          })
+        : null;
+    const origin = `${request.protocol}://${request.host}`;
+    return {
+      nextPageToken,
+      nextPageUrl: nextPageToken
+        ? `${origin}/api/v5/objects/${def.name}?nextPageToken=${encodeURIComponent(nextPageToken)}`
+        : null,
+      values: page.map((r) => recordJson(def, r, state.fields)),
+    };
+  });
+
+  app.get('/api/v5/objects/:collection/:id', async (request) => {
+    const def = resolve(request);
+    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields);
+    const record = await services.collections.read(
+      def,
+      request.marketing.unit.id,
+      recordId((request.params as { id: string }).id),
+    );
+    return recordJson(def, record, fields);
+  });
+
+  app.post('/api/v5/objects/:collection', async (request, reply) => {
+    const def = resolve(request);
+    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
+    const values = services.collections.readInput(def, objectBody(request.body), 'create');
+    const record = await services.collections.create(def, request.marketing.unit.id, values);
+    return reply
+      .code(201)
+      .header('Location', `/api/v5/objects/${def.name}/${record.id}`)
+      .send(recordJson(def, record, fields));
+  });
+
+  app.patch('/api/v5/objects/:collection/:id', async (request) => {
+    const def = resolve(request);
+    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
+    const values = services.collections.readInput(def, objectBody(request.body), 'update');
+    const id = recordId((request.params as { id: string }).id);
+    return recordJson(
+      def,
+      await services.collections.update(def, request.marketing.unit.id, id, values),
+      fields,
+    );
+  });
+
+  app.delete('/api/v5/objects/:collection/:id', async (request, reply) => {
+    const def = resolve(request);
+    await services.collections.remove(
+      def,
+      request.marketing.unit.id,
+      recordId((request.params as { id: string }).id),
+    );
+    return reply.code(204).send();
+  });
+}
