@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { MarketingError } from './domain/marketing-error.js';
 import { historyRoutes } from './http/history.js';
 import { legacyProspectRoutes } from './http/legacy-prospects.js';
+import { legacyActivityRoutes } from './http/legacy-activities.js';
 import { sendLegacyError } from './http/legacy-wire.js';
 import { authenticate } from './http/request-context.js';
 import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
@@ -55,6 +56,7 @@ export function buildMarketingApp(
     authenticate(legacy, services);
     legacy.setErrorHandler((error, request, reply) => sendLegacyError(request, reply, error));
     legacyProspectRoutes(legacy, services);
+    legacyActivityRoutes(legacy, services);
   });
   return app;
 }

@@ -6,6 +6,7 @@ import { BusinessUnitService } from './business-units.js';
 import { ImportService } from './import-service.js';
 import { ExportService } from './export-service.js';
 import { CollectionService } from './collections/collection-service.js';
+import { ActivityService } from './activity-service.js';
 import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
@@ -21,6 +22,7 @@ export interface MarketingServices {
   imports: ImportService;
   exports: ExportService;
   collections: CollectionService;
+  activities: ActivityService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
@@ -63,6 +65,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     onError: (error) => log.error({ err: error }, 'export processing failed'),
   });
   await exports.start();
+  const collections = new CollectionService({ database, unitOfWork, prospects, now });
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
   return {
@@ -72,7 +75,8 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     prospects,
     imports,
     exports,
-    collections: new CollectionService({ database, unitOfWork, prospects, now }),
+    collections,
+    activities: new ActivityService({ collections, prospects, unitOfWork }),
     tokens: options.tokens,
     pageTokenSecret: randomBytes(32),
     now,

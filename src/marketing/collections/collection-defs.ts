@@ -28,6 +28,8 @@ export interface CollectionDef {
   unique?: string[];
   /** Filters a query may use besides ids and timestamps: equality on these fields. */
   equalityFilters?: string[];
+  /** Written only by the engine itself (tracking, forms, email): the API reads it. */
+  engineWritten?: boolean;
 }
 
 function field(
@@ -96,4 +98,104 @@ export const TAGS: CollectionDef = {
   equalityFilters: ['name'],
 };
 
-export const COLLECTIONS: readonly CollectionDef[] = [CAMPAIGNS, LISTS, LIST_MEMBERSHIPS, TAGS];
+/** Account Engagement's visitor activity type codes and names (API-FACTS.md). */
+export const ACTIVITY_TYPES: Record<number, string> = {
+  1: 'Click',
+  2: 'View',
+  3: 'Error',
+  4: 'Success',
+  5: 'Session',
+  6: 'Sent',
+  7: 'Search',
+  8: 'New Opportunity',
+  9: 'Opportunity Won',
+  10: 'Opportunity Lost',
+  11: 'Open',
+  12: 'Unsubscribe Page',
+  13: 'Bounced',
+  14: 'Spam Complaint',
+  15: 'Email Preference Page',
+  16: 'Resubscribed',
+  17: 'Click (Third Party)',
+  18: 'Opportunity Reopened',
+  19: 'Opportunity Linked',
+  20: 'Visit',
+  21: 'Custom URL click',
+  23: 'Invited to Webinar',
+  24: 'Attended Webinar',
+  25: 'Registered for Webinar',
+  27: 'Video View',
+  28: 'Event Registered',
+  29: 'Event Checked In',
+  34: 'Video Watched (≥ 75% watched)',
+  38: 'Opportunity Unlinked',
+};
+
+export const VISITORS: CollectionDef = {
+  name: 'visitors',
+  table: 'marketing_visitor',
+  label: 'visitor',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('prospectId', 'integer', { references: 'prospects' }),
+    field('pageViewCount', 'integer'),
+    field('ipAddress', 'string', { maxLength: 45 }),
+    field('hostname', 'string'),
+    field('campaignId', 'integer'),
+  ],
+  equalityFilters: ['prospectId'],
+};
+
+export const VISITS: CollectionDef = {
+  name: 'visits',
+  table: 'marketing_visit',
+  label: 'visit',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('visitorId', 'integer'),
+    field('prospectId', 'integer'),
+    field('visitorPageViewCount', 'integer'),
+    field('firstVisitorPageViewAt', 'datetime'),
+    field('lastVisitorPageViewAt', 'datetime'),
+    field('durationInSeconds', 'integer'),
+    field('campaignId', 'integer'),
+  ],
+  equalityFilters: ['visitorId', 'prospectId'],
+};
+
+export const VISITOR_ACTIVITIES: CollectionDef = {
+  name: 'visitor-activities',
+  table: 'marketing_visitor_activity',
+  label: 'visitor activity',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('type', 'integer', { required: true }),
+    field('typeName', 'string'),
+    field('prospectId', 'integer'),
+    field('visitorId', 'integer'),
+    field('visitId', 'integer'),
+    field('campaignId', 'integer'),
+    field('emailId', 'integer'),
+    field('listEmailId', 'integer'),
+    field('formId', 'integer'),
+    field('formHandlerId', 'integer'),
+    field('landingPageId', 'integer'),
+    field('fileId', 'integer'),
+    field('customRedirectId', 'integer'),
+    field('details', 'string', { maxLength: 65535 }),
+  ],
+  equalityFilters: ['prospectId', 'visitorId', 'type', 'campaignId'],
+};
+
+export const COLLECTIONS: readonly CollectionDef[] = [
+  CAMPAIGNS,
+  LISTS,
+  LIST_MEMBERSHIPS,
+  TAGS,
+  VISITORS,
+  VISITS,
+  VISITOR_ACTIVITIES,
+];

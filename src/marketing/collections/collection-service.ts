@@ -86,6 +86,26 @@ export class CollectionService {
     });
   }
 
+  /** A record the engine itself writes (an activity, a visitor): no API-side field rules. */
+  async createAsEngine(
+    def: CollectionDef,
+    unitId: string,
+    values: Record<string, ProspectValue | undefined>,
+  ): Promise<store.CollectionRecord> {
+    const defined = Object.fromEntries(
+      Object.entries(values).filter((entry): entry is [string, ProspectValue] => entry[1] !== undefined),
+    );
+    return this.deps.unitOfWork.run(async () => {
+      const at = this.deps.now().toISOString();
+      const id = await store.insertRecord(this.db(), def, unitId, {
+        ...defined,
+        createdAt: at,
+        updatedAt: at,
+      });
+      return this.read(def, unitId, id);
+    });
+  }
+
   async update(
     def: CollectionDef,
     unitId: string,

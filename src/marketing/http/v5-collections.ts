@@ -89,9 +89,11 @@ function parseQuery(
 
 /** `/api/v5/objects/{campaigns|lists|list-memberships|tags}`: the simple collections. */
 export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServices): void {
-  const resolve = (request: FastifyRequest): CollectionDef => {
+  const resolve = (request: FastifyRequest, write = false): CollectionDef => {
     const def = services.collections.definition((request.params as { collection: string }).collection);
     if (!def) throw new MarketingError(404);
+    // Visitors, visits and activities come from tracking, forms and email; the API only reads them.
+    if (write && def.engineWritten) throw new MarketingError(24, `${def.name} are read-only in the API`);
     return def;
   };
 
@@ -166,7 +168,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
   });
 
   app.post('/api/v5/objects/:collection', async (request, reply) => {
-    const def = resolve(request);
+    const def = resolve(request, true);
     const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
     const values = services.collections.readInput(def, objectBody(request.body), 'create');
     const record = await services.collections.create(def, request.marketing.unit.id, values);
@@ -177,7 +179,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
   });
 
   app.patch('/api/v5/objects/:collection/:id', async (request) => {
-    const def = resolve(request);
+    const def = resolve(request, true);
     const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
     const values = services.collections.readInput(def, objectBody(request.body), 'update');
     const id = recordId((request.params as { id: string }).id);
@@ -189,7 +191,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
   });
 
   app.delete('/api/v5/objects/:collection/:id', async (request, reply) => {
-    const def = resolve(request);
+    const def = resolve(request, true);
     await services.collections.remove(
       def,
       request.marketing.unit.id,

@@ -1,7 +1,16 @@
-import { sql, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Database } from '../../../store/database.js';
 import { PROSPECT_FIELDS, type ProspectFieldType } from '../../domain/prospect-fields.js';
-import { COLLECTIONS } from '../../collections/collection-defs.js';
+import {
+  CAMPAIGNS,
+  LIST_MEMBERSHIPS,
+  LISTS,
+  TAGS,
+  VISITOR_ACTIVITIES,
+  VISITORS,
+  VISITS,
+  type CollectionDef,
+} from '../../collections/collection-defs.js';
 import type { ColumnKind } from '../../../store/store-dialect.js';
 
 function columnKind(type: ProspectFieldType): ColumnKind {
@@ -28,6 +37,29 @@ export function marketingMigrations(database: Database): Record<string, Migratio
   const ts = dialect.columnType('timestamp');
   const int = dialect.columnType('integer');
   const serial = dialect.columnType('serial-key');
+
+  /** A simple collection's table: its fields, the unit, the recycle-bin flag and query indexes. */
+  async function createCollectionTable(db: Kysely<unknown>, def: CollectionDef): Promise<void> {
+    let table = db.schema
+      .createTable(def.table)
+      .addColumn('id', serial)
+      .addColumn('unit_id', text, (c) => c.notNull());
+    for (const field of def.fields) {
+      if (field.name === 'id') continue;
+      table = table.addColumn(field.column, dialect.columnType(columnKind(field.type)));
+    }
+    await table.addColumn('is_deleted', int, (c) => c.notNull()).execute();
+    await sql`create index ${sql.raw(`${def.table}_updated`)} on ${sql.table(def.table)} (unit_id, updated_at, id)`.execute(
+      db,
+    );
+    if (def.unique) {
+      const columns = def.unique.map((name) => def.fields.find((f) => f.name === name)!.column);
+      await sql`create index ${sql.raw(`${def.table}_unique`)} on ${sql.table(def.table)} (unit_id, ${sql.join(columns.map((c) => sql.ref(c)))})`.execute(
+        db,
+      );
+    }
+  }
+
   return {
     '001-units-and-prospects': {
       async up(db) {
@@ -183,26 +215,18 @@ export function marketingMigrations(database: Database): Record<string, Migratio
       async up(db) {
         // One table per simple v5 collection, from its definition as it stood here: a field added
         // to a definition later needs its own migration.
-        for (const def of COLLECTIONS) {
-          let table = db.schema
-            .createTable(def.table)
-            .addColumn('id', serial)
-            .addColumn('unit_id', text, (c) => c.notNull());
-          for (const field of def.fields) {
-            if (field.name === 'id') continue;
-            table = table.addColumn(field.column, dialect.columnType(columnKind(field.type)));
-          }
-          await table.addColumn('is_deleted', int, (c) => c.notNull()).execute();
-          await sql`create index ${sql.raw(`${def.table}_updated`)} on ${sql.table(def.table)} (unit_id, updated_at, id)`.execute(
-            db,
-          );
-          if (def.unique) {
-            const columns = def.unique.map((name) => def.fields.find((f) => f.name === name)!.column);
-            await sql`create index ${sql.raw(`${def.table}_unique`)} on ${sql.table(def.table)} (unit_id, ${sql.join(columns.map((c) => sql.ref(c)))})`.execute(
-              db,
-            );
-          }
-        }
+        for (const def of [CAMPAIGNS, LISTS, LIST_MEMBERSHIPS, TAGS]) await createCollectionTable(db, def);
+      },
+    },
+    '005-visitors-and-activities': {
+      async up(db) {
+        for (const def of [VISITORS, VISITS, VISITOR_ACTIVITIES]) await createCollectionTable(db, def);
+        await sql`create index marketing_visitor_activity_prospect on marketing_visitor_activity (unit_id, prospect_id, id)`.execute(
+          db,
+        );
+        await sql`create index marketing_visitor_activity_created on marketing_visitor_activity (unit_id, created_at, id)`.execute(
+          db,
+        );
       },
     },
   };

@@ -1,0 +1,54 @@
+import type { CollectionService, CollectionRecord } from './collections/collection-service.js';
+import { ACTIVITY_TYPES, VISITOR_ACTIVITIES } from './collections/collection-defs.js';
+import type { BusinessUnit } from './domain/business-unit.js';
+import { MarketingError } from './domain/marketing-error.js';
+import type { ProspectService } from './prospect-service.js';
+import type { UnitOfWork } from '../store/unit-of-work.js';
+
+/** What happened, as the engine's tracking, forms and email record it. */
+export interface NewActivity {
+  type: number;
+  prospectId?: number | null;
+  visitorId?: number | null;
+  visitId?: number | null;
+  campaignId?: number | null;
+  emailId?: number | null;
+  listEmailId?: number | null;
+  formId?: number | null;
+  formHandlerId?: number | null;
+  landingPageId?: number | null;
+  fileId?: number | null;
+  customRedirectId?: number | null;
+  details?: string | null;
+}
+
+/**
+ * Visitor activities: written by the engine (never through the API, as in Account
+ * Engagement), each with its type name, and moving its prospect's `lastActivityAt`.
+ */
+export class ActivityService {
+  constructor(
+    private readonly deps: {
+      collections: CollectionService;
+      prospects: ProspectService;
+      unitOfWork: UnitOfWork;
+    },
+  ) {}
+
+  async record(unit: BusinessUnit, activity: NewActivity): Promise<CollectionRecord> {
+    const typeName = ACTIVITY_TYPES[activity.type];
+    if (!typeName) throw new MarketingError(62, `Invalid visitor activity type: ${activity.type}`);
+    return this.deps.unitOfWork.run(async () => {
+      const record = await this.deps.collections.createAsEngine(VISITOR_ACTIVITIES, unit.id, {
+        ...activity,
+        typeName,
+      });
+      if (activity.prospectId) {
+        await this.deps.prospects.update(unit, { type: 'system' }, activity.prospectId, {
+          lastActivityAt: record.values.createdAt ?? null,
+        });
+      }
+      return record;
+    });
+  }
+}
