@@ -5,7 +5,8 @@ import type { UnitOfWork } from '../store/unit-of-work.js';
 import type { BusinessUnitService } from './business-units.js';
 import { isMarketingError, MarketingError } from './domain/marketing-error.js';
 import type { Actor, Prospect } from './domain/prospect.js';
-import type { ProspectValue } from './domain/prospect-fields.js';
+import { coerceProspectValue, type ProspectFieldType, type ProspectValue } from './domain/prospect-fields.js';
+import type { BusinessUnit } from './domain/business-unit.js';
 import type { ProspectService } from './prospect-service.js';
 import * as store from './store/import-store.js';
 
@@ -25,7 +26,17 @@ const ROWS_PER_TRANSACTION = 2_000;
 export const MAX_BATCH_BYTES = 10 * 1024 * 1024;
 
 /** What a CSV column means: a prospect field to write, or a key to find the prospect by. */
-type Column = { kind: 'field'; name: string } | { kind: 'id' } | { kind: 'crmId' } | { kind: 'ignored' };
+type Column =
+  | { kind: 'field'; field: { name: string; type: ProspectFieldType; maxLength?: number } }
+  | { kind: 'id' }
+  | { kind: 'crmId' }
+  | { kind: 'ignored' };
+
+interface ParsedRow {
+  values: Record<string, ProspectValue>;
+  id?: string;
+  crmId?: string;
+}
 
 const CRM_ID_COLUMNS = new Set(['salesforceId', 'crm_fid', 'salesforceLeadId', 'salesforceContactId']);
 
@@ -146,23 +157,14 @@ export class ImportService {
         const chunk = rows.slice(start, start + ROWS_PER_TRANSACTION);
         const end = start + chunk.length;
         await this.deps.unitOfWork.run(async (db) => {
-          let created = 0;
-          let updated = 0;
-          const errors: string[] = [];
-          for (const row of chunk) {
-            try {
-              const outcome = await this.applyRow(unit, actor, job.operation, columns, row);
-              if (outcome === 'created') created++;
-              else updated++;
-            } catch (error) {
-              if (!isMarketingError(error)) throw error;
-              errors.push(stringify([[...header.map((_, i) => row[i] ?? ''), error.message]]));
-            }
-          }
+          const outcome = await this.applyChunk(unit, actor, job.operation, columns, chunk);
+          const errors = outcome.errors.map(({ row, error }) =>
+            stringify([[...header.map((_, i) => row[i] ?? ''), error.message]]),
+          );
           if (errors.length > 0) await store.insertErrors(db, job.id, errors);
           await store.recordProgress(db, job.id, {
-            created,
-            updated,
+            created: outcome.created,
+            updated: outcome.updated,
             errors: errors.length,
             batch: seq,
             row: end,
@@ -188,52 +190,126 @@ export class ImportService {
           (await this.deps.prospects.resolveField(unitId, name, 'v5')) ??
           (await this.deps.prospects.resolveField(unitId, name, 'legacy'));
         out.push(
-          field && !field.readOnly && !field.syncOnly
-            ? { kind: 'field', name: field.name }
-            : { kind: 'ignored' },
+          field && !field.readOnly && !field.syncOnly ? { kind: 'field', field } : { kind: 'ignored' },
         );
       }
     }
     return out;
   }
 
-  private async applyRow(
-    unit: NonNullable<ReturnType<BusinessUnitService['get']>>,
-    actor: Actor,
-    operation: store.ImportOperation,
-    columns: Column[],
-    row: string[],
-  ): Promise<'created' | 'updated'> {
-    const input: Record<string, string> = {};
-    let id: string | undefined;
-    let crmId: string | undefined;
+  /** A row's values and keys, read with the columns' field rules (sync: no lookups per cell). */
+  private parseRow(columns: Column[], row: string[]): ParsedRow {
+    const values: Record<string, ProspectValue> = {};
+    const parsed: ParsedRow = { values };
     columns.forEach((column, i) => {
       const cell = (row[i] ?? '').trim();
       // An empty cell leaves the field as it is: imports never blank a value.
       if (cell === '') return;
-      if (column.kind === 'field') input[column.name] = cell;
-      else if (column.kind === 'id') id = cell;
-      else if (column.kind === 'crmId') crmId = cell;
+      if (column.kind === 'field') values[column.field.name] = coerceProspectValue(column.field, cell);
+      else if (column.kind === 'id') parsed.id = cell;
+      else if (column.kind === 'crmId') parsed.crmId = cell;
     });
-    const values: Record<string, ProspectValue> = await this.deps.prospects.readInput(unit.id, input, 'v5');
-    let match: Prospect | undefined;
-    if (operation !== 'Create') {
-      if (id !== undefined) {
-        if (!/^\d{1,15}$/.test(id)) throw new MarketingError(3);
-        match = await this.deps.prospects.read(unit.id, Number(id));
-        if (match.isDeleted) throw new MarketingError(219);
-      } else if (crmId !== undefined) {
-        [match] = await this.deps.prospects.byCrmId(unit.id, crmId);
-      } else if (typeof values.email === 'string') {
-        [match] = await this.deps.prospects.byEmail(unit.id, values.email);
+    return parsed;
+  }
+
+  /**
+   * Applies a chunk of rows: rows found by id or CRM id, and rows whose email matches, are
+   * updated one by one; the rest are created together in one batch. A row whose email repeats
+   * a row created earlier in the chunk updates that prospect, as it would in row order.
+   */
+  private async applyChunk(
+    unit: BusinessUnit,
+    actor: Actor,
+    operation: store.ImportOperation,
+    columns: Column[],
+    rows: string[][],
+  ): Promise<{ created: number; updated: number; errors: Array<{ row: string[]; error: MarketingError }> }> {
+    const { prospects } = this.deps;
+    const errors: Array<{ row: string[]; error: MarketingError }> = [];
+    let created = 0;
+    let updated = 0;
+    const fail = (row: string[], error: unknown) => {
+      if (!isMarketingError(error)) throw error;
+      errors.push({ row, error });
+    };
+
+    const parsed: Array<{ row: string[]; data: ParsedRow }> = [];
+    for (const row of rows) {
+      try {
+        parsed.push({ row, data: this.parseRow(columns, row) });
+      } catch (error) {
+        fail(row, error);
       }
     }
-    if (match) {
-      await this.deps.prospects.update(unit, actor, match.id, values);
-      return 'updated';
+    const emailOf = (data: ParsedRow) => (typeof data.values.email === 'string' ? data.values.email : '');
+    const matches =
+      operation === 'Create'
+        ? new Map<string, Prospect>()
+        : await prospects.latestByEmails(
+            unit.id,
+            parsed
+              .filter((p) => p.data.id === undefined && p.data.crmId === undefined)
+              .map((p) => emailOf(p.data))
+              .filter(Boolean),
+          );
+
+    const toCreate: Array<{ row: string[]; data: ParsedRow }> = [];
+    const later: Array<{ row: string[]; data: ParsedRow }> = [];
+    const creating = new Set<string>();
+    for (const item of parsed) {
+      const { row, data } = item;
+      try {
+        let match: Prospect | undefined;
+        if (operation !== 'Create') {
+          if (data.id !== undefined) {
+            if (!/^\d{1,15}$/.test(data.id)) throw new MarketingError(3);
+            match = await prospects.read(unit.id, Number(data.id));
+            if (match.isDeleted) throw new MarketingError(219);
+          } else if (data.crmId !== undefined) {
+            [match] = await prospects.byCrmId(unit.id, data.crmId);
+          } else {
+            match = matches.get(emailOf(data).toLowerCase());
+            if (!match && creating.has(emailOf(data).toLowerCase())) {
+              later.push(item);
+              continue;
+            }
+          }
+        }
+        if (match) {
+          await prospects.update(unit, actor, match.id, data.values);
+          updated++;
+        } else if (operation === 'Update') {
+          throw new MarketingError(3, 'No prospect matches this row');
+        } else {
+          if (operation === 'Upsert') creating.add(emailOf(data).toLowerCase());
+          toCreate.push(item);
+        }
+      } catch (error) {
+        fail(row, error);
+      }
     }
-    if (operation === 'Update') throw new MarketingError(3, 'No prospect matches this row');
-    await this.deps.prospects.create(unit, actor, values);
-    return 'created';
+
+    const results = await prospects.createMany(
+      unit,
+      actor,
+      toCreate.map((item) => item.data.values),
+    );
+    const createdByEmail = new Map<string, Prospect>();
+    results.forEach((result, i) => {
+      if (isMarketingError(result)) return fail(toCreate[i]!.row, result);
+      created++;
+      createdByEmail.set(String(result.values.email).toLowerCase(), result);
+    });
+    for (const { row, data } of later) {
+      const target = createdByEmail.get(emailOf(data).toLowerCase());
+      try {
+        if (!target) throw new MarketingError(3, 'No prospect matches this row');
+        await prospects.update(unit, actor, target.id, data.values);
+        updated++;
+      } catch (error) {
+        fail(row, error);
+      }
+    }
+    return { created, updated, errors };
   }
 }

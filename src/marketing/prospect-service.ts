@@ -43,6 +43,16 @@ const CUSTOM_TYPES: Record<CustomField['type'], ProspectFieldType> = {
   Checkbox: 'boolean',
 };
 
+/** The values a new prospect starts with unless given. */
+const CREATE_DEFAULTS: Readonly<Record<string, ProspectValue>> = {
+  optedOut: false,
+  isDoNotEmail: false,
+  isDoNotCall: false,
+  isReviewed: false,
+  isStarred: false,
+  score: 0,
+};
+
 /** A lock key per (unit, email): concurrent creates of one email take turns on PostgreSQL. */
 function emailLockKey(unitId: string, email: string): number {
   return createHash('sha256').update(`${unitId}:${email.toLowerCase()}`).digest().readInt32BE(0);
@@ -161,6 +171,17 @@ export class ProspectService {
     return prospects.selectByEmail(this.db(), this.deps.database.dialect, unitId, email, deleted);
   }
 
+  /** The latest live prospect for each of these emails, keyed by lowercased email. */
+  async latestByEmails(unitId: string, emails: readonly string[]): Promise<Map<string, Prospect>> {
+    const found = await prospects.selectByEmails(this.db(), this.deps.database.dialect, unitId, emails);
+    const latest = new Map<string, Prospect>();
+    for (const p of found) {
+      const key = String(p.values.email).toLowerCase();
+      if (!latest.has(key)) latest.set(key, p);
+    }
+    return latest;
+  }
+
   byCrmId(unitId: string, crmId: string): Promise<Prospect[]> {
     return prospects.selectByCrmId(this.db(), unitId, crmId);
   }
@@ -190,25 +211,76 @@ export class ProspectService {
       }
       const at = this.nowIso();
       const stored: Record<string, ProspectValue> = {
-        optedOut: false,
-        isDoNotEmail: false,
-        isDoNotCall: false,
-        isReviewed: false,
-        isStarred: false,
-        score: 0,
+        ...CREATE_DEFAULTS,
         ...values,
         createdAt: at,
         updatedAt: at,
       };
       const id = await prospects.insertProspect(this.db(), unit.id, stored);
-      await this.record(unit.id, id, {}, stored, actor, at);
-      // What was stored, without reading it back: every standard field, null unless given.
-      const written: Record<string, ProspectValue> = { id };
-      for (const field of PROSPECT_FIELDS)
-        if (field.name !== 'id') written[field.name] = stored[field.name] ?? null;
-      for (const [name, value] of Object.entries(stored)) if (name.endsWith('__c')) written[name] = value;
-      return { id, unitId: unit.id, isDeleted: false, values: written };
+      // History keeps what the writer gave; the defaults are not changes anyone made.
+      await this.record(unit.id, id, {}, values, actor, at);
+      return this.written(unit.id, id, stored);
     });
+  }
+
+  /**
+   * Creates many prospects in one transaction (imports): the same rules as `create`, checked for
+   * the whole batch at once, with each row's outcome — the prospect, or its error — in order.
+   */
+  async createMany(
+    unit: BusinessUnit,
+    actor: Actor,
+    rows: Array<Record<string, ProspectValue>>,
+  ): Promise<Array<Prospect | MarketingError>> {
+    return this.deps.unitOfWork.run(async () => {
+      const emails = rows.map((r) => (typeof r.email === 'string' ? r.email : ''));
+      const taken = new Set<string>();
+      if (!unit.allowMultiplePerEmail) {
+        const distinct = [...new Set(emails.filter(Boolean).map((e) => e.toLowerCase()))].sort();
+        for (const email of distinct) await this.lockEmail(unit.id, email);
+        for (const p of await prospects.selectByEmails(
+          this.db(),
+          this.deps.database.dialect,
+          unit.id,
+          distinct,
+        )) {
+          taken.add(String(p.values.email).toLowerCase());
+        }
+      }
+      const at = this.nowIso();
+      const out: Array<Prospect | MarketingError> = [];
+      const history: FieldChange[] = [];
+      for (const [i, values] of rows.entries()) {
+        const email = emails[i]!;
+        if (email === '') {
+          out.push(new MarketingError(4));
+          continue;
+        }
+        if (!unit.allowMultiplePerEmail) {
+          if (taken.has(email.toLowerCase())) {
+            out.push(new MarketingError(9));
+            continue;
+          }
+          taken.add(email.toLowerCase());
+        }
+        const stored = { ...CREATE_DEFAULTS, ...values, createdAt: at, updatedAt: at };
+        const id = await prospects.insertProspect(this.db(), unit.id, stored);
+        for (const change of diffValues({}, values))
+          history.push({ prospectId: id, ...change, changedAt: at, actor });
+        out.push(this.written(unit.id, id, stored));
+      }
+      await prospects.insertChanges(this.db(), unit.id, history);
+      return out;
+    });
+  }
+
+  /** What was stored, without reading it back: every standard field, null unless given. */
+  private written(unitId: string, id: number, stored: Record<string, ProspectValue>): Prospect {
+    const values: Record<string, ProspectValue> = { id };
+    for (const field of PROSPECT_FIELDS)
+      if (field.name !== 'id') values[field.name] = stored[field.name] ?? null;
+    for (const [name, value] of Object.entries(stored)) if (name.endsWith('__c')) values[name] = value;
+    return { id, unitId, isDeleted: false, values };
   }
 
   /** Updates the given fields; a deleted prospect can't be updated (219). */

@@ -105,6 +105,35 @@ for (const dialect of DIALECTS) {
       ]);
     });
 
+    it('applies rows in order: a repeated email upserts the prospect the earlier row created', async () => {
+      const upsert = await m.call('/api/v5/imports', {
+        method: 'POST',
+        body: form(
+          { operation: 'Upsert', state: 'Ready' },
+          'email,firstName\ndup@example.com,First\nDUP@example.com,Second\n',
+        ),
+      });
+      expect(await waitComplete((upsert.body as Json).id as number)).toMatchObject({
+        createdCount: 1,
+        updatedCount: 1,
+        errorCount: 0,
+      });
+      expect(await byEmail('dup@example.com')).toEqual([expect.objectContaining({ firstName: 'Second' })]);
+
+      const create = await m.call('/api/v5/imports', {
+        method: 'POST',
+        body: form({ operation: 'Create', state: 'Ready' }, 'email\ntwice@example.com\ntwice@example.com\n'),
+      });
+      expect(await waitComplete((create.body as Json).id as number)).toMatchObject({
+        createdCount: 1,
+        errorCount: 1,
+      });
+      const errors = await m.call(`/api/v5/imports/${String((create.body as Json).id)}/errors`);
+      expect(errors.text).toContain(
+        'twice@example.com,A prospect with the specified email address already exists',
+      );
+    });
+
     it('refuses malformed import requests, and keeps imports to their unit', async () => {
       const noInput = await m.call('/api/v5/imports', {
         method: 'POST',

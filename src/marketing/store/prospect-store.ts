@@ -121,16 +121,18 @@ function deletedClause(deleted: DeletedFilter): RawBuilder<unknown> {
 }
 
 /** The most recently updated first (then the newest id): sorted here, not in SQL, see below. */
+function sortLatestFirst(list: Prospect[]): Prospect[] {
+  return list.sort((a, b) =>
+    a.values.updatedAt === b.values.updatedAt
+      ? b.id - a.id
+      : String(b.values.updatedAt) < String(a.values.updatedAt)
+        ? -1
+        : 1,
+  );
+}
+
 function latestFirst(rows: Row[]): Prospect[] {
-  return rows
-    .map(fromRow)
-    .sort((a, b) =>
-      a.values.updatedAt === b.values.updatedAt
-        ? b.id - a.id
-        : String(b.values.updatedAt) < String(a.values.updatedAt)
-          ? -1
-          : 1,
-    );
+  return sortLatestFirst(rows.map(fromRow));
 }
 
 /**
@@ -150,6 +152,23 @@ export async function selectByEmail(
     db,
   );
   return latestFirst(r.rows);
+}
+
+/** Live prospects with any of these emails (any case), for checking a batch at once. */
+export async function selectByEmails(
+  db: StoreDb,
+  dialect: StoreDialect,
+  unitId: string,
+  emails: readonly string[],
+): Promise<Prospect[]> {
+  if (emails.length === 0) return [];
+  const out: Prospect[] = [];
+  for (let i = 0; i < emails.length; i += 500) {
+    const r = await sql<Row>`select * from marketing_prospect where unit_id = ${unitId} and is_deleted = 0
+      and ${dialect.ciIn(sql.ref('email'), emails.slice(i, i + 500))}`.execute(db);
+    out.push(...latestFirst(r.rows));
+  }
+  return sortLatestFirst(out);
 }
 
 /** Prospects linked to a CRM record (the FID: a Lead or Contact id), the most recently updated first. */
