@@ -248,8 +248,8 @@ export class ProspectService {
         }
       }
       const at = this.nowIso();
-      const out: Array<Prospect | MarketingError> = [];
-      const history: FieldChange[] = [];
+      const out: Array<Prospect | MarketingError | null> = [];
+      const accepted: Array<{ index: number; values: Record<string, ProspectValue> }> = [];
       for (const [i, values] of rows.entries()) {
         const email = emails[i]!;
         if (email === '') {
@@ -263,14 +263,25 @@ export class ProspectService {
           }
           taken.add(email.toLowerCase());
         }
-        const stored = { ...CREATE_DEFAULTS, ...values, createdAt: at, updatedAt: at };
-        const id = await prospects.insertProspect(this.db(), unit.id, stored);
+        out.push(null);
+        accepted.push({ index: i, values });
+      }
+      const stored = accepted.map(({ values }) => ({
+        ...CREATE_DEFAULTS,
+        ...values,
+        createdAt: at,
+        updatedAt: at,
+      }));
+      const ids = await prospects.insertProspects(this.db(), unit.id, stored);
+      const history: FieldChange[] = [];
+      accepted.forEach(({ index, values }, k) => {
+        const id = ids[k]!;
         for (const change of diffValues({}, values))
           history.push({ prospectId: id, ...change, changedAt: at, actor });
-        out.push(this.written(unit.id, id, stored));
-      }
+        out[index] = { id, unitId: unit.id, isDeleted: false, values: { ...stored[k]!, id } };
+      });
       await prospects.insertChanges(this.db(), unit.id, history);
-      return out;
+      return out as Array<Prospect | MarketingError>;
     });
   }
 

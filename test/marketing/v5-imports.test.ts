@@ -71,7 +71,17 @@ for (const dialect of DIALECTS) {
       expect(await byEmail('existing@example.com')).toEqual([
         expect.objectContaining({ firstName: 'After', company: 'Kept Co' }),
       ]);
-      expect(await byEmail('new2@example.com')).toHaveLength(1);
+      const [two] = await byEmail('new2@example.com');
+      expect(two).toMatchObject({ firstName: 'Two' });
+      // Each created prospect's history is its own row's values, with the import as the actor.
+      const history = await m.call(`/_handoff/prospects/${String(two!.id)}/history`);
+      const changes = (history.body as { values: Json[] }).values;
+      expect(changes.find((c) => c.field === 'firstName')).toMatchObject({
+        oldValue: null,
+        newValue: 'Two',
+        actor: { type: 'import', id: String(job.id) },
+      });
+      expect(changes.find((c) => c.field === 'email')).toMatchObject({ newValue: 'new2@example.com' });
 
       const errors = await m.call(`/api/v5/imports/${String(job.id)}/errors`);
       expect(errors.headers.get('content-type')).toMatch(/text\/csv/);

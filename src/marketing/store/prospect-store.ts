@@ -87,6 +87,38 @@ export async function insertProspect(
   return Number(r.rows[0]?.id);
 }
 
+const ROWS_PER_INSERT = Math.floor(30_000 / INSERT_COLUMNS.length);
+
+/**
+ * Inserts many prospects with multi-row statements; returns their ids in the order given. Ids
+ * are drawn from the sequence row by row in VALUES order (SQLite and PostgreSQL both number a
+ * multi-row insert that way), so the returned ids sorted ascending line up with the rows even
+ * though RETURNING itself promises no order.
+ */
+export async function insertProspects(
+  db: StoreDb,
+  unitId: string,
+  rows: Array<Record<string, ProspectValue>>,
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+    const text = cachedSql(db, `insert-prospects:${chunk.length}`, () => {
+      const row = sql`(${sql.join(INSERT_COLUMNS.map(() => sql`${null}`))})`;
+      return sql`insert into marketing_prospect (${sql.join(INSERT_COLUMNS.map((n) => sql.ref(n)))})
+        values ${sql.join(chunk.map(() => row))} returning id`;
+    });
+    const params: unknown[] = [];
+    for (const values of chunk) {
+      const { columns, custom } = split(values);
+      params.push(unitId, ...STORED_FIELDS.map((f) => columns[f.column] ?? null), JSON.stringify(custom), 0);
+    }
+    const r = await db.executeQuery<{ id: number | string }>(CompiledQuery.raw(text, params));
+    ids.push(...r.rows.map((row) => Number(row.id)).sort((a, b) => a - b));
+  }
+  return ids;
+}
+
 /** Writes changed values; custom fields are written as the whole set `customAfter`. */
 export async function updateProspect(
   db: StoreDb,
