@@ -86,6 +86,61 @@ for (const dialect of DIALECTS) {
       expect((byList.body as { values: Json[] }).values).toEqual([{ prospectId: prospect }]);
     });
 
+    it('lists the unit’s users, linked to their CRM users, and keeps them read only', async () => {
+      const users = await m.call('/api/v5/objects/users?fields=id,email,role,salesforceId');
+      expect((users.body as { values: Json[] }).values).toEqual([
+        expect.objectContaining({
+          email: 'admin@test.handoff',
+          role: 'Administrator',
+          salesforceId: m.crm.adminUserId,
+        }),
+      ]);
+      expect(await post('users', { email: 'new@example.com' })).toMatchObject({
+        status: 400,
+        body: { code: 24 },
+      });
+    });
+
+    it('defines forms, form handlers and their fields against live campaigns', async () => {
+      const campaign = idOf(await post('campaigns', { name: 'Forms campaign' }));
+      expect(await post('forms', { name: 'Contact us' })).toMatchObject({ status: 400, body: { code: 13 } });
+      expect(await post('forms', { name: 'Contact us', campaignId: 424242 })).toMatchObject({
+        body: { code: 62 },
+      });
+      const form = await post('forms', {
+        name: 'Contact us',
+        campaignId: campaign,
+        successLocation: 'https://x.example/thanks',
+      });
+      expect(form.status).toBe(201);
+      const handler = idOf(
+        await post('form-handlers', {
+          name: 'Website signup',
+          campaignId: campaign,
+          successLocation: 'https://x.example/ok',
+          errorLocation: 'https://x.example/error',
+        }),
+      );
+      const field = await post(
+        'form-handler-fields',
+        { formHandlerId: handler, name: 'work_email', prospectApiFieldId: 'email', isRequired: true },
+        'formHandlerId,name,prospectApiFieldId,isRequired',
+      );
+      expect(field.body).toEqual({
+        formHandlerId: handler,
+        name: 'work_email',
+        prospectApiFieldId: 'email',
+        isRequired: true,
+      });
+      expect(
+        await post('form-handler-fields', {
+          formHandlerId: handler,
+          name: 'work_email',
+          prospectApiFieldId: 'email',
+        }),
+      ).toMatchObject({ status: 400, body: { code: 62 } });
+    });
+
     it('pages a collection with tokens and answers bad queries with their codes', async () => {
       for (let i = 0; i < 7; i++) await post('tags', { name: `tag-${i}` });
       expect(await post('tags', { name: 'tag-0' })).toMatchObject({ status: 400, body: { code: 62 } });

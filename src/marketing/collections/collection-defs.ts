@@ -12,7 +12,7 @@ export interface CollectionField {
   /** Fixed after create (a membership's list and prospect). */
   createOnly?: boolean;
   /** Must name a live record of that collection in the same unit. */
-  references?: 'prospects' | 'lists' | 'campaigns';
+  references?: 'prospects' | 'lists' | 'campaigns' | 'form-handlers';
   maxLength?: number;
 }
 
@@ -190,6 +190,75 @@ export const VISITOR_ACTIVITIES: CollectionDef = {
   equalityFilters: ['prospectId', 'visitorId', 'type', 'campaignId'],
 };
 
+/** Account Engagement users of the unit; each is a CRM user granted the unit (`salesforceId`). */
+export const USERS: CollectionDef = {
+  name: 'users',
+  table: 'marketing_user',
+  label: 'user',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('email', 'email'),
+    field('firstName', 'string'),
+    field('lastName', 'string'),
+    field('role', 'string'),
+    field('salesforceId', 'string', { column: 'crm_user_id' }),
+  ],
+  equalityFilters: ['email', 'salesforceId'],
+};
+
+/** Forms as definitions; what a submission does comes with the engine's forms. */
+export const FORMS: CollectionDef = {
+  name: 'forms',
+  table: 'marketing_form',
+  label: 'form',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('campaignId', 'integer', { required: true, references: 'campaigns' }),
+    field('isAlwaysDisplay', 'boolean'),
+    field('isCaptchaEnabled', 'boolean'),
+    field('successLocation', 'string', { maxLength: 2048 }),
+    field('thankYouContent', 'string', { maxLength: 65535 }),
+  ],
+  unique: ['name'],
+  equalityFilters: ['name', 'campaignId'],
+};
+
+export const FORM_HANDLERS: CollectionDef = {
+  name: 'form-handlers',
+  table: 'marketing_form_handler',
+  label: 'form handler',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('campaignId', 'integer', { required: true, references: 'campaigns' }),
+    field('successLocation', 'string', { maxLength: 2048 }),
+    field('errorLocation', 'string', { maxLength: 2048 }),
+    field('isDataForwarded', 'boolean'),
+    field('isAlwaysEmail', 'boolean'),
+  ],
+  unique: ['name'],
+  equalityFilters: ['name', 'campaignId'],
+};
+
+export const FORM_HANDLER_FIELDS: CollectionDef = {
+  name: 'form-handler-fields',
+  table: 'marketing_form_handler_field',
+  label: 'form handler field',
+  fields: [
+    ...SYSTEM,
+    field('formHandlerId', 'integer', { required: true, createOnly: true, references: 'form-handlers' }),
+    field('name', 'string', { required: true }),
+    // The prospect field it fills: a v5 name (`email`, `firstName`, `Favorite_Color__c`).
+    field('prospectApiFieldId', 'string', { required: true }),
+    field('isRequired', 'boolean'),
+    field('dataFormat', 'string'),
+  ],
+  unique: ['formHandlerId', 'name'],
+  equalityFilters: ['formHandlerId'],
+};
+
 export const COLLECTIONS: readonly CollectionDef[] = [
   CAMPAIGNS,
   LISTS,
@@ -198,4 +267,8 @@ export const COLLECTIONS: readonly CollectionDef[] = [
   VISITORS,
   VISITS,
   VISITOR_ACTIVITIES,
+  USERS,
+  FORMS,
+  FORM_HANDLERS,
+  FORM_HANDLER_FIELDS,
 ];

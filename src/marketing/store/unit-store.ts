@@ -53,10 +53,9 @@ export async function insertUser(
     createdAt: string;
   },
 ): Promise<void> {
-  await sql`insert into marketing_user (unit_id, crm_user_id, email, first_name, last_name, role, created_at)
-    values (${user.unitId}, ${user.crmUserId}, ${user.email}, ${user.firstName}, ${user.lastName}, ${user.role}, ${user.createdAt})`.execute(
-    db,
-  );
+  await sql`insert into marketing_user (unit_id, crm_user_id, email, first_name, last_name, role, created_at, updated_at, is_deleted)
+    values (${user.unitId}, ${user.crmUserId}, ${user.email}, ${user.firstName}, ${user.lastName}, ${user.role},
+      ${user.createdAt}, ${user.createdAt}, 0)`.execute(db);
 }
 
 /** The marketing user id of a CRM user in a unit, or undefined when the user has no access there. */

@@ -9,6 +9,9 @@ import {
   VISITOR_ACTIVITIES,
   VISITORS,
   VISITS,
+  FORMS,
+  FORM_HANDLERS,
+  FORM_HANDLER_FIELDS,
   type CollectionDef,
 } from '../../collections/collection-defs.js';
 import type { ColumnKind } from '../../../store/store-dialect.js';
@@ -227,6 +230,18 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         await sql`create index marketing_visitor_activity_created on marketing_visitor_activity (unit_id, created_at, id)`.execute(
           db,
         );
+      },
+    },
+    '006-users-and-forms': {
+      async up(db) {
+        // Users become a readable collection: they gain its bookkeeping columns.
+        await db.schema.alterTable('marketing_user').addColumn('updated_at', ts).execute();
+        await db.schema
+          .alterTable('marketing_user')
+          .addColumn('is_deleted', int, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await sql`update marketing_user set updated_at = created_at`.execute(db);
+        for (const def of [FORMS, FORM_HANDLERS, FORM_HANDLER_FIELDS]) await createCollectionTable(db, def);
       },
     },
   };
