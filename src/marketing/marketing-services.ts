@@ -10,6 +10,7 @@ import { ActivityService } from './activity-service.js';
 import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
+import { settingOrCreate } from './store/unit-store.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { FaultInjector } from '../faults/fault-rules.js';
 import { newMarketingFaultInjector, type MarketingFaultKind } from './marketing-faults.js';
@@ -25,7 +26,10 @@ export interface MarketingServices {
   activities: ActivityService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
-  /** Signs v5 page tokens, so a client cannot forge a position or widen a query. */
+  /**
+   * Signs v5 page tokens, so a client cannot forge a position or widen a query. Kept in the
+   * store, so tokens stay valid across restarts and across processes sharing PostgreSQL.
+   */
   pageTokenSecret: Buffer;
   now: () => Date;
   close(): Promise<void>;
@@ -78,7 +82,10 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     collections,
     activities: new ActivityService({ collections, prospects, unitOfWork }),
     tokens: options.tokens,
-    pageTokenSecret: randomBytes(32),
+    pageTokenSecret: Buffer.from(
+      await settingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64')),
+      'base64',
+    ),
     now,
     async close() {
       await imports.close();

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
+import { buildMarketingApp } from '../../src/marketing/app.js';
+import { openMarketing } from '../../src/marketing/marketing-services.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
@@ -88,6 +90,35 @@ for (const dialect of DIALECTS) {
       expect(parallel.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect(m.services.units.enter(m.v3Unit.id)).toBe(true);
       m.services.units.leave(m.v3Unit.id);
+    });
+
+    it('honours a page token issued by another engine process sharing the database', async () => {
+      for (let i = 0; i < 3; i++) {
+        await m.call('/api/v5/objects/prospects?fields=id', {
+          method: 'POST',
+          body: JSON.stringify({ email: `shared${i}@example.com` }),
+          unit: m.v4Unit.id,
+        });
+      }
+      const first = await m.call('/api/v5/objects/prospects?fields=id&limit=1', { unit: m.v4Unit.id });
+      const token = (first.body as { nextPageToken: string }).nextPageToken;
+      const other = await openMarketing({
+        database: m.crm.database,
+        tokens: { verify: async (t) => m.crm.services.oauth.verify(t) },
+      });
+      const app = buildMarketingApp(other);
+      try {
+        const second = await app.inject({
+          method: 'GET',
+          url: `/api/v5/objects/prospects?nextPageToken=${encodeURIComponent(token)}`,
+          headers: { authorization: `Bearer ${await m.crm.token()}`, 'pardot-business-unit-id': m.v4Unit.id },
+        });
+        expect(second.statusCode).toBe(200);
+        expect((second.json() as { values: unknown[] }).values).toHaveLength(1);
+      } finally {
+        await app.close();
+        await other.close();
+      }
     });
 
     it('refuses calls past the unit’s daily limit with 122', async () => {

@@ -136,3 +136,11 @@ export async function isAdministrator(db: StoreDb, crmUserId: string): Promise<b
     where crm_user_id = ${crmUserId} and role = 'Administrator' limit 1`.execute(db);
   return r.rows.length > 0;
 }
+
+/** A setting, created with `initial` by whichever process asks first (the others then read it). */
+export async function settingOrCreate(db: StoreDb, key: string, initial: string): Promise<string> {
+  await sql`insert into marketing_setting (key, value) values (${key}, ${initial})
+    on conflict (key) do nothing`.execute(db);
+  const r = await sql<{ value: string }>`select value from marketing_setting where key = ${key}`.execute(db);
+  return r.rows[0]?.value ?? initial;
+}

@@ -244,5 +244,15 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         for (const def of [FORMS, FORM_HANDLERS, FORM_HANDLER_FIELDS]) await createCollectionTable(db, def);
       },
     },
+    '007-settings': {
+      async up(db) {
+        // Engine-wide settings, such as the key that signs page tokens (shared by every process).
+        await db.schema
+          .createTable('marketing_setting')
+          .addColumn('key', text, (c) => c.primaryKey())
+          .addColumn('value', text, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
