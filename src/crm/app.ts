@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { HandoffError } from '../errors/handoff-error.js';
+import { jsonBodyParser } from '../http/json-body.js';
 import type { CrmServices } from './crm-services.js';
 import { callOptionsClient, type ChangeOrigin } from './domain/call-context.js';
 import { bulkIngestRoutes } from './http/bulk-ingest.js';
@@ -90,23 +91,10 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
   });
   void app.register(formbody);
 
-  // Salesforce answers malformed JSON with JSON_PARSER_ERROR, and tolerates an empty body.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(
-        new HandoffError(
-          'JSON_PARSER_ERROR',
-          `Unexpected character in JSON body: ${(error as Error).message}`,
-        ),
-        undefined,
-      );
-    }
-  });
+  jsonBodyParser(
+    app,
+    (detail) => new HandoffError('JSON_PARSER_ERROR', `Unexpected character in JSON body: ${detail}`),
+  );
 
   faultInjection(app, services);
   app.setErrorHandler((error, request, reply) => sendRestError(request, reply, error));

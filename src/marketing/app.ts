@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonBodyParser } from '../http/json-body.js';
 import { MarketingError } from './domain/marketing-error.js';
 import { historyRoutes } from './http/history.js';
 import { legacyProspectRoutes } from './http/legacy-prospects.js';
@@ -22,16 +23,7 @@ export function buildMarketingApp(
 ): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, ...options });
   void app.register(formbody);
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new MarketingError(62, 'The request body is not valid JSON'), undefined);
-    }
-  });
+  jsonBodyParser(app, () => new MarketingError(62, 'The request body is not valid JSON'));
   app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
   marketingFaultInjection(app, services);
   void app.register(async (admin) => {

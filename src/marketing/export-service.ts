@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Database } from '../store/database.js';
+import { JobRunner } from '../store/job-runner.js';
 import { MarketingError } from './domain/marketing-error.js';
 import type { ProspectQuery } from './store/prospect-store.js';
 import type { ProspectService } from './prospect-service.js';
@@ -30,27 +31,32 @@ function csvCell(value: unknown): string | number {
  * so memory stays flat whatever the size.
  */
 export class ExportService {
-  private running: Promise<void> | null = null;
-  private stopping = false;
+  private readonly runner: JobRunner<store.ExportJob>;
 
-  constructor(private readonly deps: ExportServiceDeps) {}
+  constructor(private readonly deps: ExportServiceDeps) {
+    this.runner = new JobRunner(
+      async () => (await store.selectExportsWithStatus(this.db, ['Processing', 'Waiting']))[0],
+      (job) => this.process(job),
+      deps.onError,
+    );
+  }
 
   private get db() {
     return this.deps.database.db;
   }
 
   async start(): Promise<void> {
-    if ((await store.selectExportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0) this.kick();
+    if ((await store.selectExportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0)
+      this.runner.kick();
   }
 
-  async close(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+  close(): Promise<void> {
+    return this.runner.close();
   }
 
   async create(unitId: string, request: store.ExportRequest): Promise<store.ExportJob> {
     const id = await store.insertExport(this.db, unitId, request, this.deps.now().toISOString());
-    this.kick();
+    this.runner.kick();
     return this.get(unitId, id);
   }
 
@@ -69,25 +75,8 @@ export class ExportService {
     return csv;
   }
 
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.drain()
-      .catch((error: unknown) => this.deps.onError?.(error))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopping) {
-      const [next] = await store.selectExportsWithStatus(this.db, ['Processing', 'Waiting']);
-      if (!next) return;
-      await this.process(next);
-    }
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
   private async process(job: store.ExportJob): Promise<void> {
@@ -117,7 +106,7 @@ export class ExportService {
       lines = [];
     };
     for (;;) {
-      if (this.stopping) return;
+      if (this.runner.stopping) return;
       const page = await this.deps.prospects.query({
         unitId: job.unitId,
         deleted: request.deleted,

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { Database } from '../store/database.js';
+import { JobRunner } from '../store/job-runner.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 import type { BusinessUnitService } from './business-units.js';
 import { isMarketingError, MarketingError } from './domain/marketing-error.js';
@@ -47,10 +48,15 @@ const CRM_ID_COLUMNS = new Set(['salesforceId', 'crm_fid', 'salesforceLeadId', '
  * stopped; a bad row becomes an error line, never a failed import.
  */
 export class ImportService {
-  private running: Promise<void> | null = null;
-  private stopping = false;
+  private readonly runner: JobRunner<store.ImportJob>;
 
-  constructor(private readonly deps: ImportServiceDeps) {}
+  constructor(private readonly deps: ImportServiceDeps) {
+    this.runner = new JobRunner(
+      async () => (await store.selectImportsWithStatus(this.db, ['Processing', 'Waiting']))[0],
+      (job) => this.process(job),
+      deps.onError,
+    );
+  }
 
   private get db() {
     return this.deps.database.db;
@@ -58,12 +64,12 @@ export class ImportService {
 
   /** Picks up imports a previous process left waiting or half done. */
   async start(): Promise<void> {
-    if ((await store.selectImportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0) this.kick();
+    if ((await store.selectImportsWithStatus(this.db, ['Waiting', 'Processing'])).length > 0)
+      this.runner.kick();
   }
 
-  async close(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+  close(): Promise<void> {
+    return this.runner.close();
   }
 
   async create(unitId: string, actor: Actor, operation: store.ImportOperation): Promise<store.ImportJob> {
@@ -104,7 +110,7 @@ export class ImportService {
       throw new MarketingError(62, `Import ${id} has no batches to process`);
     }
     await store.setImportStatus(this.db, id, 'Waiting', this.deps.now().toISOString());
-    this.kick();
+    this.runner.kick();
     return this.get(unitId, id);
   }
 
@@ -115,25 +121,8 @@ export class ImportService {
   }
 
   /** Resolves once no import is waiting (tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.drain()
-      .catch((error: unknown) => this.deps.onError?.(error))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopping) {
-      const [next] = await store.selectImportsWithStatus(this.db, ['Processing', 'Waiting']);
-      if (!next) return;
-      await this.process(next);
-    }
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
   private async process(job: store.ImportJob): Promise<void> {
@@ -153,7 +142,7 @@ export class ImportService {
       const columns = await this.columns(job.unitId, header);
       let start = seq === job.resumeBatch ? job.resumeRow : 0;
       while (start < rows.length) {
-        if (this.stopping) return;
+        if (this.runner.stopping) return;
         const chunk = rows.slice(start, start + ROWS_PER_TRANSACTION);
         const end = start + chunk.length;
         await this.deps.unitOfWork.run(async (db) => {

@@ -1,29 +1,14 @@
 import jsforce from 'jsforce';
 import { StreamingExtension } from 'jsforce/lib/api/streaming.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChangeEventPayload } from '../../src/crm/domain/change-event.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
 import { buildLead } from '../support/factories.js';
 
 interface ChangeMessage {
   schema: string;
-  payload: {
-    ChangeEventHeader: {
-      entityName: string;
-      recordIds: string[];
-      changeType: string;
-      changeOrigin: string;
-      transactionKey: string;
-      sequenceNumber: number;
-      commitTimestamp: number;
-      commitNumber: number;
-      commitUser: string;
-      changedFields: string[];
-      nulledFields: string[];
-      diffFields: string[];
-    };
-    [field: string]: unknown;
-  };
+  payload: ChangeEventPayload;
   event: { replayId: number };
 }
 

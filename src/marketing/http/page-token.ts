@@ -44,3 +44,14 @@ export function decodePageToken(secret: Buffer, token: string, unitId: string, n
   if (nowMs - state.issuedAt > PAGE_TOKEN_TTL_MS) throw new MarketingError(210);
   return state;
 }
+
+/** The `nextPageUrl` of a v5 page: the collection's URL on this host with the token. */
+export function nextPageUrl(
+  request: { protocol: string; host: string },
+  path: string,
+  token: string | null,
+): string | null {
+  return token
+    ? `${request.protocol}://${request.host}${path}?nextPageToken=${encodeURIComponent(token)}`
+    : null;
+}

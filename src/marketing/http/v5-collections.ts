@@ -3,7 +3,13 @@ import type { CollectionDef } from '../collections/collection-defs.js';
 import type { CollectionQuery, CollectionRecord } from '../collections/collection-service.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
-import { decodePageToken, encodePageToken, MAX_RECORDS_PER_SEQUENCE, type PageState } from './page-token.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  MAX_RECORDS_PER_SEQUENCE,
+  nextPageUrl,
+  type PageState,
+} from './page-token.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
 
@@ -146,12 +152,9 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
             issuedAt: services.now().getTime(),
           })
         : null;
-    const origin = `${request.protocol}://${request.host}`;
     return {
       nextPageToken,
-      nextPageUrl: nextPageToken
-        ? `${origin}/api/v5/objects/${def.name}?nextPageToken=${encodeURIComponent(nextPageToken)}`
-        : null,
+      nextPageUrl: nextPageUrl(request, `/api/v5/objects/${def.name}`, nextPageToken),
       values: page.map((r) => recordJson(def, r, state.fields)),
     };
   });

@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MarketingError } from '../domain/marketing-error.js';
 import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
-import { decodePageToken, encodePageToken, MAX_RECORDS_PER_SEQUENCE, type PageState } from './page-token.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  MAX_RECORDS_PER_SEQUENCE,
+  nextPageUrl,
+  type PageState,
+} from './page-token.js';
 import { parseProspectQuery } from './v5-query.js';
 import { objectBody, prospectJson, requestedFields } from './v5-wire.js';
 
@@ -70,12 +76,9 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       });
     }
     if (capped) reply.header('Pardot-Warning', '203');
-    const origin = `${request.protocol}://${request.host}`;
     return {
       nextPageToken,
-      nextPageUrl: nextPageToken
-        ? `${origin}${base}?nextPageToken=${encodeURIComponent(nextPageToken)}`
-        : null,
+      nextPageUrl: nextPageUrl(request, base, nextPageToken),
       values: page.map((p) => prospectJson(p, state.fields)),
     };
   });
