@@ -55,3 +55,20 @@ export function nextPageUrl(
     ? `${request.protocol}://${request.host}${path}?nextPageToken=${encodeURIComponent(token)}`
     : null;
 }
+
+/**
+ * The state of a page-token request, or null for a first-page request. A page-token request
+ * may carry only the token (and the same `fields`); anything else is refused (5).
+ */
+export function continuedPage(
+  secret: Buffer,
+  params: Record<string, unknown>,
+  unitId: string,
+  nowMs: number,
+): PageState | null {
+  if (params.nextPageToken === undefined) return null;
+  const extra = Object.keys(params).filter((k) => k !== 'nextPageToken' && k !== 'fields');
+  if (extra.length > 0)
+    throw new MarketingError(5, `Invalid query parameter with nextPageToken: ${extra[0]}`);
+  return decodePageToken(secret, String(params.nextPageToken), unitId, nowMs);
+}

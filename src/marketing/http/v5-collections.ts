@@ -4,7 +4,7 @@ import type { CollectionQuery, CollectionRecord } from '../collections/collectio
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import {
-  decodePageToken,
+  continuedPage,
   encodePageToken,
   MAX_RECORDS_PER_SEQUENCE,
   nextPageUrl,
@@ -107,15 +107,8 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
     const def = resolve(request);
     const { unit } = request.marketing;
     const params = (request.query ?? {}) as Record<string, unknown>;
-    let state: PageState;
-    if (params.nextPageToken !== undefined) {
-      state = decodePageToken(
-        services.pageTokenSecret,
-        String(params.nextPageToken),
-        unit.id,
-        services.now().getTime(),
-      );
-    } else {
+    let state = continuedPage(services.pageTokenSecret, params, unit.id, services.now().getTime());
+    if (!state) {
       const q = parseQuery(def, params);
       state = {
         unitId: unit.id,

@@ -3,7 +3,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
 import {
-  decodePageToken,
+  continuedPage,
   encodePageToken,
   MAX_RECORDS_PER_SEQUENCE,
   nextPageUrl,
@@ -30,19 +30,8 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
   app.get(base, async (request, reply) => {
     const { unit } = request.marketing;
     const params = query(request);
-    let state: PageState;
-    if (params.nextPageToken !== undefined) {
-      // A page-token request carries only the token (and, optionally, the same fields).
-      const extra = Object.keys(params).filter((k) => k !== 'nextPageToken' && k !== 'fields');
-      if (extra.length > 0)
-        throw new MarketingError(5, `Invalid query parameter with nextPageToken: ${extra[0]}`);
-      state = decodePageToken(
-        services.pageTokenSecret,
-        String(params.nextPageToken),
-        unit.id,
-        services.now().getTime(),
-      );
-    } else {
+    let state = continuedPage(services.pageTokenSecret, params, unit.id, services.now().getTime());
+    if (!state) {
       state = {
         unitId: unit.id,
         fields: await requestedFields(services, unit.id, params.fields),
