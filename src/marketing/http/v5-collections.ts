@@ -3,13 +3,7 @@ import type { CollectionDef } from '../collections/collection-defs.js';
 import type { CollectionQuery, CollectionRecord } from '../collections/collection-service.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
-import {
-  continuedPage,
-  encodePageToken,
-  MAX_RECORDS_PER_SEQUENCE,
-  nextPageUrl,
-  type PageState,
-} from './page-token.js';
+import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
 

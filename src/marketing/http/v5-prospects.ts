@@ -2,13 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MarketingError } from '../domain/marketing-error.js';
 import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
-import {
-  continuedPage,
-  encodePageToken,
-  MAX_RECORDS_PER_SEQUENCE,
-  nextPageUrl,
-  type PageState,
-} from './page-token.js';
+import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
 import { parseProspectQuery } from './v5-query.js';
 import { objectBody, prospectJson, requestedFields } from './v5-wire.js';
 
