@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
 import type { Database } from '../../store/database.js';
+import { JobRunner } from '../../store/job-runner.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import type { CallContext } from '../domain/call-context.js';
 import { IdAllocator } from '../domain/record-id.js';
@@ -54,10 +55,20 @@ interface Deps {
  */
 export class BulkIngestService {
   private readonly ids = new IdAllocator();
-  private running: Promise<void> | null = null;
-  private stopping = false;
+  private readonly runner: JobRunner<BulkJob>;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    // One ingest job at a time, oldest first; a restart resumes from the store.
+    this.runner = new JobRunner(
+      async () => {
+        const [next] = await store.selectJobIdsInState(this.db, ['UploadComplete', 'InProgress']);
+        const job = next ? await store.selectJob(this.db, next) : undefined;
+        return job?.jobType === 'V2Ingest' ? job : undefined;
+      },
+      (job) => this.process(job),
+      deps.onError,
+    );
+  }
 
   private get db() {
     return this.deps.database.db;
@@ -77,7 +88,7 @@ export class BulkIngestService {
         .sort()
         .pop() ?? null;
     this.ids.seed(JOB_PREFIX, highest);
-    this.kick();
+    this.runner.kick();
   }
 
   allocateJobId(): string {
@@ -152,7 +163,7 @@ export class BulkIngestService {
       throw new HandoffError('INVALIDJOBSTATE', 'No data was uploaded for this job');
     }
     await this.transition(id, job.state, state);
-    if (state === 'UploadComplete') this.kick();
+    if (state === 'UploadComplete') this.runner.kick();
     return this.get(id);
   }
 
@@ -196,33 +207,12 @@ export class BulkIngestService {
   }
 
   /** Resolves when no job is being processed (tests and shutdown wait on it). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
-  async close(): Promise<void> {
-    this.stopping = true;
-    await this.idle();
-  }
-
-  private kick(): void {
-    if (this.running || this.stopping) return;
-    this.running = this.drain()
-      .catch((error: unknown) => this.deps.onError?.(error))
-      .finally(() => {
-        this.running = null;
-      });
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      if (this.stopping) return;
-      const [next] = await store.selectJobIdsInState(this.db, ['UploadComplete', 'InProgress']);
-      if (!next) return;
-      const job = await store.selectJob(this.db, next);
-      if (!job || job.jobType !== 'V2Ingest') return;
-      await this.process(job);
-    }
+  close(): Promise<void> {
+    return this.runner.close();
   }
 
   private async process(job: BulkJob): Promise<void> {
@@ -239,7 +229,7 @@ export class BulkIngestService {
       let current = (await store.selectJob(this.db, job.id)) as BulkJob;
       for (const seq of seqs.filter((s) => s >= current.resumeUpload)) {
         current = await this.processUpload(current, def, ctx, seq);
-        if (this.stopping) return;
+        if (this.runner.stopping) return;
         const latest = await store.selectJob(this.db, job.id);
         if (!latest || latest.state === 'Aborted') return;
       }
