@@ -198,20 +198,20 @@ export class BayeuxServer {
     let events = await this.collect(session);
     if (events.length > 0 || immediate || this.closed) return [...events, reply];
 
+    // A client that hangs up stops the wait once; nothing is handed to it.
     let hungUp = false;
     void gone.then(() => {
       hungUp = true;
+      session.wake?.();
     });
     const deadline = Date.now() + this.connectTimeoutMs;
     while (!this.closed && !hungUp && this.sessions.has(session.id) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, deadline - Date.now());
-        const done = (): void => {
+        session.wake = () => {
           clearTimeout(timer);
           resolve();
         };
-        session.wake = done;
-        void gone.then(done);
       });
       session.wake = undefined;
       if (hungUp) return [];
