@@ -5,6 +5,7 @@ import { MarketingError } from './domain/marketing-error.js';
 import { historyRoutes } from './http/history.js';
 import { legacyProspectRoutes } from './http/legacy-prospects.js';
 import { legacyActivityRoutes } from './http/legacy-activities.js';
+import { legacyCollectionRoutes } from './http/legacy-collections.js';
 import { sendLegacyError } from './http/legacy-wire.js';
 import { authenticate } from './http/request-context.js';
 import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
@@ -49,6 +50,8 @@ export function buildMarketingApp(
     legacy.setErrorHandler((error, request, reply) => sendLegacyError(request, reply, error));
     legacyProspectRoutes(legacy, services);
     legacyActivityRoutes(legacy, services);
+    // Last: its `/api/:object/…` routes yield to the prospect and activity ones above.
+    legacyCollectionRoutes(legacy, services);
   });
   return app;
 }

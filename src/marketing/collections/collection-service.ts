@@ -130,6 +130,13 @@ export class CollectionService {
     });
   }
 
+  count(
+    def: CollectionDef,
+    q: Omit<store.CollectionQuery, 'descending' | 'limit' | 'afterId'>,
+  ): Promise<number> {
+    return store.countRecords(this.deps.database.db, def, q);
+  }
+
   query(def: CollectionDef, q: store.CollectionQuery): Promise<store.CollectionRecord[]> {
     return store.queryRecords(this.deps.database.db, def, q);
   }

@@ -101,9 +101,29 @@ export interface CollectionQuery {
   afterId: number;
   descending: boolean;
   limit: number;
+  offset?: number;
 }
 
-/** A page in id order (keyset on id). */
+function queryConditions(q: Omit<CollectionQuery, 'descending' | 'limit'>): RawBuilder<unknown>[] {
+  const conditions: RawBuilder<unknown>[] = [sql`unit_id = ${q.unitId}`];
+  if (q.deleted !== 'all') conditions.push(sql`is_deleted = ${q.deleted === 'true' ? 1 : 0}`);
+  for (const [col, op, value] of q.where)
+    conditions.push(sql`${sql.ref(col)} ${sql.raw(op)} ${toColumn(value)}`);
+  return conditions;
+}
+
+/** How many records match a query's filters (v3/v4 report it as total_results). */
+export async function countRecords(
+  db: StoreDb,
+  def: CollectionDef,
+  q: Omit<CollectionQuery, 'descending' | 'limit' | 'afterId'>,
+): Promise<number> {
+  const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(def.table)}
+    where ${sql.join(queryConditions({ ...q, afterId: 0 }), sql` and `)}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** A page in id order (keyset on id, or offset for v3/v4). */
 export async function queryRecords(
   db: StoreDb,
   def: CollectionDef,
@@ -115,6 +135,8 @@ export async function queryRecords(
     conditions.push(sql`${sql.ref(col)} ${sql.raw(op)} ${toColumn(value)}`);
   if (q.afterId > 0) conditions.push(q.descending ? sql`id < ${q.afterId}` : sql`id > ${q.afterId}`);
   const r = await sql<Row>`select * from ${sql.table(def.table)} where ${sql.join(conditions, sql` and `)}
-    order by id ${sql.raw(q.descending ? 'desc' : 'asc')} limit ${q.limit}`.execute(db);
+    order by id ${sql.raw(q.descending ? 'desc' : 'asc')} limit ${q.limit} offset ${q.offset ?? 0}`.execute(
+    db,
+  );
   return r.rows.map((row) => fromRow(def, row));
 }
