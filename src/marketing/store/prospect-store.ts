@@ -70,6 +70,24 @@ function cachedSql(db: StoreDb, key: string, build: () => RawBuilder<unknown>): 
   return text;
 }
 
+/**
+ * Splits rows into statements of a few fixed sizes (the largest, then 100, 10, 1): each size is
+ * one compiled and prepared statement, where a statement per remainder length would fill the
+ * statement caches with hundreds of large one-off statements.
+ */
+function statementChunks<T>(rows: T[], largest: number): T[][] {
+  const sizes = [largest, 100, 10, 1].filter((size) => size <= largest);
+  const out: T[][] = [];
+  let start = 0;
+  for (const size of sizes) {
+    while (rows.length - start >= size) {
+      out.push(rows.slice(start, start + size));
+      start += size;
+    }
+  }
+  return out;
+}
+
 export async function insertProspect(
   db: StoreDb,
   unitId: string,
@@ -101,8 +119,7 @@ export async function insertProspects(
   rows: Array<Record<string, ProspectValue>>,
 ): Promise<number[]> {
   const ids: number[] = [];
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+  for (const chunk of statementChunks(rows, ROWS_PER_INSERT)) {
     const text = cachedSql(db, `insert-prospects:${chunk.length}`, () => {
       const row = sql`(${sql.join(INSERT_COLUMNS.map(() => sql`${null}`))})`;
       return sql`insert into marketing_prospect (${sql.join(INSERT_COLUMNS.map((n) => sql.ref(n)))})
@@ -306,8 +323,7 @@ const CHANGES_PER_STATEMENT = 500;
 
 export async function insertChanges(db: StoreDb, unitId: string, changes: FieldChange[]): Promise<void> {
   const text = (v: ProspectValue) => (v === null ? null : String(v));
-  for (let i = 0; i < changes.length; i += CHANGES_PER_STATEMENT) {
-    const chunk = changes.slice(i, i + CHANGES_PER_STATEMENT);
+  for (const chunk of statementChunks(changes, CHANGES_PER_STATEMENT)) {
     const statement = cachedSql(db, `insert-changes:${chunk.length}`, () => {
       const row = sql`(${sql.join(Array.from({ length: CHANGE_COLUMNS }, () => sql`${null}`))})`;
       return sql`insert into marketing_prospect_change
