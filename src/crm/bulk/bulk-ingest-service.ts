@@ -18,6 +18,7 @@ import {
   COLUMN_DELIMITERS,
   createIngestJobSchema,
   invalidJobRequest,
+  jobOfType,
   LINE_ENDINGS,
   newBulkJob,
   type BulkJob,
@@ -131,10 +132,7 @@ export class BulkIngestService {
   }
 
   async get(id: string): Promise<BulkJob> {
-    const job = await store.selectJob(this.db, id);
-    if (!job || job.jobType !== 'V2Ingest')
-      throw new HandoffError('NOT_FOUND', 'The requested resource does not exist');
-    return job;
+    return jobOfType(await store.selectJob(this.db, id), 'V2Ingest');
   }
 
   list(): Promise<BulkJob[]> {

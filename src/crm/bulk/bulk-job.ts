@@ -95,6 +95,13 @@ export interface BulkJob {
   resumeRow: number;
 }
 
+/** The job if it is of `jobType`; a job of the other kind is as missing as no job at all. */
+export function jobOfType(job: BulkJob | undefined, jobType: BulkJob['jobType']): BulkJob {
+  if (!job || job.jobType !== jobType)
+    throw new HandoffError('NOT_FOUND', 'The requested resource does not exist');
+  return job;
+}
+
 /** `Field:message:fields --`, the way Bulk API writes `sf__Error`. */
 export function bulkErrorText(error: HandoffError): string {
   return `${error.code}:${error.message}:${error.fields.join(',')} --`;

@@ -10,6 +10,7 @@ import {
   COLUMN_DELIMITERS,
   createQueryJobSchema,
   invalidJobRequest,
+  jobOfType,
   LINE_ENDINGS,
   newBulkJob,
   type BulkJob,
@@ -129,10 +130,7 @@ export class BulkQueryService {
   }
 
   async get(id: string): Promise<BulkJob> {
-    const job = await store.selectJob(this.db, id);
-    if (!job || job.jobType !== 'V2Query')
-      throw new HandoffError('NOT_FOUND', 'The requested resource does not exist');
-    return job;
+    return jobOfType(await store.selectJob(this.db, id), 'V2Query');
   }
 
   list(): Promise<BulkJob[]> {
