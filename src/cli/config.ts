@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { crmConfigSchema } from '../crm/crm-config.js';
+import { isValidTimeZone } from '../marketing/domain/unit-time.js';
 import { marketingFaultRuleSchema } from '../marketing/marketing-faults.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -24,7 +25,19 @@ export const fileConfigSchema = z
       .optional(),
     crm: crmConfigSchema.partial().optional(),
     marketing: z
-      .object({ faults: z.array(marketingFaultRuleSchema).default([]) })
+      .object({
+        faults: z.array(marketingFaultRuleSchema).default([]),
+        /** The demo business unit's settings. */
+        unit: z
+          .object({
+            timeZone: z.string().refine(isValidTimeZone, 'not a time zone name (e.g. America/New_York)'),
+            allowMultiplePerEmail: z.boolean(),
+            dailyApiLimit: z.number().int().positive(),
+          })
+          .partial()
+          .strict()
+          .optional(),
+      })
       .strict()
       .optional(),
   })

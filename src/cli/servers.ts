@@ -125,11 +125,12 @@ export async function startServers(
 
     if (options.set !== 'crm') {
       const marketing = await openMarketing({ database, tokens, faults: config.marketing?.faults });
-      const unit = await marketing.units.ensure({
+      let unit = await marketing.units.ensure({
         name: DEMO_UNIT_NAME,
         id: running.credentials.marketing?.businessUnitId,
         grants: [{ crmUserId: adminUserId, email: running.credentials.crm.username }],
       });
+      if (config.marketing?.unit) unit = await marketing.units.updateSettings(unit.id, config.marketing.unit);
       if (options.sampleData) await loadSampleProspects(marketing, unit);
       const marketingApp = buildMarketingApp(marketing);
       closers.push(

@@ -1,4 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
+import { FIELD_BY_NAME } from './domain/prospect-fields.js';
+import { v5Datetime } from './domain/unit-time.js';
 import type { Database } from '../store/database.js';
 import { JobRunner } from '../store/job-runner.js';
 import { MarketingError } from './domain/marketing-error.js';
@@ -19,9 +21,10 @@ export interface ExportServiceDeps {
 const ROWS_PER_RESULT = 100_000;
 const PAGE = 5_000;
 
-function csvCell(value: unknown): string | number {
+function csvCell(value: unknown, isDatetime: boolean, timeZone: string): string | number {
   if (value === null || value === undefined) return '';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (isDatetime && typeof value === 'string') return v5Datetime(value, timeZone);
   return typeof value === 'number' ? value : String(value);
 }
 
@@ -105,6 +108,8 @@ export class ExportService {
       seq += 1;
       lines = [];
     };
+    const timeZone = request.timeZone ?? 'UTC';
+    const datetimes = request.fields.map((f) => FIELD_BY_NAME.get(f)?.type === 'datetime');
     for (;;) {
       if (this.runner.stopping) return;
       const page = await this.deps.prospects.query({
@@ -118,7 +123,9 @@ export class ExportService {
       });
       for (const prospect of page) {
         lines.push(
-          request.fields.map((f) => csvCell(f === 'isDeleted' ? prospect.isDeleted : prospect.values[f])),
+          request.fields.map((f, i) =>
+            csvCell(f === 'isDeleted' ? prospect.isDeleted : prospect.values[f], datetimes[i]!, timeZone),
+          ),
         );
         if (lines.length >= ROWS_PER_RESULT) await flush();
       }

@@ -187,14 +187,15 @@ export class ImportService {
   }
 
   /** A row's values and keys, read with the columns' field rules (sync: no lookups per cell). */
-  private parseRow(columns: Column[], row: string[]): ParsedRow {
+  private parseRow(columns: Column[], row: string[], timeZone: string): ParsedRow {
     const values: Record<string, ProspectValue> = {};
     const parsed: ParsedRow = { values };
     columns.forEach((column, i) => {
       const cell = (row[i] ?? '').trim();
       // An empty cell leaves the field as it is: imports never blank a value.
       if (cell === '') return;
-      if (column.kind === 'field') values[column.field.name] = coerceProspectValue(column.field, cell);
+      if (column.kind === 'field')
+        values[column.field.name] = coerceProspectValue(column.field, cell, timeZone);
       else if (column.kind === 'id') parsed.id = cell;
       else if (column.kind === 'crmId') parsed.crmId = cell;
     });
@@ -225,7 +226,7 @@ export class ImportService {
     const parsed: Array<{ row: string[]; data: ParsedRow }> = [];
     for (const row of rows) {
       try {
-        parsed.push({ row, data: this.parseRow(columns, row) });
+        parsed.push({ row, data: this.parseRow(columns, row, unit.timeZone) });
       } catch (error) {
         fail(row, error);
       }

@@ -142,19 +142,19 @@ export class ProspectService {
    * errors; the CRM link fields are writable only by the sync (`allowSyncFields`).
    */
   async readInput(
-    unitId: string,
+    unit: Pick<BusinessUnit, 'id' | 'timeZone'>,
     input: Record<string, unknown>,
     naming: FieldNaming,
     allowSyncFields = false,
   ): Promise<Record<string, ProspectValue>> {
     const values: Record<string, ProspectValue> = {};
     for (const [name, raw] of Object.entries(input)) {
-      const field = await this.resolveField(unitId, name, naming);
+      const field = await this.resolveField(unit.id, name, naming);
       if (!field) throw new MarketingError(62, `Invalid field: ${name}`);
       if (field.readOnly || (field.syncOnly && !allowSyncFields)) {
         throw new MarketingError(62, `The field ${name} is read-only`);
       }
-      values[field.name] = coerceProspectValue(field, raw);
+      values[field.name] = coerceProspectValue(field, raw, unit.timeZone);
     }
     return values;
   }

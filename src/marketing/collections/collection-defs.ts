@@ -12,7 +12,7 @@ export interface CollectionField {
   /** Fixed after create (a membership's list and prospect). */
   createOnly?: boolean;
   /** Must name a live record of that collection in the same unit. */
-  references?: 'prospects' | 'lists' | 'campaigns' | 'form-handlers';
+  references?: 'prospects' | 'lists' | 'campaigns' | 'form-handlers' | 'tags';
   maxLength?: number;
 }
 
@@ -96,6 +96,90 @@ export const TAGS: CollectionDef = {
   fields: [...SYSTEM, field('name', 'string', { required: true })],
   unique: ['name'],
   equalityFilters: ['name'],
+};
+
+/**
+ * Which object a tag is on (`tagged-objects`), by the object type names Account Engagement
+ * uses; the key is the collection's URL segment.
+ */
+export const TAGGABLE: Record<string, string> = {
+  prospects: 'Prospect',
+  campaigns: 'Campaign',
+  lists: 'List',
+  forms: 'Form',
+  'form-handlers': 'FormHandler',
+  'prospect-accounts': 'ProspectAccount',
+};
+
+/** One tag on one object: written by `do/addTag` and `do/removeTag`, read as a collection. */
+export const TAGGED_OBJECTS: CollectionDef = {
+  name: 'tagged-objects',
+  table: 'marketing_tagged_object',
+  label: 'tagged object',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('tagId', 'integer', { required: true, references: 'tags' }),
+    field('objectType', 'string', { required: true }),
+    field('objectId', 'integer', { required: true }),
+  ],
+  unique: ['tagId', 'objectType', 'objectId'],
+  equalityFilters: ['tagId', 'objectType', 'objectId'],
+};
+
+/** Companies prospects work for: prospects point at one with `prospectAccountId`. */
+export const PROSPECT_ACCOUNTS: CollectionDef = {
+  name: 'prospect-accounts',
+  table: 'marketing_prospect_account',
+  label: 'prospect account',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('number', 'string'),
+    field('description', 'string', { maxLength: 65535 }),
+    field('phone', 'string', { maxLength: 40 }),
+    field('fax', 'string', { maxLength: 40 }),
+    field('website', 'string'),
+    field('industry', 'string'),
+    field('annualRevenue', 'string'),
+    field('employees', 'string'),
+    field('type', 'string'),
+    field('rating', 'string'),
+    field('ownership', 'string'),
+    field('tickerSymbol', 'string'),
+    field('billingAddressOne', 'string'),
+    field('billingAddressTwo', 'string'),
+    field('billingCity', 'string'),
+    field('billingState', 'string'),
+    field('billingZip', 'string'),
+    field('billingCountry', 'string'),
+    field('assignedToId', 'integer'),
+    // The CRM Account it mirrors, set by the connector.
+    field('salesforceId', 'string', { maxLength: 18 }),
+  ],
+  equalityFilters: ['name', 'salesforceId'],
+};
+
+/** Opportunities (for units without the CRM's, or mirrored from it by the connector). */
+export const OPPORTUNITIES: CollectionDef = {
+  name: 'opportunities',
+  table: 'marketing_opportunity',
+  label: 'opportunity',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('value', 'number'),
+    field('probability', 'integer'),
+    field('type', 'string'),
+    field('stage', 'string'),
+    // Open, Won or Lost.
+    field('status', 'string', { maxLength: 10 }),
+    field('closedAt', 'datetime'),
+    field('campaignId', 'integer', { references: 'campaigns' }),
+    field('prospectId', 'integer', { references: 'prospects' }),
+    field('salesforceId', 'string', { maxLength: 18 }),
+  ],
+  equalityFilters: ['campaignId', 'prospectId', 'salesforceId', 'status'],
 };
 
 /** Account Engagement's visitor activity type codes and names (API-FACTS.md). */
@@ -271,4 +355,7 @@ export const COLLECTIONS: readonly CollectionDef[] = [
   FORMS,
   FORM_HANDLERS,
   FORM_HANDLER_FIELDS,
+  TAGGED_OBJECTS,
+  PROSPECT_ACCOUNTS,
+  OPPORTUNITIES,
 ];

@@ -3,7 +3,7 @@ import type { UnitOfWork } from '../../store/unit-of-work.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import { coerceProspectValue, type ProspectValue } from '../domain/prospect-fields.js';
 import type { ProspectService } from '../prospect-service.js';
-import { COLLECTIONS, type CollectionDef } from './collection-defs.js';
+import { COLLECTIONS, TAGGABLE, TAGGED_OBJECTS, type CollectionDef } from './collection-defs.js';
 import * as store from './collection-store.js';
 
 export type { CollectionRecord, CollectionQuery } from './collection-store.js';
@@ -42,6 +42,7 @@ export class CollectionService {
     def: CollectionDef,
     input: Record<string, unknown>,
     mode: 'create' | 'update',
+    timeZone = 'UTC',
   ): Record<string, ProspectValue> {
     const values: Record<string, ProspectValue> = {};
     for (const [name, raw] of Object.entries(input)) {
@@ -50,7 +51,11 @@ export class CollectionService {
       if (field.readOnly || (mode === 'update' && field.createOnly)) {
         throw new MarketingError(62, `The field ${name} is read-only`);
       }
-      values[name] = coerceProspectValue({ name, type: field.type, maxLength: field.maxLength ?? 255 }, raw);
+      values[name] = coerceProspectValue(
+        { name, type: field.type, maxLength: field.maxLength ?? 255 },
+        raw,
+        timeZone,
+      );
     }
     if (mode === 'create') {
       for (const field of def.fields) {
@@ -139,6 +144,83 @@ export class CollectionService {
 
   query(def: CollectionDef, q: store.CollectionQuery): Promise<store.CollectionRecord[]> {
     return store.queryRecords(this.deps.database.db, def, q);
+  }
+
+  /**
+   * Puts a tag on an object (idempotent: a tag already there is answered with its record).
+   * The tag is named by id, or by name — created when the unit has no tag of that name.
+   */
+  async addTag(
+    unitId: string,
+    object: { collection: string; id: number },
+    tag: { id?: number; name?: string },
+  ): Promise<store.CollectionRecord> {
+    return this.deps.unitOfWork.run(async () => {
+      const objectType = await this.taggableObject(unitId, object);
+      const tagId = await this.tagId(unitId, tag, true);
+      const match = { tagId, objectType, objectId: object.id };
+      const [existing] = await store.selectMatching(this.db(), TAGGED_OBJECTS, unitId, match);
+      if (existing) return existing;
+      return this.createAsEngine(TAGGED_OBJECTS, unitId, match);
+    });
+  }
+
+  /** Takes a tag off an object; nothing to do when it was not there. */
+  async removeTag(
+    unitId: string,
+    object: { collection: string; id: number },
+    tag: { id?: number; name?: string },
+  ): Promise<void> {
+    await this.deps.unitOfWork.run(async () => {
+      const objectType = await this.taggableObject(unitId, object);
+      const tagId = await this.tagId(unitId, tag, false);
+      if (tagId === null) return;
+      const match = { tagId, objectType, objectId: object.id };
+      for (const record of await store.selectMatching(this.db(), TAGGED_OBJECTS, unitId, match)) {
+        await store.setDeleted(this.db(), TAGGED_OBJECTS, record.id, this.deps.now().toISOString());
+      }
+    });
+  }
+
+  /** The object type name of a live taggable object, or the error for a missing one. */
+  private async taggableObject(unitId: string, object: { collection: string; id: number }): Promise<string> {
+    const objectType = TAGGABLE[object.collection];
+    if (!objectType) throw new MarketingError(404, `Objects of ${object.collection} cannot be tagged`);
+    if (object.collection === 'prospects') {
+      const prospect = await this.deps.prospects.read(unitId, object.id);
+      if (prospect.isDeleted) throw new MarketingError(3);
+    } else {
+      const def = this.byName(object.collection);
+      const record = await this.read(def, unitId, object.id);
+      if (record.isDeleted) throw new MarketingError(404, `Invalid ${def.label} ID: ${object.id}`);
+    }
+    return objectType;
+  }
+
+  private async tagId(unitId: string, tag: { id?: number; name?: string }, create: true): Promise<number>;
+  private async tagId(
+    unitId: string,
+    tag: { id?: number; name?: string },
+    create: false,
+  ): Promise<number | null>;
+  private async tagId(
+    unitId: string,
+    tag: { id?: number; name?: string },
+    create: boolean,
+  ): Promise<number | null> {
+    const tags = this.byName('tags');
+    if (tag.id !== undefined) {
+      const found = await store.selectRecord(this.db(), tags, unitId, tag.id);
+      if (!found || found.isDeleted)
+        throw new MarketingError(62, `Invalid value for field tagId: no such tag ${tag.id}`);
+      return found.id;
+    }
+    const name = tag.name?.trim() ?? '';
+    if (name === '') throw new MarketingError(13, 'Required parameter is missing: tagId');
+    const [found] = await store.selectMatching(this.db(), tags, unitId, { name });
+    if (found) return found.id;
+    if (!create) return null;
+    return (await this.create(tags, unitId, this.readInput(tags, { name }, 'create'))).id;
   }
 
   /** The live memberships of a list or a prospect (for the ingest's audiences and the connector). */

@@ -1,3 +1,4 @@
+import { parseUnitDatetime } from './unit-time.js';
 import { MarketingError } from './marketing-error.js';
 
 export type ProspectFieldType =
@@ -62,6 +63,7 @@ export const PROSPECT_FIELDS: readonly ProspectField[] = [
   f('score', 'integer'),
   f('grade', 'grade'),
   f('campaignId', 'integer'),
+  f('prospectAccountId', 'integer'),
   f('assignedToId', 'integer', { legacy: 'assigned_to' }),
   f('isDoNotEmail', 'boolean'),
   f('isDoNotCall', 'boolean'),
@@ -101,6 +103,7 @@ export function isValidEmail(value: string): boolean {
 export function coerceProspectValue(
   field: { name: string; type: ProspectFieldType; maxLength?: number },
   raw: unknown,
+  timeZone = 'UTC',
 ): ProspectValue {
   if (raw === null || raw === undefined || raw === '') return null;
   const invalid = () =>
@@ -133,8 +136,9 @@ export function coerceProspectValue(
       throw invalid();
     }
     case 'datetime': {
-      if (typeof raw !== 'string' || Number.isNaN(Date.parse(raw))) throw invalid();
-      return new Date(raw).toISOString();
+      const at = typeof raw === 'string' ? parseUnitDatetime(raw, timeZone) : null;
+      if (at === null) throw invalid();
+      return at;
     }
     case 'grade': {
       if (typeof raw !== 'string' || !GRADES.includes(raw.trim())) throw invalid();

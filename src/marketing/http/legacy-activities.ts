@@ -4,19 +4,18 @@ import type { CollectionQuery, CollectionRecord } from '../collections/collectio
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { legacyFormat, legacyParams, sendLegacyOk } from './legacy-wire.js';
+import { legacyDatetime, queryDatetime } from '../domain/unit-time.js';
 
 const MAX_LIMIT = 200;
 
 /** A visitor activity as v3/v4 show it: snake_case, datetimes as `2026-11-22 10:20:30`. */
-function legacyActivity(record: CollectionRecord): Record<string, unknown> {
+function legacyActivity(record: CollectionRecord, timeZone: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of VISITOR_ACTIVITIES.fields) {
     if (field.name === 'updatedAt') continue;
     const value = record.values[field.name] ?? null;
     out[field.column] =
-      field.type === 'datetime' && typeof value === 'string'
-        ? `${value.slice(0, 10)} ${value.slice(11, 19)}`
-        : value;
+      field.type === 'datetime' && typeof value === 'string' ? legacyDatetime(value, timeZone) : value;
   }
   return out;
 }
@@ -33,7 +32,7 @@ export function legacyActivityRoutes(app: FastifyInstance, services: MarketingSe
       const raw = id ?? params.id;
       if (!raw || !/^\d{1,15}$/.test(raw)) throw new MarketingError(13, 'Required parameter is missing: id');
       const record = await services.collections.read(VISITOR_ACTIVITIES, unit.id, Number(raw));
-      return sendLegacyOk(reply, format, { visitor_activity: legacyActivity(record) });
+      return sendLegacyOk(reply, format, { visitor_activity: legacyActivity(record, unit.timeZone) });
     }
     if (op !== 'query') throw new MarketingError(24, `Invalid action: ${op}`);
     const where: CollectionQuery['where'] = [];
@@ -54,8 +53,7 @@ export function legacyActivityRoutes(app: FastifyInstance, services: MarketingSe
     ] as const) {
       const value = params[name];
       if (value === undefined) continue;
-      if (Number.isNaN(Date.parse(value))) throw new MarketingError(5, `Invalid value for ${name}: ${value}`);
-      where.push(['created_at', op, new Date(value).toISOString()]);
+      where.push(['created_at', op, queryDatetime(name, value, unit.timeZone)]);
     }
     const limit = params.limit === undefined ? MAX_LIMIT : Number(params.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
@@ -70,7 +68,10 @@ export function legacyActivityRoutes(app: FastifyInstance, services: MarketingSe
       limit,
     });
     return sendLegacyOk(reply, format, {
-      result: { total_results: rows.length, visitor_activity: rows.map(legacyActivity) },
+      result: {
+        total_results: rows.length,
+        visitor_activity: rows.map((r) => legacyActivity(r, unit.timeZone)),
+      },
     });
   };
   app.get('/api/visitorActivity/version/:version/do/:op', handler);

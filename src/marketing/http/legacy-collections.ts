@@ -10,6 +10,8 @@ import type { CollectionQuery, CollectionRecord } from '../collections/collectio
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { legacyFormat, legacyParams, sendLegacyOk } from './legacy-wire.js';
+import { legacyDatetime, queryDatetime } from '../domain/unit-time.js';
+import type { BusinessUnit } from '../domain/business-unit.js';
 
 /** A v3/v4 object served from a v5 collection: its URL name, element name and field names. */
 interface LegacyObject {
@@ -53,7 +55,11 @@ function legacyName(object: LegacyObject, column: string): string {
   return object.renamed?.[column] ?? column;
 }
 
-function legacyRecord(object: LegacyObject, record: CollectionRecord): Record<string, unknown> {
+function legacyRecord(
+  object: LegacyObject,
+  record: CollectionRecord,
+  timeZone: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of object.def.fields) {
     const value = record.values[field.name] ?? null;
@@ -63,7 +69,7 @@ function legacyRecord(object: LegacyObject, record: CollectionRecord): Record<st
           ? 1
           : 0
         : field.type === 'datetime' && typeof value === 'string'
-          ? `${value.slice(0, 10)} ${value.slice(11, 19)}`
+          ? legacyDatetime(value, timeZone)
           : value;
   }
   return out;
@@ -124,7 +130,7 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
     for (let i = 0; i + 1 < rest.length; i += 2) params[rest[i]!] = decodeURIComponent(rest[i + 1]!);
     const format = legacyFormat(request);
     const one = (record: CollectionRecord) =>
-      sendLegacyOk(reply, format, { [object.element]: legacyRecord(object, record) });
+      sendLegacyOk(reply, format, { [object.element]: legacyRecord(object, record, unit.timeZone) });
     const writable = () => {
       if (object.def.engineWritten) throw new MarketingError(24, `${path.object} is read only in the API`);
     };
@@ -133,7 +139,12 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
         return one(await find(object, unit.id, params));
       case 'create': {
         writable();
-        const values = services.collections.readInput(object.def, fieldInput(object, params), 'create');
+        const values = services.collections.readInput(
+          object.def,
+          fieldInput(object, params),
+          'create',
+          unit.timeZone,
+        );
         return one(await services.collections.create(object.def, unit.id, values));
       }
       case 'update': {
@@ -142,7 +153,7 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
         const input = fieldInput(object, params);
         for (const key of object.compoundKey ?? [])
           delete input[object.def.fields.find((f) => f.column === key)!.name];
-        const values = services.collections.readInput(object.def, input, 'update');
+        const values = services.collections.readInput(object.def, input, 'update', unit.timeZone);
         return one(await services.collections.update(object.def, unit.id, record.id, values));
       }
       case 'delete': {
@@ -152,13 +163,14 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
         return sendLegacyOk(reply, format, {});
       }
       case 'query':
-        return sendLegacyOk(reply, format, { result: await query(object, unit.id, params) });
+        return sendLegacyOk(reply, format, { result: await query(object, unit, params) });
       default:
         throw new MarketingError(24, `Invalid action: ${path.op}`);
     }
   };
 
-  const query = async (object: LegacyObject, unitId: string, params: Record<string, string>) => {
+  const query = async (object: LegacyObject, unit: BusinessUnit, params: Record<string, string>) => {
+    const unitId = unit.id;
     const where: CollectionQuery['where'] = [];
     for (const [name, value] of Object.entries(params)) {
       if (QUERY_PARAMS.has(name)) continue;
@@ -181,9 +193,7 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
         if (!/^\d+$/.test(value)) throw new MarketingError(5, `Invalid value for ${name}: ${value}`);
         where.push([column, op, Number(value)]);
       } else {
-        if (Number.isNaN(Date.parse(value)))
-          throw new MarketingError(5, `Invalid value for ${name}: ${value}`);
-        where.push([column, op, new Date(value).toISOString()]);
+        where.push([column, op, queryDatetime(name, value, unit.timeZone)]);
       }
     }
     const limit = params.limit === undefined ? MAX_LIMIT : Number(params.limit);
@@ -201,7 +211,10 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
       limit,
       offset,
     });
-    return { total_results: total, [object.element]: rows.map((r) => legacyRecord(object, r)) };
+    return {
+      total_results: total,
+      [object.element]: rows.map((r) => legacyRecord(object, r, unit.timeZone)),
+    };
   };
 
   app.get('/api/:object/version/:version/do/:op', handler);

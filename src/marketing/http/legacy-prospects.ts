@@ -6,6 +6,7 @@ import { FIELD_BY_LEGACY, type ProspectValue } from '../domain/prospect-fields.j
 import type { MarketingServices } from '../marketing-services.js';
 import type { ProspectQuery } from '../store/prospect-store.js';
 import { legacyFormat, legacyParams, legacyProspect, sendLegacyOk } from './legacy-wire.js';
+import { queryDatetime } from '../domain/unit-time.js';
 
 type IdField = 'id' | 'email' | 'fid';
 
@@ -78,9 +79,13 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
     const format = legacyFormat(request);
     switch (path.op) {
       case 'read':
-        return sendLegacyOk(reply, format, { prospect: legacyProspect(await find(call)) });
+        return sendLegacyOk(reply, format, {
+          prospect: legacyProspect(call.unit.timeZone, await find(call)),
+        });
       case 'create':
-        return sendLegacyOk(reply, format, { prospect: legacyProspect(await create(call)) });
+        return sendLegacyOk(reply, format, {
+          prospect: legacyProspect(call.unit.timeZone, await create(call)),
+        });
       case 'update': {
         if (call.version === 4 && call.target?.field === 'email') {
           throw new MarketingError(13, 'Version 4 updates a prospect by id or fid, not by email');
@@ -88,11 +93,16 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
         const existing = await find(call);
         const values = await fieldValues(call);
         return sendLegacyOk(reply, format, {
-          prospect: legacyProspect(await services.prospects.update(unit, actor, existing.id, values)),
+          prospect: legacyProspect(
+            call.unit.timeZone,
+            await services.prospects.update(unit, actor, existing.id, values),
+          ),
         });
       }
       case 'upsert':
-        return sendLegacyOk(reply, format, { prospect: legacyProspect(await upsert(call)) });
+        return sendLegacyOk(reply, format, {
+          prospect: legacyProspect(call.unit.timeZone, await upsert(call)),
+        });
       case 'delete': {
         const existing = await find(call);
         await services.prospects.remove(unit, actor, existing.id);
@@ -105,7 +115,7 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
           throw new MarketingError(13, 'A valid user_id is required to assign a prospect');
         }
         const assigned = await services.prospects.update(unit, actor, existing.id, { assignedToId: userId });
-        return sendLegacyOk(reply, format, { prospect: legacyProspect(assigned) });
+        return sendLegacyOk(reply, format, { prospect: legacyProspect(call.unit.timeZone, assigned) });
       }
       case 'query':
         return sendLegacyOk(reply, format, { result: await runQuery(call) });
@@ -119,7 +129,7 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
     for (const [name, value] of Object.entries(call.params)) if (!CONTROL.has(name)) input[name] = value;
     // An email given as a parameter (besides the one that finds the prospect) changes it.
     if (call.params.email && call.target?.field !== 'email') input.email = call.params.email;
-    return services.prospects.readInput(call.unit.id, input, 'legacy');
+    return services.prospects.readInput(call.unit, input, 'legacy');
   }
 
   async function find(call: Call): Promise<Prospect> {
@@ -153,7 +163,7 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
   }
 
   async function emailValue(call: Call, email: string): Promise<ProspectValue> {
-    const read = await services.prospects.readInput(call.unit.id, { email }, 'legacy');
+    const read = await services.prospects.readInput(call.unit, { email }, 'legacy');
     return read.email ?? null;
   }
 
@@ -189,8 +199,7 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
     const time = (name: string, column: string, op: '>' | '<') => {
       const raw = p[name];
       if (raw === undefined) return;
-      if (Number.isNaN(Date.parse(raw))) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
-      where.push([column, op, new Date(raw).toISOString()]);
+      where.push([column, op, queryDatetime(name, raw, call.unit.timeZone)]);
     };
     time('created_after', 'created_at', '>');
     time('created_before', 'created_at', '<');
@@ -229,7 +238,7 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
       limit,
       offset,
     });
-    return { total_results: total, prospect: page.map(legacyProspect) };
+    return { total_results: total, prospect: page.map((p) => legacyProspect(call.unit.timeZone, p)) };
   }
 
   app.post('/api/prospect/version/:version/do/:op', handler);

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isMarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
+import { legacyDatetime } from '../domain/unit-time.js';
 
 const xml = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, format: false });
 
@@ -62,22 +63,22 @@ export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, er
   return reply.type('text/xml; charset=utf-8').send(`<?xml version="1.0" encoding="UTF-8"?>\n${document}`);
 }
 
-function legacyValue(name: string, value: ProspectValue): ProspectValue {
+function legacyValue(name: string, value: ProspectValue, timeZone: string): ProspectValue {
   if (value === null) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
   const type = FIELD_BY_NAME.get(name)?.type;
   // v3/v4 write datetimes as `2026-11-22 10:20:30`.
-  if (type === 'datetime' && typeof value === 'string') return `${value.slice(0, 10)} ${value.slice(11, 19)}`;
+  if (type === 'datetime' && typeof value === 'string') return legacyDatetime(value, timeZone);
   return value;
 }
 
 /** A prospect as v3/v4 show it: snake_case names, custom fields by their field id. */
-export function legacyProspect(prospect: Prospect): Record<string, unknown> {
+export function legacyProspect(timeZone: string, prospect: Prospect): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(prospect.values)) {
     const standard = FIELD_BY_NAME.get(name);
     const key = standard ? standard.legacy : name.replace(/__c$/, '');
-    out[key] = legacyValue(name, value);
+    out[key] = legacyValue(name, value, timeZone);
   }
   return out;
 }

@@ -31,6 +31,17 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * a unit that exists, is active and is granted to the caller (201), a free concurrent slot (66)
  * and room in the unit's daily limit (122) — checked in that order.
  */
+/**
+ * Who history should say made a change. Account Engagement cannot tell a connector's writes
+ * from any other API call; Handoff's connector, console and ingest say what they are with
+ * `X-Handoff-Actor` (a label for history, not a permission), and real services ignore it.
+ */
+const ACTOR_TYPES = new Set<Actor['type']>(['api', 'sync', 'user', 'form']);
+function actorType(request: FastifyRequest): Actor['type'] {
+  const claimed = header(request, 'x-handoff-actor')?.trim().toLowerCase() as Actor['type'] | undefined;
+  return claimed && ACTOR_TYPES.has(claimed) ? claimed : 'api';
+}
+
 export function authenticate(app: FastifyInstance, services: MarketingServices): void {
   app.decorateRequest('marketing', null as unknown as MarketingRequestContext);
   app.addHook('onRequest', async (request) => {
@@ -49,7 +60,7 @@ export function authenticate(app: FastifyInstance, services: MarketingServices):
       unit,
       crmUserId: session.userId,
       userId,
-      actor: { type: 'api', id: session.userId },
+      actor: { type: actorType(request), id: session.userId },
       holdsSlot: true,
     };
     if (!(await services.units.consume(unit))) throw new MarketingError(122);

@@ -6,6 +6,7 @@ import type { MarketingServices } from '../marketing-services.js';
 import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
+import { queryDatetime } from '../domain/unit-time.js';
 
 type Op = '>' | '<' | '>=' | '<=' | '=';
 
@@ -30,13 +31,18 @@ function fieldsOf(def: CollectionDef, raw: unknown): string[] {
   });
 }
 
-function recordJson(def: CollectionDef, record: CollectionRecord, fields: string[]): Record<string, unknown> {
+export function recordJson(
+  def: CollectionDef,
+  record: CollectionRecord,
+  fields: string[],
+  timeZone: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of fields) {
     if (name === 'isDeleted') out.isDeleted = record.isDeleted;
     else {
       const type = def.fields.find((f) => f.name === name)?.type;
-      out[name] = v5Value(record.values[name] ?? null, type === 'datetime');
+      out[name] = v5Value(record.values[name] ?? null, type === 'datetime', timeZone);
     }
   }
   return out;
@@ -50,6 +56,7 @@ function recordId(raw: string): number {
 function parseQuery(
   def: CollectionDef,
   params: Record<string, unknown>,
+  timeZone: string,
 ): Omit<CollectionQuery, 'unitId' | 'afterId'> {
   const where: CollectionQuery['where'] = [];
   const filtered = new Set<string>();
@@ -68,8 +75,7 @@ function parseQuery(
       if (!/^\d+$/.test(raw)) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
       value = Number(raw);
     } else if (field.type === 'datetime') {
-      if (Number.isNaN(Date.parse(raw))) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
-      value = new Date(raw).toISOString();
+      value = queryDatetime(name, raw, timeZone);
     }
     where.push([field.column, range ? range.op : '=', value]);
   }
@@ -103,7 +109,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
     const params = (request.query ?? {}) as Record<string, unknown>;
     let state = continuedPage(services.pageTokenSecret, params, unit.id, services.now().getTime());
     if (!state) {
-      const q = parseQuery(def, params);
+      const q = parseQuery(def, params, unit.timeZone);
       state = {
         unitId: unit.id,
         fields: fieldsOf(def, params.fields),
@@ -142,7 +148,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
     return {
       nextPageToken,
       nextPageUrl: nextPageUrl(request, `/api/v5/objects/${def.name}`, nextPageToken),
-      values: page.map((r) => recordJson(def, r, state.fields)),
+      values: page.map((r) => recordJson(def, r, state.fields, unit.timeZone)),
     };
   });
 
@@ -154,29 +160,40 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
       request.marketing.unit.id,
       recordId((request.params as { id: string }).id),
     );
-    return recordJson(def, record, fields);
+    return recordJson(def, record, fields, request.marketing.unit.timeZone);
   });
 
   app.post('/api/v5/objects/:collection', async (request, reply) => {
     const def = resolve(request, true);
     const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
-    const values = services.collections.readInput(def, objectBody(request.body), 'create');
+    const values = services.collections.readInput(
+      def,
+      objectBody(request.body),
+      'create',
+      request.marketing.unit.timeZone,
+    );
     const record = await services.collections.create(def, request.marketing.unit.id, values);
     return reply
       .code(201)
       .header('Location', `/api/v5/objects/${def.name}/${record.id}`)
-      .send(recordJson(def, record, fields));
+      .send(recordJson(def, record, fields, request.marketing.unit.timeZone));
   });
 
   app.patch('/api/v5/objects/:collection/:id', async (request) => {
     const def = resolve(request, true);
     const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
-    const values = services.collections.readInput(def, objectBody(request.body), 'update');
+    const values = services.collections.readInput(
+      def,
+      objectBody(request.body),
+      'update',
+      request.marketing.unit.timeZone,
+    );
     const id = recordId((request.params as { id: string }).id);
     return recordJson(
       def,
       await services.collections.update(def, request.marketing.unit.id, id, values),
       fields,
+      request.marketing.unit.timeZone,
     );
   });
 

@@ -4,6 +4,7 @@ import { CUSTOM_FIELD_TYPES, type CustomField } from '../domain/business-unit.js
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody } from './v5-wire.js';
+import { v5Datetime } from '../domain/unit-time.js';
 
 const CUSTOM_FIELD_FIELDS = ['id', 'name', 'fieldId', 'type', 'createdAt', 'updatedAt'] as const;
 
@@ -25,11 +26,11 @@ function fieldsParam(raw: unknown): Array<(typeof CUSTOM_FIELD_FIELDS)[number]> 
   });
 }
 
-function customFieldJson(field: CustomField, fields: string[]): Record<string, unknown> {
+function customFieldJson(field: CustomField, fields: string[], timeZone: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of fields) {
     const value = field[name as keyof CustomField];
-    out[name] = name.endsWith('At') ? `${String(value).slice(0, 19)}+00:00` : value;
+    out[name] = name.endsWith('At') ? v5Datetime(String(value), timeZone) : value;
   }
   return out;
 }
@@ -41,7 +42,11 @@ export function v5CustomFieldRoutes(app: FastifyInstance, services: MarketingSer
   app.get(base, async (request) => {
     const fields = fieldsParam((request.query as Record<string, unknown>).fields);
     const list = await services.prospects.customFields(request.marketing.unit.id);
-    return { nextPageToken: null, nextPageUrl: null, values: list.map((f) => customFieldJson(f, fields)) };
+    return {
+      nextPageToken: null,
+      nextPageUrl: null,
+      values: list.map((f) => customFieldJson(f, fields, request.marketing.unit.timeZone)),
+    };
   });
 
   app.get(`${base}/:id`, async (request) => {
@@ -49,7 +54,7 @@ export function v5CustomFieldRoutes(app: FastifyInstance, services: MarketingSer
     const id = Number((request.params as { id: string }).id);
     const found = (await services.prospects.customFields(request.marketing.unit.id)).find((f) => f.id === id);
     if (!found) throw new MarketingError(404);
-    return customFieldJson(found, fields);
+    return customFieldJson(found, fields, request.marketing.unit.timeZone);
   });
 
   app.post(base, async (request, reply) => {
@@ -65,6 +70,12 @@ export function v5CustomFieldRoutes(app: FastifyInstance, services: MarketingSer
     return reply
       .code(201)
       .header('Location', `${base}/${field.id}`)
-      .send(customFieldJson(field, ['id', 'name', 'fieldId', 'type', 'createdAt', 'updatedAt']));
+      .send(
+        customFieldJson(
+          field,
+          ['id', 'name', 'fieldId', 'type', 'createdAt', 'updatedAt'],
+          request.marketing.unit.timeZone,
+        ),
+      );
   });
 }

@@ -4,31 +4,37 @@ import { MarketingError } from '../domain/marketing-error.js';
 import type { ExportJob, ExportRequest } from '../export-service.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody, requestedFields } from './v5-wire.js';
+import { parseUnitDatetime, v5Datetime } from '../domain/unit-time.js';
 
-const date = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'expected a date and time')
-  .transform((v) => new Date(v).toISOString());
+/** The export request; its datetimes without an offset are on the unit's wall clock. */
+function exportSchema(timeZone: string) {
+  const date = z
+    .string()
+    .transform(
+      (v, ctx) =>
+        parseUnitDatetime(v, timeZone) ??
+        (ctx.addIssue({ code: 'custom', message: 'expected a date and time' }), z.NEVER),
+    );
+  return z.object({
+    object: z.literal('Prospect').default('Prospect'),
+    fields: z.array(z.string()).min(1),
+    procedure: z.object({
+      name: z.enum(['filter_by_created_at', 'filter_by_updated_at']),
+      arguments: z
+        .object({
+          created_after: date.optional(),
+          created_before: date.optional(),
+          updated_after: date.optional(),
+          updated_before: date.optional(),
+          deleted: z.union([z.boolean(), z.literal('all')]).default(false),
+        })
+        .strict()
+        .default({ deleted: false }),
+    }),
+  });
+}
 
-const exportSchema = z.object({
-  object: z.literal('Prospect').default('Prospect'),
-  fields: z.array(z.string()).min(1),
-  procedure: z.object({
-    name: z.enum(['filter_by_created_at', 'filter_by_updated_at']),
-    arguments: z
-      .object({
-        created_after: date.optional(),
-        created_before: date.optional(),
-        updated_after: date.optional(),
-        updated_before: date.optional(),
-        deleted: z.union([z.boolean(), z.literal('all')]).default(false),
-      })
-      .strict()
-      .default({ deleted: false }),
-  }),
-});
-
-function exportJson(job: ExportJob, base: string): Record<string, unknown> {
+function exportJson(job: ExportJob, base: string, timeZone: string): Record<string, unknown> {
   return {
     id: job.id,
     object: 'Prospect',
@@ -40,8 +46,8 @@ function exportJson(job: ExportJob, base: string): Record<string, unknown> {
       job.status === 'Complete'
         ? Array.from({ length: job.resultCount }, (_, i) => `${base}/${job.id}/results/${i}`)
         : [],
-    createdAt: `${job.createdAt.slice(0, 19)}+00:00`,
-    updatedAt: `${job.updatedAt.slice(0, 19)}+00:00`,
+    createdAt: v5Datetime(job.createdAt, timeZone),
+    updatedAt: v5Datetime(job.updatedAt, timeZone),
   };
 }
 
@@ -51,7 +57,7 @@ export function v5ExportRoutes(app: FastifyInstance, services: MarketingServices
 
   app.post(base, async (request, reply) => {
     const { unit } = request.marketing;
-    const parsed = exportSchema.safeParse(objectBody(request.body));
+    const parsed = exportSchema(unit.timeZone).safeParse(objectBody(request.body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new MarketingError(
@@ -78,15 +84,23 @@ export function v5ExportRoutes(app: FastifyInstance, services: MarketingServices
       after: (byCreated ? args.created_after : args.updated_after) ?? null,
       before: (byCreated ? args.created_before : args.updated_before) ?? null,
       deleted: args.deleted === 'all' ? 'all' : args.deleted ? 'true' : 'false',
+      timeZone: unit.timeZone,
     };
     const job = await services.exports.create(unit.id, exportRequest);
-    return reply.code(201).header('Location', `${base}/${job.id}`).send(exportJson(job, base));
+    return reply
+      .code(201)
+      .header('Location', `${base}/${job.id}`)
+      .send(exportJson(job, base, unit.timeZone));
   });
 
   app.get(`${base}/:id`, async (request) => {
     const id = Number((request.params as { id: string }).id);
     if (!Number.isInteger(id)) throw new MarketingError(404);
-    return exportJson(await services.exports.get(request.marketing.unit.id, id), base);
+    return exportJson(
+      await services.exports.get(request.marketing.unit.id, id),
+      base,
+      request.marketing.unit.timeZone,
+    );
   });
 
   app.get(`${base}/:id/results/:seq`, async (request, reply) => {

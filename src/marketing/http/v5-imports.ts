@@ -5,6 +5,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import { MAX_BATCH_BYTES, type ImportJob } from '../import-service.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody } from './v5-wire.js';
+import { v5Datetime } from '../domain/unit-time.js';
 
 const inputSchema = z.object({
   operation: z.enum(['Create', 'Update', 'Upsert']),
@@ -12,7 +13,7 @@ const inputSchema = z.object({
   state: z.enum(['Open', 'Ready']).default('Open'),
 });
 
-function importJson(job: ImportJob): Record<string, unknown> {
+function importJson(job: ImportJob, timeZone: string): Record<string, unknown> {
   return {
     id: job.id,
     operation: job.operation,
@@ -22,8 +23,8 @@ function importJson(job: ImportJob): Record<string, unknown> {
     createdCount: job.createdCount,
     updatedCount: job.updatedCount,
     errorCount: job.errorCount,
-    createdAt: `${job.createdAt.slice(0, 19)}+00:00`,
-    updatedAt: `${job.updatedAt.slice(0, 19)}+00:00`,
+    createdAt: v5Datetime(job.createdAt, timeZone),
+    updatedAt: v5Datetime(job.updatedAt, timeZone),
   };
 }
 
@@ -73,7 +74,7 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
     let job = await services.imports.create(unit.id, actor, parsed.data.operation);
     if (file !== undefined) await services.imports.addBatch(unit.id, job.id, file);
     if (parsed.data.state === 'Ready') job = await services.imports.submit(unit.id, job.id);
-    return reply.code(201).header('Location', `${base}/${job.id}`).send(importJson(job));
+    return reply.code(201).header('Location', `${base}/${job.id}`).send(importJson(job, unit.timeZone));
   });
 
   app.post(`${base}/:id/batches`, async (request, reply) => {
@@ -91,12 +92,15 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
     const body = objectBody(request.body);
     if (body.status !== 'Ready')
       throw new MarketingError(62, 'Only {"status": "Ready"} may be set on an import');
-    return importJson(await services.imports.submit(unit.id, id));
+    return importJson(await services.imports.submit(unit.id, id), unit.timeZone);
   });
 
   app.get(`${base}/:id`, async (request) => {
     const id = importId((request.params as { id: string }).id);
-    return importJson(await services.imports.get(request.marketing.unit.id, id));
+    return importJson(
+      await services.imports.get(request.marketing.unit.id, id),
+      request.marketing.unit.timeZone,
+    );
   });
 
   app.get(`${base}/:id/errors`, async (request, reply) => {

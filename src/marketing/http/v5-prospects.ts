@@ -29,7 +29,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       state = {
         unitId: unit.id,
         fields: await requestedFields(services, unit.id, params.fields),
-        query: parseProspectQuery(params),
+        query: parseProspectQuery(params, unit.timeZone),
         after: { key: null, id: 0 },
         served: 0,
         issuedAt: services.now().getTime(),
@@ -62,7 +62,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
     return {
       nextPageToken,
       nextPageUrl: nextPageUrl(request, base, nextPageToken),
-      values: page.map((p) => prospectJson(p, state.fields)),
+      values: page.map((p) => prospectJson(p, state.fields, unit.timeZone)),
     };
   });
 
@@ -73,23 +73,26 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       unit.id,
       prospectId((request.params as { id: string }).id),
     );
-    return prospectJson(prospect, fields);
+    return prospectJson(prospect, fields, unit.timeZone);
   });
 
   app.post(base, async (request, reply) => {
     const { unit, actor } = request.marketing;
     const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
-    const values = await services.prospects.readInput(unit.id, objectBody(request.body), 'v5');
+    const values = await services.prospects.readInput(unit, objectBody(request.body), 'v5');
     const prospect = await services.prospects.create(unit, actor, values);
-    return reply.code(201).header('Location', `${base}/${prospect.id}`).send(prospectJson(prospect, fields));
+    return reply
+      .code(201)
+      .header('Location', `${base}/${prospect.id}`)
+      .send(prospectJson(prospect, fields, unit.timeZone));
   });
 
   app.patch(`${base}/:id`, async (request) => {
     const { unit, actor } = request.marketing;
     const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
     const id = prospectId((request.params as { id: string }).id);
-    const values = await services.prospects.readInput(unit.id, objectBody(request.body), 'v5');
-    return prospectJson(await services.prospects.update(unit, actor, id, values), fields);
+    const values = await services.prospects.readInput(unit, objectBody(request.body), 'v5');
+    return prospectJson(await services.prospects.update(unit, actor, id, values), fields, unit.timeZone);
   });
 
   app.delete(`${base}/:id`, async (request, reply) => {
@@ -109,7 +112,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       unit.id,
       Array.isArray(body.fields) ? body.fields.join(',') : (body.fields ?? 'id'),
     );
-    const values = await services.prospects.readInput(unit.id, objectBody(body.prospect ?? {}), 'v5');
+    const values = await services.prospects.readInput(unit, objectBody(body.prospect ?? {}), 'v5');
     const { prospect } = await services.prospects.upsertLatestByEmail(
       unit,
       actor,
@@ -117,7 +120,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       values,
       body.secondaryDeletedSearch === true,
     );
-    return prospectJson(prospect, fields);
+    return prospectJson(prospect, fields, unit.timeZone);
   });
 
   app.post(`${base}/do/undelete`, async (request) => {
@@ -129,6 +132,6 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       Array.isArray(body.fields) ? body.fields.join(',') : (body.fields ?? 'id'),
     );
     const id = prospectId(String(body.prospectId ?? ''));
-    return prospectJson(await services.prospects.undelete(unit, actor, id), fields);
+    return prospectJson(await services.prospects.undelete(unit, actor, id), fields, unit.timeZone);
   });
 }

@@ -1,4 +1,5 @@
 import { MarketingError } from '../domain/marketing-error.js';
+import { queryDatetime } from '../domain/unit-time.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
 import type { DeletedFilter, ProspectQuery } from '../store/prospect-store.js';
 
@@ -30,7 +31,10 @@ export const MAX_LIMIT = 1000;
 const QUERY_PARAMETERS = new Set(['fields', 'limit', 'orderBy', 'deleted', 'nextPageToken']);
 
 /** Reads a first-page v5 query's parameters into a store query (without unit and position). */
-export function parseProspectQuery(params: Record<string, unknown>): Omit<ProspectQuery, 'unitId' | 'after'> {
+export function parseProspectQuery(
+  params: Record<string, unknown>,
+  timeZone: string,
+): Omit<ProspectQuery, 'unitId' | 'after'> {
   const where: ProspectQuery['where'] = [];
   const filtered = new Set<string>();
   for (const [name, raw] of Object.entries(params)) {
@@ -47,8 +51,7 @@ export function parseProspectQuery(params: Record<string, unknown>): Omit<Prospe
     } else if (filter.field === 'email') {
       value = raw;
     } else {
-      if (Number.isNaN(Date.parse(raw))) throw new MarketingError(5, `Invalid value for ${name}: ${raw}`);
-      value = new Date(raw).toISOString();
+      value = queryDatetime(name, raw, timeZone);
     }
     where.push([column, filter.op, value]);
   }

@@ -3,6 +3,7 @@ import { isMarketingError, MarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
+import { v5Datetime } from '../domain/unit-time.js';
 
 /** v5 errors: `{"code": N, "message": "…"}` with the code's HTTP status. */
 export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
@@ -18,9 +19,9 @@ export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error:
   return reply.code(500).send({ code: 500, message: 'An internal error occurred' });
 }
 
-/** v5 datetimes carry an offset: `2026-11-22T10:20:30+00:00`. */
-export function v5Value(value: ProspectValue, isDatetime: boolean): ProspectValue {
-  if (isDatetime && typeof value === 'string') return `${value.slice(0, 19)}+00:00`;
+/** v5 datetimes carry the unit's offset: `2026-11-22T05:20:30-05:00`. */
+export function v5Value(value: ProspectValue, isDatetime: boolean, timeZone: string): ProspectValue {
+  if (isDatetime && typeof value === 'string') return v5Datetime(value, timeZone);
   return value;
 }
 
@@ -57,11 +58,15 @@ const DATETIME_FIELDS = new Set([
 ]);
 
 /** A prospect as v5 shows it: only the requested fields. */
-export function prospectJson(prospect: Prospect, fields: string[]): Record<string, unknown> {
+export function prospectJson(
+  prospect: Prospect,
+  fields: string[],
+  timeZone: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of fields) {
     if (name === 'isDeleted') out.isDeleted = prospect.isDeleted;
-    else out[name] = v5Value(prospect.values[name] ?? null, DATETIME_FIELDS.has(name));
+    else out[name] = v5Value(prospect.values[name] ?? null, DATETIME_FIELDS.has(name), timeZone);
   }
   return out;
 }

@@ -9,6 +9,8 @@ export interface ExportRequest {
   after: string | null;
   before: string | null;
   deleted: 'true' | 'false' | 'all';
+  /** The unit's time zone when the export was asked for: its CSV datetimes are written in it. */
+  timeZone?: string;
 }
 
 export interface ExportJob {

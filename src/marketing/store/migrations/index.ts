@@ -12,6 +12,9 @@ import {
   FORMS,
   FORM_HANDLERS,
   FORM_HANDLER_FIELDS,
+  OPPORTUNITIES,
+  PROSPECT_ACCOUNTS,
+  TAGGED_OBJECTS,
   type CollectionDef,
 } from '../../collections/collection-defs.js';
 import type { ColumnKind } from '../../../store/store-dialect.js';
@@ -32,6 +35,9 @@ function columnKind(type: ProspectFieldType): ColumnKind {
       return 'text';
   }
 }
+
+/** Prospect fields whose columns a migration after 001 adds. */
+const LATER_PROSPECT_FIELDS = new Set(['prospectAccountId']);
 
 /** The marketing engine's tables: business units, their users, prospects and their history. */
 export function marketingMigrations(database: Database): Record<string, Migration> {
@@ -117,7 +123,8 @@ export function marketingMigrations(database: Database): Record<string, Migratio
           .addColumn('id', serial)
           .addColumn('unit_id', text, (c) => c.notNull());
         for (const field of PROSPECT_FIELDS) {
-          if (field.name === 'id') continue;
+          // Fields added by later migrations are skipped here: each migration stays as it was.
+          if (field.name === 'id' || LATER_PROSPECT_FIELDS.has(field.name)) continue;
           prospect = prospect.addColumn(field.column, dialect.columnType(columnKind(field.type)));
         }
         await prospect
@@ -252,6 +259,13 @@ export function marketingMigrations(database: Database): Record<string, Migratio
           .addColumn('key', text, (c) => c.primaryKey())
           .addColumn('value', text, (c) => c.notNull())
           .execute();
+      },
+    },
+    '008-accounts-opportunities-tags': {
+      async up(db) {
+        for (const def of [TAGGED_OBJECTS, PROSPECT_ACCOUNTS, OPPORTUNITIES])
+          await createCollectionTable(db, def);
+        await db.schema.alterTable('marketing_prospect').addColumn('prospect_account_id', int).execute();
       },
     },
   };
