@@ -1,5 +1,5 @@
 import type { CollectionService, CollectionRecord } from './collections/collection-service.js';
-import { ACTIVITY_TYPES, VISITOR_ACTIVITIES } from './collections/collection-defs.js';
+import { ACTIVITY_TYPES, EXTERNAL_ACTIVITIES, VISITOR_ACTIVITIES } from './collections/collection-defs.js';
 import type { BusinessUnit } from './domain/business-unit.js';
 import { MarketingError } from './domain/marketing-error.js';
 import type { ProspectService } from './prospect-service.js';
@@ -48,6 +48,38 @@ export class ActivityService {
           lastActivityAt: record.values.createdAt ?? null,
         });
       }
+      return record;
+    });
+  }
+
+  /**
+   * An external activity (`POST /api/v5/external-activities`): recorded on the live prospect
+   * with that email — the most recently updated one where a unit allows several — and moving
+   * its `lastActivityAt`. No prospect with the email: error 62, nothing recorded.
+   */
+  async recordExternal(
+    unit: BusinessUnit,
+    input: {
+      extension: string;
+      type: string;
+      value: string | null;
+      email: string;
+      activityDate?: string | null;
+    },
+  ): Promise<CollectionRecord> {
+    return this.deps.unitOfWork.run(async () => {
+      const prospect = (await this.deps.prospects.latestByEmails(unit.id, [input.email])).get(
+        input.email.toLowerCase(),
+      );
+      if (!prospect)
+        throw new MarketingError(62, `Invalid value for field email: no prospect with email ${input.email}`);
+      const record = await this.deps.collections.createAsEngine(EXTERNAL_ACTIVITIES, unit.id, {
+        ...input,
+        prospectId: prospect.id,
+      });
+      await this.deps.prospects.update(unit, { type: 'system' }, prospect.id, {
+        lastActivityAt: input.activityDate ?? record.values.createdAt ?? null,
+      });
       return record;
     });
   }

@@ -11,6 +11,7 @@ import { authenticate } from './http/request-context.js';
 import { v5CustomFieldRoutes } from './http/v5-custom-fields.js';
 import { v5ImportRoutes } from './http/v5-imports.js';
 import { v5TagRoutes } from './http/v5-tags.js';
+import { v5ExternalActivityRoutes } from './http/v5-external-activities.js';
 import { v5ExportRoutes } from './http/v5-exports.js';
 import { v5CollectionRoutes } from './http/v5-collections.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
@@ -43,6 +44,7 @@ export function buildMarketingApp(
     await v5ImportRoutes(v5, services);
     v5ExportRoutes(v5, services);
     v5TagRoutes(v5, services);
+    v5ExternalActivityRoutes(v5, services);
     // Last: its `/api/v5/objects/:collection` routes yield to the specific ones above.
     v5CollectionRoutes(v5, services);
   });

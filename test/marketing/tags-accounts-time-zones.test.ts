@@ -189,6 +189,51 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('records external activities on the prospect with the email, and refuses them without one', async () => {
+      const id = await newProspect('External@Example.com');
+      const created = await json('/api/v5/external-activities', 'POST', {
+        extension: 'Handoff',
+        type: 'Signed Up',
+        value: 'plan=pro',
+        email: 'external@example.com',
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ prospectId: id, type: 'Signed Up', value: 'plan=pro' });
+      const read = await m.call(`${created.headers.get('location')}`);
+      expect(read.body).toMatchObject({ id: (created.body as Json).id, extension: 'Handoff' });
+      const listed = await m.call(`/api/v5/objects/external-activities?fields=type,value&prospectId=${id}`);
+      expect((listed.body as { values: Json[] }).values).toEqual([{ type: 'Signed Up', value: 'plan=pro' }]);
+      const prospect = await m.call(`/api/v5/objects/prospects/${id}?fields=lastActivityAt`);
+      expect((prospect.body as Json).lastActivityAt).toBe('2026-07-01T14:30:00+00:00');
+
+      const nobody = await json('/api/v5/external-activities', 'POST', {
+        extension: 'Handoff',
+        type: 'Signed Up',
+        email: 'nobody@example.com',
+      });
+      expect(nobody.body).toMatchObject({ code: 62 });
+      const sneaky = await json('/api/v5/external-activities', 'POST', {
+        extension: 'Handoff',
+        type: 'Signed Up',
+        email: 'external@example.com',
+        prospectId: 1,
+      });
+      expect(sneaky.body).toMatchObject({ code: 62 });
+      const missing = await json('/api/v5/external-activities', 'POST', {
+        extension: 'Handoff',
+        email: 'external@example.com',
+      });
+      expect(missing.body).toMatchObject({ code: 13 });
+      // Another unit cannot reach this prospect.
+      const foreign = await json(
+        '/api/v5/external-activities',
+        'POST',
+        { extension: 'Handoff', type: 'Signed Up', email: 'external@example.com' },
+        m.v4Unit.id,
+      );
+      expect(foreign.body).toMatchObject({ code: 62 });
+    });
+
     it('records in history who made a change: API, sync or user', async () => {
       const id = await newProspect('actors@example.com');
       await m.call(`/api/v5/objects/prospects/${id}?fields=id`, {

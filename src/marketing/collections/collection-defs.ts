@@ -182,6 +182,27 @@ export const OPPORTUNITIES: CollectionDef = {
   equalityFilters: ['campaignId', 'prospectId', 'salesforceId', 'status'],
 };
 
+/**
+ * Activities from other systems (a webinar tool, a product, Handoff's ingest) on a prospect,
+ * submitted with `POST /api/v5/external-activities` by the prospect's email.
+ */
+export const EXTERNAL_ACTIVITIES: CollectionDef = {
+  name: 'external-activities',
+  table: 'marketing_external_activity',
+  label: 'external activity',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('extension', 'string', { required: true }),
+    field('type', 'string', { required: true }),
+    field('value', 'string', { maxLength: 65535 }),
+    field('email', 'email', { required: true }),
+    field('prospectId', 'integer'),
+    field('activityDate', 'datetime'),
+  ],
+  equalityFilters: ['prospectId', 'extension', 'type'],
+};
+
 /** Account Engagement's visitor activity type codes and names (API-FACTS.md). */
 export const ACTIVITY_TYPES: Record<number, string> = {
   1: 'Click',
@@ -358,4 +379,5 @@ export const COLLECTIONS: readonly CollectionDef[] = [
   TAGGED_OBJECTS,
   PROSPECT_ACCOUNTS,
   OPPORTUNITIES,
+  EXTERNAL_ACTIVITIES,
 ];

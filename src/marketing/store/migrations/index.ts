@@ -12,6 +12,7 @@ import {
   FORMS,
   FORM_HANDLERS,
   FORM_HANDLER_FIELDS,
+  EXTERNAL_ACTIVITIES,
   OPPORTUNITIES,
   PROSPECT_ACCOUNTS,
   TAGGED_OBJECTS,
@@ -266,6 +267,14 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         for (const def of [TAGGED_OBJECTS, PROSPECT_ACCOUNTS, OPPORTUNITIES])
           await createCollectionTable(db, def);
         await db.schema.alterTable('marketing_prospect').addColumn('prospect_account_id', int).execute();
+      },
+    },
+    '009-external-activities': {
+      async up(db) {
+        await createCollectionTable(db, EXTERNAL_ACTIVITIES);
+        await sql`create index marketing_external_activity_prospect on marketing_external_activity (unit_id, prospect_id, id)`.execute(
+          db,
+        );
       },
     },
   };
