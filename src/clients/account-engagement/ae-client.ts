@@ -1,0 +1,289 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SalesforceTokenSource } from '../salesforce-oauth.js';
+import { AccountEngagementError, AE_CODES } from './ae-error.js';
+
+export type ProspectValues = Record<string, string | number | boolean | null>;
+export type ProspectRecord = Record<string, unknown> & { id: number };
+
+export interface AccountEngagementClientOptions {
+  baseUrl: string;
+  businessUnitId: string;
+  tokens: Pick<SalesforceTokenSource, 'token' | 'invalidate'>;
+  /** Tries per call for failures known not to have been applied (66) or safe to repeat. */
+  maxAttempts?: number;
+  timeoutMs?: number;
+  /** Sent as `X-Handoff-Actor` so the engine's history says who changed what (real orgs ignore it). */
+  actor?: 'sync' | 'user' | 'form' | 'api';
+  fetchImpl?: typeof fetch;
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Safe to send again after an answer was lost (reads, updates, upserts). */
+  idempotent: boolean;
+}
+
+/**
+ * A typed client for the Account Engagement API (v5, and v4 where v5 has no equivalent), for
+ * the embedded marketing engine and real business units alike. It retries what is safe to
+ * retry, refreshes the token once on 184/401, and otherwise throws AccountEngagementError.
+ */
+export class AccountEngagementClient {
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: AccountEngagementClientOptions) {
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  // ---- prospects ------------------------------------------------------------------------------
+
+  readProspect(id: number, fields: readonly string[]): Promise<ProspectRecord> {
+    return this.json({
+      method: 'GET',
+      path: `/api/v5/objects/prospects/${id}`,
+      query: { fields: fields.join(',') },
+      idempotent: true,
+    });
+  }
+
+  /** Live prospects with this email (case-insensitive), most recently updated first. */
+  async prospectsByEmail(email: string, fields: readonly string[]): Promise<ProspectRecord[]> {
+    const page = await this.json<{ values: ProspectRecord[] }>({
+      method: 'GET',
+      path: '/api/v5/objects/prospects',
+      query: {
+        fields: [...new Set(['id', 'updatedAt', ...fields])].join(','),
+        email,
+        orderBy: 'updatedAt desc',
+        limit: 200,
+      },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  /** Prospects with this email created at or after `since` (finding a create whose answer was lost). */
+  async prospectsCreatedSince(
+    email: string,
+    since: string,
+    fields: readonly string[],
+  ): Promise<ProspectRecord[]> {
+    const page = await this.json<{ values: ProspectRecord[] }>({
+      method: 'GET',
+      path: '/api/v5/objects/prospects',
+      query: {
+        fields: [...new Set(['id', ...fields])].join(','),
+        email,
+        createdAtAfterOrEqualTo: since,
+        limit: 200,
+      },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  /** Not idempotent: after an ambiguous failure the caller looks for the prospect before retrying. */
+  createProspect(values: ProspectValues, fields: readonly string[] = ['id']): Promise<ProspectRecord> {
+    return this.json({
+      method: 'POST',
+      path: '/api/v5/objects/prospects',
+      query: { fields: fields.join(',') },
+      body: values,
+      idempotent: false,
+    });
+  }
+
+  updateProspect(
+    id: number,
+    values: ProspectValues,
+    fields: readonly string[] = ['id'],
+  ): Promise<ProspectRecord> {
+    return this.json({
+      method: 'PATCH',
+      path: `/api/v5/objects/prospects/${id}`,
+      query: { fields: fields.join(',') },
+      body: values,
+      idempotent: true,
+    });
+  }
+
+  /** Updates the latest prospect with the email, or creates one: safe to repeat. */
+  upsertLatestByEmail(
+    email: string,
+    values: ProspectValues,
+    fields: readonly string[] = ['id'],
+  ): Promise<ProspectRecord> {
+    return this.json({
+      method: 'POST',
+      path: '/api/v5/objects/prospects/do/upsertLatestByEmail',
+      body: { matchEmail: email, prospect: values, fields: [...fields] },
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Read by CRM id (`fid`) through v3/v4 — v5 has no such lookup; a unit answers only the
+   * version its setting allows. Undefined when there is none.
+   */
+  async prospectByFid(fid: string, version: 3 | 4): Promise<{ id: number; email: string | null } | undefined> {
+    try {
+      const body = await this.json<{ prospect: { id: number | string; email?: string | null } }>({
+        method: 'POST',
+        path: `/api/prospect/version/${version}/do/read/fid/${encodeURIComponent(fid)}`,
+        query: { format: 'json' },
+        idempotent: true,
+      });
+      return { id: Number(body.prospect.id), email: body.prospect.email ?? null };
+    } catch (error) {
+      if (error instanceof AccountEngagementError && error.code === AE_CODES.invalidProspectId)
+        return undefined;
+      throw error;
+    }
+  }
+
+  async customFields(): Promise<Array<{ name: string; fieldId: string }>> {
+    const page = await this.json<{ values: Array<{ name: string; fieldId: string }> }>({
+      method: 'GET',
+      path: '/api/v5/objects/custom-fields',
+      query: { fields: 'name,fieldId' },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  // ---- activities and lists -------------------------------------------------------------------
+
+  createExternalActivity(activity: {
+    extension: string;
+    type: string;
+    value?: string | null;
+    email: string;
+    activityDate?: string;
+  }): Promise<Record<string, unknown>> {
+    return this.json({
+      method: 'POST',
+      path: '/api/v5/external-activities',
+      body: activity,
+      idempotent: false,
+    });
+  }
+
+  /** Adds a prospect to a list unless it is on it already. */
+  async addToList(listId: number, prospectId: number): Promise<void> {
+    if ((await this.memberships(listId, prospectId)).length > 0) return;
+    await this.json({
+      method: 'POST',
+      path: '/api/v5/objects/list-memberships',
+      query: { fields: 'id' },
+      body: { listId, prospectId },
+      idempotent: false,
+    });
+  }
+
+  async removeFromList(listId: number, prospectId: number): Promise<void> {
+    for (const membership of await this.memberships(listId, prospectId)) {
+      await this.json({
+        method: 'DELETE',
+        path: `/api/v5/objects/list-memberships/${membership.id}`,
+        idempotent: true,
+      });
+    }
+  }
+
+  private async memberships(listId: number, prospectId: number): Promise<Array<{ id: number }>> {
+    const page = await this.json<{ values: Array<{ id: number }> }>({
+      method: 'GET',
+      path: '/api/v5/objects/list-memberships',
+      query: { fields: 'id', listId, prospectId },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  // ---- transport ------------------------------------------------------------------------------
+
+  private async json<T>(call: Call): Promise<T> {
+    let refreshed = false;
+    for (let attempt = 1; ; attempt += 1) {
+      const token = await this.options.tokens.token();
+      try {
+        return (await this.send(call, token)) as T;
+      } catch (error) {
+        if (!(error instanceof AccountEngagementError)) throw error;
+        if (error.code === AE_CODES.invalidToken || error.status === 401) {
+          if (refreshed) throw error;
+          refreshed = true;
+          this.options.tokens.invalidate(token);
+          continue;
+        }
+        const safe =
+          error.retryable && (call.idempotent || !error.ambiguous) && error.code !== AE_CODES.dailyLimit;
+        if (!safe || attempt >= this.maxAttempts) throw error;
+        // Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … scaled by a random factor.
+        await sleep(Math.random() * 100 * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private async send(call: Call, token: string): Promise<unknown> {
+    const url = new URL(call.path, this.options.baseUrl);
+    for (const [name, value] of Object.entries(call.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      'pardot-business-unit-id': this.options.businessUnitId,
+    };
+    if (this.options.actor) headers['x-handoff-actor'] = this.options.actor;
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new AccountEngagementError(
+        `${call.method} ${call.path}: ${(error as Error).message}`,
+        null,
+        null,
+        true,
+        call.method !== 'GET',
+      );
+    }
+    if (response.ok) return text === '' ? null : JSON.parse(text);
+    let code: number | null = null;
+    let message = text.slice(0, 300);
+    try {
+      const body = JSON.parse(text) as {
+        code?: number;
+        message?: string;
+        err?: string;
+        '@attributes'?: { err_code?: number };
+      };
+      code = body.code ?? body['@attributes']?.err_code ?? null;
+      message = body.message ?? body.err ?? message;
+    } catch {
+      // Not JSON (a proxy's error page): the status says enough.
+    }
+    const retryable = response.status >= 500 || code === AE_CODES.concurrency || code === AE_CODES.dailyLimit;
+    throw new AccountEngagementError(
+      `${call.method} ${call.path}: ${response.status} ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim(),
+      response.status,
+      code,
+      retryable,
+      response.status >= 500 && call.method !== 'GET',
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import { createGunzip } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  InvalidMessage,
+  MAX_REQUEST_BYTES,
+  MESSAGE_TYPES,
+  readBatch,
+  readMessage,
+  type MessageType,
+} from './domain/segment-message.js';
+import type { Source } from './domain/source.js';
+import { RateLimiter } from './http/rate-limiter.js';
+import type { IngestServices } from './ingest-services.js';
+
+function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ success: false, code, message });
+}
+
+/** The write key from `Authorization: Basic base64(writeKey:)`, or from the body. */
+function writeKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const key = decoded.split(':')[0];
+    if (key) return key;
+  }
+  const body = request.body as { writeKey?: unknown } | null;
+  return typeof body?.writeKey === 'string' && body.writeKey !== '' ? body.writeKey : undefined;
+}
+
+/**
+ * The Segment-compatible Tracking API: `/v1/{identify,track,page,screen,group,alias,batch}`.
+ * A 200 `{"success":true}` means the events are in the durable log; delivery to prospects
+ * follows in the background.
+ */
+export function buildIngestApp(services: IngestServices): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: MAX_REQUEST_BYTES });
+  const limiter = new RateLimiter(services.rateLimit);
+
+  // Segment's and RudderStack's libraries may gzip the body; the size limit applies unzipped.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === 'gzip') {
+      delete request.headers['content-length'];
+      return payload.pipe(createGunzip());
+    }
+    return payload;
+  });
+
+  // Browsers' sendBeacon posts text/plain: the body is JSON all the same.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return fail(
+        reply,
+        400,
+        'request_too_large',
+        `the request is larger than ${MAX_REQUEST_BYTES / 1024} KB`,
+      );
+    }
+    if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
+      return fail(reply, 400, 'invalid_request', 'the body is not valid gzip');
+    }
+    if (error.statusCode && error.statusCode < 500) {
+      const message =
+        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'send JSON (application/json)' : error.message;
+      return fail(
+        reply,
+        400,
+        'invalid_request',
+        message.replace(/^Body is not valid JSON.*/, 'the body is not valid JSON'),
+      );
+    }
+    request.log.error({ err: error }, 'ingest request failed');
+    return fail(reply, 500, 'internal_error', 'the event could not be stored; send it again');
+  });
+  app.setNotFoundHandler((_request, reply) => fail(reply, 404, 'not_found', 'no such endpoint'));
+
+  const accept = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch') => {
+    const writeKey = writeKeyOf(request);
+    const source: Source | undefined = writeKey ? await services.sources.authenticate(writeKey) : undefined;
+    if (!source)
+      return fail(reply, 401, 'unauthorized', 'a valid write key is required (Basic auth user name)');
+    const receivedAt = services.now();
+    let messages;
+    try {
+      messages =
+        type === 'batch'
+          ? readBatch(request.body, receivedAt)
+          : [readMessage(request.body, type, receivedAt)];
+    } catch (error) {
+      if (error instanceof InvalidMessage) return fail(reply, 400, 'invalid_request', error.message);
+      throw error;
+    }
+    const allowed = limiter.take(source.id, messages.length);
+    if (!allowed.ok) {
+      return fail(
+        reply.header('Retry-After', String(allowed.retryAfterSeconds)),
+        429,
+        'rate_limited',
+        'too many events; slow down',
+      );
+    }
+    if (messages.length > 0) await services.events.append(source.id, messages);
+    return reply.send({ success: true });
+  };
+
+  for (const type of MESSAGE_TYPES) app.post(`/v1/${type}`, (request, reply) => accept(request, reply, type));
+  app.post('/v1/batch', (request, reply) => accept(request, reply, 'batch'));
+  // Segment's libraries also use the one-letter paths.
+  app.post('/v1/b', (request, reply) => accept(request, reply, 'batch'));
+  return app;
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
+import type { Database } from '../store/database.js';
+import { traitEmail } from './domain/trait-mapping.js';
+import { ProspectDestination, type Outcome } from './prospect-destination.js';
+import type { SourceService } from './source-service.js';
+import * as store from './store/ingest-store.js';
+
+const LEASE = 'ingest-delivery';
+const LEASE_MS = 10_000;
+const IDLE_POLL_MS = 250;
+const MAX_BACKOFF_MS = 5 * 60_000;
+const DEDUP_WINDOW_MS = 24 * 3600_000;
+
+export interface DeliveryWorkerOptions {
+  database: Database;
+  sources: SourceService;
+  /** The marketing client for a business unit (the ingest's default unit when null). */
+  clientFor: (businessUnitId: string | null) => AccountEngagementClient;
+  now: () => Date;
+  log: Logger;
+  batchSize?: number;
+  /** Events of different people delivered at once: Account Engagement allows 5 concurrent calls. */
+  concurrency?: number;
+}
+
+/** Union-find over the ids that tie events to one person: their events must apply in order. */
+function groupByPerson(events: store.StoredEvent[]): store.StoredEvent[][] {
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let root = k;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(k, root);
+    return root;
+  };
+  const keysOf = (e: store.StoredEvent): string[] => {
+    const m = e.message;
+    const keys = [`${e.sourceId}:seq:${e.seq}`];
+    if (m.userId) keys.push(`${e.sourceId}:id:${m.userId}`);
+    if (m.anonymousId) keys.push(`${e.sourceId}:id:${m.anonymousId}`);
+    if (m.previousId) keys.push(`${e.sourceId}:id:${m.previousId}`);
+    const email = m.type === 'identify' ? traitEmail(m.traits) : null;
+    // One email, one person being created: concurrent first identifies must not race.
+    if (email) keys.push(`${e.sourceId}:email:${email.toLowerCase()}`);
+    return keys;
+  };
+  const eventKeys = events.map(keysOf);
+  for (const keys of eventKeys) {
+    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
+    for (const k of keys.slice(1)) parent.set(find(k), find(keys[0]!));
+  }
+  const groups = new Map<string, store.StoredEvent[]>();
+  events.forEach((e, i) => {
+    const root = find(eventKeys[i]![0]!);
+    const group = groups.get(root);
+    if (group) group.push(e);
+    else groups.set(root, [e]);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Delivers accepted events to the prospect destination. One process delivers at a time (a
+ * lease in the store; others take over when it lapses). Each person's events go in arrival
+ * order, different people's side by side; a retryable failure holds that person's later
+ * events back until it succeeds, with exponential backoff and jitter; a permanent one goes to
+ * the failed list and lets the rest through.
+ */
+export class DeliveryWorker {
+  private readonly owner = randomUUID();
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private loop: Promise<void> | null = null;
+  private lastPurge = 0;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.concurrency = options.concurrency ?? 5;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New events were committed: look at once. */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await store.releaseLease(this.options.database.db, LEASE, this.owner).catch(() => undefined);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.kicked || this.stopped) {
+      this.kicked = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = null;
+    this.kicked = false;
+  }
+
+  private async run(): Promise<void> {
+    const { database, now, log } = this.options;
+    while (!this.stopped) {
+      try {
+        const at = now();
+        const leader = await store.claimLease(
+          database.db,
+          LEASE,
+          this.owner,
+          at.toISOString(),
+          new Date(at.getTime() + LEASE_MS).toISOString(),
+        );
+        if (!leader) {
+          await this.sleep(LEASE_MS / 2);
+          continue;
+        }
+        await this.purge(at);
+        const events = await store.selectPending(database.db, this.batchSize);
+        const delivered = events.length === 0 ? 0 : await this.deliverAll(events);
+        if (delivered === 0) await this.sleep(IDLE_POLL_MS);
+      } catch (error) {
+        log.error({ err: error }, 'ingest delivery pass failed');
+        await this.sleep(1_000);
+      }
+    }
+  }
+
+  /** Delivers what is due; returns how many events changed state. */
+  private async deliverAll(events: store.StoredEvent[]): Promise<number> {
+    const groups = groupByPerson(events);
+    let changed = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length && !this.stopped) {
+        const group = groups[next++]!;
+        for (const event of group) {
+          if (event.nextAttemptAt && Date.parse(event.nextAttemptAt) > this.options.now().getTime()) break;
+          const outcome = await this.deliverOne(event);
+          changed += 1;
+          if (outcome.status === 'retry') break;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, worker));
+    return changed;
+  }
+
+  private async deliverOne(event: store.StoredEvent): Promise<Outcome> {
+    const { database, sources, clientFor, now, log } = this.options;
+    const source = await sources.byId(event.sourceId);
+    let outcome: Outcome;
+    if (!source) {
+      outcome = { status: 'failed', error: `source ${event.sourceId} no longer exists` };
+    } else {
+      const destination = new ProspectDestination(source);
+      outcome = await destination.deliver(event, {
+        db: database.db,
+        client: clientFor(source.settings.businessUnitId ?? null),
+        now,
+        markCreateTried: (at) =>
+          store.updateEvent(database.db, event.seq, {
+            status: 'pending',
+            attempts: event.attempts,
+            nextAttemptAt: event.nextAttemptAt,
+            lastError: event.lastError,
+            result: null,
+            createTriedAt: at,
+            at,
+          }),
+      });
+    }
+    const at = now();
+    const attempts = event.attempts + 1;
+    const base = {
+      attempts,
+      nextAttemptAt: null as string | null,
+      lastError: null as string | null,
+      result: null as Record<string, unknown> | null,
+      createTriedAt: event.createTriedAt,
+      at: at.toISOString(),
+    };
+    switch (outcome.status) {
+      case 'delivered':
+        await store.updateEvent(database.db, event.seq, {
+          ...base,
+          status: 'delivered',
+          result: outcome.result,
+        });
+        break;
+      case 'skipped':
+      case 'waiting':
+        await store.updateEvent(database.db, event.seq, {
+          ...base,
+          status: outcome.status,
+          result: { reason: outcome.reason },
+        });
+        break;
+      case 'failed':
+        log.warn({ seq: event.seq, error: outcome.error }, 'ingest delivery failed');
+        await store.updateEvent(database.db, event.seq, {
+          ...base,
+          status: 'failed',
+          lastError: outcome.error,
+          result: { code: outcome.code ?? null },
+        });
+        break;
+      case 'retry': {
+        // Exponential backoff with jitter, at least what the failure asks for.
+        const backoff = Math.min(
+          MAX_BACKOFF_MS,
+          Math.max(outcome.delayMs, 500 * 2 ** Math.min(attempts, 12)),
+        );
+        const delay = backoff * (0.5 + Math.random());
+        await store.updateEvent(database.db, event.seq, {
+          ...base,
+          status: 'pending',
+          nextAttemptAt: new Date(at.getTime() + delay).toISOString(),
+          lastError: outcome.error,
+        });
+        break;
+      }
+    }
+    return outcome;
+  }
+
+  private async purge(at: Date): Promise<void> {
+    if (at.getTime() - this.lastPurge < 60_000) return;
+    this.lastPurge = at.getTime();
+    await store.purgeFinished(
+      this.options.database.db,
+      new Date(at.getTime() - DEDUP_WINDOW_MS).toISOString(),
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/**
+ * A source's Pardot destination settings, as Segment's destination has them (API-FACTS.md),
+ * plus the audiences that map to lists.
+ */
+export const destinationSettingsSchema = z
+  .object({
+    /** 3: one prospect per email (match and create by email); 4: several, matched by id, fid or lookup field. */
+    apiVersion: z.union([z.literal(3), z.literal(4)]).default(4),
+    /** A prospect field (custom field id or name) that identifies the person (v4). Never id or fid. */
+    lookupField: z
+      .string()
+      .min(1)
+      .refine((v) => !['id', 'fid'].includes(v.toLowerCase()), 'id and fid cannot be the lookup field')
+      .nullish(),
+    /** Use the message's userId as the lookup value instead of the trait of the lookup field's name. */
+    useUserIdAsLookup: z.boolean().default(false),
+    /** piAId: the tracking script's account id. */
+    accountId: z.string().nullish(),
+    /** piCId: the campaign new prospects are created in. */
+    campaignId: z.number().int().positive().nullish(),
+    /** The business unit prospects live in (18 chars, 0Uv…); the ingest's default unit when unset. */
+    businessUnitId: z
+      .string()
+      .regex(/^0Uv[A-Za-z0-9]{15}$/, 'must be an 18-character business unit id starting 0Uv')
+      .nullish(),
+    /** Audience trait (snake_cased audience name) → list id. */
+    audiences: z.record(z.string(), z.number().int().positive()).default({}),
+  })
+  .strict();
+
+export type DestinationSettings = z.infer<typeof destinationSettingsSchema>;
+
+export interface Source {
+  id: string;
+  name: string;
+  settings: DestinationSettings;
+  createdAt: string;
+}

@@ -1,0 +1,332 @@
+import type { AccountEngagementClient, ProspectValues } from '../clients/account-engagement/ae-client.js';
+import { AE_CODES, isAccountEngagementError } from '../clients/account-engagement/ae-error.js';
+import type { StoreDb } from '../store/database.js';
+import { pardotOptions, sendsToPardot, type SegmentMessage } from './domain/segment-message.js';
+import type { Source } from './domain/source.js';
+import { mapTraits, traitEmail } from './domain/trait-mapping.js';
+import * as store from './store/ingest-store.js';
+
+/** What became of one event. `retry` leaves it pending for a later attempt. */
+export type Outcome =
+  | { status: 'delivered'; result: Record<string, unknown> }
+  | { status: 'skipped'; reason: string }
+  | { status: 'waiting'; reason: string }
+  | { status: 'failed'; error: string; code?: number | null }
+  | { status: 'retry'; error: string; delayMs: number };
+
+export interface DeliveryEvent {
+  sourceId: string;
+  message: SegmentMessage;
+  createTriedAt: string | null;
+}
+
+export interface DestinationDeps {
+  db: StoreDb;
+  client: AccountEngagementClient;
+  now: () => Date;
+  /** Persists "a create is being tried" before the call, so a retry knows to look first. */
+  markCreateTried: (at: string) => Promise<void>;
+}
+
+const CUSTOM_FIELDS_TTL_MS = 60_000;
+const EXTENSION = 'Handoff';
+/** How far before a lost create's first try the retry looks for what it made (clock skew). */
+const CREATE_LOOKBACK_MS = 5_000;
+
+const customFieldCache = new WeakMap<
+  AccountEngagementClient,
+  { at: number; fields: Promise<Array<{ name: string; fieldId: string }>> }
+>();
+
+function customFields(client: AccountEngagementClient): Promise<Array<{ name: string; fieldId: string }>> {
+  const cached = customFieldCache.get(client);
+  if (cached && Date.now() - cached.at < CUSTOM_FIELDS_TTL_MS) return cached.fields;
+  const fields = client.customFields();
+  customFieldCache.set(client, { at: Date.now(), fields });
+  fields.catch(() => customFieldCache.delete(client));
+  return fields;
+}
+
+class PermanentFailure extends Error {}
+
+/**
+ * The prospect destination: what Segment's Pardot destination does with each call, with the
+ * duplicate-prospect failures fixed — Handoff remembers which prospect each userId,
+ * anonymousId and lookup value resolved to, so later calls (an email change included) update
+ * that prospect; creates are looked for before being retried.
+ */
+export class ProspectDestination {
+  constructor(private readonly source: Source) {}
+
+  async deliver(event: DeliveryEvent, deps: DestinationDeps): Promise<Outcome> {
+    const { message } = event;
+    if (!sendsToPardot(message))
+      return { status: 'skipped', reason: 'integrations turn the Pardot destination off' };
+    try {
+      switch (message.type) {
+        case 'identify':
+          return await this.identify(event, deps);
+        case 'track':
+        case 'page':
+        case 'screen':
+          return await this.activity(message, deps);
+        case 'alias':
+          return await this.alias(message, deps);
+        case 'group':
+          return { status: 'skipped', reason: 'group calls do not change prospects' };
+      }
+    } catch (error) {
+      if (error instanceof PermanentFailure) return { status: 'failed', error: error.message };
+      if (isAccountEngagementError(error)) {
+        if (error.retryable) return { status: 'retry', error: error.message, delayMs: error.retryDelayMs };
+        return { status: 'failed', error: error.message, code: error.code };
+      }
+      // Our own trouble (the store, a bug): keep the event and try again later.
+      return { status: 'retry', error: (error as Error).message, delayMs: 5_000 };
+    }
+  }
+
+  // ---- identify --------------------------------------------------------------------------------
+
+  private async identify(event: DeliveryEvent, deps: DestinationDeps): Promise<Outcome> {
+    const { message } = event;
+    const { settings } = this.source;
+    const traits = message.traits ?? {};
+    const email = traitEmail(traits);
+    const fields = await customFields(deps.client);
+    const mapped = mapTraits(traits, fields, new Set(Object.keys(settings.audiences)));
+    const values: ProspectValues = { ...mapped.values };
+
+    const lookup = settings.apiVersion === 4 ? this.lookup(message, fields) : null;
+    if (lookup?.value) values[lookup.field] = lookup.value;
+
+    let prospectId = await this.resolve(message, email, lookup, deps);
+    let action: 'created' | 'updated';
+    if (prospectId !== undefined) {
+      try {
+        await deps.client.updateProspect(prospectId, values);
+        action = 'updated';
+      } catch (error) {
+        // A remembered prospect deleted since: forget it and find or make the person anew.
+        if (!isAccountEngagementError(error) || error.code !== AE_CODES.invalidProspectId) throw error;
+        if (pardotOptions(message).id !== undefined) throw new PermanentFailure(`no prospect ${prospectId}`);
+        prospectId = undefined;
+      }
+    }
+    if (prospectId === undefined) {
+      if (!email) {
+        return { status: 'skipped', reason: 'no email: Account Engagement needs one to create a prospect' };
+      }
+      prospectId = await this.create(event, email, values, lookup, deps);
+      action = 'created';
+    }
+    const at = deps.now().toISOString();
+    const known = { prospectId, email: email ?? (await this.knownEmail(message, deps)) };
+    await this.remember(message, known, lookup?.value ?? null, deps, at);
+
+    for (const [audience, member] of Object.entries(mapped.audiences)) {
+      const listId = settings.audiences[audience]!;
+      if (member) await deps.client.addToList(listId, prospectId);
+      else await deps.client.removeFromList(listId, prospectId);
+    }
+    return {
+      status: 'delivered',
+      result: { prospectId, action: action!, unknownTraits: mapped.unknown },
+    };
+  }
+
+  /** v4's lookup field (its v5 name) and this message's value for it. */
+  private lookup(
+    message: SegmentMessage,
+    fields: ReadonlyArray<{ name: string; fieldId: string }>,
+  ): { field: string; value: string | null } | null {
+    const name = this.source.settings.lookupField;
+    if (!name) return null;
+    const custom = fields.find((f) => f.fieldId === name || f.name === name || `${f.fieldId}__c` === name);
+    if (!custom)
+      throw new PermanentFailure(`the lookup field ${name} is not a custom field of the business unit`);
+    const raw = this.source.settings.useUserIdAsLookup ? message.userId : message.traits?.[name];
+    const value = raw === undefined || raw === null || String(raw).trim() === '' ? null : String(raw).trim();
+    return { field: `${custom.fieldId}__c`, value };
+  }
+
+  /** The prospect this identify is about, if one is known or can be found. */
+  private async resolve(
+    message: SegmentMessage,
+    email: string | null,
+    lookup: { field: string; value: string | null } | null,
+    deps: DestinationDeps,
+  ): Promise<number | undefined> {
+    const { db, client } = deps;
+    const sourceId = this.source.id;
+    const named = pardotOptions(message);
+    if (named.id !== undefined) return named.id;
+    if (named.fid !== undefined) {
+      const found = await client.prospectByFid(named.fid, this.source.settings.apiVersion);
+      if (!found) throw new PermanentFailure(`no prospect with CRM id (fid) ${named.fid}`);
+      return found.id;
+    }
+    if (message.userId) {
+      const known = await store.selectIdentity(db, sourceId, 'user', message.userId);
+      if (known) return known.prospectId;
+    }
+    if (lookup?.value) {
+      const known = await store.selectIdentity(db, sourceId, 'lookup', lookup.value);
+      if (known) return known.prospectId;
+      if (email) {
+        const candidates = await client.prospectsByEmail(email, [lookup.field]);
+        const match = candidates.find((p) => String(p[lookup.field] ?? '') === lookup.value);
+        if (match) return match.id;
+      }
+      // A lookup value no prospect has: a new person, even if the email is taken (v4).
+    }
+    if (message.anonymousId) {
+      const known = await store.selectIdentity(db, sourceId, 'anonymous', message.anonymousId);
+      if (known) return known.prospectId;
+    }
+    if (email && !lookup?.value) {
+      // v3 (email is the key), or v4 with nothing better: the latest prospect with the email,
+      // rather than Segment's v4 habit of a new prospect on every call.
+      const [latest] = await client.prospectsByEmail(email, []);
+      if (latest) return latest.id;
+    }
+    return undefined;
+  }
+
+  private async create(
+    event: DeliveryEvent,
+    email: string,
+    values: ProspectValues,
+    lookup: { field: string; value: string | null } | null,
+    deps: DestinationDeps,
+  ): Promise<number> {
+    const { client } = deps;
+    const withCampaign: ProspectValues = { ...values, email };
+    if (this.source.settings.campaignId) withCampaign.campaignId = this.source.settings.campaignId;
+    if (this.source.settings.apiVersion === 3) {
+      // Email is unique: the upsert is its own create key, safe to repeat.
+      return (await client.upsertLatestByEmail(email, withCampaign)).id;
+    }
+    if (event.createTriedAt) {
+      // An earlier try may have created the prospect before its answer was lost.
+      const since = new Date(Date.parse(event.createTriedAt) - CREATE_LOOKBACK_MS).toISOString();
+      const made = await client.prospectsCreatedSince(email, since, lookup ? [lookup.field] : []);
+      const ours = made.find((p) => !lookup?.value || String(p[lookup.field] ?? '') === lookup.value);
+      if (ours) {
+        await client.updateProspect(ours.id, withCampaign);
+        return ours.id;
+      }
+    } else {
+      const at = deps.now().toISOString();
+      await deps.markCreateTried(at);
+      event.createTriedAt = at;
+    }
+    return (await client.createProspect(withCampaign)).id;
+  }
+
+  private async knownEmail(message: SegmentMessage, deps: DestinationDeps): Promise<string | null> {
+    const known =
+      (message.userId && (await store.selectIdentity(deps.db, this.source.id, 'user', message.userId))) ||
+      (message.anonymousId &&
+        (await store.selectIdentity(deps.db, this.source.id, 'anonymous', message.anonymousId)));
+    return known ? known.email : null;
+  }
+
+  /** Remembers who this was, and lets the person's parked events go. */
+  private async remember(
+    message: SegmentMessage,
+    identity: store.Identity,
+    lookupValue: string | null,
+    deps: DestinationDeps,
+    at: string,
+  ): Promise<void> {
+    const sourceId = this.source.id;
+    await deps.db.transaction().execute(async (trx) => {
+      if (message.userId) await store.upsertIdentity(trx, sourceId, 'user', message.userId, identity, at);
+      if (message.anonymousId)
+        await store.upsertIdentity(trx, sourceId, 'anonymous', message.anonymousId, identity, at);
+      if (lookupValue) await store.upsertIdentity(trx, sourceId, 'lookup', lookupValue, identity, at);
+      if (identity.email)
+        await store.updateIdentityEmail(trx, sourceId, identity.prospectId, identity.email, at);
+      await store.requeueWaiting(
+        trx,
+        sourceId,
+        {
+          userIds: message.userId ? [message.userId] : [],
+          anonymousIds: [message.anonymousId, message.previousId].filter((v): v is string => !!v),
+        },
+        at,
+      );
+    });
+  }
+
+  private async known(message: SegmentMessage, db: StoreDb): Promise<store.Identity | undefined> {
+    return (
+      (message.userId ? await store.selectIdentity(db, this.source.id, 'user', message.userId) : undefined) ??
+      (message.anonymousId
+        ? await store.selectIdentity(db, this.source.id, 'anonymous', message.anonymousId)
+        : undefined)
+    );
+  }
+
+  // ---- track, page, screen -----------------------------------------------------------------------
+
+  private async activity(message: SegmentMessage, deps: DestinationDeps): Promise<Outcome> {
+    const identity = await this.known(message, deps.db);
+    if (!identity) return { status: 'waiting', reason: 'no prospect known yet for this user' };
+    let email = identity.email;
+    if (!email) {
+      const prospect = await deps.client.readProspect(identity.prospectId, ['email']);
+      email = typeof prospect.email === 'string' ? prospect.email : null;
+      if (!email) return { status: 'skipped', reason: `prospect ${identity.prospectId} has no email` };
+    }
+    const type =
+      message.type === 'track' ? message.event! : message.type === 'page' ? 'Page View' : 'Screen View';
+    const properties = message.properties ?? {};
+    const value =
+      message.type === 'track'
+        ? JSON.stringify(properties).slice(0, 4_000)
+        : String(properties.url ?? message.name ?? properties.path ?? '');
+    const activity = await deps.client.createExternalActivity({
+      extension: EXTENSION,
+      type,
+      value,
+      email,
+      activityDate: message.timestamp,
+    });
+    return {
+      status: 'delivered',
+      result: { prospectId: identity.prospectId, activityId: activity.id ?? null },
+    };
+  }
+
+  // ---- alias -------------------------------------------------------------------------------------
+
+  private async alias(message: SegmentMessage, deps: DestinationDeps): Promise<Outcome> {
+    const { db } = deps;
+    const sourceId = this.source.id;
+    const previousId = message.previousId!;
+    const previous =
+      (await store.selectIdentity(db, sourceId, 'user', previousId)) ??
+      (await store.selectIdentity(db, sourceId, 'anonymous', previousId));
+    const current = message.userId
+      ? await store.selectIdentity(db, sourceId, 'user', message.userId)
+      : undefined;
+    const target = current ?? previous;
+    if (!target) return { status: 'waiting', reason: 'neither id is known yet' };
+    const at = deps.now().toISOString();
+    await db.transaction().execute(async (trx) => {
+      if (message.userId && !current)
+        await store.upsertIdentity(trx, sourceId, 'user', message.userId, target, at);
+      // The earlier id's later events go to the person it now belongs to.
+      await store.upsertIdentity(trx, sourceId, 'anonymous', previousId, target, at);
+      await store.requeueWaiting(
+        trx,
+        sourceId,
+        { userIds: message.userId ? [message.userId] : [], anonymousIds: [previousId] },
+        at,
+      );
+    });
+    return { status: 'delivered', result: { prospectId: target.prospectId } };
+  }
+}
