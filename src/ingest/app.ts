@@ -47,14 +47,24 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
     return payload;
   });
 
-  // Browsers' sendBeacon posts text/plain: the body is JSON all the same.
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+  // The body is JSON whatever the label: browsers' sendBeacon posts text/plain, and
+  // RudderStack's library labels its gzipped JSON application/x-www-form-urlencoded.
+  const jsonAnyway = (
+    _request: FastifyRequest,
+    body: string | Buffer,
+    done: (e: Error | null, v?: unknown) => void,
+  ) => {
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(body.toString()));
     } catch {
       done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
     }
-  });
+  };
+  app.addContentTypeParser(
+    ['text/plain', 'application/x-www-form-urlencoded'],
+    { parseAs: 'string' },
+    jsonAnyway,
+  );
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

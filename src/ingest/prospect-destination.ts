@@ -29,18 +29,18 @@ export interface DestinationDeps {
 }
 
 const CUSTOM_FIELDS_TTL_MS = 60_000;
+/** A trait that matches nothing may name a field made a moment ago: look again after this. */
+const CUSTOM_FIELDS_RECHECK_MS = 1_000;
 const EXTENSION = 'Handoff';
 /** How far before a lost create's first try the retry looks for what it made (clock skew). */
 const CREATE_LOOKBACK_MS = 5_000;
 
-const customFieldCache = new WeakMap<
-  AccountEngagementClient,
-  { at: number; fields: Promise<Array<{ name: string; fieldId: string }>> }
->();
+type FieldList = Array<{ name: string; fieldId: string }>;
+const customFieldCache = new WeakMap<AccountEngagementClient, { at: number; fields: Promise<FieldList> }>();
 
-function customFields(client: AccountEngagementClient): Promise<Array<{ name: string; fieldId: string }>> {
+function customFields(client: AccountEngagementClient, maxAgeMs = CUSTOM_FIELDS_TTL_MS): Promise<FieldList> {
   const cached = customFieldCache.get(client);
-  if (cached && Date.now() - cached.at < CUSTOM_FIELDS_TTL_MS) return cached.fields;
+  if (cached && Date.now() - cached.at < maxAgeMs) return cached.fields;
   const fields = client.customFields();
   customFieldCache.set(client, { at: Date.now(), fields });
   fields.catch(() => customFieldCache.delete(client));
@@ -93,8 +93,13 @@ export class ProspectDestination {
     const { settings } = this.source;
     const traits = message.traits ?? {};
     const email = traitEmail(traits);
-    const fields = await customFields(deps.client);
-    const mapped = mapTraits(traits, fields, new Set(Object.keys(settings.audiences)));
+    const audienceNames = new Set(Object.keys(settings.audiences));
+    let fields = await customFields(deps.client);
+    let mapped = mapTraits(traits, fields, audienceNames);
+    if (mapped.unknown.length > 0) {
+      fields = await customFields(deps.client, CUSTOM_FIELDS_RECHECK_MS);
+      mapped = mapTraits(traits, fields, audienceNames);
+    }
     const values: ProspectValues = { ...mapped.values };
 
     const lookup = settings.apiVersion === 4 ? this.lookup(message, fields) : null;

@@ -20,6 +20,8 @@ const common = {
   anonymousId: id.nullish(),
   messageId: z.string().max(100).nullish(),
   timestamp: isoDate.nullish(),
+  // RudderStack's name for the client's event time.
+  originalTimestamp: isoDate.nullish(),
   sentAt: isoDate.nullish(),
   context: object.nullish(),
   integrations: object.nullish(),
@@ -105,8 +107,9 @@ export function readMessage(
 
   const sentAt = m.sentAt ?? (defaults.sentAt as string | number | undefined);
   let at = receivedAt.getTime();
-  if (m.timestamp !== undefined && m.timestamp !== null) {
-    const timestamp = new Date(m.timestamp).getTime();
+  const clientTime = m.timestamp ?? m.originalTimestamp;
+  if (clientTime !== undefined && clientTime !== null) {
+    const timestamp = new Date(clientTime).getTime();
     at =
       sentAt !== undefined && sentAt !== null && !Number.isNaN(new Date(sentAt).getTime())
         ? receivedAt.getTime() - (new Date(sentAt).getTime() - timestamp)
