@@ -40,6 +40,13 @@ export const fileConfigSchema = z
       })
       .strict()
       .optional(),
+    ingest: z
+      .object({
+        /** Events a second per source before the Tracking API answers 429 (0: no limit). */
+        rateLimit: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -52,6 +59,7 @@ export interface ResolvedConfig {
   ports: { crm: number; marketing: number; ingest: number; console: number };
   crm: z.infer<typeof fileConfigSchema>['crm'];
   marketing: z.infer<typeof fileConfigSchema>['marketing'];
+  ingest: z.infer<typeof fileConfigSchema>['ingest'];
 }
 
 export interface CliFlags {
@@ -119,5 +127,6 @@ export function resolveConfig(
     },
     crm: file.crm,
     marketing: file.marketing,
+    ingest: file.ingest,
   };
 }

@@ -17,10 +17,17 @@ const marketingCredentialsSchema = z.object({
   businessUnitId: z.string(),
 });
 
+const ingestCredentialsSchema = z.object({
+  url: z.string(),
+  /** The demo source's write key (Basic auth user name for the Tracking API). */
+  writeKey: z.string(),
+});
+
 /** `<data-dir>/credentials.json`; each area adds its own section, unknown sections are kept. */
 const credentialsSchema = z.looseObject({
   crm: crmCredentialsSchema,
   marketing: marketingCredentialsSchema.optional(),
+  ingest: ingestCredentialsSchema.optional(),
 });
 
 export type CrmCredentials = z.infer<typeof crmCredentialsSchema>;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
+import { addIngestCommands } from './ingest-commands.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -36,6 +37,11 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     console.log(`Marketing (Account Engagement API)  ${servers.marketingUrl}`);
     console.log(`  business unit  ${marketing.businessUnitId}  (Pardot-Business-Unit-Id)`);
     console.log('  auth           Bearer token from the CRM login above');
+  }
+  const { ingest } = servers.credentials;
+  if (servers.ingestUrl && ingest) {
+    console.log(`Ingest (Segment Tracking API)  ${servers.ingestUrl}`);
+    console.log(`  write key      ${ingest.writeKey}  (Basic auth user name, empty password)`);
   }
   console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
   console.log('ready');
@@ -74,6 +80,14 @@ addServerOptions(
       'run the Account Engagement-compatible marketing engine alone, trusting the CRM of the data dir',
     ),
 ).action((flags: CliFlags) => run(flags, 'marketing'));
+
+const ingestCommand = program
+  .command('ingest')
+  .description(
+    'run the Segment-compatible ingest alone (needs the marketing engine of the data dir), or manage it',
+  );
+addServerOptions(ingestCommand).action((flags: CliFlags) => run(flags, 'ingest'));
+addIngestCommands(ingestCommand);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {

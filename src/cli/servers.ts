@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
+import { buildIngestApp } from '../ingest/app.js';
+import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
+import { newWriteKey } from '../ingest/source-service.js';
 import { buildMarketingApp } from '../marketing/app.js';
 import { openMarketing, type MarketingServices } from '../marketing/marketing-services.js';
 import { HttpTokenVerifier, type TokenVerifier } from '../marketing/token-verifier.js';
@@ -18,18 +21,21 @@ import {
 import { loadSampleData, loadSampleProspects } from './sample-data.js';
 
 /** Which servers a command runs: `demo` all of them in one process, or one alone. */
-export type ServerSet = 'demo' | 'crm' | 'marketing';
+export type ServerSet = 'demo' | 'crm' | 'marketing' | 'ingest';
 
 export interface RunningServers {
   credentials: Credentials;
   crmUrl?: string;
   marketingUrl?: string;
+  ingestUrl?: string;
   crm?: CrmServices;
   marketing?: MarketingServices;
+  ingest?: IngestServices;
   stop(): Promise<void>;
 }
 
 const DEMO_UNIT_NAME = 'Handoff Demo';
+const DEMO_SOURCE_NAME = 'Demo source';
 
 function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address();
@@ -83,9 +89,9 @@ export async function startServers(
     },
   };
   try {
-    let tokens: TokenVerifier;
-    let adminUserId: string;
-    if (options.set !== 'marketing') {
+    let tokens: TokenVerifier | undefined;
+    let adminUserId = '';
+    if (options.set === 'demo' || options.set === 'crm') {
       const crm = await openCrm({ database, config: config.crm });
       const { credentials } = running;
       const org = await ensureOrg(crm, {
@@ -113,7 +119,7 @@ export async function startServers(
       credentials.crm.instanceUrl = running.crmUrl;
       tokens = { verify: (token) => crm.oauth.verify(token) };
       adminUserId = org.adminUserId;
-    } else {
+    } else if (options.set === 'marketing') {
       if (!readCredentials(config.dataDir)) {
         throw new ConfigError(
           `no CRM credentials in ${config.dataDir}: start \`handoff crm\` with this data dir first`,
@@ -123,7 +129,7 @@ export async function startServers(
       adminUserId = await crmAdminId(running.credentials.crm);
     }
 
-    if (options.set !== 'crm') {
+    if (tokens && (options.set === 'demo' || options.set === 'marketing')) {
       const marketing = await openMarketing({ database, tokens, faults: config.marketing?.faults });
       let unit = await marketing.units.ensure({
         name: DEMO_UNIT_NAME,
@@ -141,6 +147,38 @@ export async function startServers(
       running.marketingUrl = urlOf(marketingApp, config.host);
       running.marketing = marketing;
       running.credentials.marketing = { baseUrl: running.marketingUrl, businessUnitId: unit.id };
+    }
+
+    if (options.set === 'demo' || options.set === 'ingest') {
+      const { crm: crmLogin, marketing: target } = running.credentials;
+      if (!target) {
+        throw new ConfigError(
+          `no marketing credentials in ${config.dataDir}: start \`handoff marketing\` (or \`handoff demo\`) with this data dir first`,
+        );
+      }
+      const ingest = await openIngest({
+        database,
+        rateLimit: config.ingest?.rateLimit,
+        marketing: {
+          baseUrl: target.baseUrl,
+          businessUnitId: target.businessUnitId,
+          login: { flow: 'password', ...crmLogin },
+        },
+      });
+      const writeKey = running.credentials.ingest?.writeKey ?? newWriteKey();
+      await ingest.sources.ensure(DEMO_SOURCE_NAME, writeKey, {
+        apiVersion: 3,
+        businessUnitId: target.businessUnitId,
+      });
+      const ingestApp = buildIngestApp(ingest);
+      closers.push(
+        () => ingest.close(),
+        () => ingestApp.close(),
+      );
+      await ingestApp.listen({ host: config.host, port: config.ports.ingest });
+      running.ingestUrl = urlOf(ingestApp, config.host);
+      running.ingest = ingest;
+      running.credentials.ingest = { url: running.ingestUrl, writeKey };
     }
     writeCredentials(config.dataDir, running.credentials);
     return running;

@@ -6,12 +6,15 @@ import * as store from './store/ingest-store.js';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A Segment-style write key: 32 letters and digits. */
-function newWriteKey(): string {
+export function newWriteKey(): string {
   const bytes = randomBytes(32);
   let key = '';
   for (const byte of bytes) key += ALPHABET[byte % ALPHABET.length];
   return key;
 }
+
+/** How long sources read from the store are trusted before being read again. */
+const CACHE_MS = 5_000;
 
 function hashKey(writeKey: string): string {
   return createHash('sha256').update(writeKey).digest('hex');
@@ -108,6 +111,9 @@ export class SourceService {
   /** The source a write key belongs to, or undefined. */
   async authenticate(writeKey: string): Promise<Source | undefined> {
     const hash = hashKey(writeKey);
+    // The cache is trusted for a few seconds: a key rotated or a source removed by the CLI (another
+    // process) stops working within that time.
+    if (Date.now() - this.loadedAt > CACHE_MS) await this.reload();
     const cached = this.byHash.get(hash);
     if (cached) return cached;
     // Unknown key: reload, at most once a second, so a flood of bad keys cannot hammer the store.
@@ -118,6 +124,7 @@ export class SourceService {
 
   /** By id, from the cache (delivery reads settings per event). */
   async byId(id: string): Promise<Source | undefined> {
+    if (Date.now() - this.loadedAt > CACHE_MS) await this.reload();
     for (const source of this.byHash.values()) if (source.id === id) return source;
     await this.reload();
     for (const source of this.byHash.values()) if (source.id === id) return source;

@@ -15,6 +15,9 @@ interface Running {
 const TSX_LOADER = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
 const CLI = join(process.cwd(), 'src/cli/main.ts');
 
+/** Every server on a free port, so tests run side by side. */
+const FREE_PORTS = ['--crm-port', '0', '--marketing-port', '0', '--ingest-port', '0'];
+
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -70,6 +73,7 @@ function readCredentials(dataDir: string) {
       password: string;
     };
     marketing?: { baseUrl: string; businessUnitId: string };
+    ingest?: { url: string; writeKey: string };
   };
 }
 
@@ -113,7 +117,7 @@ afterEach(() => {
 describe('the handoff command', () => {
   it('demo: starts the CRM on a free port, writes its credentials, loads sample data and prints ready', async () => {
     const dataDir = tempDir();
-    const running = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
+    const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
     const { crm } = readCredentials(dataDir);
     expect(crm.loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(crm.instanceUrl).toBe(crm.loginUrl);
@@ -134,6 +138,86 @@ describe('the handoff command', () => {
     expect(prospects.status).toBe(200);
     expect(prospects.body.values.length).toBeGreaterThanOrEqual(10);
     expect(await stop(running)).toBe(0);
+  });
+
+  it('demo: runs the ingest with a demo source whose identify calls become prospects', async () => {
+    const dataDir = tempDir();
+    const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
+    const { ingest } = readCredentials(dataDir);
+    expect(ingest?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(running.output()).toContain(ingest?.writeKey);
+    const sent = await fetch(`${ingest?.url}/v1/identify`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${ingest?.writeKey}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({
+        userId: 'cli-user',
+        traits: { email: 'cli-ingest@example.com', firstName: 'Cli' },
+      }),
+    });
+    expect(sent.status).toBe(200);
+    const conn = await login(dataDir);
+    let found: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100 && found.length === 0; i++) {
+      const r = await marketingQuery(dataDir, conn.accessToken!, {
+        path: '/api/v5/objects/prospects?fields=id,firstName&email=cli-ingest@example.com',
+      });
+      found = r.body.values;
+      if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(found).toMatchObject([{ firstName: 'Cli' }]);
+    expect(await stop(running)).toBe(0);
+  });
+
+  it('ingest sources: creates, lists, rotates and removes sources; bad settings are refused', async () => {
+    const dataDir = tempDir();
+    const created = await run([
+      'ingest',
+      'sources',
+      'create',
+      'app',
+      '--api-version',
+      '4',
+      '--lookup-field',
+      'Customer_Id',
+      '--use-user-id',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(created.code).toBe(0);
+    const key = /write key {2}(\S+)/.exec(created.output)?.[1];
+    expect(key).toMatch(/^[A-Za-z0-9]{32}$/);
+    const listed = await run(['ingest', 'sources', 'list', '--data-dir', dataDir]);
+    expect(listed.output).toMatch(/app {2}v4 {2}unit \(default\) {2}lookup Customer_Id = userId/);
+    const rotated = await run(['ingest', 'sources', 'rotate', 'app', '--data-dir', dataDir]);
+    expect(/write key {2}(\S+)/.exec(rotated.output)?.[1]).not.toBe(key);
+    const refused = await run([
+      'ingest',
+      'sources',
+      'create',
+      'bad',
+      '--lookup-field',
+      'fid',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('id and fid cannot be the lookup field');
+    expect((await run(['ingest', 'sources', 'remove', 'app', '--data-dir', dataDir])).code).toBe(0);
+    expect((await run(['ingest', 'sources', 'list', '--data-dir', dataDir])).output).toContain('no sources');
+    expect((await run(['ingest', 'failures', '--data-dir', dataDir])).output).toContain(
+      'no failed deliveries',
+    );
+  });
+
+  it('ingest: refuses to start without a marketing engine in its data dir', async () => {
+    const dataDir = tempDir();
+    await stop(await start(['crm', '--crm-port', '0', '--data-dir', dataDir]));
+    const { code, output } = await run(['ingest', '--ingest-port', '0', '--data-dir', dataDir]);
+    expect(code).toBe(1);
+    expect(output).toContain('no marketing credentials');
   });
 
   it('marketing: runs the marketing engine alone, verifying tokens with the CRM of the data dir', async () => {
@@ -164,7 +248,7 @@ describe('the handoff command', () => {
 
   it('keeps its data and credentials across restarts, without loading the sample data twice', async () => {
     const dataDir = tempDir();
-    const first = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
+    const first = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
     const before = readCredentials(dataDir).crm;
     const created = await (
       await login(dataDir)
@@ -173,7 +257,7 @@ describe('the handoff command', () => {
       .create({ LastName: 'Survivor', Company: 'Restart Co' });
     await stop(first);
 
-    const second = await start(['demo', '--crm-port', '0', '--marketing-port', '0', '--data-dir', dataDir]);
+    const second = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
     const after = readCredentials(dataDir).crm;
     expect(after.password).toBe(before.password);
     expect(after.clientId).toBe(before.clientId);
