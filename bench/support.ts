@@ -9,6 +9,8 @@ export interface BenchServer {
   token: string;
   /** Set when the command runs the marketing engine (`demo`). */
   marketing?: { baseUrl: string; businessUnitId: string };
+  /** Set when the command runs the ingest (`demo`). */
+  ingest?: { url: string; writeKey: string };
   child: ChildProcess;
   dataDir: string;
   /** Peak resident memory of the server process so far (VmHWM), in MB. */
@@ -36,6 +38,8 @@ export async function startServer(
       '0',
       '--marketing-port',
       '0',
+      '--ingest-port',
+      '0',
       '--data-dir',
       dataDir,
     ],
@@ -56,6 +60,7 @@ export async function startServer(
   const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
     crm: { loginUrl: string; clientId: string; clientSecret: string; username: string; password: string };
     marketing?: { baseUrl: string; businessUnitId: string };
+    ingest?: { url: string; writeKey: string };
   };
   const response = await fetch(`${creds.crm.loginUrl}/services/oauth2/token`, {
     method: 'POST',
@@ -72,6 +77,7 @@ export async function startServer(
     url: new URL(creds.crm.loginUrl),
     token: access_token,
     marketing: creds.marketing,
+    ingest: creds.ingest,
     child,
     dataDir,
     peakRssMb() {

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
-import type { Database } from '../store/database.js';
+import type { Database, StoreDb } from '../store/database.js';
+import { sendsToPardot } from './domain/segment-message.js';
 import { traitEmail } from './domain/trait-mapping.js';
 import { ProspectDestination, type Outcome } from './prospect-destination.js';
 import type { SourceService } from './source-service.js';
 import * as store from './store/ingest-store.js';
 
 const LEASE = 'ingest-delivery';
+const ACTIVITY_TYPES = new Set(['track', 'page', 'screen']);
 const LEASE_MS = 10_000;
 const IDLE_POLL_MS = 250;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -76,6 +78,8 @@ export class DeliveryWorker {
   private kicked = false;
   private loop: Promise<void> | null = null;
   private lastPurge = 0;
+  /** One destination per source object (a source re-read from the store gets a new one). */
+  private readonly destinations = new WeakMap<object, ProspectDestination>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.batchSize = options.batchSize ?? 500;
@@ -142,50 +146,131 @@ export class DeliveryWorker {
     }
   }
 
-  /** Delivers what is due; returns how many events changed state. */
+  /**
+   * Delivers what is due; returns how many events changed state. Outcomes decided without a
+   * remote call (parked, skipped) are written together at the end of each person's run — or
+   * before an identify or alias, which may release parked events and must see them parked.
+   */
   private async deliverAll(events: store.StoredEvent[]): Promise<number> {
-    const groups = groupByPerson(events);
-    let changed = 0;
+    const { parked, groups } = await this.parkUnknown(groupByPerson(events));
+    let changed = parked;
     let next = 0;
     const worker = async () => {
       while (next < groups.length && !this.stopped) {
         const group = groups[next++]!;
+        const deferred: Array<{ event: store.StoredEvent; outcome: Outcome }> = [];
         for (const event of group) {
           if (event.nextAttemptAt && Date.parse(event.nextAttemptAt) > this.options.now().getTime()) break;
+          if ((event.message.type === 'identify' || event.message.type === 'alias') && deferred.length > 0) {
+            await this.saveMany(deferred.splice(0));
+          }
           const outcome = await this.deliverOne(event);
           changed += 1;
+          if (outcome.status === 'waiting' || (outcome.status === 'skipped' && outcome.local)) {
+            deferred.push({ event, outcome });
+          } else {
+            await this.save(event, outcome);
+          }
           if (outcome.status === 'retry') break;
         }
+        if (deferred.length > 0) await this.saveMany(deferred);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, worker));
     return changed;
   }
 
-  private async deliverOne(event: store.StoredEvent): Promise<Outcome> {
-    const { database, sources, clientFor, now, log } = this.options;
-    const source = await sources.byId(event.sourceId);
-    let outcome: Outcome;
-    if (!source) {
-      outcome = { status: 'failed', error: `source ${event.sourceId} no longer exists` };
-    } else {
-      const destination = new ProspectDestination(source);
-      outcome = await destination.deliver(event, {
-        db: database.db,
-        client: clientFor(source.settings.businessUnitId ?? null),
-        now,
-        markCreateTried: (at) =>
-          store.updateEvent(database.db, event.seq, {
-            status: 'pending',
-            attempts: event.attempts,
-            nextAttemptAt: event.nextAttemptAt,
-            lastError: event.lastError,
-            result: null,
-            createTriedAt: at,
-            at,
-          }),
-      });
+  /**
+   * The people of this batch who are only activity (track, page, screen) and not known yet:
+   * their events are parked in one statement each source, without the per-event work of
+   * delivery — the common case of anonymous traffic, which would otherwise cost as much to
+   * park as to accept. The other groups are returned for delivery.
+   */
+  private async parkUnknown(
+    groups: store.StoredEvent[][],
+  ): Promise<{ parked: number; groups: store.StoredEvent[][] }> {
+    const { database, now } = this.options;
+    const candidates = groups.filter((group) =>
+      group.every((e) => ACTIVITY_TYPES.has(e.message.type) && sendsToPardot(e.message) && !e.nextAttemptAt),
+    );
+    if (candidates.length === 0) return { parked: 0, groups };
+    const bySource = new Map<string, store.StoredEvent[][]>();
+    for (const group of candidates) {
+      const list = bySource.get(group[0]!.sourceId);
+      if (list) list.push(group);
+      else bySource.set(group[0]!.sourceId, [group]);
     }
+    const parkedGroups = new Set<store.StoredEvent[]>();
+    const seqs: number[] = [];
+    for (const [sourceId, sourceGroups] of bySource) {
+      const ids = new Set<string>();
+      for (const group of sourceGroups) {
+        for (const e of group) {
+          if (e.message.userId) ids.add(e.message.userId);
+          if (e.message.anonymousId) ids.add(e.message.anonymousId);
+        }
+      }
+      const known = await store.selectKnownIds(database.db, sourceId, [...ids]);
+      for (const group of sourceGroups) {
+        const unknown = group.every(
+          (e) =>
+            !(e.message.userId && known.has(e.message.userId)) &&
+            !(e.message.anonymousId && known.has(e.message.anonymousId)),
+        );
+        if (!unknown) continue;
+        parkedGroups.add(group);
+        for (const e of group) seqs.push(e.seq);
+      }
+    }
+    if (seqs.length > 0) {
+      await database.db
+        .transaction()
+        .execute((trx) =>
+          store.parkEvents(trx, seqs, 'no prospect known yet for this user', now().toISOString()),
+        );
+    }
+    return { parked: seqs.length, groups: groups.filter((g) => !parkedGroups.has(g)) };
+  }
+
+  private async deliverOne(event: store.StoredEvent): Promise<Outcome> {
+    const { database, sources, clientFor, now } = this.options;
+    const source = await sources.byId(event.sourceId);
+    if (!source) return { status: 'failed', error: `source ${event.sourceId} no longer exists` };
+    let destination = this.destinations.get(source);
+    if (!destination) {
+      destination = new ProspectDestination(source);
+      this.destinations.set(source, destination);
+    }
+    return destination.deliver(event, {
+      db: database.db,
+      client: clientFor(source.settings.businessUnitId ?? null),
+      now,
+      markCreateTried: (at) =>
+        store.updateEvent(database.db, event.seq, {
+          status: 'pending',
+          attempts: event.attempts,
+          nextAttemptAt: event.nextAttemptAt,
+          lastError: event.lastError,
+          result: null,
+          createTriedAt: at,
+          at,
+        }),
+    });
+  }
+
+  private async saveMany(items: Array<{ event: store.StoredEvent; outcome: Outcome }>): Promise<void> {
+    await this.options.database.db.transaction().execute(async (trx) => {
+      for (const { event, outcome } of items) await this.save(event, outcome, trx);
+    });
+  }
+
+  /** Writes an event's new state: done, parked, failed for good, or due again after a backoff. */
+  private async save(
+    event: store.StoredEvent,
+    outcome: Outcome,
+    db: StoreDb = this.options.database.db,
+  ): Promise<void> {
+    const { now, log } = this.options;
     const at = now();
     const attempts = event.attempts + 1;
     const base = {
@@ -198,15 +283,11 @@ export class DeliveryWorker {
     };
     switch (outcome.status) {
       case 'delivered':
-        await store.updateEvent(database.db, event.seq, {
-          ...base,
-          status: 'delivered',
-          result: outcome.result,
-        });
+        await store.updateEvent(db, event.seq, { ...base, status: 'delivered', result: outcome.result });
         break;
       case 'skipped':
       case 'waiting':
-        await store.updateEvent(database.db, event.seq, {
+        await store.updateEvent(db, event.seq, {
           ...base,
           status: outcome.status,
           result: { reason: outcome.reason },
@@ -214,7 +295,7 @@ export class DeliveryWorker {
         break;
       case 'failed':
         log.warn({ seq: event.seq, error: outcome.error }, 'ingest delivery failed');
-        await store.updateEvent(database.db, event.seq, {
+        await store.updateEvent(db, event.seq, {
           ...base,
           status: 'failed',
           lastError: outcome.error,
@@ -228,7 +309,7 @@ export class DeliveryWorker {
           Math.max(outcome.delayMs, 500 * 2 ** Math.min(attempts, 12)),
         );
         const delay = backoff * (0.5 + Math.random());
-        await store.updateEvent(database.db, event.seq, {
+        await store.updateEvent(db, event.seq, {
           ...base,
           status: 'pending',
           nextAttemptAt: new Date(at.getTime() + delay).toISOString(),
@@ -237,7 +318,6 @@ export class DeliveryWorker {
         break;
       }
     }
-    return outcome;
   }
 
   private async purge(at: Date): Promise<void> {

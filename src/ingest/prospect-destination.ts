@@ -9,7 +9,8 @@ import * as store from './store/ingest-store.js';
 /** What became of one event. `retry` leaves it pending for a later attempt. */
 export type Outcome =
   | { status: 'delivered'; result: Record<string, unknown> }
-  | { status: 'skipped'; reason: string }
+  /** `local`: decided without a remote call. */
+  | { status: 'skipped'; reason: string; local?: boolean }
   | { status: 'waiting'; reason: string }
   | { status: 'failed'; error: string; code?: number | null }
   | { status: 'retry'; error: string; delayMs: number };
@@ -73,7 +74,7 @@ export class ProspectDestination {
         case 'alias':
           return await this.alias(message, deps);
         case 'group':
-          return { status: 'skipped', reason: 'group calls do not change prospects' };
+          return { status: 'skipped', reason: 'group calls do not change prospects', local: true };
       }
     } catch (error) {
       if (error instanceof PermanentFailure) return { status: 'failed', error: error.message };
@@ -106,7 +107,7 @@ export class ProspectDestination {
     if (lookup?.value) values[lookup.field] = lookup.value;
 
     let prospectId = await this.resolve(message, email, lookup, deps);
-    let action: 'created' | 'updated';
+    let action: 'created' | 'updated' | 'upserted';
     if (prospectId !== undefined) {
       try {
         await deps.client.updateProspect(prospectId, values);
@@ -123,7 +124,8 @@ export class ProspectDestination {
         return { status: 'skipped', reason: 'no email: Account Engagement needs one to create a prospect' };
       }
       prospectId = await this.create(event, email, values, lookup, deps);
-      action = 'created';
+      // v3's upsert may have found the email taken: it updated that prospect instead.
+      action = this.source.settings.apiVersion === 3 ? 'upserted' : 'created';
     }
     const at = deps.now().toISOString();
     const known = { prospectId, email: email ?? (await this.knownEmail(message, deps)) };
@@ -189,9 +191,10 @@ export class ProspectDestination {
       const known = await store.selectIdentity(db, sourceId, 'anonymous', message.anonymousId);
       if (known) return known.prospectId;
     }
-    if (email && !lookup?.value) {
-      // v3 (email is the key), or v4 with nothing better: the latest prospect with the email,
-      // rather than Segment's v4 habit of a new prospect on every call.
+    // v3: email is the key, and the create below is an upsert by email: no lookup needed.
+    if (email && !lookup?.value && this.source.settings.apiVersion === 4) {
+      // v4 with nothing better: the latest prospect with the email, rather than Segment's v4
+      // habit of a new prospect on every call.
       const [latest] = await client.prospectsByEmail(email, []);
       if (latest) return latest.id;
     }

@@ -129,7 +129,7 @@ export async function selectByStatus(
 ): Promise<StoredEvent[]> {
   const source = options.sourceId === undefined ? sql`` : sql` and source_id = ${options.sourceId}`;
   const r =
-    await sql<Row>`select * from ingest_event where status = ${status}${source} order by seq desc limit ${options.limit}`.execute(
+    await sql<Row>`select * from ingest_event where status = ${sql.lit(status)}${source} order by seq desc limit ${options.limit}`.execute(
       db,
     );
   return r.rows.map(eventFromRow);
@@ -152,6 +152,35 @@ export async function updateEvent(
     next_attempt_at = ${change.nextAttemptAt}, last_error = ${change.lastError},
     result = ${change.result === null ? null : JSON.stringify(change.result)},
     create_tried_at = ${change.createTriedAt}, updated_at = ${change.at} where seq = ${seq}`.execute(db);
+}
+
+/** Parks events in one statement: their person is not known yet. */
+export async function parkEvents(
+  db: StoreDb,
+  seqs: readonly number[],
+  reason: string,
+  at: string,
+): Promise<void> {
+  const result = JSON.stringify({ reason });
+  for (let i = 0; i < seqs.length; i += INSERT_CHUNK) {
+    await sql`update ingest_event set status = 'waiting', attempts = attempts + 1, result = ${result}, updated_at = ${at}
+      where seq in (${sql.join(seqs.slice(i, i + INSERT_CHUNK))})`.execute(db);
+  }
+}
+
+/** Which of these ids (userId or anonymousId) of a source resolved to a prospect already. */
+export async function selectKnownIds(
+  db: StoreDb,
+  sourceId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const r = await sql<Row>`select key from ingest_identity where source_id = ${sourceId}
+      and kind in ('user', 'anonymous') and key in (${sql.join(ids.slice(i, i + INSERT_CHUNK))})`.execute(db);
+    for (const row of r.rows) known.add(String(row.key));
+  }
+  return known;
 }
 
 /** Parked events of a person who is now known go back in line. */

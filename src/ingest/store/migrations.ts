@@ -46,9 +46,20 @@ export function ingestMigrations(database: Database): Record<string, Migration> 
         await sql`create unique index ingest_event_message on ingest_event (source_id, message_id)`.execute(
           db,
         );
-        await sql`create index ingest_event_status on ingest_event (status, seq)`.execute(db);
-        await sql`create index ingest_event_user on ingest_event (source_id, user_id)`.execute(db);
-        await sql`create index ingest_event_anonymous on ingest_event (source_id, anonymous_id)`.execute(db);
+        // Partial indexes: only the events delivery still looks for are in them, so an event
+        // written once and delivered costs no index upkeep beyond its keys.
+        await sql`create index ingest_event_pending on ingest_event (seq) where status = 'pending'`.execute(
+          db,
+        );
+        await sql`create index ingest_event_failed on ingest_event (seq) where status = 'failed'`.execute(db);
+        await sql`create index ingest_event_waiting_user on ingest_event (source_id, user_id) where status = 'waiting'`.execute(
+          db,
+        );
+        await sql`create index ingest_event_waiting_anonymous on ingest_event (source_id, anonymous_id) where status = 'waiting'`.execute(
+          db,
+        );
+        // The 24-hour purge of finished events.
+        await sql`create index ingest_event_received on ingest_event (received_at)`.execute(db);
 
         // Which prospect each userId / anonymousId resolved to, and its email at the time.
         await db.schema

@@ -1,0 +1,178 @@
+// The ingest of `handoff demo` (SQLite, its own process): events accepted durably per second and
+// the accept latency for batch and single calls, then identify → prospect delivery lag at a
+// steady 1,000 identifies/s, read back through the marketing engine's v5 API.
+import http from 'node:http';
+import { figure, jsonClient, startServer } from './support.js';
+
+const BATCH_CALLS = Number(process.env.BENCH_BATCH_CALLS ?? 2_000);
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
+const SINGLE_CALLS = Number(process.env.BENCH_SINGLE_CALLS ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const RATE = Number(process.env.BENCH_IDENTIFY_RATE ?? 1_000);
+const SECONDS = Number(process.env.BENCH_IDENTIFY_SECONDS ?? 10);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** A keep-alive POST client for the ingest of a bench server. */
+function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: number) {
+  const ingest = new URL(server.ingest!.url);
+  const auth = `Basic ${Buffer.from(`${server.ingest!.writeKey}:`).toString('base64')}`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  /** One POST; resolves with its latency in ms. */
+  return (path: string, body: unknown): Promise<number> => {
+    const payload = JSON.stringify(body);
+    const started = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: ingest.hostname,
+          port: ingest.port,
+          method: 'POST',
+          path,
+          headers: {
+            authorization: auth,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 200) reject(new Error(`unexpected ${res.statusCode}`));
+            else resolve(Number(process.hrtime.bigint() - started) / 1e6);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  };
+}
+
+/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies. */
+async function load(total: number, concurrency: number, call: (i: number) => Promise<number>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) latencies.push(await call(next++));
+    }),
+  );
+  return {
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    latencies: latencies.sort((a, b) => a - b),
+  };
+}
+
+/** `perSecond` calls a second for `seconds`, sent on a clock whatever the answers: sorted latencies. */
+async function paced(perSecond: number, seconds: number, call: (i: number) => Promise<number>) {
+  const latencies: Promise<number>[] = [];
+  const total = perSecond * seconds;
+  const started = Date.now();
+  for (let i = 0; i < total;) {
+    const due = Math.min(total, Math.ceil(((Date.now() - started) / 1000) * perSecond));
+    for (; i < due; i++) latencies.push(call(i));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return (await Promise.all(latencies)).sort((a, b) => a - b);
+}
+
+const track = (i: number, tag: string) => ({
+  type: 'track',
+  // Anonymous visitors: accepted and kept, their delivery parked until they are identified.
+  anonymousId: `${tag}-visitor-${i % 5_000}`,
+  event: 'Viewed Page',
+  properties: { path: `/docs/${i % 97}`, referrer: 'https://search.example/', plan: 'pro' },
+  context: { library: { name: 'bench', version: '1' }, userAgent: 'bench/1.0' },
+  messageId: `${tag}-${i}`,
+});
+const batchOf = (i: number, size: number, tag: string) => ({
+  batch: Array.from({ length: size }, (_, j) => track(i * size + j, tag)),
+});
+
+let server = await startServer(undefined, 'demo');
+try {
+  const post = ingestClient(server, CONCURRENCY);
+  await load(200, 8, (i) => post('/v1/batch', batchOf(i, 20, 'warm')));
+
+  const batch = await load(BATCH_CALLS, 8, (i) => post('/v1/batch', batchOf(i, BATCH_SIZE, 'batch')));
+  figure(
+    `accepted, /v1/batch of ${BATCH_SIZE}, 8 clients`,
+    (BATCH_CALLS * BATCH_SIZE) / batch.seconds,
+    'events/s',
+    '>= 15,000',
+  );
+  const batchPaced = await paced(150, 5, (i) => post('/v1/batch', batchOf(i, BATCH_SIZE, 'paced')));
+  figure('  at 15,000 events/s offered: latency p50', percentile(batchPaced, 50), 'ms');
+  figure('  at 15,000 events/s offered: latency p99', percentile(batchPaced, 99), 'ms', '<= 20');
+
+  const single = await load(SINGLE_CALLS, CONCURRENCY, (i) => post('/v1/track', track(i, 'single')));
+  figure(`accepted, single /v1/track, ${CONCURRENCY} clients`, SINGLE_CALLS / single.seconds, 'events/s');
+  const singlePaced = await paced(2_000, 5, (i) => post('/v1/track', track(i, 'single-paced')));
+  figure('  at 2,000 calls/s offered: latency p50', percentile(singlePaced, 50), 'ms');
+  figure('  at 2,000 calls/s offered: latency p99', percentile(singlePaced, 99), 'ms', '<= 20');
+  figure('peak RSS of the demo process', server.peakRssMb(), 'MB');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
+
+// Delivery lag, on a fresh demo: RATE identifies a second of new people, each timed from its
+// send until a v5 query first shows the prospect.
+server = await startServer(undefined, 'demo');
+try {
+  const post = ingestClient(server, CONCURRENCY);
+  const marketing = server.marketing!;
+  const client = jsonClient(server, 2, {
+    url: new URL(marketing.baseUrl),
+    headers: { 'pardot-business-unit-id': marketing.businessUnitId },
+  });
+  const sentAt = new Map<string, number>();
+  const lags: number[] = [];
+  const since = new Date(Date.now() - 1_000).toISOString();
+  let polling = true;
+  let lastSend = Date.now();
+  const poller = (async () => {
+    let lastId = 0;
+    while (polling || lags.length < sentAt.size) {
+      const r = await client(
+        'GET',
+        `/api/v5/objects/prospects?fields=id,email&orderBy=id&idGreaterThan=${lastId}&createdAtAfter=${encodeURIComponent(since)}&limit=1000`,
+      );
+      const values = (JSON.parse(r.body) as { values: Array<{ id: number; email: string }> }).values;
+      const now = Date.now();
+      for (const p of values) {
+        lastId = Math.max(lastId, p.id);
+        const sent = sentAt.get(p.email);
+        if (sent !== undefined) lags.push(now - sent);
+      }
+      // Give up on stragglers a minute after the last send.
+      if (!polling && Date.now() - lastSend > 60_000) break;
+      if (values.length < 1000) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const total = RATE * SECONDS;
+  await paced(RATE, SECONDS, (i) => {
+    const email = `lag${i}@bench.example`;
+    sentAt.set(email, Date.now());
+    lastSend = Date.now();
+    return post('/v1/identify', {
+      userId: `lag-user-${i}`,
+      traits: { email, firstName: 'Lag', company: 'Bench Co' },
+      messageId: `lag-${i}`,
+    });
+  });
+  polling = false;
+  await poller;
+  lags.sort((a, b) => a - b);
+  figure(`identify → prospect at ${RATE}/s for ${SECONDS} s: seen`, lags.length, `of ${total}`);
+  figure('  delivery lag p50', percentile(lags, 50), 'ms');
+  figure('  delivery lag p99', percentile(lags, 99), 'ms', '<= 1,000');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
