@@ -12,6 +12,8 @@ const LEASE = 'ingest-delivery';
 const ACTIVITY_TYPES = new Set(['track', 'page', 'screen']);
 const LEASE_MS = 10_000;
 const IDLE_POLL_MS = 250;
+/** Events sent to the destination in one pass (parking unknown visitors is not counted). */
+const DELIVER_PER_PASS = 50;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const DEDUP_WINDOW_MS = 24 * 3600_000;
 
@@ -23,7 +25,8 @@ export interface DeliveryWorkerOptions {
   now: () => Date;
   log: Logger;
   batchSize?: number;
-  /** Events of different people delivered at once: Account Engagement allows 5 concurrent calls. */
+  /** Events of different people delivered at once: Account Engagement allows a unit 5 concurrent
+   * calls, and the connector and other integrations need one too. */
   concurrency?: number;
 }
 
@@ -78,12 +81,13 @@ export class DeliveryWorker {
   private kicked = false;
   private loop: Promise<void> | null = null;
   private lastPurge = 0;
+  private mostlyParked = false;
   /** One destination per source object (a source re-read from the store gets a new one). */
   private readonly destinations = new WeakMap<object, ProspectDestination>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.concurrency = options.concurrency ?? 5;
+    this.concurrency = options.concurrency ?? 4;
   }
 
   start(): void {
@@ -136,7 +140,10 @@ export class DeliveryWorker {
           continue;
         }
         await this.purge(at);
-        const events = await store.selectPending(database.db, this.batchSize);
+        // Read few events while most go to the destination (each pass delivers a few dozen), many
+        // while most are anonymous activity parked in bulk.
+        const limit = this.mostlyParked ? this.batchSize : DELIVER_PER_PASS + 10;
+        const events = await store.selectPending(database.db, limit);
         const delivered = events.length === 0 ? 0 : await this.deliverAll(events);
         if (delivered === 0) await this.sleep(IDLE_POLL_MS);
       } catch (error) {
@@ -152,7 +159,17 @@ export class DeliveryWorker {
    * before an identify or alias, which may release parked events and must see them parked.
    */
   private async deliverAll(events: store.StoredEvent[]): Promise<number> {
-    const { parked, groups } = await this.parkUnknown(groupByPerson(events));
+    const { parked, groups: deliverable } = await this.parkUnknown(groupByPerson(events));
+    // A pass ends when its slowest person is done, and what arrives meanwhile waits for the next:
+    // few events a pass keep that wait short; the rest stay pending for the next pass.
+    const groups: store.StoredEvent[][] = [];
+    let taken = 0;
+    for (const group of deliverable) {
+      if (taken > 0 && taken + group.length > DELIVER_PER_PASS) break;
+      groups.push(group);
+      taken += group.length;
+    }
+    this.mostlyParked = parked >= events.length * 0.8;
     let changed = parked;
     let next = 0;
     const worker = async () => {

@@ -61,7 +61,6 @@ export async function openIngest(options: OpenIngestOptions): Promise<IngestServ
         businessUnitId: id,
         tokens,
         actor: 'api',
-        fetchImpl: options.fetchImpl,
       });
       clients.set(id, client);
     }

@@ -128,8 +128,10 @@ export class ProspectDestination {
       action = this.source.settings.apiVersion === 3 ? 'upserted' : 'created';
     }
     const at = deps.now().toISOString();
-    const known = { prospectId, email: email ?? (await this.knownEmail(message, deps)) };
-    await this.remember(message, known, lookup?.value ?? null, deps, at);
+    const before = await this.known(message, deps.db);
+    const known = { prospectId, email: email ?? before?.email ?? null };
+    const emailChanged = before !== undefined && email !== null && before.email !== email;
+    await this.remember(message, known, lookup?.value ?? null, deps, at, emailChanged);
 
     for (const [audience, member] of Object.entries(mapped.audiences)) {
       const listId = settings.audiences[audience]!;
@@ -232,14 +234,6 @@ export class ProspectDestination {
     return (await client.createProspect(withCampaign)).id;
   }
 
-  private async knownEmail(message: SegmentMessage, deps: DestinationDeps): Promise<string | null> {
-    const known =
-      (message.userId && (await store.selectIdentity(deps.db, this.source.id, 'user', message.userId))) ||
-      (message.anonymousId &&
-        (await store.selectIdentity(deps.db, this.source.id, 'anonymous', message.anonymousId)));
-    return known ? known.email : null;
-  }
-
   /** Remembers who this was, and lets the person's parked events go. */
   private async remember(
     message: SegmentMessage,
@@ -247,6 +241,7 @@ export class ProspectDestination {
     lookupValue: string | null,
     deps: DestinationDeps,
     at: string,
+    emailChanged: boolean,
   ): Promise<void> {
     const sourceId = this.source.id;
     await deps.db.transaction().execute(async (trx) => {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { httpRequest, type HttpAnswer } from '../http-transport.js';
 import type { SalesforceTokenSource } from '../salesforce-oauth.js';
 import { AccountEngagementError, AE_CODES } from './ae-error.js';
 
@@ -14,7 +15,6 @@ export interface AccountEngagementClientOptions {
   timeoutMs?: number;
   /** Sent as `X-Handoff-Actor` so the engine's history says who changed what (real orgs ignore it). */
   actor?: 'sync' | 'user' | 'form' | 'api';
-  fetchImpl?: typeof fetch;
 }
 
 interface Call {
@@ -34,12 +34,10 @@ interface Call {
 export class AccountEngagementClient {
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: AccountEngagementClientOptions) {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fetchImpl = options.fetchImpl ?? fetch;
   }
 
   // ---- prospects ------------------------------------------------------------------------------
@@ -132,7 +130,10 @@ export class AccountEngagementClient {
    * Read by CRM id (`fid`) through v3/v4 — v5 has no such lookup; a unit answers only the
    * version its setting allows. Undefined when there is none.
    */
-  async prospectByFid(fid: string, version: 3 | 4): Promise<{ id: number; email: string | null } | undefined> {
+  async prospectByFid(
+    fid: string,
+    version: 3 | 4,
+  ): Promise<{ id: number; email: string | null } | undefined> {
     try {
       const body = await this.json<{ prospect: { id: number | string; email?: string | null } }>({
         method: 'POST',
@@ -243,16 +244,14 @@ export class AccountEngagementClient {
     };
     if (this.options.actor) headers['x-handoff-actor'] = this.options.actor;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      response = await this.fetchImpl(url, {
+      answer = await httpRequest(url, {
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw new AccountEngagementError(
         `${call.method} ${call.path}: ${(error as Error).message}`,
@@ -262,7 +261,8 @@ export class AccountEngagementClient {
         call.method !== 'GET',
       );
     }
-    if (response.ok) return text === '' ? null : JSON.parse(text);
+    const { status, text } = answer;
+    if (status >= 200 && status < 300) return text === '' ? null : JSON.parse(text);
     let code: number | null = null;
     let message = text.slice(0, 300);
     try {
@@ -277,13 +277,13 @@ export class AccountEngagementClient {
     } catch {
       // Not JSON (a proxy's error page): the status says enough.
     }
-    const retryable = response.status >= 500 || code === AE_CODES.concurrency || code === AE_CODES.dailyLimit;
+    const retryable = status >= 500 || code === AE_CODES.concurrency || code === AE_CODES.dailyLimit;
     throw new AccountEngagementError(
-      `${call.method} ${call.path}: ${response.status} ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim(),
-      response.status,
+      `${call.method} ${call.path}: ${status} ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim(),
+      status,
       code,
       retryable,
-      response.status >= 500 && call.method !== 'GET',
+      status >= 500 && call.method !== 'GET',
     );
   }
 }

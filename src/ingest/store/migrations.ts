@@ -72,6 +72,10 @@ export function ingestMigrations(database: Database): Record<string, Migration> 
           .addColumn('updated_at', ts, (c) => c.notNull())
           .addPrimaryKeyConstraint('ingest_identity_pk', ['source_id', 'kind', 'key'])
           .execute();
+        // An email change reaches every id of the prospect.
+        await sql`create index ingest_identity_prospect on ingest_identity (source_id, prospect_id)`.execute(
+          db,
+        );
 
         // One delivering process at a time (per database): a lease it renews.
         await db.schema
