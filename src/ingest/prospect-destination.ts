@@ -249,8 +249,10 @@ export class ProspectDestination {
       if (message.anonymousId)
         await store.upsertIdentity(trx, sourceId, 'anonymous', message.anonymousId, identity, at);
       if (lookupValue) await store.upsertIdentity(trx, sourceId, 'lookup', lookupValue, identity, at);
-      if (identity.email)
+      // Other ids of the person (an anonymousId, a lookup value) learn the new email.
+      if (emailChanged && identity.email) {
         await store.updateIdentityEmail(trx, sourceId, identity.prospectId, identity.email, at);
+      }
       await store.requeueWaiting(
         trx,
         sourceId,
