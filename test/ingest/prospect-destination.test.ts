@@ -295,6 +295,101 @@ for (const dialect of DIALECTS) {
       expect(await activities(unit, p!.id as number)).toEqual([{ type: 'Bought', value: '{}' }]);
     });
 
+    it('applies one person’s events in order, and audience traits become list membership', async () => {
+      const unit = t.m.v3Unit.id;
+      const list = await t.m.call('/api/v5/objects/lists?fields=id', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'High value users' }),
+        unit,
+      });
+      const listId = (list.body as Json).id as number;
+      const source = await t.addSource('audiences', {
+        apiVersion: 3,
+        businessUnitId: unit,
+        audiences: { high_value_users: listId },
+      });
+      const titles = Array.from({ length: 30 }, (_, i) => `Title ${i}`);
+      expect(
+        (
+          await t.post(
+            '/v1/batch',
+            {
+              batch: [
+                ...titles.map((jobTitle) => ({
+                  type: 'identify',
+                  userId: 'ordered',
+                  traits: { email: 'ordered@example.com', jobTitle },
+                })),
+                { type: 'identify', userId: 'ordered', traits: { high_value_users: true } },
+              ],
+            },
+            source.writeKey,
+          )
+        ).status,
+      ).toBe(200);
+      await t.settled();
+      const [p] = await prospects(unit, 'ordered@example.com');
+      expect(p).toMatchObject({ jobTitle: 'Title 29' });
+      const members = async () =>
+        (
+          (await t.m.call(`/api/v5/objects/list-memberships?fields=prospectId&listId=${listId}`, { unit }))
+            .body as {
+            values: Json[];
+          }
+        ).values;
+      expect(await members()).toEqual([{ prospectId: p!.id }]);
+      // Leaving the audience takes the prospect off the list; entering twice adds it once.
+      await t.post(
+        '/v1/identify',
+        { userId: 'ordered', traits: { high_value_users: true } },
+        source.writeKey,
+      );
+      await t.settled();
+      expect(await members()).toHaveLength(1);
+      await t.post(
+        '/v1/identify',
+        { userId: 'ordered', traits: { high_value_users: false } },
+        source.writeKey,
+      );
+      await t.settled();
+      expect(await members()).toEqual([]);
+    });
+
+    it('lists permanent failures with the reason, and delivers them when retried after the cause is fixed', async () => {
+      const unit = t.m.v4Unit.id;
+      const source = await t.addSource('missing lookup field', {
+        apiVersion: 4,
+        businessUnitId: unit,
+        lookupField: 'Account_Number',
+      });
+      await t.post(
+        '/v1/identify',
+        {
+          userId: 'acct-1',
+          messageId: 'fail-1',
+          traits: { email: 'acct@example.com', Account_Number: 'A-1' },
+        },
+        source.writeKey,
+      );
+      await t.settled();
+      const [failed] = await t.services.failures({ sourceId: source.source.id });
+      expect(failed?.message.messageId).toBe('fail-1');
+      expect(failed?.lastError).toContain('Account_Number');
+      // The cause is fixed: the unit gets the field. A retry delivers the same event.
+      await t.m.call('/api/v5/objects/custom-fields?fields=id', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'Account Number', fieldId: 'Account_Number', type: 'Text' }),
+        unit,
+      });
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await t.services.retryFailed([failed!.seq])).toBe(1);
+      await t.settled();
+      expect(await t.services.failures({ sourceId: source.source.id })).toEqual([]);
+      expect(await prospects(unit, 'acct@example.com', ',Account_Number__c')).toMatchObject([
+        { Account_Number__c: 'A-1' },
+      ]);
+    });
+
     it('delivers through 5xx, 66, 122 and lost answers once the marketing engine recovers, with no duplicate', async () => {
       const unit = t.m.v4Unit;
       const addFault = (rule: Json) => t.m.services.faults.add(rule);

@@ -1,5 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIngestApp } from '../../src/ingest/app.js';
+import { openIngest } from '../../src/ingest/ingest-services.js';
+import { TEST_CREDENTIALS } from '../support/crm-server.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestIngest, type TestIngest } from '../support/ingest-server.js';
 
@@ -129,6 +132,55 @@ for (const dialect of DIALECTS) {
       // Another source may use the same message id.
       await t.post('/v1/track', { userId: 'dup', event: 'Other source', messageId: 'dup-1' }, t.v4.writeKey);
       expect((await t.services.event(t.v4.source.id, 'dup-1'))?.message.event).toBe('Other source');
+    });
+
+    it('de-duplicates across two ingest processes sharing the store, and delivers each event once', async () => {
+      const second = await openIngest({
+        database: t.m.crm.database.reopen(),
+        marketing: {
+          baseUrl: t.m.url,
+          businessUnitId: t.m.v3Unit.id,
+          login: { flow: 'password', loginUrl: t.m.crm.url, ...TEST_CREDENTIALS },
+        },
+      });
+      const app = buildIngestApp(second);
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      try {
+        const address = app.server.address();
+        const secondUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+        const body = JSON.stringify({
+          batch: [
+            {
+              type: 'identify',
+              userId: 'twice',
+              messageId: 'two-1',
+              traits: { email: 'two-procs@example.com' },
+            },
+            { type: 'track', userId: 'twice', messageId: 'two-2', event: 'Counted Once' },
+          ],
+        });
+        const headers = {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${t.v3.writeKey}:`).toString('base64')}`,
+        };
+        const answers = await Promise.all(
+          [t.url, secondUrl, t.url, secondUrl].map((url) =>
+            fetch(`${url}/v1/batch`, { method: 'POST', headers, body }),
+          ),
+        );
+        expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+        await t.settled();
+        const prospects = await t.m.services.prospects.byEmail(t.m.v3Unit.id, 'two-procs@example.com');
+        expect(prospects).toHaveLength(1);
+        const activities = await t.m.call(
+          `/api/v5/objects/external-activities?fields=type&prospectId=${prospects[0]!.id}`,
+        );
+        expect((activities.body as { values: Json[] }).values).toEqual([{ type: 'Counted Once' }]);
+      } finally {
+        await app.close();
+        await second.close();
+        await second.database.close();
+      }
     });
 
     it('takes gzipped bodies and text/plain beacons', async () => {

@@ -18,6 +18,8 @@ export const DIALECTS: DialectName[] = pgUrl ? ['sqlite', 'postgres'] : ['sqlite
 export interface TestDatabase extends Database {
   /** Drops what the test made: the SQLite file or the PostgreSQL schema. */
   destroy(): Promise<void>;
+  /** Another connection to the same store, as a second process would have (closed by its user). */
+  reopen(): Database;
 }
 
 /** A fresh, empty database: a new SQLite file, or a new schema in the PostgreSQL test database. */
@@ -32,6 +34,7 @@ export async function createTestDatabase(
     return {
       ...database,
       filename,
+      reopen: () => openDatabase({ kind: 'sqlite', filename, busyTimeoutMs: 5_000 }),
       async destroy() {
         await database.close();
         rmSync(dir, { recursive: true, force: true });
@@ -47,6 +50,7 @@ export async function createTestDatabase(
   const database = openDatabase({ kind: 'postgres', url: pgUrl, schema, maxConnections: 5 });
   return {
     ...database,
+    reopen: () => openDatabase({ kind: 'postgres', url: pgUrl, schema, maxConnections: 5 }),
     async destroy() {
       await database.close();
       const cleanup = new pg.Client({ connectionString: pgUrl });
