@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
+import { cachedSql, statementChunks } from '../../store/compiled-statements.js';
 import type { StoreDb } from '../../store/database.js';
 import type { SegmentMessage } from '../domain/segment-message.js';
 import { destinationSettingsSchema, type Source } from '../domain/source.js';
@@ -79,25 +80,53 @@ function eventFromRow(row: Row): StoredEvent {
   };
 }
 
-/** Rows per insert statement: 9 parameters a row stays well under SQLite's 32,766. */
+/** Rows per insert statement: 10 parameters a row stays well under SQLite's 32,766. */
 const INSERT_CHUNK = 500;
+const EVENT_COLUMNS = [
+  'source_id',
+  'message_id',
+  'type',
+  'user_id',
+  'anonymous_id',
+  'message',
+  'received_at',
+  'status',
+  'attempts',
+  'updated_at',
+];
 
 /**
  * Appends accepted messages; one whose message id the source already has is skipped (the
- * de-duplication: the unique index decides, so it holds across processes too).
+ * de-duplication: the unique index decides, so it holds across processes too). Statements come
+ * in a few fixed sizes, compiled and prepared once each.
  */
 export async function insertEvents(
   db: StoreDb,
   events: ReadonlyArray<{ sourceId: string; message: SegmentMessage }>,
 ): Promise<void> {
-  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    const rows = events.slice(i, i + INSERT_CHUNK).map(
-      ({ sourceId, message }) =>
-        sql`(${sourceId}, ${message.messageId}, ${message.type}, ${message.userId}, ${message.type === 'alias' ? (message.previousId ?? null) : message.anonymousId},
-          ${JSON.stringify(message)}, ${message.receivedAt}, 'pending', 0, ${message.receivedAt})`,
-    );
-    await sql`insert into ingest_event (source_id, message_id, type, user_id, anonymous_id, message, received_at, status, attempts, updated_at)
-      values ${sql.join(rows)} on conflict (source_id, message_id) do nothing`.execute(db);
+  for (const chunk of statementChunks(events, INSERT_CHUNK)) {
+    const text = cachedSql(db, `insert-events:${chunk.length}`, () => {
+      const row = sql`(${sql.join(EVENT_COLUMNS.map(() => sql`${null}`))})`;
+      return sql`insert into ingest_event (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
+        values ${sql.join(chunk.map(() => row))} on conflict (source_id, message_id) do nothing`;
+    });
+    const params: unknown[] = [];
+    for (const { sourceId, message } of chunk) {
+      params.push(
+        sourceId,
+        message.messageId,
+        message.type,
+        message.userId,
+        // An alias is about its previousId too: parked events of that id wait on it.
+        message.type === 'alias' ? (message.previousId ?? null) : message.anonymousId,
+        JSON.stringify(message),
+        message.receivedAt,
+        'pending',
+        0,
+        message.receivedAt,
+      );
+    }
+    await db.executeQuery(CompiledQuery.raw(text, params));
   }
 }
 
@@ -154,7 +183,7 @@ export async function updateEvent(
     create_tried_at = ${change.createTriedAt}, updated_at = ${change.at} where seq = ${seq}`.execute(db);
 }
 
-/** Parks events in one statement: their person is not known yet. */
+/** Parks events: their person is not known yet. */
 export async function parkEvents(
   db: StoreDb,
   seqs: readonly number[],
@@ -162,9 +191,14 @@ export async function parkEvents(
   at: string,
 ): Promise<void> {
   const result = JSON.stringify({ reason });
-  for (let i = 0; i < seqs.length; i += INSERT_CHUNK) {
-    await sql`update ingest_event set status = 'waiting', attempts = attempts + 1, result = ${result}, updated_at = ${at}
-      where seq in (${sql.join(seqs.slice(i, i + INSERT_CHUNK))})`.execute(db);
+  for (const chunk of statementChunks(seqs, INSERT_CHUNK)) {
+    const text = cachedSql(
+      db,
+      `park-events:${chunk.length}`,
+      () => sql`update ingest_event set status = 'waiting', attempts = attempts + 1, result = ${null}, updated_at = ${null}
+        where seq in (${sql.join(chunk.map(() => sql`${null}`))})`,
+    );
+    await db.executeQuery(CompiledQuery.raw(text, [result, at, ...chunk]));
   }
 }
 

@@ -3,6 +3,7 @@ import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
 import { PROSPECT_FIELDS, FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
+import { cachedSql, statementChunks } from '../../store/compiled-statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -47,46 +48,6 @@ function split(values: Record<string, ProspectValue>): {
 }
 
 const INSERT_COLUMNS = ['unit_id', ...STORED_FIELDS.map((f) => f.column), 'custom_fields', 'is_deleted'];
-
-/**
- * Statement texts compiled once per database adapter (the placeholders differ by dialect): a
- * prospect insert always names every column, so one text serves every insert, and history rows
- * go in statements of a few fixed sizes.
- */
-const compiled = new WeakMap<object, Map<string, string>>();
-
-function cachedSql(db: StoreDb, key: string, build: () => RawBuilder<unknown>): string {
-  const adapter = db.getExecutor().adapter;
-  let cache = compiled.get(adapter);
-  if (!cache) {
-    cache = new Map();
-    compiled.set(adapter, cache);
-  }
-  let text = cache.get(key);
-  if (text === undefined) {
-    text = build().compile(db).sql;
-    cache.set(key, text);
-  }
-  return text;
-}
-
-/**
- * Splits rows into statements of a few fixed sizes (the largest, then 100, 10, 1): each size is
- * one compiled and prepared statement, where a statement per remainder length would fill the
- * statement caches with hundreds of large one-off statements.
- */
-function statementChunks<T>(rows: T[], largest: number): T[][] {
-  const sizes = [largest, 100, 10, 1].filter((size) => size <= largest);
-  const out: T[][] = [];
-  let start = 0;
-  for (const size of sizes) {
-    while (rows.length - start >= size) {
-      out.push(rows.slice(start, start + size));
-      start += size;
-    }
-  }
-  return out;
-}
 
 export async function insertProspect(
   db: StoreDb,
