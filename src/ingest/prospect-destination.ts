@@ -106,7 +106,15 @@ export class ProspectDestination {
     const lookup = settings.apiVersion === 4 ? this.lookup(message, fields) : null;
     if (lookup?.value) values[lookup.field] = lookup.value;
 
-    let prospectId = await this.resolve(message, email, lookup, deps);
+    // Who these ids were before this call: read once, for finding the prospect and for noticing
+    // an email change.
+    const byUser = message.userId
+      ? await store.selectIdentity(deps.db, this.source.id, 'user', message.userId)
+      : undefined;
+    const byAnonymous = message.anonymousId
+      ? await store.selectIdentity(deps.db, this.source.id, 'anonymous', message.anonymousId)
+      : undefined;
+    let prospectId = await this.resolve(message, email, lookup, deps, { byUser, byAnonymous });
     let action: 'created' | 'updated' | 'upserted';
     if (prospectId !== undefined) {
       try {
@@ -128,7 +136,7 @@ export class ProspectDestination {
       action = this.source.settings.apiVersion === 3 ? 'upserted' : 'created';
     }
     const at = deps.now().toISOString();
-    const before = await this.known(message, deps.db);
+    const before = byUser ?? byAnonymous;
     const known = { prospectId, email: email ?? before?.email ?? null };
     const emailChanged = before !== undefined && email !== null && before.email !== email;
     await this.remember(message, known, lookup?.value ?? null, deps, at, emailChanged);
@@ -165,6 +173,7 @@ export class ProspectDestination {
     email: string | null,
     lookup: { field: string; value: string | null } | null,
     deps: DestinationDeps,
+    ids: { byUser?: store.Identity; byAnonymous?: store.Identity },
   ): Promise<number | undefined> {
     const { db, client } = deps;
     const sourceId = this.source.id;
@@ -175,10 +184,7 @@ export class ProspectDestination {
       if (!found) throw new PermanentFailure(`no prospect with CRM id (fid) ${named.fid}`);
       return found.id;
     }
-    if (message.userId) {
-      const known = await store.selectIdentity(db, sourceId, 'user', message.userId);
-      if (known) return known.prospectId;
-    }
+    if (ids.byUser) return ids.byUser.prospectId;
     if (lookup?.value) {
       const known = await store.selectIdentity(db, sourceId, 'lookup', lookup.value);
       if (known) return known.prospectId;
@@ -189,10 +195,7 @@ export class ProspectDestination {
       }
       // A lookup value no prospect has: a new person, even if the email is taken (v4).
     }
-    if (message.anonymousId) {
-      const known = await store.selectIdentity(db, sourceId, 'anonymous', message.anonymousId);
-      if (known) return known.prospectId;
-    }
+    if (ids.byAnonymous) return ids.byAnonymous.prospectId;
     // v3: email is the key, and the create below is an upsert by email: no lookup needed.
     if (email && !lookup?.value && this.source.settings.apiVersion === 4) {
       // v4 with nothing better: the latest prospect with the email, rather than Segment's v4
