@@ -167,15 +167,7 @@ export async function selectByStatus(
 export async function updateEvent(
   db: StoreDb,
   seq: number,
-  change: {
-    status: EventStatus;
-    attempts: number;
-    nextAttemptAt: string | null;
-    lastError: string | null;
-    result: Record<string, unknown> | null;
-    createTriedAt: string | null;
-    at: string;
-  },
+  change: Omit<StoredEvent, 'seq' | 'sourceId' | 'message'> & { at: string },
 ): Promise<void> {
   await sql`update ingest_event set status = ${change.status}, attempts = ${change.attempts},
     next_attempt_at = ${change.nextAttemptAt}, last_error = ${change.lastError},
