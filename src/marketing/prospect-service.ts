@@ -139,7 +139,8 @@ export class ProspectService {
 
   /**
    * Reads a request's field values into stored values. Unknown and read-only fields are
-   * errors; the CRM link fields are writable only by the sync (`allowSyncFields`).
+   * errors; the CRM link fields are writable only by the sync (`allowSyncFields`: a call that says
+   * `X-Handoff-Actor: sync`, as Handoff's connector does).
    */
   async readInput(
     unit: Pick<BusinessUnit, 'id' | 'timeZone'>,

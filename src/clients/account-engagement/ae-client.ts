@@ -87,6 +87,47 @@ export class AccountEngagementClient {
     return page.values;
   }
 
+  /**
+   * Every prospect updated at or after `since` (deleted ones too, when asked), oldest change
+   * first, following the page tokens.
+   */
+  async prospectsUpdatedSince(
+    since: string,
+    fields: readonly string[],
+    options: { deleted?: boolean; pageSize?: number } = {},
+  ): Promise<ProspectRecord[]> {
+    const out: ProspectRecord[] = [];
+    let page = await this.json<{ values: ProspectRecord[]; nextPageToken: string | null }>({
+      method: 'GET',
+      path: '/api/v5/objects/prospects',
+      query: {
+        fields: [...new Set(['id', 'updatedAt', 'isDeleted', ...fields])].join(','),
+        updatedAtAfterOrEqualTo: since,
+        orderBy: 'updatedAt asc',
+        limit: options.pageSize ?? 1000,
+        deleted: options.deleted ? 'all' : undefined,
+      },
+      idempotent: true,
+    });
+    out.push(...page.values);
+    while (page.nextPageToken) {
+      page = await this.json({
+        method: 'GET',
+        path: '/api/v5/objects/prospects',
+        query: { nextPageToken: page.nextPageToken },
+        idempotent: true,
+      });
+      out.push(...page.values);
+    }
+    return out;
+  }
+
+  /** The unit's prospect field names as v5 knows them (standard and custom `…__c`). */
+  async prospectFieldNames(standard: readonly string[]): Promise<Set<string>> {
+    const custom = await this.customFields();
+    return new Set([...standard, ...custom.map((f) => `${f.fieldId}__c`)]);
+  }
+
   /** Not idempotent: after an ambiguous failure the caller looks for the prospect before retrying. */
   createProspect(values: ProspectValues, fields: readonly string[] = ['id']): Promise<ProspectRecord> {
     return this.json({

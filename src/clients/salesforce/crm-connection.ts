@@ -1,0 +1,42 @@
+import jsforce from 'jsforce';
+import type { SalesforceLogin } from '../salesforce-oauth.js';
+
+/** Writes carry `Sforce-Call-Options: client=<this>`, so change events show they were ours. */
+export const CONNECTOR_CLIENT_ID = 'handoff-connector';
+
+/**
+ * A jsforce connection to Salesforce (or the embedded CRM), logged in with the OAuth flow the
+ * configuration names. jsforce refreshes nothing for the password and client-credentials flows,
+ * so a 401 is answered by logging in again (see `relogin`).
+ */
+export async function connectCrm(login: SalesforceLogin, version = '60.0'): Promise<jsforce.Connection> {
+  const oauth2 = {
+    loginUrl: login.loginUrl,
+    clientId: login.clientId,
+    clientSecret: 'clientSecret' in login ? login.clientSecret : undefined,
+  };
+  const callOptions = { client: CONNECTOR_CLIENT_ID };
+  if (login.flow === 'password') {
+    const conn = new jsforce.Connection({ oauth2, version, callOptions });
+    await conn.login(login.username, login.password);
+    return conn;
+  }
+  const params: Record<string, string> =
+    login.flow === 'refresh_token'
+      ? { grant_type: 'refresh_token', client_id: login.clientId, refresh_token: login.refreshToken }
+      : { grant_type: 'client_credentials', client_id: login.clientId, client_secret: login.clientSecret };
+  if (login.flow === 'refresh_token' && login.clientSecret) params.client_secret = login.clientSecret;
+  const response = await fetch(`${login.loginUrl.replace(/\/$/, '')}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams(params),
+  });
+  if (!response.ok) throw new Error(`${login.flow} login to ${login.loginUrl} refused (${response.status})`);
+  const token = (await response.json()) as { access_token: string; instance_url: string };
+  return new jsforce.Connection({
+    oauth2,
+    version,
+    callOptions,
+    accessToken: token.access_token,
+    instanceUrl: token.instance_url,
+  });
+}

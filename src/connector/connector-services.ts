@@ -1,0 +1,85 @@
+import pino, { type Logger } from 'pino';
+import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
+import { connectCrm } from '../clients/salesforce/crm-connection.js';
+import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesforce-oauth.js';
+import type { Database } from '../store/database.js';
+import { migrateArea } from '../store/migrations.js';
+import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/field-mapping.js';
+import { connectorMigrations } from './store/migrations.js';
+import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
+
+export interface ConnectorConfig {
+  crm: SalesforceLogin;
+  marketing: { baseUrl: string; businessUnitId: string; login: SalesforceLogin };
+  mappings?: Partial<Record<CrmObject, FieldMapping[]>>;
+  rules?: Partial<SyncRules>;
+}
+
+export interface Connector {
+  engine: SyncEngine;
+  /** One full pass over both sides. */
+  runOnce(): Promise<PassResult>;
+  /** Passes every `intervalMs` until stopped. */
+  start(intervalMs: number): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The connector between one CRM org and one business unit, over their wire APIs only. It
+ * logs in to both sides with the configured OAuth flow, checks the mappings, and runs passes.
+ */
+export async function openConnector(options: {
+  database: Database;
+  config: ConnectorConfig;
+  now?: () => Date;
+  log?: Logger;
+}): Promise<Connector> {
+  const { database, config } = options;
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? pino({ level: process.env.HANDOFF_LOG_LEVEL ?? 'warn' });
+  await migrateArea(database, 'connector', connectorMigrations);
+  const crm = await connectCrm(config.crm);
+  const marketing = new AccountEngagementClient({
+    baseUrl: config.marketing.baseUrl,
+    businessUnitId: config.marketing.businessUnitId,
+    tokens: new SalesforceTokenSource(config.marketing.login),
+    actor: 'sync',
+  });
+  const engine = await SyncEngine.open({
+    database,
+    crm,
+    marketing,
+    unitId: config.marketing.businessUnitId,
+    mappings: { ...DEFAULT_MAPPINGS, ...config.mappings },
+    rules: { createProspects: true, ...config.rules },
+    now,
+    log,
+  });
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = (intervalMs: number) => {
+    running = engine
+      .runPass()
+      .then((r) => {
+        for (const e of r.errors) log.warn({ side: e.side, record: e.record }, e.message);
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(() => tick(intervalMs), intervalMs);
+      });
+  };
+  return {
+    engine,
+    runOnce: () => engine.runPass(),
+    start(intervalMs) {
+      if (!timer) tick(intervalMs);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
