@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
+import { runSync } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -43,6 +44,7 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     console.log(`Ingest (Segment Tracking API)  ${servers.ingestUrl}`);
     console.log(`  write key      ${ingest.writeKey}  (Basic auth user name, empty password)`);
   }
+  if (servers.connector) console.log('Connector  syncing the CRM and the marketing engine every second');
   console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
   console.log('ready');
 
@@ -80,6 +82,18 @@ addServerOptions(
       'run the Account Engagement-compatible marketing engine alone, trusting the CRM of the data dir',
     ),
 ).action((flags: CliFlags) => run(flags, 'marketing'));
+
+program
+  .command('sync')
+  .description(
+    'sync the CRM and the marketing engine of the data dir: passes every second, or one with --once',
+  )
+  .option('--once', 'one full pass, then exit')
+  .option('--interval <ms>', 'time between passes', '1000')
+  .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
+  .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
+  .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
+  .action((flags: CliFlags & { once?: boolean; interval: string }) => runSync(flags));
 
 const ingestCommand = program
   .command('ingest')

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
+import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
 import { buildIngestApp } from '../ingest/app.js';
 import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
 import { newWriteKey } from '../ingest/source-service.js';
@@ -31,7 +32,23 @@ export interface RunningServers {
   crm?: CrmServices;
   marketing?: MarketingServices;
   ingest?: IngestServices;
+  connector?: Connector;
   stop(): Promise<void>;
+}
+
+/** How often `handoff demo` runs a sync pass. */
+const DEMO_SYNC_INTERVAL_MS = 1_000;
+
+/** The connector's configuration from a data dir's credentials: the demo org and unit. */
+export function demoConnectorConfig(credentials: Credentials): ConnectorConfig {
+  const { crm, marketing } = credentials;
+  if (!marketing)
+    throw new ConfigError('no marketing credentials: start `handoff demo` (or `handoff marketing`) first');
+  const login = { flow: 'password' as const, ...crm };
+  return {
+    crm: login,
+    marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
+  };
 }
 
 const DEMO_UNIT_NAME = 'Handoff Demo';
@@ -179,6 +196,14 @@ export async function startServers(
       running.ingestUrl = urlOf(ingestApp, config.host);
       running.ingest = ingest;
       running.credentials.ingest = { url: running.ingestUrl, writeKey };
+    }
+
+    if (options.set === 'demo') {
+      // The demo syncs its CRM and marketing engine continuously, as `handoff sync` would.
+      const connector = await openConnector({ database, config: demoConnectorConfig(running.credentials) });
+      connector.start(DEMO_SYNC_INTERVAL_MS);
+      closers.push(() => connector.stop());
+      running.connector = connector;
     }
     writeCredentials(config.dataDir, running.credentials);
     return running;

@@ -171,6 +171,29 @@ describe('the handoff command', () => {
     expect(await stop(running)).toBe(0);
   });
 
+  it('demo: syncs a new Lead to a prospect in the background, and sync --once runs one pass', async () => {
+    const dataDir = tempDir();
+    const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
+    expect(running.output()).toContain('Connector');
+    const conn = await login(dataDir);
+    await conn
+      .sobject('Lead')
+      .create({ LastName: 'Synced', Company: 'Demo Co', Email: 'synced@demo.example' });
+    let found: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 100 && found.length === 0; i++) {
+      const r = await marketingQuery(dataDir, conn.accessToken!, {
+        path: '/api/v5/objects/prospects?fields=id,lastName,company&email=synced@demo.example',
+      });
+      found = r.body.values;
+      if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(found).toMatchObject([{ lastName: 'Synced', company: 'Demo Co' }]);
+    const once = await run(['sync', '--once', '--data-dir', dataDir]);
+    expect(once.output).toMatch(/CRM records \d+, prospects \d+, prospects created 0/);
+    expect(once.code).toBe(0);
+    expect(await stop(running)).toBe(0);
+  });
+
   it('ingest sources: creates, lists, rotates and removes sources; bad settings are refused', async () => {
     const dataDir = tempDir();
     const created = await run([
