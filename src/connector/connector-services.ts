@@ -5,6 +5,7 @@ import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesfor
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
 import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/field-mapping.js';
+import { markForRetry, selectSyncErrors, type SyncError } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
@@ -17,6 +18,10 @@ export interface ConnectorConfig {
 
 export interface Connector {
   engine: SyncEngine;
+  /** The sync-error list: writes refused for good (open) or waiting for a retry. */
+  errors(states?: Array<SyncError['state']>): Promise<SyncError[]>;
+  /** Tries open errors again on the next pass (all, or the given ids); how many were marked. */
+  retry(ids: number[] | 'all'): Promise<number>;
   /** One full pass over both sides. */
   runOnce(): Promise<PassResult>;
   /** Passes every `intervalMs` until stopped. */
@@ -51,7 +56,7 @@ export async function openConnector(options: {
     marketing,
     unitId: config.marketing.businessUnitId,
     mappings: { ...DEFAULT_MAPPINGS, ...config.mappings },
-    rules: { createProspects: true, ...config.rules },
+    rules: { createProspects: true, createLeads: 'assigned', ...config.rules },
     now,
     log,
   });
@@ -73,6 +78,9 @@ export async function openConnector(options: {
   return {
     engine,
     runOnce: () => engine.runPass(),
+    errors: (states = ['open', 'retry']) =>
+      selectSyncErrors(database.db, config.marketing.businessUnitId, states),
+    retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),
     start(intervalMs) {
       if (!timer) tick(intervalMs);
     },

@@ -13,6 +13,7 @@ import {
   type FieldMapping,
   type MappingProblem,
 } from './domain/field-mapping.js';
+import { categorize } from './domain/sync-error.js';
 import * as store from './store/link-store.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
@@ -57,12 +58,22 @@ const PROSPECT_STANDARD_FIELDS = [
 export interface SyncRules {
   /** Make a prospect for a new Lead or Contact with an email (not for records older than the connector). */
   createProspects: boolean;
+  /** Make a CRM Lead for a prospect without one: once it is assigned to a user (the default), or never. */
+  createLeads: 'assigned' | 'never';
 }
 
 export interface PassResult {
   crmRecords: number;
   prospects: number;
+  /** Prospects made for new CRM records. */
   created: number;
+  /** Leads made for assigned prospects. */
+  leadsCreated: number;
+  /** Prospects moved to a converted Lead's Contact. */
+  relinked: number;
+  /** Records sent to (or brought back from) a recycle bin to follow the other side. */
+  deletions: number;
+  undeletions: number;
   writesToCrm: number;
   writesToMarketing: number;
   errors: Array<{ side: 'crm' | 'marketing'; record: string; message: string }>;
@@ -138,12 +149,22 @@ export class SyncEngine {
       crmRecords: 0,
       prospects: 0,
       created: 0,
+      leadsCreated: 0,
+      relinked: 0,
+      deletions: 0,
+      undeletions: 0,
       writesToCrm: 0,
       writesToMarketing: 0,
       errors: [],
     };
     const touched = new Set<number>();
-    for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result, touched);
+    await this.retryAsked(result, touched);
+    // Lead first: its conversions relink prospects before the new Contacts are looked at.
+    for (const object of ['Lead', 'Contact'] as const) {
+      if (object === 'Lead') await this.captureConversions(result);
+      await this.captureCrmDeletions(object, result);
+      await this.captureCrm(object, result, touched);
+    }
     await this.captureMarketing(result, touched);
     return result;
   }
@@ -164,21 +185,26 @@ export class SyncEngine {
     return start;
   }
 
+  /** SOQL datetime literals are to the second; the overlap re-reads transactions in flight. */
+  private since(cursor: string): string {
+    return `${new Date(Date.parse(cursor) - OVERLAP_MS).toISOString().slice(0, 19)}Z`;
+  }
+
   private async captureCrm(object: CrmObject, result: PassResult, touched: Set<number>): Promise<void> {
     const cursor = await this.cursor(object);
-    // SOQL datetime literals are to the second.
-    const since = `${new Date(Date.parse(cursor) - OVERLAP_MS).toISOString().slice(0, 19)}Z`;
-    const fields = this.crmFieldList(object);
     const converted = object === 'Lead' ? ' AND IsConverted = false' : '';
-    const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE SystemModstamp >= ${since}${converted} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
+    const soql = `SELECT ${this.crmFieldList(object).join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)}${converted} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
     const records = (await this.options.crm.query<CrmRecord>(soql)).records;
     let newest = cursor;
+    let failed = false;
     for (const record of records) {
       result.crmRecords += 1;
       try {
         const prospectId = await this.syncCrmRecord(object, record, result);
         if (prospectId !== undefined) touched.add(prospectId);
       } catch (error) {
+        // The cursor stops here: this record is read again next pass.
+        failed = true;
         result.errors.push({
           side: 'marketing',
           record: `${object} ${record.Id}`,
@@ -186,36 +212,138 @@ export class SyncEngine {
         });
       }
       const stamp = syncValue(record.SystemModstamp);
-      if (stamp && stamp > newest) newest = stamp;
+      if (!failed && stamp && stamp > newest) newest = stamp;
     }
     await store.saveCursor(this.options.database.db, this.cursorName(object), newest);
+  }
+
+  /** Converted Leads: their prospects move to the Contact, keeping their history and activities. */
+  private async captureConversions(result: PassResult): Promise<void> {
+    const { database, unitId, marketing, crm, now } = this.options;
+    const cursor = await this.cursor('Lead');
+    const soql = `SELECT Id, ConvertedContactId, ConvertedAccountId FROM Lead WHERE IsConverted = true AND SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
+    for (const lead of (await crm.query<CrmRecord>(soql)).records) {
+      const link = await store.selectLinkByCrmId(database.db, unitId, lead.Id);
+      const contactId = typeof lead.ConvertedContactId === 'string' ? lead.ConvertedContactId : null;
+      if (!link || !contactId || link.crmObject !== 'Lead') continue;
+      try {
+        await marketing.updateProspect(link.prospectId, {
+          salesforceId: contactId,
+          salesforceContactId: contactId,
+          salesforceAccountId: typeof lead.ConvertedAccountId === 'string' ? lead.ConvertedAccountId : null,
+        });
+        await store.saveLink(
+          database.db,
+          { ...link, crmObject: 'Contact', crmId: contactId },
+          now().toISOString(),
+        );
+        result.relinked += 1;
+      } catch (error) {
+        result.errors.push({
+          side: 'marketing',
+          record: `Lead ${lead.Id}`,
+          message: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * Records deleted in the CRM send their prospects to the recycle bin. They are read with
+   * `queryAll` (the recycle bin is in it), by SystemModstamp like the changes.
+   */
+  private async captureCrmDeletions(object: CrmObject, result: PassResult): Promise<void> {
+    const { database, unitId, marketing, crm, now } = this.options;
+    const name = `deleted-${object}`;
+    const cursor = await this.cursor(name);
+    const soql = `SELECT Id, SystemModstamp FROM ${object} WHERE IsDeleted = true AND SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
+    let newest = cursor;
+    for (const record of (await crm.query<CrmRecord>(soql, { scanAll: true })).records) {
+      const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
+      if (link && !link.deleted) {
+        try {
+          const prospect = await marketing.readProspect(link.prospectId, ['id', 'isDeleted']);
+          if (prospect.isDeleted !== true) {
+            await marketing.deleteProspect(link.prospectId);
+            result.deletions += 1;
+          }
+          await store.saveLink(database.db, { ...link, deleted: true }, now().toISOString());
+        } catch (error) {
+          result.errors.push({
+            side: 'marketing',
+            record: `${object} ${record.Id}`,
+            message: (error as Error).message,
+          });
+          break;
+        }
+      }
+      const stamp = syncValue(record.SystemModstamp);
+      if (stamp && stamp > newest) newest = stamp;
+    }
+    await store.saveCursor(database.db, this.cursorName(name), newest);
   }
 
   private async captureMarketing(result: PassResult, touched: Set<number>): Promise<void> {
     const cursor = await this.cursor('marketing');
     const since = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
-    const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList());
+    const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList(), {
+      deleted: true,
+    });
     let newest = cursor;
+    let failed = false;
     for (const prospect of prospects) {
       result.prospects += 1;
       const stamp = syncValue(prospect.updatedAt);
-      if (stamp && stamp > newest) newest = stamp;
       // Already reconciled in this pass from the CRM side (its update is most likely our own echo).
-      if (touched.has(prospect.id)) continue;
-      try {
-        await this.syncProspect(prospect, result);
-      } catch (error) {
-        result.errors.push({
-          side: 'crm',
-          record: `prospect ${prospect.id}`,
-          message: (error as Error).message,
-        });
+      if (!touched.has(prospect.id)) {
+        try {
+          await this.syncProspect(prospect, result);
+        } catch (error) {
+          failed = true;
+          result.errors.push({
+            side: 'crm',
+            record: `prospect ${prospect.id}`,
+            message: (error as Error).message,
+          });
+        }
       }
+      if (!failed && stamp && stamp > newest) newest = stamp;
     }
     await store.saveCursor(this.options.database.db, this.cursorName('marketing'), newest);
   }
 
+  /** Records whose sync errors someone asked to retry: reconciled again whatever changed. */
+  private async retryAsked(result: PassResult, touched: Set<number>): Promise<void> {
+    const { database, unitId, marketing } = this.options;
+    for (const error of await store.selectSyncErrors(database.db, unitId, ['retry'])) {
+      const link = error.crmId
+        ? await store.selectLinkByCrmId(database.db, unitId, error.crmId)
+        : error.prospectId !== null
+          ? await store.selectLinkByProspect(database.db, unitId, error.prospectId)
+          : undefined;
+      if (!link) continue;
+      const record = await this.crmRecord(link);
+      if (!record) continue;
+      try {
+        const prospect = await marketing.readProspect(link.prospectId, this.prospectFieldList());
+        await this.reconcile(link, record, prospect, result);
+        touched.add(link.prospectId);
+      } catch (e) {
+        result.errors.push({
+          side: error.side,
+          record: `${link.crmObject} ${link.crmId}`,
+          message: (e as Error).message,
+        });
+      }
+    }
+  }
+
   // ---- one record --------------------------------------------------------------------------------
+
+  private async crmRecord(link: store.Link): Promise<CrmRecord | undefined> {
+    const soql = `SELECT ${this.crmFieldList(link.crmObject).join(', ')} FROM ${link.crmObject} WHERE Id = '${link.crmId}'`;
+    return (await this.options.crm.query<CrmRecord>(soql)).records[0];
+  }
 
   private async syncCrmRecord(
     object: CrmObject,
@@ -243,6 +371,17 @@ export class SyncEngine {
       link = { unitId, crmObject: object, crmId: record.Id, prospectId: prospect.id, lastSynced: {} };
     } else {
       prospect = await marketing.readProspect(link.prospectId, this.prospectFieldList());
+      if (prospect.isDeleted === true) {
+        // Both went to the bins together and the CRM record is back: so is its prospect. A
+        // prospect deleted in marketing alone waits for the marketing side to send the CRM
+        // record after it.
+        if (!link.deleted) return undefined;
+        prospect = await marketing.undeleteProspect(link.prospectId, this.prospectFieldList());
+        result.undeletions += 1;
+        link = { ...link, deleted: false };
+      } else if (link.deleted) {
+        link = { ...link, deleted: false };
+      }
     }
     await this.reconcile(link, record, prospect, result);
     return link.prospectId;
@@ -251,14 +390,127 @@ export class SyncEngine {
   private async syncProspect(prospect: ProspectRecord, result: PassResult): Promise<void> {
     const { database, unitId, crm } = this.options;
     const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
-    if (!link) return;
-    const [record] = (
+    if (!link) {
+      if (
+        prospect.isDeleted !== true &&
+        this.options.rules.createLeads === 'assigned' &&
+        prospect.assignedToId
+      ) {
+        await this.createLead(prospect, result);
+      }
+      return;
+    }
+    const record = await this.crmRecord(link);
+    if (prospect.isDeleted === true) {
+      // Deleted in marketing: its CRM record follows to the recycle bin.
+      if (record) {
+        await crm.sobject(link.crmObject).destroy(link.crmId);
+        result.deletions += 1;
+      }
+      if (!link.deleted)
+        await store.saveLink(database.db, { ...link, deleted: true }, this.options.now().toISOString());
+      return;
+    }
+    if (!record) {
+      // The CRM record is gone while its prospect lives. Both were deleted and the prospect is
+      // back: the CRM record comes back too. Otherwise the CRM deletion is not captured yet.
+      if (!link.deleted) return;
+      const [restored] = await crm.soap.undelete([link.crmId]);
+      if (!restored?.success) return;
+      result.undeletions += 1;
+      const back = await this.crmRecord(link);
+      if (back) await this.reconcile({ ...link, deleted: false }, back, prospect, result);
+      return;
+    }
+    await this.reconcile({ ...link, deleted: false }, record, prospect, result);
+  }
+
+  /**
+   * An assigned prospect without a CRM record becomes a Lead owned by its assignee's CRM user.
+   * The prospect id in `pi__pardot_id__c` is the create key: a Lead already carrying it (made by
+   * a try whose answer was lost) is linked instead of made twice.
+   */
+  private async createLead(prospect: ProspectRecord, result: PassResult): Promise<void> {
+    const { crm, marketing, database, unitId, now } = this.options;
+    const existing = (
       await crm.query<CrmRecord>(
-        `SELECT ${this.crmFieldList(link.crmObject).join(', ')} FROM ${link.crmObject} WHERE Id = '${link.crmId}'`,
+        `SELECT ${this.crmFieldList('Lead').join(', ')} FROM Lead WHERE pi__pardot_id__c = '${prospect.id}' AND IsConverted = false`,
       )
-    ).records;
+    ).records[0];
+    let record = existing;
+    if (!record) {
+      const types = this.crmTypes.Lead;
+      const values: Record<string, unknown> = {};
+      for (const mapping of this.mappings.Lead) {
+        if (mapping.direction === 'crm-to-marketing') continue;
+        const value = syncValue(prospect[mapping.prospectField]);
+        if (value !== null) values[mapping.crmField] = crmValue(value, types.get(mapping.crmField));
+      }
+      // Salesforce requires both; the native connector fills them the same way.
+      values.LastName ??= '[not provided]';
+      values.Company ??= '[not provided]';
+      values.pi__pardot_id__c = String(prospect.id);
+      const owner = await marketing.userSalesforceId(Number(prospect.assignedToId));
+      if (owner) values.OwnerId = owner;
+      const saved = await refusalOrResult(crm.sobject('Lead').create(values));
+      if (!saved.success) {
+        await this.recordCrmError({ crmObject: 'Lead', crmId: null, prospectId: prospect.id }, saved);
+        return;
+      }
+      record = await this.crmRecord({
+        unitId,
+        crmObject: 'Lead',
+        crmId: saved.id,
+        prospectId: prospect.id,
+        lastSynced: {},
+      });
+      result.leadsCreated += 1;
+    }
     if (!record) return;
+    await marketing.updateProspect(prospect.id, { salesforceId: record.Id, salesforceLeadId: record.Id });
+    const link: store.Link = {
+      unitId,
+      crmObject: 'Lead',
+      crmId: record.Id,
+      prospectId: prospect.id,
+      lastSynced: {},
+    };
+    await store.saveLink(database.db, link, now().toISOString());
     await this.reconcile(link, record, prospect, result);
+  }
+
+  private async recordCrmError(
+    at: { crmObject: CrmObject; crmId: string | null; prospectId: number | null },
+    saved: unknown,
+    fields: string[] = [],
+  ): Promise<string> {
+    const errors =
+      (
+        saved as {
+          errors?: Array<{ message?: string; errorCode?: string; statusCode?: string; fields?: string[] }>;
+        }
+      ).errors ?? [];
+    const first = errors[0];
+    const code = first?.errorCode ?? first?.statusCode ?? null;
+    const message =
+      errors
+        .map((e) => e.message)
+        .filter(Boolean)
+        .join('; ') || 'the CRM refused the write';
+    await store.recordSyncError(
+      this.options.database.db,
+      {
+        unitId: this.options.unitId,
+        side: 'crm',
+        ...at,
+        fields: first?.fields?.length ? first.fields : fields,
+        category: categorize(code),
+        code,
+        message,
+      },
+      this.options.now().toISOString(),
+    );
+    return message;
   }
 
   private async createProspect(object: CrmObject, record: CrmRecord): Promise<ProspectRecord> {
@@ -303,23 +555,26 @@ export class SyncEngine {
       result.writesToMarketing += 1;
     }
     if (Object.keys(toCrm).length > 0) {
-      const saved = await this.options.crm.sobject(link.crmObject).update({ Id: link.crmId, ...toCrm });
+      const saved = await refusalOrResult(
+        this.options.crm.sobject(link.crmObject).update({ Id: link.crmId, ...toCrm }),
+      );
       if (!saved.success) {
-        const message = (saved as { errors?: Array<{ message?: string }> }).errors
-          ?.map((e) => e.message)
-          .join('; ');
-        // The CRM refused: those fields stay unsynced, to be tried again on the next change.
+        // The CRM refused: those fields stay unsynced, and the refusal goes to the sync-error
+        // list until someone retries it.
         for (const mapping of this.mappings[link.crmObject]) {
           if (mapping.crmField in toCrm)
             lastSynced[mapping.prospectField] = link.lastSynced[mapping.prospectField] ?? null;
         }
-        result.errors.push({
-          side: 'crm',
-          record: `${link.crmObject} ${link.crmId}`,
-          message: message ?? 'refused',
-        });
+        const message = await this.recordCrmError(link, saved, Object.keys(toCrm));
+        result.errors.push({ side: 'crm', record: `${link.crmObject} ${link.crmId}`, message });
       } else {
         result.writesToCrm += 1;
+        await store.resolveSyncErrors(
+          this.options.database.db,
+          link.unitId,
+          link.crmId,
+          this.options.now().toISOString(),
+        );
       }
     }
     await store.saveLink(this.options.database.db, { ...link, lastSynced }, this.options.now().toISOString());
@@ -330,7 +585,7 @@ export class SyncEngine {
   }
 
   private prospectFieldList(): string[] {
-    const names = new Set(['id', 'email', 'updatedAt']);
+    const names = new Set(['id', 'email', 'updatedAt', 'isDeleted', 'assignedToId']);
     for (const object of ['Lead', 'Contact'] as const)
       for (const m of this.mappings[object]) names.add(m.prospectField);
     return [...names];
@@ -343,4 +598,37 @@ function crmValue(value: SyncValue, type: CrmFieldType | undefined): unknown {
   if (type === 'boolean') return value === 'true';
   if (type === 'number') return Number(value);
   return value;
+}
+
+/** Salesforce errors that a later try may get past: they are thrown, not recorded as refusals. */
+const TRANSIENT_CRM_ERRORS = new Set([
+  'REQUEST_LIMIT_EXCEEDED',
+  'UNABLE_TO_LOCK_ROW',
+  'SERVER_UNAVAILABLE',
+  'INVALID_SESSION_ID',
+]);
+
+interface SaveOutcome {
+  success: boolean;
+  id?: string;
+  errors?: Array<{ message?: string; errorCode?: string; fields?: string[] }>;
+}
+
+/**
+ * A single-record save: jsforce throws the CRM's refusal (a validation rule, a required field);
+ * that becomes a failed result to record, while transient trouble is thrown on for a retry.
+ */
+async function refusalOrResult(save: Promise<unknown>): Promise<SaveOutcome & { id: string }> {
+  try {
+    return (await save) as SaveOutcome & { id: string };
+  } catch (error) {
+    const e = error as { errorCode?: string; message?: string; data?: { fields?: string[] } };
+    const code = e.errorCode;
+    if (!code || TRANSIENT_CRM_ERRORS.has(code) || code.startsWith('ERROR_HTTP_5')) throw error;
+    return {
+      success: false,
+      id: '',
+      errors: [{ message: e.message, errorCode: code, fields: e.data?.fields }],
+    };
+  }
 }

@@ -165,3 +165,164 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`the connector follows conversions, deletions, assignments and refusals (${dialect})`, () => {
+    let m: TestMarketing;
+    let conn: jsforce.Connection;
+    let connector: Connector;
+
+    beforeAll(async () => {
+      m = await startTestMarketing({ dialect });
+      conn = await m.crm.connect();
+      const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
+      connector = await openConnector({
+        database: m.crm.database,
+        config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: m.v3Unit.id, login } },
+      });
+      await connector.runOnce();
+    });
+
+    afterAll(async () => {
+      await m.close();
+    });
+
+    const newLead = async (email: string, extra: Json = {}) => {
+      const created = (await conn
+        .sobject('Lead')
+        .create({ LastName: 'Case', Company: 'Case Co', Email: email, ...extra })) as {
+        id: string;
+      };
+      await connector.runOnce();
+      const [p] = (await m.services.prospects.byEmail(m.v3Unit.id, email)) ?? [];
+      return { leadId: created.id, prospectId: p!.id };
+    };
+    const read = (id: number) => m.services.prospects.read(m.v3Unit.id, id);
+
+    it('relinks the prospect to the Contact when its Lead is converted, keeping its history', async () => {
+      const { leadId, prospectId } = await newLead('convert@example.com', { Phone: '100' });
+      const [converted] = (await conn.soap.convertLead([
+        { leadId, convertedStatus: 'Closed - Converted' },
+      ])) as Array<{
+        contactId: string;
+        success: boolean;
+      }>;
+      const pass = await connector.runOnce();
+      expect(pass.relinked).toBe(1);
+      expect((await read(prospectId)).values).toMatchObject({
+        salesforceContactId: converted!.contactId,
+        salesforceId: converted!.contactId,
+        salesforceLeadId: leadId,
+      });
+      // The Contact's changes now reach the same prospect; no second prospect was made.
+      await conn.sobject('Contact').update({ Id: converted!.contactId, Phone: '200' });
+      await connector.runOnce();
+      expect((await read(prospectId)).values.phone).toBe('200');
+      expect(await m.services.prospects.byEmail(m.v3Unit.id, 'convert@example.com')).toHaveLength(1);
+      const history = await m.services.prospects.history(m.v3Unit.id, prospectId);
+      expect(history.some((h) => h.field === 'phone' && h.newValue === '100')).toBe(true);
+    });
+
+    it('follows a CRM email change on the same prospect', async () => {
+      const { leadId, prospectId } = await newLead('old-address@example.com');
+      await conn.sobject('Lead').update({ Id: leadId, Email: 'new-address@example.com' });
+      await connector.runOnce();
+      expect((await read(prospectId)).values.email).toBe('new-address@example.com');
+      expect(await m.services.prospects.byEmail(m.v3Unit.id, 'new-address@example.com')).toHaveLength(1);
+    });
+
+    it('deletes and undeletes on either side', async () => {
+      const { leadId, prospectId } = await newLead('bin@example.com');
+      await conn.sobject('Lead').destroy(leadId);
+      expect((await connector.runOnce()).deletions).toBe(1);
+      expect((await read(prospectId)).isDeleted).toBe(true);
+      await conn.soap.undelete([leadId]);
+      expect((await connector.runOnce()).undeletions).toBe(1);
+      expect((await read(prospectId)).isDeleted).toBe(false);
+
+      await m.call(`/api/v5/objects/prospects/${prospectId}`, { method: 'DELETE' });
+      expect((await connector.runOnce()).deletions).toBe(1);
+      expect((await conn.query(`SELECT Id FROM Lead WHERE Id = '${leadId}'`)).totalSize).toBe(0);
+      await m.call('/api/v5/objects/prospects/do/undelete', {
+        method: 'POST',
+        body: JSON.stringify({ prospectId, fields: ['id'] }),
+      });
+      expect((await connector.runOnce()).undeletions).toBe(1);
+      expect((await conn.query(`SELECT Id FROM Lead WHERE Id = '${leadId}'`)).totalSize).toBe(1);
+    });
+
+    it('makes a Lead for an assigned prospect, owned by its user, with score and grade', async () => {
+      const users = (await m.call('/api/v5/objects/users?fields=id,salesforceId')).body as { values: Json[] };
+      const admin = users.values.find((u) => u.salesforceId === m.crm.adminUserId)!;
+      const created = await m.call('/api/v5/objects/prospects?fields=id', {
+        method: 'POST',
+        body: JSON.stringify({ email: 'hot@example.com', firstName: 'Hot', score: 75, grade: 'B+' }),
+      });
+      const prospectId = (created.body as Json).id as number;
+      // Unassigned: no Lead.
+      await connector.runOnce();
+      expect((await conn.query("SELECT Id FROM Lead WHERE Email = 'hot@example.com'")).totalSize).toBe(0);
+      await m.call(`/api/v5/objects/prospects/${prospectId}?fields=id`, {
+        method: 'PATCH',
+        body: JSON.stringify({ assignedToId: admin.id }),
+      });
+      const pass = await connector.runOnce();
+      expect(pass.leadsCreated).toBe(1);
+      const [lead] = (
+        await conn.query<Json>(
+          "SELECT Id, OwnerId, FirstName, LastName, Company, pi__score__c, pi__grade__c, pi__pardot_id__c FROM Lead WHERE Email = 'hot@example.com'",
+        )
+      ).records;
+      expect(lead).toMatchObject({
+        OwnerId: m.crm.adminUserId,
+        FirstName: 'Hot',
+        LastName: '[not provided]',
+        pi__score__c: 75,
+        pi__grade__c: 'B+',
+        pi__pardot_id__c: String(prospectId),
+      });
+      expect((await read(prospectId)).values.salesforceLeadId).toBe(lead!.Id);
+      // Another pass makes no second Lead.
+      await connector.runOnce();
+      expect((await conn.query("SELECT Id FROM Lead WHERE Email = 'hot@example.com'")).totalSize).toBe(1);
+    });
+
+    it('lists a write the CRM refuses, with its message, and delivers it on retry once the rule is fixed', async () => {
+      const { leadId, prospectId } = await newLead('rule@example.com');
+      const rule = {
+        object: 'Lead',
+        name: 'No_Interns',
+        when: [{ field: 'Title', op: 'equals' as const, value: 'Intern' }],
+        message: 'Interns cannot be Leads',
+        field: 'Title',
+        active: true,
+      };
+      m.crm.services.config.validationRules.push(rule);
+      await m.call(`/api/v5/objects/prospects/${prospectId}?fields=id`, {
+        method: 'PATCH',
+        body: JSON.stringify({ jobTitle: 'Intern' }),
+      });
+      const refused = await connector.runOnce();
+      expect(refused.errors.map((e) => e.message)).toContain('Interns cannot be Leads');
+      const [error] = await connector.errors();
+      expect(error).toMatchObject({
+        side: 'crm',
+        crmId: leadId,
+        category: 'validation',
+        code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+        message: 'Interns cannot be Leads',
+        fields: ['Title'],
+        state: 'open',
+      });
+      // Nothing changed since: another pass does not retry on its own.
+      await connector.runOnce();
+      expect(await connector.errors()).toHaveLength(1);
+
+      rule.active = false;
+      expect(await connector.retry('all')).toBe(1);
+      await connector.runOnce();
+      expect(await connector.errors()).toEqual([]);
+      expect(((await conn.sobject('Lead').retrieve(leadId)) as unknown as Json).Title).toBe('Intern');
+    });
+  });
+}

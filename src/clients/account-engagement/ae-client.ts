@@ -167,6 +167,32 @@ export class AccountEngagementClient {
     });
   }
 
+  /** Sends a prospect to the recycle bin. */
+  async deleteProspect(id: number): Promise<void> {
+    await this.json({ method: 'DELETE', path: `/api/v5/objects/prospects/${id}`, idempotent: true });
+  }
+
+  /** Brings a prospect back from the recycle bin. */
+  undeleteProspect(id: number, fields: readonly string[] = ['id']): Promise<ProspectRecord> {
+    return this.json({
+      method: 'POST',
+      path: '/api/v5/objects/prospects/do/undelete',
+      body: { prospectId: id, fields: [...fields] },
+      idempotent: true,
+    });
+  }
+
+  /** The CRM user id (`salesforceId`) of an Account Engagement user, if it has one. */
+  async userSalesforceId(userId: number): Promise<string | null> {
+    const user = await this.json<{ salesforceId?: string | null }>({
+      method: 'GET',
+      path: `/api/v5/objects/users/${userId}`,
+      query: { fields: 'salesforceId' },
+      idempotent: true,
+    });
+    return user.salesforceId ?? null;
+  }
+
   /**
    * Read by CRM id (`fid`) through v3/v4 — v5 has no such lookup; a unit answers only the
    * version its setting allows. Undefined when there is none.

@@ -12,6 +12,8 @@ export interface Link {
   prospectId: number;
   /** prospect field → its value when last synced. */
   lastSynced: Record<string, SyncValue>;
+  /** Both records are in their recycle bins (the deletion was synced). */
+  deleted?: boolean;
 }
 
 function linkFromRow(row: Row): Link {
@@ -21,6 +23,7 @@ function linkFromRow(row: Row): Link {
     crmId: String(row.crm_id),
     prospectId: Number(row.prospect_id),
     lastSynced: JSON.parse(String(row.last_synced)) as Record<string, SyncValue>,
+    deleted: Number(row.deleted) === 1,
   };
 }
 
@@ -50,10 +53,9 @@ export async function selectLinkByProspect(
 export async function saveLink(db: StoreDb, link: Link, at: string): Promise<void> {
   await sql`delete from connector_link where unit_id = ${link.unitId}
     and (prospect_id = ${link.prospectId} or crm_id = ${link.crmId})`.execute(db);
-  await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, updated_at)
-    values (${link.unitId}, ${link.crmObject}, ${link.crmId}, ${link.prospectId}, ${JSON.stringify(link.lastSynced)}, ${at})`.execute(
-    db,
-  );
+  await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
+    values (${link.unitId}, ${link.crmObject}, ${link.crmId}, ${link.prospectId}, ${JSON.stringify(link.lastSynced)},
+      ${link.deleted ? 1 : 0}, ${at})`.execute(db);
 }
 
 export async function countLinks(db: StoreDb, unitId: string): Promise<number> {
@@ -69,4 +71,90 @@ export async function selectCursor(db: StoreDb, name: string): Promise<string | 
 export async function saveCursor(db: StoreDb, name: string, value: string): Promise<void> {
   await sql`insert into connector_cursor (name, value) values (${name}, ${value})
     on conflict (name) do update set value = excluded.value`.execute(db);
+}
+
+// ---- sync errors ------------------------------------------------------------------------------
+
+export interface SyncError {
+  id: number;
+  unitId: string;
+  /** The side that refused the write. */
+  side: 'crm' | 'marketing';
+  crmObject: CrmObject;
+  crmId: string | null;
+  prospectId: number | null;
+  fields: string[];
+  category: string;
+  code: string | null;
+  message: string;
+  /** open → retry (asked for) → resolved (a later write went through) or skipped. */
+  state: 'open' | 'retry' | 'resolved' | 'skipped';
+  createdAt: string;
+}
+
+function errorFromRow(row: Row): SyncError {
+  return {
+    id: Number(row.id),
+    unitId: String(row.unit_id),
+    side: String(row.side) as SyncError['side'],
+    crmObject: String(row.crm_object) as CrmObject,
+    crmId: row.crm_id === null ? null : String(row.crm_id),
+    prospectId: row.prospect_id === null ? null : Number(row.prospect_id),
+    fields: row.fields ? (JSON.parse(String(row.fields)) as string[]) : [],
+    category: String(row.category),
+    code: row.code === null ? null : String(row.code),
+    message: String(row.message),
+    state: String(row.state) as SyncError['state'],
+    createdAt: String(row.created_at),
+  };
+}
+
+/** Records a refused write, replacing the record's earlier unresolved error on that side. */
+export async function recordSyncError(
+  db: StoreDb,
+  error: Omit<SyncError, 'id' | 'state' | 'createdAt'>,
+  at: string,
+): Promise<void> {
+  await sql`update connector_sync_error set state = 'skipped', updated_at = ${at}
+    where unit_id = ${error.unitId} and side = ${error.side} and state in ('open', 'retry')
+      and ((crm_id is not null and crm_id = ${error.crmId}) or (prospect_id is not null and prospect_id = ${error.prospectId}))`.execute(
+    db,
+  );
+  await sql`insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at)
+    values (${error.unitId}, ${error.side}, ${error.crmObject}, ${error.crmId}, ${error.prospectId}, ${JSON.stringify(error.fields)},
+      ${error.category}, ${error.code}, ${error.message}, 'open', ${at}, ${at})`.execute(db);
+}
+
+/** A write to this record went through: its unresolved errors are resolved. */
+export async function resolveSyncErrors(
+  db: StoreDb,
+  unitId: string,
+  crmId: string,
+  at: string,
+): Promise<void> {
+  await sql`update connector_sync_error set state = 'resolved', updated_at = ${at}
+    where unit_id = ${unitId} and crm_id = ${crmId} and state in ('open', 'retry')`.execute(db);
+}
+
+export async function selectSyncErrors(
+  db: StoreDb,
+  unitId: string,
+  states: ReadonlyArray<SyncError['state']>,
+): Promise<SyncError[]> {
+  const r = await sql<Row>`select * from connector_sync_error where unit_id = ${unitId}
+    and state in (${sql.join([...states])}) order by id`.execute(db);
+  return r.rows.map(errorFromRow);
+}
+
+/** Asks for another try of open errors (all, or the given ids). */
+export async function markForRetry(
+  db: StoreDb,
+  unitId: string,
+  ids: number[] | 'all',
+  at: string,
+): Promise<number> {
+  const which = ids === 'all' ? sql`` : sql` and id in (${sql.join(ids.length ? ids : [-1])})`;
+  const r = await sql`update connector_sync_error set state = 'retry', updated_at = ${at}
+    where unit_id = ${unitId} and state = 'open'${which}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }

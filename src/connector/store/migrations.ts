@@ -19,6 +19,8 @@ export function connectorMigrations(database: Database): Record<string, Migratio
           .addColumn('crm_id', text, (c) => c.notNull())
           .addColumn('prospect_id', int, (c) => c.notNull())
           .addColumn('last_synced', text, (c) => c.notNull())
+          // Set when the pair was sent to the recycle bins: an undelete on one side brings both back.
+          .addColumn('deleted', int, (c) => c.notNull())
           .addColumn('updated_at', ts, (c) => c.notNull())
           .execute();
         await sql`create unique index connector_link_crm on connector_link (unit_id, crm_id)`.execute(db);
@@ -30,6 +32,30 @@ export function connectorMigrations(database: Database): Record<string, Migratio
           .addColumn('name', text, (c) => c.primaryKey())
           .addColumn('value', text, (c) => c.notNull())
           .execute();
+      },
+    },
+    '002-sync-errors': {
+      async up(db) {
+        // Writes the other side refused for good: one open error per record and side.
+        await db.schema
+          .createTable('connector_sync_error')
+          .addColumn('id', dialect.columnType('serial-key'))
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('side', text, (c) => c.notNull())
+          .addColumn('crm_object', text, (c) => c.notNull())
+          .addColumn('crm_id', text)
+          .addColumn('prospect_id', int)
+          .addColumn('fields', text)
+          .addColumn('category', text, (c) => c.notNull())
+          .addColumn('code', text)
+          .addColumn('message', text, (c) => c.notNull())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .execute();
+        await sql`create index connector_sync_error_state on connector_sync_error (unit_id, state, id)`.execute(
+          db,
+        );
       },
     },
   };
