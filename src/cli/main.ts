@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
-import { runSync } from './sync-command.js';
+import { runSync, runSyncErrors } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -83,7 +83,7 @@ addServerOptions(
     ),
 ).action((flags: CliFlags) => run(flags, 'marketing'));
 
-program
+const syncCommand = program
   .command('sync')
   .description(
     'sync the CRM and the marketing engine of the data dir: passes every second, or one with --once',
@@ -94,6 +94,13 @@ program
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
   .action((flags: CliFlags & { once?: boolean; interval: string }) => runSync(flags));
+syncCommand
+  .command('errors')
+  .description('writes a side refused for good, with the record, field and message; --retry tries them again')
+  .option('--retry', 'try every open error again on the next pass')
+  .action((_flags: unknown, command: Command) =>
+    runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: boolean }>()),
+  );
 
 const ingestCommand = program
   .command('ingest')

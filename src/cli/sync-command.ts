@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { connectorMigrations } from '../connector/store/migrations.js';
+import { markForRetry, selectSyncErrors } from '../connector/store/link-store.js';
 import { openConnector } from '../connector/connector-services.js';
+import { migrateArea } from '../store/migrations.js';
 import { openDatabase } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
@@ -44,5 +47,38 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
   } catch (error) {
     await database.close();
     throw error;
+  }
+}
+
+/** `handoff sync errors [--retry]`: the sync-error list of the data dir's business unit. */
+export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Promise<void> {
+  const config = resolveConfig(flags);
+  const unitId = readCredentials(config.dataDir)?.marketing?.businessUnitId;
+  if (!unitId)
+    throw new ConfigError(`no marketing credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const database = config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
+  try {
+    await migrateArea(database, 'connector', connectorMigrations);
+    const errors = await selectSyncErrors(database.db, unitId, ['open', 'retry']);
+    if (errors.length === 0) console.log('no sync errors');
+    const byCategory = new Map<string, typeof errors>();
+    for (const e of errors) byCategory.set(e.category, [...(byCategory.get(e.category) ?? []), e]);
+    for (const [category, list] of byCategory) {
+      console.log(`${category} (${list.length})`);
+      for (const e of list) {
+        const record = `${e.crmObject} ${e.crmId ?? '(new)'} / prospect ${e.prospectId ?? '-'}`;
+        console.log(
+          `  #${e.id}  ${e.side} refused  ${record}  ${e.fields.join(', ')}  ${e.code ?? ''}: ${e.message}${e.state === 'retry' ? '  (retry asked)' : ''}`,
+        );
+      }
+    }
+    if (flags.retry) {
+      const n = await markForRetry(database.db, unitId, 'all', new Date().toISOString());
+      console.log(`${n} to be tried again on the next pass`);
+    }
+  } finally {
+    await database.close();
   }
 }

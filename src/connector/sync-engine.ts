@@ -81,6 +81,17 @@ export interface PassResult {
 
 type CrmRecord = Record<string, unknown> & { Id: string; SystemModstamp?: string };
 
+/** sObject Collections take at most 200 records a call. */
+const COLLECTION_SIZE = 200;
+
+interface PendingCrmWrite {
+  link: store.Link;
+  values: Record<string, unknown>;
+  /** The link's state once the write is in, and if the CRM refuses it. */
+  lastSynced: Record<string, SyncValue>;
+  failedState: Record<string, SyncValue>;
+}
+
 /** CRM describe types that are not text on the wire. */
 type CrmFieldType = 'boolean' | 'number' | 'datetime' | 'text';
 
@@ -104,6 +115,9 @@ export interface SyncEngineOptions {
  * nothing left to write.
  */
 export class SyncEngine {
+  /** CRM updates decided in this pass and not yet sent. */
+  private readonly pendingCrm: Record<CrmObject, PendingCrmWrite[]> = { Lead: [], Contact: [] };
+
   private constructor(
     private readonly options: SyncEngineOptions,
     private readonly mappings: Record<CrmObject, FieldMapping[]>,
@@ -159,6 +173,7 @@ export class SyncEngine {
     };
     const touched = new Set<number>();
     await this.retryAsked(result, touched);
+    await this.flushAll(result);
     // Lead first: its conversions relink prospects before the new Contacts are looked at.
     for (const object of ['Lead', 'Contact'] as const) {
       if (object === 'Lead') await this.captureConversions(result);
@@ -214,6 +229,8 @@ export class SyncEngine {
       const stamp = syncValue(record.SystemModstamp);
       if (!failed && stamp && stamp > newest) newest = stamp;
     }
+    // The cursor moves only once what it covers is written.
+    if ((await this.flushCrm(object, result)) > 0) return;
     await store.saveCursor(this.options.database.db, this.cursorName(object), newest);
   }
 
@@ -289,6 +306,8 @@ export class SyncEngine {
     const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList(), {
       deleted: true,
     });
+    // The linked CRM records, read 200 ids a query rather than one query a prospect.
+    const records = await this.linkedCrmRecords(prospects.filter((p) => !touched.has(p.id)));
     let newest = cursor;
     let failed = false;
     for (const prospect of prospects) {
@@ -297,7 +316,7 @@ export class SyncEngine {
       // Already reconciled in this pass from the CRM side (its update is most likely our own echo).
       if (!touched.has(prospect.id)) {
         try {
-          await this.syncProspect(prospect, result);
+          await this.syncProspect(prospect, result, records);
         } catch (error) {
           failed = true;
           result.errors.push({
@@ -309,6 +328,7 @@ export class SyncEngine {
       }
       if (!failed && stamp && stamp > newest) newest = stamp;
     }
+    if ((await this.flushAll(result)) > 0) return;
     await store.saveCursor(this.options.database.db, this.cursorName('marketing'), newest);
   }
 
@@ -387,7 +407,31 @@ export class SyncEngine {
     return link.prospectId;
   }
 
-  private async syncProspect(prospect: ProspectRecord, result: PassResult): Promise<void> {
+  /** The CRM records linked to these prospects, by id (a record missing from the map is gone). */
+  private async linkedCrmRecords(prospects: ProspectRecord[]): Promise<Map<string, CrmRecord>> {
+    const { database, unitId, crm } = this.options;
+    const ids: Record<CrmObject, string[]> = { Lead: [], Contact: [] };
+    for (const prospect of prospects) {
+      const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
+      if (link) ids[link.crmObject].push(link.crmId);
+    }
+    const found = new Map<string, CrmRecord>();
+    for (const object of ['Lead', 'Contact'] as const) {
+      for (let i = 0; i < ids[object].length; i += COLLECTION_SIZE) {
+        const chunk = ids[object].slice(i, i + COLLECTION_SIZE).map((id) => `'${id}'`);
+        const soql = `SELECT ${this.crmFieldList(object).join(', ')} FROM ${object} WHERE Id IN (${chunk.join(', ')})`;
+        for (const record of (await crm.query<CrmRecord>(soql, { autoFetch: true })).records)
+          found.set(record.Id, record);
+      }
+    }
+    return found;
+  }
+
+  private async syncProspect(
+    prospect: ProspectRecord,
+    result: PassResult,
+    records: Map<string, CrmRecord>,
+  ): Promise<void> {
     const { database, unitId, crm } = this.options;
     const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
     if (!link) {
@@ -400,7 +444,7 @@ export class SyncEngine {
       }
       return;
     }
-    const record = await this.crmRecord(link);
+    const record = records.get(link.crmId);
     if (prospect.isDeleted === true) {
       // Deleted in marketing: its CRM record follows to the recycle bin.
       if (record) {
@@ -555,29 +599,72 @@ export class SyncEngine {
       result.writesToMarketing += 1;
     }
     if (Object.keys(toCrm).length > 0) {
-      const saved = await refusalOrResult(
-        this.options.crm.sobject(link.crmObject).update({ Id: link.crmId, ...toCrm }),
-      );
-      if (!saved.success) {
-        // The CRM refused: those fields stay unsynced, and the refusal goes to the sync-error
-        // list until someone retries it.
-        for (const mapping of this.mappings[link.crmObject]) {
-          if (mapping.crmField in toCrm)
-            lastSynced[mapping.prospectField] = link.lastSynced[mapping.prospectField] ?? null;
-        }
-        const message = await this.recordCrmError(link, saved, Object.keys(toCrm));
-        result.errors.push({ side: 'crm', record: `${link.crmObject} ${link.crmId}`, message });
-      } else {
-        result.writesToCrm += 1;
-        await store.resolveSyncErrors(
-          this.options.database.db,
-          link.unitId,
-          link.crmId,
-          this.options.now().toISOString(),
-        );
+      // CRM writes go out in batches (sObject Collections, 200 a call); the link is saved with
+      // the batch's answer for this record.
+      const failedState = { ...lastSynced };
+      for (const mapping of this.mappings[link.crmObject]) {
+        if (mapping.crmField in toCrm)
+          failedState[mapping.prospectField] = link.lastSynced[mapping.prospectField] ?? null;
       }
+      const queue = this.pendingCrm[link.crmObject];
+      queue.push({ link, values: toCrm, lastSynced, failedState });
+      if (queue.length >= COLLECTION_SIZE) await this.flushCrm(link.crmObject, result);
+      return;
     }
     await store.saveLink(this.options.database.db, { ...link, lastSynced }, this.options.now().toISOString());
+  }
+
+  /**
+   * Sends the queued CRM updates of an object, 200 a call, and saves each link by its answer;
+   * returns how many failed for a reason a later try may get past.
+   */
+  private async flushCrm(object: CrmObject, result: PassResult): Promise<number> {
+    let transient = 0;
+    const queue = this.pendingCrm[object];
+    while (queue.length > 0) {
+      const batch = queue.splice(0, COLLECTION_SIZE);
+      const answers = (await this.options.crm.sobject(object).update(
+        batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+        { allOrNone: false },
+      )) as SaveOutcome[];
+      const at = this.options.now().toISOString();
+      for (const [i, write] of batch.entries()) {
+        const answer = answers[i];
+        if (answer?.success) {
+          result.writesToCrm += 1;
+          await store.resolveSyncErrors(this.options.database.db, write.link.unitId, write.link.crmId, at);
+          await store.saveLink(this.options.database.db, { ...write.link, lastSynced: write.lastSynced }, at);
+        } else if (
+          answer &&
+          !(answer.errors ?? []).some((e) => TRANSIENT_CRM_ERRORS.has(e.errorCode ?? e.statusCode ?? ''))
+        ) {
+          // Refused: those fields stay unsynced, and the refusal goes to the sync-error list
+          // until someone retries it.
+          const message = await this.recordCrmError(write.link, answer, Object.keys(write.values));
+          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
+          await store.saveLink(
+            this.options.database.db,
+            { ...write.link, lastSynced: write.failedState },
+            at,
+          );
+        } else {
+          // Locked row, limits: nothing saved, so the next pass decides and writes again.
+          transient += 1;
+          result.errors.push({
+            side: 'crm',
+            record: `${object} ${write.link.crmId}`,
+            message: answer?.errors?.[0]?.message ?? 'no answer',
+          });
+        }
+      }
+    }
+    return transient;
+  }
+
+  private async flushAll(result: PassResult): Promise<number> {
+    let transient = 0;
+    for (const object of ['Lead', 'Contact'] as const) transient += await this.flushCrm(object, result);
+    return transient;
   }
 
   private crmFieldList(object: CrmObject): string[] {
@@ -611,7 +698,7 @@ const TRANSIENT_CRM_ERRORS = new Set([
 interface SaveOutcome {
   success: boolean;
   id?: string;
-  errors?: Array<{ message?: string; errorCode?: string; fields?: string[] }>;
+  errors?: Array<{ message?: string; errorCode?: string; statusCode?: string; fields?: string[] }>;
 }
 
 /**
