@@ -175,11 +175,7 @@ export class SyncEngine {
     await this.retryAsked(result, touched);
     await this.flushAll(result);
     // Lead first: its conversions relink prospects before the new Contacts are looked at.
-    for (const object of ['Lead', 'Contact'] as const) {
-      if (object === 'Lead') await this.captureConversions(result);
-      await this.captureCrmDeletions(object, result);
-      await this.captureCrm(object, result, touched);
-    }
+    for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result, touched);
     await this.captureMarketing(result, touched);
     return result;
   }
@@ -205,18 +201,32 @@ export class SyncEngine {
     return `${new Date(Date.parse(cursor) - OVERLAP_MS).toISOString().slice(0, 19)}Z`;
   }
 
+  /**
+   * One query an object a pass: `queryAll` on SystemModstamp returns the changed records, the
+   * deleted ones (the recycle bin) and, for Leads, the converted ones, which each take their turn.
+   */
   private async captureCrm(object: CrmObject, result: PassResult, touched: Set<number>): Promise<void> {
     const cursor = await this.cursor(object);
-    const converted = object === 'Lead' ? ' AND IsConverted = false' : '';
-    const soql = `SELECT ${this.crmFieldList(object).join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)}${converted} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
-    const records = (await this.options.crm.query<CrmRecord>(soql)).records;
+    const extra =
+      object === 'Lead'
+        ? ['IsDeleted', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId']
+        : ['IsDeleted'];
+    const fields = [...new Set([...this.crmFieldList(object), ...extra])];
+    const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
+    const records = (await this.options.crm.query<CrmRecord>(soql, { scanAll: true })).records;
     let newest = cursor;
     let failed = false;
     for (const record of records) {
       result.crmRecords += 1;
       try {
-        const prospectId = await this.syncCrmRecord(object, record, result);
-        if (prospectId !== undefined) touched.add(prospectId);
+        if (record.IsDeleted === true) {
+          await this.followCrmDeletion(object, record, result);
+        } else if (record.IsConverted === true) {
+          await this.followConversion(record, result);
+        } else {
+          const prospectId = await this.syncCrmRecord(object, record, result);
+          if (prospectId !== undefined) touched.add(prospectId);
+        }
       } catch (error) {
         // The cursor stops here: this record is read again next pass.
         failed = true;
@@ -234,70 +244,36 @@ export class SyncEngine {
     await store.saveCursor(this.options.database.db, this.cursorName(object), newest);
   }
 
-  /** Converted Leads: their prospects move to the Contact, keeping their history and activities. */
-  private async captureConversions(result: PassResult): Promise<void> {
-    const { database, unitId, marketing, crm, now } = this.options;
-    const cursor = await this.cursor('Lead');
-    const soql = `SELECT Id, ConvertedContactId, ConvertedAccountId FROM Lead WHERE IsConverted = true AND SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
-    for (const lead of (await crm.query<CrmRecord>(soql)).records) {
-      const link = await store.selectLinkByCrmId(database.db, unitId, lead.Id);
-      const contactId = typeof lead.ConvertedContactId === 'string' ? lead.ConvertedContactId : null;
-      if (!link || !contactId || link.crmObject !== 'Lead') continue;
-      try {
-        await marketing.updateProspect(link.prospectId, {
-          salesforceId: contactId,
-          salesforceContactId: contactId,
-          salesforceAccountId: typeof lead.ConvertedAccountId === 'string' ? lead.ConvertedAccountId : null,
-        });
-        await store.saveLink(
-          database.db,
-          { ...link, crmObject: 'Contact', crmId: contactId },
-          now().toISOString(),
-        );
-        result.relinked += 1;
-      } catch (error) {
-        result.errors.push({
-          side: 'marketing',
-          record: `Lead ${lead.Id}`,
-          message: (error as Error).message,
-        });
-      }
-    }
+  /** A converted Lead: its prospect moves to the Contact, keeping its history and activities. */
+  private async followConversion(lead: CrmRecord, result: PassResult): Promise<void> {
+    const { database, unitId, marketing, now } = this.options;
+    const link = await store.selectLinkByCrmId(database.db, unitId, lead.Id);
+    const contactId = typeof lead.ConvertedContactId === 'string' ? lead.ConvertedContactId : null;
+    if (!link || !contactId || link.crmObject !== 'Lead') return;
+    await marketing.updateProspect(link.prospectId, {
+      salesforceId: contactId,
+      salesforceContactId: contactId,
+      salesforceAccountId: typeof lead.ConvertedAccountId === 'string' ? lead.ConvertedAccountId : null,
+    });
+    await store.saveLink(
+      database.db,
+      { ...link, crmObject: 'Contact', crmId: contactId },
+      now().toISOString(),
+    );
+    result.relinked += 1;
   }
 
-  /**
-   * Records deleted in the CRM send their prospects to the recycle bin. They are read with
-   * `queryAll` (the recycle bin is in it), by SystemModstamp like the changes.
-   */
-  private async captureCrmDeletions(object: CrmObject, result: PassResult): Promise<void> {
-    const { database, unitId, marketing, crm, now } = this.options;
-    const name = `deleted-${object}`;
-    const cursor = await this.cursor(name);
-    const soql = `SELECT Id, SystemModstamp FROM ${object} WHERE IsDeleted = true AND SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
-    let newest = cursor;
-    for (const record of (await crm.query<CrmRecord>(soql, { scanAll: true })).records) {
-      const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
-      if (link && !link.deleted) {
-        try {
-          const prospect = await marketing.readProspect(link.prospectId, ['id', 'isDeleted']);
-          if (prospect.isDeleted !== true) {
-            await marketing.deleteProspect(link.prospectId);
-            result.deletions += 1;
-          }
-          await store.saveLink(database.db, { ...link, deleted: true }, now().toISOString());
-        } catch (error) {
-          result.errors.push({
-            side: 'marketing',
-            record: `${object} ${record.Id}`,
-            message: (error as Error).message,
-          });
-          break;
-        }
-      }
-      const stamp = syncValue(record.SystemModstamp);
-      if (stamp && stamp > newest) newest = stamp;
+  /** A record deleted in the CRM sends its prospect to the recycle bin. */
+  private async followCrmDeletion(object: CrmObject, record: CrmRecord, result: PassResult): Promise<void> {
+    const { database, unitId, marketing, now } = this.options;
+    const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
+    if (!link || link.deleted || link.crmObject !== object) return;
+    const prospect = await marketing.readProspect(link.prospectId, ['id', 'isDeleted']);
+    if (prospect.isDeleted !== true) {
+      await marketing.deleteProspect(link.prospectId);
+      result.deletions += 1;
     }
-    await store.saveCursor(database.db, this.cursorName(name), newest);
+    await store.saveLink(database.db, { ...link, deleted: true }, now().toISOString());
   }
 
   private async captureMarketing(result: PassResult, touched: Set<number>): Promise<void> {
@@ -306,15 +282,29 @@ export class SyncEngine {
     const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList(), {
       deleted: true,
     });
+    // Prospects whose mapped values are all as last synced carry no marketing change (most are
+    // the echo of our own writes): the CRM side needs nothing from them.
+    const changed: ProspectRecord[] = [];
+    for (const prospect of prospects) {
+      if (touched.has(prospect.id)) continue;
+      const link = await store.selectLinkByProspect(
+        this.options.database.db,
+        this.options.unitId,
+        prospect.id,
+      );
+      if (link && !link.deleted && prospect.isDeleted !== true && this.asLastSynced(link, prospect)) continue;
+      changed.push(prospect);
+    }
     // The linked CRM records, read 200 ids a query rather than one query a prospect.
-    const records = await this.linkedCrmRecords(prospects.filter((p) => !touched.has(p.id)));
+    const records = await this.linkedCrmRecords(changed);
+    const toSync = new Set(changed);
     let newest = cursor;
     let failed = false;
     for (const prospect of prospects) {
       result.prospects += 1;
       const stamp = syncValue(prospect.updatedAt);
-      // Already reconciled in this pass from the CRM side (its update is most likely our own echo).
-      if (!touched.has(prospect.id)) {
+      // Already reconciled in this pass from the CRM side, or unchanged since the last sync.
+      if (toSync.has(prospect)) {
         try {
           await this.syncProspect(prospect, result, records);
         } catch (error) {
@@ -330,6 +320,15 @@ export class SyncEngine {
     }
     if ((await this.flushAll(result)) > 0) return;
     await store.saveCursor(this.options.database.db, this.cursorName('marketing'), newest);
+  }
+
+  /** Whether every mapped field of the prospect holds its last-synced value. */
+  private asLastSynced(link: store.Link, prospect: ProspectRecord): boolean {
+    return this.mappings[link.crmObject].every(
+      (m) =>
+        link.lastSynced[m.prospectField] !== undefined &&
+        syncValue(prospect[m.prospectField]) === link.lastSynced[m.prospectField],
+    );
   }
 
   /** Records whose sync errors someone asked to retry: reconciled again whatever changed. */
