@@ -67,6 +67,15 @@ describe('fault injection on the marketing engine', () => {
     expect((listed.body as { faults: Json[] }).faults.map((f) => f.fired)).toEqual([1, 1, 1]);
   });
 
+  it('gives back the concurrent-request slot of an answer it lost', async () => {
+    // More lost answers than the unit's five slots: had they kept their slots, the next call would get 66.
+    await addFault({ route: 'POST /api/v5/objects/prospects', fault: 'lost-answer', times: 7 });
+    for (let i = 0; i < 7; i++) await createProspect(`lost-slot${i}@example.com`).catch(() => undefined);
+    const after = await createProspect('after-lost@example.com');
+    expect(after.status).toBe(201);
+    expect(await countByEmail('lost-slot6@example.com')).toBe(1);
+  });
+
   it('lets only Account Engagement administrators steer faults, and refuses a malformed rule', async () => {
     expect(await addFault({ route: 'GET /x', fault: 'explode' })).toMatchObject({
       status: 400,

@@ -44,7 +44,13 @@ function actorType(request: FastifyRequest): Actor['type'] {
 
 export function authenticate(app: FastifyInstance, services: MarketingServices): void {
   app.decorateRequest('marketing', null as unknown as MarketingRequestContext);
-  app.addHook('onRequest', async (request) => {
+  const release = (request: FastifyRequest) => {
+    if (request.marketing?.holdsSlot) {
+      request.marketing.holdsSlot = false;
+      services.units.leave(request.marketing.unit.id);
+    }
+  };
+  app.addHook('onRequest', async (request, reply) => {
     const auth = header(request, 'authorization');
     const token = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim())?.[1] : undefined;
     const session = token ? await services.tokens.verify(token) : null;
@@ -63,12 +69,10 @@ export function authenticate(app: FastifyInstance, services: MarketingServices):
       actor: { type: actorType(request), id: session.userId },
       holdsSlot: true,
     };
+    // A connection that closes before the answer is sent (the client gave up, an answer lost)
+    // skips onResponse: the slot must be given back all the same.
+    reply.raw.once('close', () => release(request));
     if (!(await services.units.consume(unit))) throw new MarketingError(122);
   });
-  app.addHook('onResponse', async (request) => {
-    if (request.marketing?.holdsSlot) {
-      request.marketing.holdsSlot = false;
-      services.units.leave(request.marketing.unit.id);
-    }
-  });
+  app.addHook('onResponse', async (request) => release(request));
 }

@@ -79,7 +79,12 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
   app.post(base, async (request, reply) => {
     const { unit, actor } = request.marketing;
     const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
-    const values = await services.prospects.readInput(unit, objectBody(request.body), 'v5', actor.type === 'sync');
+    const values = await services.prospects.readInput(
+      unit,
+      objectBody(request.body),
+      'v5',
+      actor.type === 'sync',
+    );
     const prospect = await services.prospects.create(unit, actor, values);
     return reply
       .code(201)
@@ -91,7 +96,12 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
     const { unit, actor } = request.marketing;
     const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
     const id = prospectId((request.params as { id: string }).id);
-    const values = await services.prospects.readInput(unit, objectBody(request.body), 'v5', actor.type === 'sync');
+    const values = await services.prospects.readInput(
+      unit,
+      objectBody(request.body),
+      'v5',
+      actor.type === 'sync',
+    );
     return prospectJson(await services.prospects.update(unit, actor, id, values), fields, unit.timeZone);
   });
 
@@ -112,7 +122,12 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
       unit.id,
       Array.isArray(body.fields) ? body.fields.join(',') : (body.fields ?? 'id'),
     );
-    const values = await services.prospects.readInput(unit, objectBody(body.prospect ?? {}), 'v5', actor.type === 'sync');
+    const values = await services.prospects.readInput(
+      unit,
+      objectBody(body.prospect ?? {}),
+      'v5',
+      actor.type === 'sync',
+    );
     const { prospect } = await services.prospects.upsertLatestByEmail(
       unit,
       actor,
