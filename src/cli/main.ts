@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
-import { runSync, runSyncErrors } from './sync-command.js';
+import { runSync, runSyncErrors, runSyncStatus } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -94,6 +94,10 @@ const syncCommand = program
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
   .action((flags: CliFlags & { once?: boolean; interval: string }) => runSync(flags));
+syncCommand
+  .command('status')
+  .description('cursors, linked pairs and open sync errors')
+  .action((_flags: unknown, command: Command) => runSyncStatus(command.optsWithGlobals<CliFlags>()));
 syncCommand
   .command('errors')
   .description('writes a side refused for good, with the record, field and message; --retry tries them again')

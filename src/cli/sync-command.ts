@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { connectorMigrations } from '../connector/store/migrations.js';
-import { markForRetry, selectSyncErrors } from '../connector/store/link-store.js';
+import {
+  countLinks,
+  countSyncErrorsByCategory,
+  markForRetry,
+  selectCursors,
+  selectSyncErrors,
+} from '../connector/store/link-store.js';
 import { openConnector } from '../connector/connector-services.js';
 import { migrateArea } from '../store/migrations.js';
 import { openDatabase } from '../store/database.js';
@@ -78,6 +84,42 @@ export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Prom
       const n = await markForRetry(database.db, unitId, 'all', new Date().toISOString());
       console.log(`${n} to be tried again on the next pass`);
     }
+  } finally {
+    await database.close();
+  }
+}
+
+/** `handoff sync status`: cursors, linked pairs and open sync errors of the data dir's unit. */
+export async function runSyncStatus(flags: CliFlags): Promise<void> {
+  const config = resolveConfig(flags);
+  const unitId = readCredentials(config.dataDir)?.marketing?.businessUnitId;
+  if (!unitId)
+    throw new ConfigError(`no marketing credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const database = config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
+  try {
+    await migrateArea(database, 'connector', connectorMigrations);
+    const now = Date.now();
+    console.log(`business unit  ${unitId}`);
+    console.log(`linked pairs   ${await countLinks(database.db, unitId)}`);
+    const cursors = await selectCursors(database.db, `${unitId}:`);
+    if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
+    for (const c of cursors) {
+      const lag = Math.max(0, Math.round((now - Date.parse(c.value)) / 1000));
+      console.log(`cursor ${c.name.padEnd(10)} ${c.value}  (${lag} s behind now)`);
+    }
+    const errors = await countSyncErrorsByCategory(database.db, unitId);
+    const total = Object.values(errors).reduce((a, b) => a + b, 0);
+    console.log(
+      `sync errors    ${total}${
+        total
+          ? `  (${Object.entries(errors)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : ''
+      }`,
+    );
   } finally {
     await database.close();
   }

@@ -191,7 +191,8 @@ export class SyncEngine {
     const name = this.cursorName(side);
     const saved = await store.selectCursor(this.options.database.db, name);
     if (saved) return saved;
-    const start = this.options.now().toISOString();
+    // Ahead by the overlap, so the first read starts now and not a few seconds before.
+    const start = new Date(this.options.now().getTime() + OVERLAP_MS).toISOString();
     await store.saveCursor(this.options.database.db, name, start);
     return start;
   }

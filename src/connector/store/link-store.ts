@@ -158,3 +158,23 @@ export async function markForRetry(
     where unit_id = ${unitId} and state = 'open'${which}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
+
+export async function selectCursors(
+  db: StoreDb,
+  prefix: string,
+): Promise<Array<{ name: string; value: string }>> {
+  const r =
+    await sql<Row>`select name, value from connector_cursor where name like ${`${prefix}%`} order by name`.execute(
+      db,
+    );
+  return r.rows.map((row) => ({ name: String(row.name).slice(prefix.length), value: String(row.value) }));
+}
+
+export async function countSyncErrorsByCategory(
+  db: StoreDb,
+  unitId: string,
+): Promise<Record<string, number>> {
+  const r = await sql<Row>`select category, count(*) as n from connector_sync_error
+    where unit_id = ${unitId} and state in ('open', 'retry') group by category`.execute(db);
+  return Object.fromEntries(r.rows.map((row) => [String(row.category), Number(row.n)]));
+}
