@@ -45,7 +45,8 @@ export async function startServer(
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn' },
+      // The servers are measured alone unless a bench asks for the connector (bench/sync).
+      env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn', HANDOFF_SYNC: process.env.HANDOFF_SYNC ?? 'off' },
     },
   );
   await new Promise<void>((resolve, reject) => {

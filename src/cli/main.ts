@@ -23,6 +23,8 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
   const servers = await startServers(config, {
     set,
     sampleData: set === 'demo',
+    // `--no-sync` (or HANDOFF_SYNC=off): the demo without its connector, to measure the servers alone.
+    sync: (flags as { sync?: boolean }).sync !== false && process.env.HANDOFF_SYNC !== 'off',
     log: (line) => console.log(line),
   });
   const { crm, marketing } = servers.credentials;
@@ -71,7 +73,9 @@ const program = new Command()
 
 addServerOptions(
   program.command('demo').description('run every embedded server in one process, with sample data'),
-).action((flags: CliFlags) => run(flags, 'demo'));
+)
+  .option('--no-sync', 'do not run the connector between the CRM and the marketing engine')
+  .action((flags: CliFlags) => run(flags, 'demo'));
 addServerOptions(program.command('crm').description('run the Salesforce-compatible CRM alone')).action(
   (flags: CliFlags) => run(flags, 'crm'),
 );

@@ -94,7 +94,7 @@ async function crmAdminId(crm: CrmCredentials): Promise<string> {
  */
 export async function startServers(
   config: ResolvedConfig,
-  options: { set: ServerSet; sampleData: boolean; log: (line: string) => void },
+  options: { set: ServerSet; sampleData: boolean; sync?: boolean; log: (line: string) => void },
 ): Promise<RunningServers> {
   const database = openStore(config);
   const closers: Array<() => Promise<void>> = [];
@@ -198,7 +198,7 @@ export async function startServers(
       running.credentials.ingest = { url: running.ingestUrl, writeKey };
     }
 
-    if (options.set === 'demo') {
+    if (options.set === 'demo' && options.sync !== false) {
       // The demo syncs its CRM and marketing engine continuously, as `handoff sync` would.
       const connector = await openConnector({ database, config: demoConnectorConfig(running.credentials) });
       connector.start(DEMO_SYNC_INTERVAL_MS);
