@@ -3,17 +3,15 @@ import { SourceError, SourceService } from '../ingest/source-service.js';
 import type { DestinationSettings } from '../ingest/domain/source.js';
 import { ingestMigrations } from '../ingest/store/migrations.js';
 import * as ingestStore from '../ingest/store/ingest-store.js';
-import { openDatabase, type Database } from '../store/database.js';
+import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
-import { join } from 'node:path';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
+import { openDataStore } from './data-store.js';
 
 /** The ingest's tables in the data dir's store, for the commands that manage them offline. */
 async function withIngestStore<T>(flags: CliFlags, work: (database: Database) => Promise<T>): Promise<T> {
   const config = resolveConfig(flags);
-  const database = config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
+  const database = openDataStore(config);
   try {
     await migrateArea(database, 'ingest', ingestMigrations);
     return await work(database);

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { join } from 'node:path';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
@@ -10,7 +9,6 @@ import { newWriteKey } from '../ingest/source-service.js';
 import { buildMarketingApp } from '../marketing/app.js';
 import { openMarketing, type MarketingServices } from '../marketing/marketing-services.js';
 import { HttpTokenVerifier, type TokenVerifier } from '../marketing/token-verifier.js';
-import { openDatabase, type Database } from '../store/database.js';
 import { ConfigError, type ResolvedConfig } from './config.js';
 import {
   generateCredentials,
@@ -20,6 +18,7 @@ import {
   type Credentials,
 } from './credentials.js';
 import { loadSampleData, loadSampleProspects } from './sample-data.js';
+import { openDataStore } from './data-store.js';
 
 /** Which servers a command runs: `demo` all of them in one process, or one alone. */
 export type ServerSet = 'demo' | 'crm' | 'marketing' | 'ingest';
@@ -62,12 +61,6 @@ function urlOf(app: FastifyInstance, host: string): string {
   return `http://${shownHost}:${port}`;
 }
 
-function openStore(config: ResolvedConfig): Database {
-  return config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
-}
-
 /** The CRM user behind the demo login, asked of the CRM's OAuth server as any client would. */
 async function crmAdminId(crm: CrmCredentials): Promise<string> {
   const response = await fetch(`${crm.loginUrl}/services/oauth2/token`, {
@@ -96,7 +89,7 @@ export async function startServers(
   config: ResolvedConfig,
   options: { set: ServerSet; sampleData: boolean; sync?: boolean; log: (line: string) => void },
 ): Promise<RunningServers> {
-  const database = openStore(config);
+  const database = openDataStore(config);
   const closers: Array<() => Promise<void>> = [];
   const running: RunningServers = {
     credentials: readCredentials(config.dataDir) ?? generateCredentials(),

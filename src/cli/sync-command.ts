@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { connectorMigrations } from '../connector/store/migrations.js';
 import {
   countLinks,
@@ -9,10 +8,11 @@ import {
 } from '../connector/store/link-store.js';
 import { openConnector } from '../connector/connector-services.js';
 import { migrateArea } from '../store/migrations.js';
-import { openDatabase } from '../store/database.js';
+import type { Database } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
 import { demoConnectorConfig } from './servers.js';
+import { openDataStore } from './data-store.js';
 
 /** `handoff sync [--once]`: the connector between the CRM and the marketing engine of the data dir. */
 export async function runSync(flags: CliFlags & { once?: boolean; interval: string }): Promise<void> {
@@ -23,9 +23,7 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
   const interval = Number(flags.interval);
   if (!Number.isInteger(interval) || interval < 100)
     throw new ConfigError('--interval must be at least 100 (ms)');
-  const database = config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
+  const database = openDataStore(config);
   try {
     const connector = await openConnector({ database, config: demoConnectorConfig(credentials) });
     for (const problem of connector.engine.problems) console.log(`mapping skipped: ${problem.message}`);
@@ -56,17 +54,28 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
   }
 }
 
-/** `handoff sync errors [--retry]`: the sync-error list of the data dir's business unit. */
-export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Promise<void> {
+/** The connector's tables in the data dir's store, with the data dir's business unit. */
+async function withConnectorStore<T>(
+  flags: CliFlags,
+  work: (database: Database, unitId: string) => Promise<T>,
+): Promise<T> {
   const config = resolveConfig(flags);
   const unitId = readCredentials(config.dataDir)?.marketing?.businessUnitId;
-  if (!unitId)
+  if (!unitId) {
     throw new ConfigError(`no marketing credentials in ${config.dataDir}: start \`handoff demo\` first`);
-  const database = config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
+  }
+  const database = openDataStore(config);
   try {
     await migrateArea(database, 'connector', connectorMigrations);
+    return await work(database, unitId);
+  } finally {
+    await database.close();
+  }
+}
+
+/** `handoff sync errors [--retry]`: the sync-error list of the data dir's business unit. */
+export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Promise<void> {
+  await withConnectorStore(flags, async (database, unitId) => {
     const errors = await selectSyncErrors(database.db, unitId, ['open', 'retry']);
     if (errors.length === 0) console.log('no sync errors');
     const byCategory = new Map<string, typeof errors>();
@@ -84,22 +93,12 @@ export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Prom
       const n = await markForRetry(database.db, unitId, 'all', new Date().toISOString());
       console.log(`${n} to be tried again on the next pass`);
     }
-  } finally {
-    await database.close();
-  }
+  });
 }
 
 /** `handoff sync status`: cursors, linked pairs and open sync errors of the data dir's unit. */
 export async function runSyncStatus(flags: CliFlags): Promise<void> {
-  const config = resolveConfig(flags);
-  const unitId = readCredentials(config.dataDir)?.marketing?.businessUnitId;
-  if (!unitId)
-    throw new ConfigError(`no marketing credentials in ${config.dataDir}: start \`handoff demo\` first`);
-  const database = config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'sqlite', filename: join(config.dataDir, 'handoff.db') });
-  try {
-    await migrateArea(database, 'connector', connectorMigrations);
+  await withConnectorStore(flags, async (database, unitId) => {
     const now = Date.now();
     console.log(`business unit  ${unitId}`);
     console.log(`linked pairs   ${await countLinks(database.db, unitId)}`);
@@ -120,7 +119,5 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
           : ''
       }`,
     );
-  } finally {
-    await database.close();
-  }
+  });
 }

@@ -5,6 +5,7 @@ import type {
   ProspectRecord,
   ProspectValues,
 } from '../clients/account-engagement/ae-client.js';
+import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import type { Database } from '../store/database.js';
 import { decideField, syncValue, type SyncValue } from './domain/decide-field.js';
 import {
@@ -19,41 +20,6 @@ import * as store from './store/link-store.js';
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
 const OVERLAP_MS = 5_000;
 const CRM_PAGE = 2_000;
-/** The prospect's v5 standard fields the mappings may name. */
-const PROSPECT_STANDARD_FIELDS = [
-  'id',
-  'email',
-  'salutation',
-  'firstName',
-  'lastName',
-  'company',
-  'jobTitle',
-  'department',
-  'phone',
-  'fax',
-  'website',
-  'addressOne',
-  'addressTwo',
-  'city',
-  'state',
-  'zip',
-  'country',
-  'industry',
-  'annualRevenue',
-  'employees',
-  'source',
-  'comments',
-  'score',
-  'grade',
-  'campaignId',
-  'assignedToId',
-  'isDoNotEmail',
-  'isDoNotCall',
-  'optedOut',
-  'createdAt',
-  'updatedAt',
-  'lastActivityAt',
-];
 
 export interface SyncRules {
   /** Make a prospect for a new Lead or Contact with an email (not for records older than the connector). */
@@ -127,7 +93,7 @@ export class SyncEngine {
 
   /** Checks the mappings against both sides (describe, custom fields) and keeps the usable ones. */
   static async open(options: SyncEngineOptions): Promise<SyncEngine> {
-    const prospectFields = await options.marketing.prospectFieldNames(PROSPECT_STANDARD_FIELDS);
+    const prospectFields = await options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
     const mappings = {} as Record<CrmObject, FieldMapping[]>;
     const types = {} as Record<CrmObject, Map<string, CrmFieldType>>;
     const problems: MappingProblem[] = [];

@@ -1,8 +1,8 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnector, type Connector } from '../../src/connector/connector-services.js';
+import type { Connector } from '../../src/connector/connector-services.js';
+import { openTestConnector } from '../support/connector.js';
 import type { PassResult } from '../../src/connector/sync-engine.js';
-import { TEST_CREDENTIALS } from '../support/crm-server.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 const RECORDS = 200;
@@ -15,11 +15,7 @@ describe('the connector under fault injection', () => {
   beforeAll(async () => {
     m = await startTestMarketing();
     conn = await m.crm.connect();
-    const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
-    connector = await openConnector({
-      database: m.crm.database,
-      config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: m.v3Unit.id, login } },
-    });
+    connector = await openTestConnector(m);
     await connector.runOnce();
   });
 

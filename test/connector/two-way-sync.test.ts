@@ -1,8 +1,8 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnector, type Connector } from '../../src/connector/connector-services.js';
+import type { Connector } from '../../src/connector/connector-services.js';
+import { openTestConnector } from '../support/connector.js';
 import { DEFAULT_MAPPINGS } from '../../src/connector/domain/field-mapping.js';
-import { TEST_CREDENTIALS } from '../support/crm-server.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
@@ -14,13 +14,8 @@ for (const dialect of DIALECTS) {
     let conn: jsforce.Connection;
     let connector: Connector;
 
-    const open = (unitId: string, mappings?: Parameters<typeof openConnector>[0]['config']['mappings']) => {
-      const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
-      return openConnector({
-        database: m.crm.database,
-        config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings },
-      });
-    };
+    const open = (unitId: string, mappings?: Parameters<typeof openTestConnector>[2]) =>
+      openTestConnector(m, unitId, mappings);
     const prospect = async (
       unit: string,
       email: string,
@@ -175,11 +170,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       m = await startTestMarketing({ dialect });
       conn = await m.crm.connect();
-      const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
-      connector = await openConnector({
-        database: m.crm.database,
-        config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: m.v3Unit.id, login } },
-      });
+      connector = await openTestConnector(m);
       await connector.runOnce();
     });
 

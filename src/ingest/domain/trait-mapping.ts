@@ -1,38 +1,11 @@
+import { WRITABLE_PROSPECT_FIELDS } from '../../clients/account-engagement/prospect-fields.js';
+
 /**
  * Segment traits → Account Engagement prospect fields. A trait matches a field by name in any
  * of its spellings (`first_name`, `firstName`, `FirstName`), Segment's spec traits have their
  * usual homes (`title` → jobTitle, `address.postalCode` → zip), and custom fields match by
  * their name or field id. What matches nothing is reported, never silently dropped.
  */
-
-/** Prospect fields the API lets a caller write (read-only and CRM-sync fields are left out). */
-const WRITABLE_FIELDS = [
-  'email',
-  'salutation',
-  'firstName',
-  'lastName',
-  'company',
-  'jobTitle',
-  'department',
-  'phone',
-  'fax',
-  'website',
-  'addressOne',
-  'addressTwo',
-  'city',
-  'state',
-  'zip',
-  'country',
-  'industry',
-  'annualRevenue',
-  'employees',
-  'source',
-  'comments',
-  'score',
-  'isDoNotEmail',
-  'isDoNotCall',
-  'optedOut',
-] as const;
 
 /** Segment spec traits whose name differs from the prospect field. */
 const SPEC_ALIASES: Record<string, string> = {
@@ -61,7 +34,7 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-const STANDARD = new Map<string, string>(WRITABLE_FIELDS.map((f) => [normalize(f), f]));
+const STANDARD = new Map<string, string>(WRITABLE_PROSPECT_FIELDS.map((f) => [normalize(f), f]));
 
 export type FieldValue = string | number | boolean | null;
 
