@@ -180,7 +180,12 @@ export class SyncEngine {
         : ['IsDeleted'];
     const fields = [...new Set([...this.crmFieldList(object), ...extra])];
     const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
-    const records = (await this.options.crm.query<CrmRecord>(soql, { scanAll: true })).records;
+    // SOQL compares to the second; the window starts to the millisecond: what the second's
+    // rounding lets in from before it was covered by an earlier pass, or predates the connector.
+    const from = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
+    const records = (await this.options.crm.query<CrmRecord>(soql, { scanAll: true })).records.filter(
+      (record) => (syncValue(record.SystemModstamp) ?? '') >= from,
+    );
     let newest = cursor;
     let failed = false;
     for (const record of records) {
