@@ -26,6 +26,11 @@ export interface SyncRules {
   createProspects: boolean;
   /** Make a CRM Lead for a prospect without one: once it is assigned to a user (the default), or never. */
   createLeads: 'assigned' | 'never';
+  /**
+   * Marketing data sharing: only CRM records whose field has this value sync (a Lead the
+   * connector makes gets it). Records outside it are left alone, linked or not.
+   */
+  sharing?: { field: string; value: string } | null;
 }
 
 export interface PassResult {
@@ -120,6 +125,14 @@ export class SyncEngine {
       mappings[object] = checked.usable;
       problems.push(...checked.problems);
     }
+    const sharing = options.rules.sharing;
+    if (sharing) {
+      for (const object of ['Lead', 'Contact'] as const) {
+        if (!types[object].has(sharing.field)) {
+          throw new Error(`the data-sharing field ${sharing.field} does not exist on ${object} in the CRM`);
+        }
+      }
+    }
     for (const problem of problems) options.log.warn(`mapping skipped: ${problem.message}`);
     return new SyncEngine(options, mappings, types, problems);
   }
@@ -195,7 +208,7 @@ export class SyncEngine {
           await this.followCrmDeletion(object, record, result);
         } else if (record.IsConverted === true) {
           await this.followConversion(record, result);
-        } else {
+        } else if (this.shared(record)) {
           const prospectId = await this.syncCrmRecord(object, record, result);
           if (prospectId !== undefined) touched.add(prospectId);
         }
@@ -437,6 +450,7 @@ export class SyncEngine {
       if (back) await this.reconcile({ ...link, deleted: false }, back, prospect, result);
       return;
     }
+    if (!this.shared(record)) return;
     await this.reconcile({ ...link, deleted: false }, record, prospect, result);
   }
 
@@ -465,6 +479,8 @@ export class SyncEngine {
       values.LastName ??= '[not provided]';
       values.Company ??= '[not provided]';
       values.pi__pardot_id__c = String(prospect.id);
+      if (this.options.rules.sharing)
+        values[this.options.rules.sharing.field] = this.options.rules.sharing.value;
       const owner = await marketing.userSalesforceId(Number(prospect.assignedToId));
       if (owner) values.OwnerId = owner;
       const saved = await refusalOrResult(crm.sobject('Lead').create(values));
@@ -639,7 +655,22 @@ export class SyncEngine {
   }
 
   private crmFieldList(object: CrmObject): string[] {
-    return [...new Set(['Id', 'SystemModstamp', 'Email', ...this.mappings[object].map((m) => m.crmField)])];
+    const sharing = this.options.rules.sharing ? [this.options.rules.sharing.field] : [];
+    return [
+      ...new Set([
+        'Id',
+        'SystemModstamp',
+        'Email',
+        ...sharing,
+        ...this.mappings[object].map((m) => m.crmField),
+      ]),
+    ];
+  }
+
+  /** Whether a CRM record is inside the marketing data-sharing rule (always, without one). */
+  private shared(record: CrmRecord): boolean {
+    const sharing = this.options.rules.sharing;
+    return !sharing || syncValue(record[sharing.field]) === syncValue(sharing.value);
   }
 
   private prospectFieldList(): string[] {

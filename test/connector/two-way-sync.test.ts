@@ -317,3 +317,47 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('marketing data sharing: only CRM records with the shared value sync', () => {
+  let m: TestMarketing;
+  let conn: jsforce.Connection;
+  let connector: Connector;
+
+  beforeAll(async () => {
+    m = await startTestMarketing();
+    conn = await m.crm.connect();
+    connector = await openTestConnector(m, m.v3Unit.id, undefined, {
+      sharing: { field: 'LeadSource', value: 'Web' },
+    });
+    await connector.runOnce();
+  });
+
+  afterAll(async () => {
+    await m.close();
+  });
+
+  it('makes prospects for shared Leads only, and stops syncing a Lead that leaves the rule', async () => {
+    const shared = (await conn
+      .sobject('Lead')
+      .create({ LastName: 'In', Company: 'S', Email: 'in@share.example', LeadSource: 'Web' })) as {
+      id: string;
+    };
+    await conn
+      .sobject('Lead')
+      .create({ LastName: 'Out', Company: 'S', Email: 'out@share.example', LeadSource: 'Partner Referral' });
+    await connector.runOnce();
+    expect(await m.services.prospects.byEmail(m.v3Unit.id, 'in@share.example')).toHaveLength(1);
+    expect(await m.services.prospects.byEmail(m.v3Unit.id, 'out@share.example')).toHaveLength(0);
+
+    await conn.sobject('Lead').update({ Id: shared.id, LeadSource: 'Other', Phone: '555-0000' });
+    await connector.runOnce();
+    const [p] = await m.services.prospects.byEmail(m.v3Unit.id, 'in@share.example');
+    expect(p!.values.phone).toBeNull();
+  });
+
+  it('refuses a data-sharing field the CRM does not have', async () => {
+    await expect(
+      openTestConnector(m, m.v3Unit.id, undefined, { sharing: { field: 'Region__c', value: 'EMEA' } }),
+    ).rejects.toThrow('the data-sharing field Region__c does not exist on Lead in the CRM');
+  });
+});

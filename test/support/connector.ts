@@ -11,10 +11,11 @@ export function openTestConnector(
   m: TestMarketing,
   unitId = m.v3Unit.id,
   mappings?: ConnectorConfig['mappings'],
+  rules?: ConnectorConfig['rules'],
 ): Promise<Connector> {
   const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
   return openConnector({
     database: m.crm.database,
-    config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings },
+    config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings, rules },
   });
 }
