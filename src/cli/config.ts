@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { connectorFileConfigSchema } from '../connector/connector-config.js';
 import { crmConfigSchema } from '../crm/crm-config.js';
 import { isValidTimeZone } from '../marketing/domain/unit-time.js';
 import { marketingFaultRuleSchema } from '../marketing/marketing-faults.js';
@@ -40,6 +41,8 @@ export const fileConfigSchema = z
       })
       .strict()
       .optional(),
+    /** The connector of `handoff demo` and `handoff sync`: mappings over the defaults, and rules. */
+    connector: connectorFileConfigSchema.optional(),
     ingest: z
       .object({
         /** Events a second per source before the Tracking API answers 429 (0: no limit). */
@@ -60,6 +63,7 @@ export interface ResolvedConfig {
   crm: z.infer<typeof fileConfigSchema>['crm'];
   marketing: z.infer<typeof fileConfigSchema>['marketing'];
   ingest: z.infer<typeof fileConfigSchema>['ingest'];
+  connector: z.infer<typeof fileConfigSchema>['connector'];
 }
 
 export interface CliFlags {
@@ -128,5 +132,6 @@ export function resolveConfig(
     crm: file.crm,
     marketing: file.marketing,
     ingest: file.ingest,
+    connector: file.connector,
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
+import { mergeMappings } from '../connector/connector-config.js';
 import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
 import { buildIngestApp } from '../ingest/app.js';
 import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
@@ -39,7 +40,10 @@ export interface RunningServers {
 const DEMO_SYNC_INTERVAL_MS = 1_000;
 
 /** The connector's configuration from a data dir's credentials: the demo org and unit. */
-export function demoConnectorConfig(credentials: Credentials): ConnectorConfig {
+export function demoConnectorConfig(
+  credentials: Credentials,
+  configured: ResolvedConfig['connector'] = undefined,
+): ConnectorConfig {
   const { crm, marketing } = credentials;
   if (!marketing)
     throw new ConfigError('no marketing credentials: start `handoff demo` (or `handoff marketing`) first');
@@ -47,6 +51,8 @@ export function demoConnectorConfig(credentials: Credentials): ConnectorConfig {
   return {
     crm: login,
     marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
+    mappings: mergeMappings(configured?.mappings),
+    rules: configured?.rules,
   };
 }
 
@@ -193,7 +199,10 @@ export async function startServers(
 
     if (options.set === 'demo' && options.sync !== false) {
       // The demo syncs its CRM and marketing engine continuously, as `handoff sync` would.
-      const connector = await openConnector({ database, config: demoConnectorConfig(running.credentials) });
+      const connector = await openConnector({
+        database,
+        config: demoConnectorConfig(running.credentials, config.connector),
+      });
       connector.start(DEMO_SYNC_INTERVAL_MS);
       closers.push(() => connector.stop());
       running.connector = connector;

@@ -25,7 +25,10 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
     throw new ConfigError('--interval must be at least 100 (ms)');
   const database = openDataStore(config);
   try {
-    const connector = await openConnector({ database, config: demoConnectorConfig(credentials) });
+    const connector = await openConnector({
+      database,
+      config: demoConnectorConfig(credentials, config.connector),
+    });
     for (const problem of connector.engine.problems) console.log(`mapping skipped: ${problem.message}`);
     if (flags.once) {
       const pass = await connector.runOnce();

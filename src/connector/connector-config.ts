@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import {
+  CONFLICT_POLICIES,
+  DEFAULT_MAPPINGS,
+  DIRECTIONS,
+  type CrmObject,
+  type FieldMapping,
+} from './domain/field-mapping.js';
+
+const mappingSchema = z
+  .object({
+    prospectField: z.string().min(1),
+    crmField: z.string().min(1),
+    direction: z.enum(DIRECTIONS).default('both'),
+    conflict: z.enum(CONFLICT_POLICIES).default('crm'),
+  })
+  .strict();
+
+/**
+ * `connector` in `handoff.config.json`: mappings that change or add to the defaults (by prospect
+ * field), and the sync rules.
+ */
+export const connectorFileConfigSchema = z
+  .object({
+    mappings: z
+      .object({ Lead: z.array(mappingSchema), Contact: z.array(mappingSchema) })
+      .partial()
+      .strict()
+      .optional(),
+    rules: z
+      .object({
+        createProspects: z.boolean(),
+        createLeads: z.enum(['assigned', 'never']),
+        sharing: z
+          .object({ field: z.string().min(1), value: z.string() })
+          .strict()
+          .nullable(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ConnectorFileConfig = z.infer<typeof connectorFileConfigSchema>;
+
+/** The default mappings with the configured ones over them: same prospect field, replaced; new, added. */
+export function mergeMappings(
+  configured: ConnectorFileConfig['mappings'] | undefined,
+): Record<CrmObject, FieldMapping[]> {
+  const merged = {} as Record<CrmObject, FieldMapping[]>;
+  for (const object of ['Lead', 'Contact'] as const) {
+    const overrides = configured?.[object] ?? [];
+    const replaced = new Set(overrides.map((m) => m.prospectField));
+    merged[object] = [
+      ...DEFAULT_MAPPINGS[object].filter((m) => !replaced.has(m.prospectField)),
+      ...overrides,
+    ];
+  }
+  return merged;
+}
