@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
-import { runSync, runSyncErrors, runSyncStatus } from './sync-command.js';
+import { runSync, runSyncErrors, runSyncPause, runSyncStatus } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -98,6 +98,14 @@ const syncCommand = program
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
   .action((flags: CliFlags & { once?: boolean; interval: string }) => runSync(flags));
+syncCommand
+  .command('pause')
+  .description('stop syncing (cursors stay put; nothing is missed on resume)')
+  .action((_flags: unknown, command: Command) => runSyncPause(command.optsWithGlobals<CliFlags>(), true));
+syncCommand
+  .command('resume')
+  .description('sync again, from where the pause left off')
+  .action((_flags: unknown, command: Command) => runSyncPause(command.optsWithGlobals<CliFlags>(), false));
 syncCommand
   .command('status')
   .description('cursors, linked pairs and open sync errors')

@@ -2,6 +2,8 @@ import { connectorMigrations } from '../connector/store/migrations.js';
 import {
   countLinks,
   countSyncErrorsByCategory,
+  isPaused,
+  setPaused,
   markForRetry,
   selectCursors,
   selectSyncErrors,
@@ -105,6 +107,9 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
     const now = Date.now();
     console.log(`business unit  ${unitId}`);
     console.log(`linked pairs   ${await countLinks(database.db, unitId)}`);
+    console.log(
+      `paused         ${(await isPaused(database.db, unitId)) ? 'yes (handoff sync resume)' : 'no'}`,
+    );
     const cursors = await selectCursors(database.db, `${unitId}:`);
     if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
     for (const c of cursors) {
@@ -122,5 +127,13 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
           : ''
       }`,
     );
+  });
+}
+
+/** `handoff sync pause` / `resume`: every connector on the data dir's store stops or goes on. */
+export async function runSyncPause(flags: CliFlags, paused: boolean): Promise<void> {
+  await withConnectorStore(flags, async (database, unitId) => {
+    await setPaused(database.db, unitId, paused);
+    console.log(paused ? 'paused: passes do nothing until `handoff sync resume`' : 'resumed');
   });
 }

@@ -5,7 +5,7 @@ import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesfor
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
 import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/field-mapping.js';
-import { markForRetry, selectSyncErrors, type SyncError } from './store/link-store.js';
+import { markForRetry, selectSyncErrors, setPaused, type SyncError } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
@@ -22,6 +22,8 @@ export interface Connector {
   errors(states?: Array<SyncError['state']>): Promise<SyncError[]>;
   /** Tries open errors again on the next pass (all, or the given ids); how many were marked. */
   retry(ids: number[] | 'all'): Promise<number>;
+  /** Stops (or resumes) syncing: passes do nothing while paused, and miss nothing. */
+  pause(paused: boolean): Promise<void>;
   /** One full pass over both sides. */
   runOnce(): Promise<PassResult>;
   /** Passes every `intervalMs` until stopped. */
@@ -81,6 +83,7 @@ export async function openConnector(options: {
     errors: (states = ['open', 'retry']) =>
       selectSyncErrors(database.db, config.marketing.businessUnitId, states),
     retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),
+    pause: (paused) => setPaused(database.db, config.marketing.businessUnitId, paused),
     start(intervalMs) {
       if (!timer) tick(intervalMs);
     },

@@ -34,6 +34,8 @@ export interface SyncRules {
 }
 
 export interface PassResult {
+  /** The sync is paused: the pass did nothing. */
+  paused?: boolean;
   crmRecords: number;
   prospects: number;
   /** Prospects made for new CRM records. */
@@ -150,6 +152,12 @@ export class SyncEngine {
       writesToMarketing: 0,
       errors: [],
     };
+    // Paused (by `handoff sync pause`, in the store so every connector process sees it): the
+    // cursors stay where they are, and resuming picks up every change made meanwhile.
+    if (await store.isPaused(this.options.database.db, this.options.unitId)) {
+      result.paused = true;
+      return result;
+    }
     const touched = new Set<number>();
     await this.retryAsked(result, touched);
     await this.flushAll(result);

@@ -195,6 +195,10 @@ describe('the handoff command', () => {
     expect(status.output).toMatch(/linked pairs {3}1\b/);
     expect(status.output).toMatch(/cursor Lead/);
     expect(status.output).toContain('sync errors    0');
+    expect(status.output).toContain('paused         no');
+    expect((await run(['sync', 'pause', '--data-dir', dataDir])).output).toContain('paused');
+    expect((await run(['sync', 'status', '--data-dir', dataDir])).output).toContain('paused         yes');
+    await run(['sync', 'resume', '--data-dir', dataDir]);
     expect((await run(['sync', 'errors', '--data-dir', dataDir])).output).toContain('no sync errors');
     expect(await stop(running)).toBe(0);
   });

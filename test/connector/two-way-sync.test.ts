@@ -214,6 +214,16 @@ for (const dialect of DIALECTS) {
       expect(history.some((h) => h.field === 'phone' && h.newValue === '100')).toBe(true);
     });
 
+    it('does nothing while paused, and catches up on everything after resuming', async () => {
+      await connector.pause(true);
+      await conn.sobject('Lead').create({ LastName: 'Paused', Company: 'P Co', Email: 'paused@example.com' });
+      expect((await connector.runOnce()).paused).toBe(true);
+      expect(await m.services.prospects.byEmail(m.v3Unit.id, 'paused@example.com')).toHaveLength(0);
+      await connector.pause(false);
+      await connector.runOnce();
+      expect(await m.services.prospects.byEmail(m.v3Unit.id, 'paused@example.com')).toHaveLength(1);
+    });
+
     it('follows a CRM email change on the same prospect', async () => {
       const { leadId, prospectId } = await newLead('old-address@example.com');
       await conn.sobject('Lead').update({ Id: leadId, Email: 'new-address@example.com' });

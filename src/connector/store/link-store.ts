@@ -178,3 +178,14 @@ export async function countSyncErrorsByCategory(
     where unit_id = ${unitId} and state in ('open', 'retry') group by category`.execute(db);
   return Object.fromEntries(r.rows.map((row) => [String(row.category), Number(row.n)]));
 }
+
+// ---- pause -------------------------------------------------------------------------------------
+
+/** Pause and resume are a flag beside the cursors: one row per paused unit. */
+export async function isPaused(db: StoreDb, unitId: string): Promise<boolean> {
+  return (await selectCursor(db, `${unitId}#paused`)) === 'true';
+}
+
+export async function setPaused(db: StoreDb, unitId: string, paused: boolean): Promise<void> {
+  await saveCursor(db, `${unitId}#paused`, paused ? 'true' : 'false');
+}
