@@ -277,7 +277,8 @@ export class SyncEngine {
     });
     // Prospects whose mapped values are all as last synced carry no marketing change (most are
     // the echo of our own writes): the CRM side needs nothing from them.
-    const changed: ProspectRecord[] = [];
+    // Each prospect's link is read once here, for the filter, the CRM read and the sync.
+    const changed = new Map<ProspectRecord, store.Link | undefined>();
     for (const prospect of prospects) {
       if (touched.has(prospect.id)) continue;
       const link = await store.selectLinkByProspect(
@@ -286,20 +287,19 @@ export class SyncEngine {
         prospect.id,
       );
       if (link && !link.deleted && prospect.isDeleted !== true && this.asLastSynced(link, prospect)) continue;
-      changed.push(prospect);
+      changed.set(prospect, link);
     }
     // The linked CRM records, read 200 ids a query rather than one query a prospect.
-    const records = await this.linkedCrmRecords(changed);
-    const toSync = new Set(changed);
+    const records = await this.linkedCrmRecords([...changed.values()]);
     let newest = cursor;
     let failed = false;
     for (const prospect of prospects) {
       result.prospects += 1;
       const stamp = syncValue(prospect.updatedAt);
       // Already reconciled in this pass from the CRM side, or unchanged since the last sync.
-      if (toSync.has(prospect)) {
+      if (changed.has(prospect)) {
         try {
-          await this.syncProspect(prospect, result, records);
+          await this.syncProspect(prospect, changed.get(prospect), result, records);
         } catch (error) {
           failed = true;
           result.errors.push({
@@ -399,14 +399,11 @@ export class SyncEngine {
     return link.prospectId;
   }
 
-  /** The CRM records linked to these prospects, by id (a record missing from the map is gone). */
-  private async linkedCrmRecords(prospects: ProspectRecord[]): Promise<Map<string, CrmRecord>> {
-    const { database, unitId, crm } = this.options;
+  /** The CRM records of these links, by id (a record missing from the map is gone). */
+  private async linkedCrmRecords(links: Array<store.Link | undefined>): Promise<Map<string, CrmRecord>> {
+    const { crm } = this.options;
     const ids: Record<CrmObject, string[]> = { Lead: [], Contact: [] };
-    for (const prospect of prospects) {
-      const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
-      if (link) ids[link.crmObject].push(link.crmId);
-    }
+    for (const link of links) if (link) ids[link.crmObject].push(link.crmId);
     const found = new Map<string, CrmRecord>();
     for (const object of ['Lead', 'Contact'] as const) {
       for (let i = 0; i < ids[object].length; i += COLLECTION_SIZE) {
@@ -421,11 +418,11 @@ export class SyncEngine {
 
   private async syncProspect(
     prospect: ProspectRecord,
+    link: store.Link | undefined,
     result: PassResult,
     records: Map<string, CrmRecord>,
   ): Promise<void> {
-    const { database, unitId, crm } = this.options;
-    const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
+    const { database, crm } = this.options;
     if (!link) {
       if (
         prospect.isDeleted !== true &&
