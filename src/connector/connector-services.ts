@@ -64,6 +64,7 @@ export async function openConnector(options: {
   });
 
   let timer: NodeJS.Timeout | null = null;
+  let started = false;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const tick = (intervalMs: number) => {
@@ -85,7 +86,10 @@ export async function openConnector(options: {
     retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),
     pause: (paused) => setPaused(database.db, config.marketing.businessUnitId, paused),
     start(intervalMs) {
-      if (!timer) tick(intervalMs);
+      // Once: during the first pass no timer is set yet, so the timer cannot tell.
+      if (started) return;
+      started = true;
+      tick(intervalMs);
     },
     async stop() {
       stopped = true;
