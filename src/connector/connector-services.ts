@@ -40,6 +40,8 @@ export async function openConnector(options: {
   config: ConnectorConfig;
   now?: () => Date;
   log?: Logger;
+  /** The first retry's delay (tests shorten it). */
+  retryBaseMs?: number;
 }): Promise<Connector> {
   const { database, config } = options;
   const now = options.now ?? (() => new Date());
@@ -61,6 +63,7 @@ export async function openConnector(options: {
     rules: { createProspects: true, createLeads: 'assigned', ...config.rules },
     now,
     log,
+    retryBaseMs: options.retryBaseMs,
   });
 
   let timer: NodeJS.Timeout | null = null;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type jsforce from 'jsforce';
 import type { Logger } from 'pino';
 import type {
@@ -16,10 +18,18 @@ import {
 } from './domain/field-mapping.js';
 import { categorize } from './domain/sync-error.js';
 import * as store from './store/link-store.js';
+import * as queue from './store/work-queue.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
 const OVERLAP_MS = 5_000;
-const CRM_PAGE = 2_000;
+/** The most CRM records one capture reads an object (2,000 a page); the rest wait for the next. */
+const CAPTURE_MAX = 50_000;
+/** How long a leased item (or the capture lease) is held before another process may take it. */
+const LEASE_MS = 60_000;
+/** Items a worker leases at a time: one Collections call and one read query an object. */
+const WORK_BATCH = 200;
+/** Batches a pass works before capturing again, so a backlog does not hold back new changes. */
+const DRAIN_BATCHES = 25;
 
 export interface SyncRules {
   /** Make a prospect for a new Lead or Contact with an email (not for records older than the connector). */
@@ -38,6 +48,12 @@ export interface PassResult {
   paused?: boolean;
   crmRecords: number;
   prospects: number;
+  /** Work items queued by this pass's capture (changes that are not echoes of our writes). */
+  queued: number;
+  /** Work items this pass completed. */
+  worked: number;
+  /** Work items left in the queue after the pass (waiting out a retry, or for the next pass). */
+  waiting?: number;
   /** Prospects made for new CRM records. */
   created: number;
   /** Leads made for assigned prospects. */
@@ -58,6 +74,8 @@ type CrmRecord = Record<string, unknown> & { Id: string; SystemModstamp?: string
 const COLLECTION_SIZE = 200;
 
 interface PendingCrmWrite {
+  /** The work item the write belongs to: it is tried again if the write fails for now. */
+  itemKey: string | null;
   link: store.Link;
   values: Record<string, unknown>;
   /** The link's state once the write is in, and if the CRM refuses it. */
@@ -77,6 +95,8 @@ export interface SyncEngineOptions {
   rules: SyncRules;
   now: () => Date;
   log: Logger;
+  /** The first retry's delay; each later one doubles it (default 1 s, capped at 5 minutes). */
+  retryBaseMs?: number;
 }
 
 /**
@@ -90,6 +110,12 @@ export interface SyncEngineOptions {
 export class SyncEngine {
   /** CRM updates decided in this pass and not yet sent. */
   private readonly pendingCrm: Record<CrmObject, PendingCrmWrite[]> = { Lead: [], Contact: [] };
+  /** Who holds this engine's leases: unique per process and engine. */
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Items of the batch being worked whose try failed for now, with the reason. */
+  private readonly failed = new Map<string, string>();
+  /** The item being worked, so deferred CRM writes know whose they are. */
+  private current: string | null = null;
 
   private constructor(
     private readonly options: SyncEngineOptions,
@@ -143,6 +169,8 @@ export class SyncEngine {
     const result: PassResult = {
       crmRecords: 0,
       prospects: 0,
+      queued: 0,
+      worked: 0,
       created: 0,
       leadsCreated: 0,
       relinked: 0,
@@ -158,16 +186,34 @@ export class SyncEngine {
       result.paused = true;
       return result;
     }
-    const touched = new Set<number>();
-    await this.retryAsked(result, touched);
-    await this.flushAll(result);
-    // Lead first: its conversions relink prospects before the new Contacts are looked at.
-    for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result, touched);
-    await this.captureMarketing(result, touched);
+    await this.queueRetries();
+    await this.capture(result);
+    await this.drain(result);
+    result.waiting = await queue.countWaiting(this.options.database, this.options.unitId);
     return result;
   }
 
   // ---- capture ---------------------------------------------------------------------------------
+
+  /**
+   * Reads what changed on each side since its cursor into the work queue. One process captures
+   * at a time (a lease in the store, so a dead one's passes to another after a minute); the
+   * cursor moves once what it covers is queued.
+   */
+  async capture(result: PassResult): Promise<void> {
+    const { database, unitId, now } = this.options;
+    const name = `${unitId}:capture`;
+    const at = now();
+    const until = new Date(at.getTime() + LEASE_MS).toISOString();
+    if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), until))) return;
+    try {
+      // Lead first: a conversion queued before the new Contact is handled before it.
+      for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
+      await this.captureMarketing(result);
+    } finally {
+      await queue.releaseLease(database, name, this.owner);
+    }
+  }
 
   private cursorName(side: string): string {
     return `${this.options.unitId}:${side}`;
@@ -190,51 +236,259 @@ export class SyncEngine {
   }
 
   /**
-   * One query an object a pass: `queryAll` on SystemModstamp returns the changed records, the
-   * deleted ones (the recycle bin) and, for Leads, the converted ones, which each take their turn.
+   * One query an object a pass, followed page by page: `queryAll` on SystemModstamp returns the
+   * changed records, the deleted ones (the recycle bin) and, for Leads, the converted ones.
    */
-  private async captureCrm(object: CrmObject, result: PassResult, touched: Set<number>): Promise<void> {
+  private async captureCrm(object: CrmObject, result: PassResult): Promise<void> {
     const cursor = await this.cursor(object);
-    const extra =
-      object === 'Lead'
-        ? ['IsDeleted', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId']
-        : ['IsDeleted'];
-    const fields = [...new Set([...this.crmFieldList(object), ...extra])];
-    const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp LIMIT ${CRM_PAGE}`;
+    const soql = `SELECT ${this.crmCaptureFields(object).join(', ')} FROM ${object} WHERE SystemModstamp >= ${this.since(cursor)} ORDER BY SystemModstamp`;
     // SOQL compares to the second; the window starts to the millisecond: what the second's
     // rounding lets in from before it was covered by an earlier pass, or predates the connector.
     const from = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
-    const records = (await this.options.crm.query<CrmRecord>(soql, { scanAll: true })).records.filter(
-      (record) => (syncValue(record.SystemModstamp) ?? '') >= from,
-    );
+    const records = (
+      await this.options.crm.query<CrmRecord>(soql, {
+        scanAll: true,
+        autoFetch: true,
+        maxFetch: CAPTURE_MAX,
+      })
+    ).records.filter((record) => (syncValue(record.SystemModstamp) ?? '') >= from);
     let newest = cursor;
-    let failed = false;
+    const items: queue.NewWorkItem[] = [];
     for (const record of records) {
       result.crmRecords += 1;
-      try {
-        if (record.IsDeleted === true) {
-          await this.followCrmDeletion(object, record, result);
-        } else if (record.IsConverted === true) {
-          await this.followConversion(record, result);
-        } else if (this.shared(record)) {
-          const prospectId = await this.syncCrmRecord(object, record, result);
-          if (prospectId !== undefined) touched.add(prospectId);
-        }
-      } catch (error) {
-        // The cursor stops here: this record is read again next pass.
-        failed = true;
-        result.errors.push({
-          side: 'marketing',
-          record: `${object} ${record.Id}`,
-          message: (error as Error).message,
-        });
-      }
       const stamp = syncValue(record.SystemModstamp);
-      if (!failed && stamp && stamp > newest) newest = stamp;
+      if (stamp && stamp > newest) newest = stamp;
+      const priority = await this.crmChangePriority(object, record);
+      if (priority !== null) items.push({ key: `${object}:${record.Id}`, priority, payload: record });
     }
-    // The cursor moves only once what it covers is written.
-    if ((await this.flushCrm(object, result)) > 0) return;
+    await queue.enqueue(this.options.database, this.options.unitId, items, this.options.now().toISOString());
+    result.queued += items.length;
     await store.saveCursor(this.options.database.db, this.cursorName(object), newest);
+  }
+
+  /** How urgent a captured CRM record's work is, or null when there is none (echoes of our writes). */
+  private async crmChangePriority(object: CrmObject, record: CrmRecord): Promise<number | null> {
+    const link = await store.selectLinkByCrmId(this.options.database.db, this.options.unitId, record.Id);
+    if (record.IsDeleted === true) {
+      return link && !link.deleted && link.crmObject === object ? queue.PRIORITY.urgent : null;
+    }
+    if (record.IsConverted === true) {
+      return link?.crmObject === 'Lead' && typeof record.ConvertedContactId === 'string'
+        ? queue.PRIORITY.handoff
+        : null;
+    }
+    if (!this.shared(record)) return null;
+    if (!link) return typeof record.Email === 'string' && record.Email ? queue.PRIORITY.change : null;
+    if (link.crmObject !== object) return null;
+    const echo =
+      !link.deleted &&
+      this.mappings[object].every(
+        (m) =>
+          link.lastSynced[m.prospectField] !== undefined &&
+          syncValue(record[m.crmField]) === link.lastSynced[m.prospectField],
+      );
+    return echo ? null : queue.PRIORITY.change;
+  }
+
+  private async captureMarketing(result: PassResult): Promise<void> {
+    const { database, unitId, rules } = this.options;
+    const cursor = await this.cursor('marketing');
+    const since = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
+    const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList(), {
+      deleted: true,
+    });
+    let newest = cursor;
+    const items: queue.NewWorkItem[] = [];
+    for (const prospect of prospects) {
+      result.prospects += 1;
+      const stamp = syncValue(prospect.updatedAt);
+      if (stamp && stamp > newest) newest = stamp;
+      const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
+      let priority: number | null = queue.PRIORITY.change;
+      if (!link) {
+        // Unlinked: only an assignment (the hand-off to sales) makes work, a new Lead.
+        const assigned =
+          rules.createLeads === 'assigned' && prospect.isDeleted !== true && Boolean(prospect.assignedToId);
+        priority = assigned ? queue.PRIORITY.handoff : null;
+      } else if (prospect.isDeleted === true) {
+        priority = link.deleted ? null : queue.PRIORITY.urgent;
+      } else if (!link.deleted && this.asLastSynced(link, prospect)) {
+        // Every mapped value as last synced: no marketing change (mostly our own writes' echo).
+        priority = null;
+      }
+      if (priority !== null) items.push({ key: `prospect:${prospect.id}`, priority, payload: prospect });
+    }
+    await queue.enqueue(database, unitId, items, this.options.now().toISOString());
+    result.queued += items.length;
+    await store.saveCursor(database.db, this.cursorName('marketing'), newest);
+  }
+
+  /** Whether every mapped field of the prospect holds its last-synced value. */
+  private asLastSynced(link: store.Link, prospect: ProspectRecord): boolean {
+    return this.mappings[link.crmObject].every(
+      (m) =>
+        link.lastSynced[m.prospectField] !== undefined &&
+        syncValue(prospect[m.prospectField]) === link.lastSynced[m.prospectField],
+    );
+  }
+
+  /** Records whose sync errors someone asked to retry are queued, to be read afresh and decided. */
+  private async queueRetries(): Promise<void> {
+    const { database, unitId, now } = this.options;
+    const items: queue.NewWorkItem[] = [];
+    for (const error of await store.selectSyncErrors(database.db, unitId, ['retry'])) {
+      const key = error.crmId
+        ? `${error.crmObject}:${error.crmId}`
+        : error.prospectId !== null
+          ? `prospect:${error.prospectId}`
+          : null;
+      if (key) items.push({ key, priority: queue.PRIORITY.urgent, payload: null });
+    }
+    // Already queued (waiting out a backoff, say): left as it is.
+    await queue.enqueue(database, unitId, items, now().toISOString(), { ifAbsent: true });
+  }
+
+  // ---- work ------------------------------------------------------------------------------------
+
+  /**
+   * Works the queue: leases due items a batch at a time, most urgent first, until none is due
+   * or the pass has done its share (capture then gets its turn again).
+   */
+  async drain(result: PassResult): Promise<void> {
+    const { database, unitId, now } = this.options;
+    for (let batch = 0; batch < DRAIN_BATCHES; batch++) {
+      const at = now();
+      const until = new Date(at.getTime() + LEASE_MS).toISOString();
+      const items = await queue.lease(database, unitId, this.owner, WORK_BATCH, at.toISOString(), until);
+      if (items.length === 0) return;
+      await this.work(items, result);
+    }
+  }
+
+  /**
+   * One leased batch. CRM items first (a conversion relinks before its Contact's prospect is
+   * looked at), then prospects; CRM writes go out 200 a call. Each item then completes, or —
+   * when a try failed for a reason a later one may get past — waits out a backoff.
+   */
+  private async work(items: queue.WorkItem[], result: PassResult): Promise<void> {
+    const { database, unitId, now } = this.options;
+    this.failed.clear();
+    const crmItems = items.filter((item) => !item.key.startsWith('prospect:'));
+    const prospectItems = items.filter((item) => item.key.startsWith('prospect:'));
+    const records = await this.crmItemRecords(crmItems);
+    for (const item of crmItems) {
+      const [object, id] = item.key.split(':') as [CrmObject, string];
+      const record = records.get(id);
+      if (!record) continue; // gone for good (purged from the recycle bin)
+      await this.workItem(item, result, async () => {
+        if (record.IsDeleted === true) await this.followCrmDeletion(object, record, result);
+        else if (record.IsConverted === true) await this.followConversion(record, result);
+        else if (this.shared(record)) await this.syncCrmRecord(object, record, result);
+      });
+    }
+    await this.flushAll(result);
+    const prospects = await this.prospectItemRecords(prospectItems, result);
+    const links = new Map<number, store.Link | undefined>();
+    for (const prospect of prospects.values())
+      links.set(prospect.id, await store.selectLinkByProspect(database.db, unitId, prospect.id));
+    // The linked CRM records, read 200 ids a query rather than one query a prospect.
+    const linked = await this.linkedCrmRecords([...links.values()]);
+    for (const item of prospectItems) {
+      const prospect = prospects.get(item.key);
+      if (!prospect) continue;
+      await this.workItem(item, result, () =>
+        this.syncProspect(prospect, links.get(prospect.id), result, linked),
+      );
+    }
+    await this.flushAll(result);
+
+    const done = items.filter((item) => !this.failed.has(item.key));
+    await queue.complete(database, unitId, this.owner, done);
+    await store.resolveRetriedErrors(
+      database.db,
+      unitId,
+      done.map((item) => item.key.slice(item.key.indexOf(':') + 1)),
+      now().toISOString(),
+    );
+    result.worked += done.length;
+    for (const item of items) {
+      const error = this.failed.get(item.key);
+      if (error === undefined) continue;
+      const due = new Date(
+        now().getTime() + queue.backoffMs(item.attempts, this.options.retryBaseMs),
+      ).toISOString();
+      await queue.retryLater(database, unitId, item, error, due);
+    }
+  }
+
+  /** Runs one item's work; a throw marks the item for another try and is reported. */
+  private async workItem(
+    item: queue.WorkItem,
+    result: PassResult,
+    run: () => Promise<unknown>,
+  ): Promise<void> {
+    this.current = item.key;
+    try {
+      await run();
+    } catch (error) {
+      const message = (error as Error).message;
+      this.failed.set(item.key, message);
+      result.errors.push({
+        side: item.key.startsWith('prospect:') ? 'crm' : 'marketing',
+        record: item.key.replace(':', ' '),
+        message,
+      });
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /**
+   * The CRM records of the items: as captured, unless the item has no copy (a retry) or we
+   * saved its pair after the copy was taken — then it may predate our own write, and deciding
+   * on it would send an old value back; those are read again, 200 ids a query.
+   */
+  private async crmItemRecords(items: queue.WorkItem[]): Promise<Map<string, CrmRecord>> {
+    const { database, unitId } = this.options;
+    const found = new Map<string, CrmRecord>();
+    const reread: Record<CrmObject, string[]> = { Lead: [], Contact: [] };
+    for (const item of items) {
+      const [object, id] = item.key.split(':') as [CrmObject, string];
+      const copy = item.payload as CrmRecord | null;
+      const link = copy ? await store.selectLinkByCrmId(database.db, unitId, id) : undefined;
+      if (copy && !(link?.updatedAt && link.updatedAt > (syncValue(copy.SystemModstamp) ?? ''))) {
+        found.set(id, copy);
+      } else {
+        reread[object].push(id);
+      }
+    }
+    for (const object of ['Lead', 'Contact'] as const) {
+      for (const record of await this.readCrmRecords(object, reread[object], true))
+        found.set(record.Id, record);
+    }
+    return found;
+  }
+
+  /** The prospects of the items: as captured, or read again on the same grounds as CRM records. */
+  private async prospectItemRecords(
+    items: queue.WorkItem[],
+    result: PassResult,
+  ): Promise<Map<string, ProspectRecord>> {
+    const { database, unitId, marketing } = this.options;
+    const found = new Map<string, ProspectRecord>();
+    for (const item of items) {
+      const id = Number(item.key.slice('prospect:'.length));
+      const copy = item.payload as ProspectRecord | null;
+      const link = copy ? await store.selectLinkByProspect(database.db, unitId, id) : undefined;
+      if (copy && !(link?.updatedAt && link.updatedAt > (syncValue(copy.updatedAt) ?? ''))) {
+        found.set(item.key, copy);
+        continue;
+      }
+      await this.workItem(item, result, async () => {
+        found.set(item.key, await marketing.readProspect(id, this.prospectFieldList()));
+      });
+    }
+    return found;
   }
 
   /** A converted Lead: its prospect moves to the Contact, keeping its history and activities. */
@@ -267,87 +521,6 @@ export class SyncEngine {
       result.deletions += 1;
     }
     await store.saveLink(database.db, { ...link, deleted: true }, now().toISOString());
-  }
-
-  private async captureMarketing(result: PassResult, touched: Set<number>): Promise<void> {
-    const cursor = await this.cursor('marketing');
-    const since = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
-    const prospects = await this.options.marketing.prospectsUpdatedSince(since, this.prospectFieldList(), {
-      deleted: true,
-    });
-    // Prospects whose mapped values are all as last synced carry no marketing change (most are
-    // the echo of our own writes): the CRM side needs nothing from them.
-    // Each prospect's link is read once here, for the filter, the CRM read and the sync.
-    const changed = new Map<ProspectRecord, store.Link | undefined>();
-    for (const prospect of prospects) {
-      if (touched.has(prospect.id)) continue;
-      const link = await store.selectLinkByProspect(
-        this.options.database.db,
-        this.options.unitId,
-        prospect.id,
-      );
-      if (link && !link.deleted && prospect.isDeleted !== true && this.asLastSynced(link, prospect)) continue;
-      changed.set(prospect, link);
-    }
-    // The linked CRM records, read 200 ids a query rather than one query a prospect.
-    const records = await this.linkedCrmRecords([...changed.values()]);
-    let newest = cursor;
-    let failed = false;
-    for (const prospect of prospects) {
-      result.prospects += 1;
-      const stamp = syncValue(prospect.updatedAt);
-      // Already reconciled in this pass from the CRM side, or unchanged since the last sync.
-      if (changed.has(prospect)) {
-        try {
-          await this.syncProspect(prospect, changed.get(prospect), result, records);
-        } catch (error) {
-          failed = true;
-          result.errors.push({
-            side: 'crm',
-            record: `prospect ${prospect.id}`,
-            message: (error as Error).message,
-          });
-        }
-      }
-      if (!failed && stamp && stamp > newest) newest = stamp;
-    }
-    if ((await this.flushAll(result)) > 0) return;
-    await store.saveCursor(this.options.database.db, this.cursorName('marketing'), newest);
-  }
-
-  /** Whether every mapped field of the prospect holds its last-synced value. */
-  private asLastSynced(link: store.Link, prospect: ProspectRecord): boolean {
-    return this.mappings[link.crmObject].every(
-      (m) =>
-        link.lastSynced[m.prospectField] !== undefined &&
-        syncValue(prospect[m.prospectField]) === link.lastSynced[m.prospectField],
-    );
-  }
-
-  /** Records whose sync errors someone asked to retry: reconciled again whatever changed. */
-  private async retryAsked(result: PassResult, touched: Set<number>): Promise<void> {
-    const { database, unitId, marketing } = this.options;
-    for (const error of await store.selectSyncErrors(database.db, unitId, ['retry'])) {
-      const link = error.crmId
-        ? await store.selectLinkByCrmId(database.db, unitId, error.crmId)
-        : error.prospectId !== null
-          ? await store.selectLinkByProspect(database.db, unitId, error.prospectId)
-          : undefined;
-      if (!link) continue;
-      const record = await this.crmRecord(link);
-      if (!record) continue;
-      try {
-        const prospect = await marketing.readProspect(link.prospectId, this.prospectFieldList());
-        await this.reconcile(link, record, prospect, result);
-        touched.add(link.prospectId);
-      } catch (e) {
-        result.errors.push({
-          side: error.side,
-          record: `${link.crmObject} ${link.crmId}`,
-          message: (e as Error).message,
-        });
-      }
-    }
   }
 
   // ---- one record --------------------------------------------------------------------------------
@@ -401,19 +574,29 @@ export class SyncEngine {
 
   /** The CRM records of these links, by id (a record missing from the map is gone). */
   private async linkedCrmRecords(links: Array<store.Link | undefined>): Promise<Map<string, CrmRecord>> {
-    const { crm } = this.options;
     const ids: Record<CrmObject, string[]> = { Lead: [], Contact: [] };
     for (const link of links) if (link) ids[link.crmObject].push(link.crmId);
     const found = new Map<string, CrmRecord>();
-    for (const object of ['Lead', 'Contact'] as const) {
-      for (let i = 0; i < ids[object].length; i += COLLECTION_SIZE) {
-        const chunk = ids[object].slice(i, i + COLLECTION_SIZE).map((id) => `'${id}'`);
-        const soql = `SELECT ${this.crmFieldList(object).join(', ')} FROM ${object} WHERE Id IN (${chunk.join(', ')})`;
-        for (const record of (await crm.query<CrmRecord>(soql, { autoFetch: true })).records)
-          found.set(record.Id, record);
-      }
-    }
+    for (const object of ['Lead', 'Contact'] as const)
+      for (const record of await this.readCrmRecords(object, ids[object], false))
+        found.set(record.Id, record);
     return found;
+  }
+
+  /**
+   * CRM records by id, 200 ids a query; with `recycleBin`, deleted ones too (queryAll) and the
+   * fields capture reads, so they can be worked as if captured.
+   */
+  private async readCrmRecords(object: CrmObject, ids: string[], recycleBin: boolean): Promise<CrmRecord[]> {
+    const records: CrmRecord[] = [];
+    const fields = recycleBin ? this.crmCaptureFields(object) : this.crmFieldList(object);
+    for (let i = 0; i < ids.length; i += COLLECTION_SIZE) {
+      const chunk = ids.slice(i, i + COLLECTION_SIZE).map((id) => `'${id}'`);
+      const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN (${chunk.join(', ')})`;
+      const answer = await this.options.crm.query<CrmRecord>(soql, { autoFetch: true, scanAll: recycleBin });
+      records.push(...answer.records);
+    }
+    return records;
   }
 
   private async syncProspect(
@@ -598,27 +781,39 @@ export class SyncEngine {
         if (mapping.crmField in toCrm)
           failedState[mapping.prospectField] = link.lastSynced[mapping.prospectField] ?? null;
       }
-      const queue = this.pendingCrm[link.crmObject];
-      queue.push({ link, values: toCrm, lastSynced, failedState });
-      if (queue.length >= COLLECTION_SIZE) await this.flushCrm(link.crmObject, result);
+      const pending = this.pendingCrm[link.crmObject];
+      pending.push({ itemKey: this.current, link, values: toCrm, lastSynced, failedState });
+      if (pending.length >= COLLECTION_SIZE) await this.flushCrm(link.crmObject, result);
       return;
     }
     await store.saveLink(this.options.database.db, { ...link, lastSynced }, this.options.now().toISOString());
   }
 
   /**
-   * Sends the queued CRM updates of an object, 200 a call, and saves each link by its answer;
-   * returns how many failed for a reason a later try may get past.
+   * Sends the pending CRM updates of an object, 200 a call, and saves each link by its answer;
+   * a write that failed for a reason a later try may get past fails its work item.
    */
-  private async flushCrm(object: CrmObject, result: PassResult): Promise<number> {
-    let transient = 0;
-    const queue = this.pendingCrm[object];
-    while (queue.length > 0) {
-      const batch = queue.splice(0, COLLECTION_SIZE);
-      const answers = (await this.options.crm.sobject(object).update(
-        batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
-        { allOrNone: false },
-      )) as SaveOutcome[];
+  private async flushCrm(object: CrmObject, result: PassResult): Promise<void> {
+    const pending = this.pendingCrm[object];
+    while (pending.length > 0) {
+      const batch = pending.splice(0, COLLECTION_SIZE);
+      let answers: SaveOutcome[];
+      try {
+        answers = (await this.options.crm.sobject(object).update(
+          batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+          { allOrNone: false },
+        )) as SaveOutcome[];
+      } catch (error) {
+        // No answer (5xx, timeout, limits): every item of the call is tried again later, and
+        // decided afresh then, so a write the CRM did apply is not sent twice.
+        const message = (error as Error).message;
+        for (const write of batch) {
+          if (write.itemKey) this.failed.set(write.itemKey, message);
+          else throw error;
+        }
+        result.errors.push({ side: 'crm', record: `${object} ×${batch.length}`, message });
+        continue;
+      }
       const at = this.options.now().toISOString();
       for (const [i, write] of batch.entries()) {
         const answer = answers[i];
@@ -640,23 +835,26 @@ export class SyncEngine {
             at,
           );
         } else {
-          // Locked row, limits: nothing saved, so the next pass decides and writes again.
-          transient += 1;
-          result.errors.push({
-            side: 'crm',
-            record: `${object} ${write.link.crmId}`,
-            message: answer?.errors?.[0]?.message ?? 'no answer',
-          });
+          // Locked row, limits: nothing saved, so the item's next try decides and writes again.
+          const message = answer?.errors?.[0]?.message ?? 'no answer';
+          if (write.itemKey) this.failed.set(write.itemKey, message);
+          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
         }
       }
     }
-    return transient;
   }
 
-  private async flushAll(result: PassResult): Promise<number> {
-    let transient = 0;
-    for (const object of ['Lead', 'Contact'] as const) transient += await this.flushCrm(object, result);
-    return transient;
+  private async flushAll(result: PassResult): Promise<void> {
+    for (const object of ['Lead', 'Contact'] as const) await this.flushCrm(object, result);
+  }
+
+  /** What capture reads: the mapped fields, and what tells deletions and conversions apart. */
+  private crmCaptureFields(object: CrmObject): string[] {
+    const extra =
+      object === 'Lead'
+        ? ['IsDeleted', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId']
+        : ['IsDeleted'];
+    return [...new Set([...this.crmFieldList(object), ...extra])];
   }
 
   private crmFieldList(object: CrmObject): string[] {

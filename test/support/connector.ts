@@ -3,6 +3,7 @@ import {
   type Connector,
   type ConnectorConfig,
 } from '../../src/connector/connector-services.js';
+import type { Database } from '../../src/store/database.js';
 import { TEST_CREDENTIALS } from './crm-server.js';
 import type { TestMarketing } from './marketing-server.js';
 
@@ -12,10 +13,14 @@ export function openTestConnector(
   unitId = m.v3Unit.id,
   mappings?: ConnectorConfig['mappings'],
   rules?: ConnectorConfig['rules'],
+  /** Another handle on the test database: a second connector process. */
+  database: Database = m.crm.database,
 ): Promise<Connector> {
   const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
   return openConnector({
-    database: m.crm.database,
+    database,
+    // Retries after 20 ms, 40 ms …: a test does not wait out real backoffs.
+    retryBaseMs: 20,
     config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings, rules },
   });
 }

@@ -14,6 +14,8 @@ export interface Link {
   lastSynced: Record<string, SyncValue>;
   /** Both records are in their recycle bins (the deletion was synced). */
   deleted?: boolean;
+  /** When the connector last saved the pair (ISO). */
+  updatedAt?: string;
 }
 
 function linkFromRow(row: Row): Link {
@@ -24,6 +26,7 @@ function linkFromRow(row: Row): Link {
     prospectId: Number(row.prospect_id),
     lastSynced: JSON.parse(String(row.last_synced)) as Record<string, SyncValue>,
     deleted: Number(row.deleted) === 1,
+    updatedAt: String(row.updated_at),
   };
 }
 
@@ -134,6 +137,22 @@ export async function resolveSyncErrors(
 ): Promise<void> {
   await sql`update connector_sync_error set state = 'resolved', updated_at = ${at}
     where unit_id = ${unitId} and crm_id = ${crmId} and state in ('open', 'retry')`.execute(db);
+}
+
+/** Records whose retry was asked and has now been worked without a new refusal: resolved. */
+export async function resolveRetriedErrors(
+  db: StoreDb,
+  unitId: string,
+  recordIds: readonly string[],
+  at: string,
+): Promise<void> {
+  if (recordIds.length === 0) return;
+  const prospectIds = recordIds.filter((id) => /^\d+$/.test(id)).map(Number);
+  await sql`update connector_sync_error set state = 'resolved', updated_at = ${at}
+    where unit_id = ${unitId} and state = 'retry'
+      and (crm_id in (${sql.join([...recordIds])}) or prospect_id in (${sql.join(prospectIds.length ? prospectIds : [-1])}))`.execute(
+    db,
+  );
 }
 
 export async function selectSyncErrors(

@@ -58,5 +58,36 @@ export function connectorMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '003-work-queue': {
+      async up(db) {
+        // One item per record and side, coalesced: a newer change replaces the captured copy and
+        // bumps the version, so a worker holding the older copy does not delete the newer one.
+        await db.schema
+          .createTable('connector_queue')
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('item_key', text, (c) => c.notNull())
+          .addColumn('priority', int, (c) => c.notNull())
+          .addColumn('payload', text)
+          .addColumn('version', int, (c) => c.notNull())
+          .addColumn('attempts', int, (c) => c.notNull())
+          .addColumn('due_at', ts, (c) => c.notNull())
+          .addColumn('lease_owner', text)
+          .addColumn('lease_until', ts)
+          .addColumn('last_error', text)
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('connector_queue_key', ['unit_id', 'item_key'])
+          .execute();
+        await sql`create index connector_queue_due on connector_queue (unit_id, priority, due_at)`.execute(
+          db,
+        );
+        // Named leases: the one process that captures changes at a time.
+        await db.schema
+          .createTable('connector_lease')
+          .addColumn('name', text, (c) => c.primaryKey())
+          .addColumn('owner', text, (c) => c.notNull())
+          .addColumn('expires_at', ts, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
