@@ -108,7 +108,7 @@ syncCommand
   .action((_flags: unknown, command: Command) => runSyncPause(command.optsWithGlobals<CliFlags>(), false));
 syncCommand
   .command('status')
-  .description('cursors, linked pairs and open sync errors')
+  .description('cursors, linked pairs, queue depth by priority and open sync errors')
   .action((_flags: unknown, command: Command) => runSyncStatus(command.optsWithGlobals<CliFlags>()));
 syncCommand
   .command('errors')

@@ -9,6 +9,7 @@ import {
   selectSyncErrors,
 } from '../connector/store/link-store.js';
 import { openConnector } from '../connector/connector-services.js';
+import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
@@ -35,7 +36,8 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
     if (flags.once) {
       const pass = await connector.runOnce();
       console.log(
-        `CRM records ${pass.crmRecords}, prospects ${pass.prospects}, prospects created ${pass.created}, ` +
+        `CRM records ${pass.crmRecords}, prospects ${pass.prospects}, queued ${pass.queued}, worked ${pass.worked}, ` +
+          `prospects created ${pass.created}, Leads created ${pass.leadsCreated}, ` +
           `writes to the CRM ${pass.writesToCrm}, to marketing ${pass.writesToMarketing}, errors ${pass.errors.length}`,
       );
       for (const e of pass.errors) console.log(`  ${e.side} ${e.record}: ${e.message}`);
@@ -101,7 +103,7 @@ export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Prom
   });
 }
 
-/** `handoff sync status`: cursors, linked pairs and open sync errors of the data dir's unit. */
+/** `handoff sync status`: cursors, linked pairs, the work queue and open sync errors of the data dir's unit. */
 export async function runSyncStatus(flags: CliFlags): Promise<void> {
   await withConnectorStore(flags, async (database, unitId) => {
     const now = Date.now();
@@ -116,6 +118,18 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
       const lag = Math.max(0, Math.round((now - Date.parse(c.value)) / 1000));
       console.log(`cursor ${c.name.padEnd(10)} ${c.value}  (${lag} s behind now)`);
     }
+    const depth = await queueDepth(database, unitId);
+    const waiting = Object.values(depth.byPriority).reduce((a, b) => a + b, 0);
+    const names: Record<number, string> = { 0: 'hand-offs', 1: 'deletions and retries', 2: 'changes' };
+    console.log(
+      `queue          ${waiting}${
+        waiting
+          ? `  (${Object.entries(depth.byPriority)
+              .map(([p, n]) => `${names[Number(p)] ?? `priority ${p}`} ${n}`)
+              .join(', ')}; ${depth.retrying} retrying; oldest ${depth.oldest})`
+          : ''
+      }`,
+    );
     const errors = await countSyncErrorsByCategory(database.db, unitId);
     const total = Object.values(errors).reduce((a, b) => a + b, 0);
     console.log(

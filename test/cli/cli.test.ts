@@ -189,12 +189,15 @@ describe('the handoff command', () => {
     }
     expect(found).toMatchObject([{ lastName: 'Synced', company: 'Demo Co' }]);
     const once = await run(['sync', '--once', '--data-dir', dataDir]);
-    expect(once.output).toMatch(/CRM records \d+, prospects \d+, prospects created 0/);
+    expect(once.output).toMatch(
+      /CRM records \d+, prospects \d+, queued \d+, worked \d+, prospects created 0/,
+    );
     expect(once.code).toBe(0);
     const status = await run(['sync', 'status', '--data-dir', dataDir]);
     expect(status.output).toMatch(/linked pairs {3}1\b/);
     expect(status.output).toMatch(/cursor Lead/);
     expect(status.output).toContain('sync errors    0');
+    expect(status.output).toContain('queue          0');
     expect(status.output).toContain('paused         no');
     expect((await run(['sync', 'pause', '--data-dir', dataDir])).output).toContain('paused');
     expect((await run(['sync', 'status', '--data-dir', dataDir])).output).toContain('paused         yes');
