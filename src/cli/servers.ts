@@ -53,6 +53,7 @@ export function demoConnectorConfig(
     marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
     mappings: mergeMappings(configured?.mappings),
     rules: configured?.rules,
+    leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
   };
 }
 

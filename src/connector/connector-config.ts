@@ -39,6 +39,11 @@ export const connectorFileConfigSchema = z
       .partial()
       .strict()
       .optional(),
+    /**
+     * How long a connector process holds the work it took: if it dies, another (or its restart)
+     * takes that work over once this has passed. Longer than a batch of 200 takes.
+     */
+    leaseSeconds: z.number().int().min(1).max(3600).optional(),
   })
   .strict();
 

@@ -14,6 +14,8 @@ export interface ConnectorConfig {
   marketing: { baseUrl: string; businessUnitId: string; login: SalesforceLogin };
   mappings?: Partial<Record<CrmObject, FieldMapping[]>>;
   rules?: Partial<SyncRules>;
+  /** How long a process holds leased work before another may take it over (default 30 s). */
+  leaseMs?: number;
 }
 
 export interface Connector {
@@ -64,6 +66,7 @@ export async function openConnector(options: {
     now,
     log,
     retryBaseMs: options.retryBaseMs,
+    leaseMs: config.leaseMs,
   });
 
   let timer: NodeJS.Timeout | null = null;

@@ -25,7 +25,7 @@ const OVERLAP_MS = 5_000;
 /** The most CRM records one capture reads an object (2,000 a page); the rest wait for the next. */
 const CAPTURE_MAX = 50_000;
 /** How long a leased item (or the capture lease) is held before another process may take it. */
-const LEASE_MS = 60_000;
+const DEFAULT_LEASE_MS = 30_000;
 /** Items a worker leases at a time: one Collections call and one read query an object. */
 const WORK_BATCH = 200;
 /** Batches a pass works before capturing again, so a backlog does not hold back new changes. */
@@ -97,6 +97,8 @@ export interface SyncEngineOptions {
   log: Logger;
   /** The first retry's delay; each later one doubles it (default 1 s, capped at 5 minutes). */
   retryBaseMs?: number;
+  /** How long leased work is held before another process may take it over (default 30 s). */
+  leaseMs?: number;
 }
 
 /**
@@ -204,7 +206,7 @@ export class SyncEngine {
     const { database, unitId, now } = this.options;
     const name = `${unitId}:capture`;
     const at = now();
-    const until = new Date(at.getTime() + LEASE_MS).toISOString();
+    const until = new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
     if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), until))) return;
     try {
       // Lead first: a conversion queued before the new Contact is handled before it.
@@ -358,7 +360,7 @@ export class SyncEngine {
     const { database, unitId, now } = this.options;
     for (let batch = 0; batch < DRAIN_BATCHES; batch++) {
       const at = now();
-      const until = new Date(at.getTime() + LEASE_MS).toISOString();
+      const until = new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
       const items = await queue.lease(database, unitId, this.owner, WORK_BATCH, at.toISOString(), until);
       if (items.length === 0) return;
       await this.work(items, result);
