@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
-import { runSync, runSyncErrors, runSyncPause, runSyncStatus } from './sync-command.js';
+import { runSync, runSyncBackfill, runSyncErrors, runSyncPause, runSyncStatus } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -110,6 +110,13 @@ syncCommand
   .command('status')
   .description('cursors, linked pairs, queue depth by priority and open sync errors')
   .action((_flags: unknown, command: Command) => runSyncStatus(command.optsWithGlobals<CliFlags>()));
+syncCommand
+  .command('backfill')
+  .description('initial sync of every Lead and Contact already in the CRM, with progress; resumable')
+  .option('--restart', 'forget an earlier backfill and go through everything again')
+  .action((_flags: unknown, command: Command) =>
+    runSyncBackfill(command.optsWithGlobals<CliFlags & { restart?: boolean }>()),
+  );
 syncCommand
   .command('errors')
   .description('writes a side refused for good, with the record, field and message; --retry tries them again')

@@ -8,6 +8,7 @@ import {
   selectCursors,
   selectSyncErrors,
 } from '../connector/store/link-store.js';
+import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
@@ -16,6 +17,8 @@ import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
 import { demoConnectorConfig } from './servers.js';
 import { openDataStore } from './data-store.js';
+
+const { SingleBar, Presets } = cliProgress;
 
 /** `handoff sync [--once]`: the connector between the CRM and the marketing engine of the data dir. */
 export async function runSync(flags: CliFlags & { once?: boolean; interval: string }): Promise<void> {
@@ -58,6 +61,63 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
   } catch (error) {
     await database.close();
     throw error;
+  }
+}
+
+/**
+ * `handoff sync backfill [--restart]`: the initial sync of everything both sides hold, with a
+ * progress bar; stopped, it goes on where it left off the next time.
+ */
+export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): Promise<void> {
+  const config = resolveConfig(flags);
+  const credentials = readCredentials(config.dataDir);
+  if (!credentials)
+    throw new ConfigError(`no credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const database = openDataStore(config);
+  try {
+    const connector = await openConnector({
+      database,
+      config: demoConnectorConfig(credentials, config.connector),
+    });
+    const bar = new SingleBar(
+      {
+        format:
+          '{object} |{bar}| {percentage}% {value}/{total}  linked {linked}, queued {queued}, skipped {skipped}',
+        noTTYOutput: true,
+        notTTYSchedule: 5_000,
+      },
+      Presets.shades_classic,
+    );
+    let current: string | null = null;
+    const started = Date.now();
+    const result = await connector.backfill({
+      restart: flags.restart,
+      onProgress(p) {
+        const payload = { object: p.object, linked: p.linked, queued: p.queued, skipped: p.skipped };
+        if (current !== p.object) {
+          if (current) bar.stop();
+          current = p.object;
+          bar.start(p.total, p.done, payload);
+        } else {
+          bar.update(p.done, payload);
+        }
+      },
+    });
+    if (current) bar.stop();
+    // What the backfill queued (records matched by email, hand-offs): worked off now.
+    let pass = await connector.runOnce();
+    for (let i = 0; i < 1_000 && (pass.waiting ?? 0) > 0 && pass.worked > 0; i++)
+      pass = await connector.runOnce();
+    const seconds = (Date.now() - started) / 1000;
+    console.log(
+      `backfill done in ${seconds.toFixed(1)} s: ${result.linked} linked (${result.created} prospects created), ` +
+        `${result.queued} queued for the sync, ${result.skipped} skipped (no email or not shared); ` +
+        `writes to the CRM ${result.writesToCrm}; still queued ${pass.waiting ?? 0}`,
+    );
+    for (const e of [...result.errors, ...pass.errors]) console.log(`  ${e.side} ${e.record}: ${e.message}`);
+    process.exitCode = result.errors.length > 0 ? 1 : 0;
+  } finally {
+    await database.close();
   }
 }
 
@@ -115,6 +175,13 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
     const cursors = await selectCursors(database.db, `${unitId}:`);
     if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
     for (const c of cursors) {
+      if (c.name.startsWith('backfill:')) {
+        const object = c.name.slice('backfill:'.length);
+        console.log(
+          `backfill ${object.padEnd(8)} ${c.value === 'done' ? 'done' : `stopped after ${c.value}`}`,
+        );
+        continue;
+      }
       const lag = Math.max(0, Math.round((now - Date.parse(c.value)) / 1000));
       console.log(`cursor ${c.name.padEnd(10)} ${c.value}  (${lag} s behind now)`);
     }

@@ -5,8 +5,15 @@ import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesfor
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
 import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/field-mapping.js';
-import { markForRetry, selectSyncErrors, setPaused, type SyncError } from './store/link-store.js';
+import {
+  forgetBackfill,
+  markForRetry,
+  selectSyncErrors,
+  setPaused,
+  type SyncError,
+} from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
+import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
 export interface ConnectorConfig {
@@ -28,6 +35,15 @@ export interface Connector {
   pause(paused: boolean): Promise<void>;
   /** One full pass over both sides. */
   runOnce(): Promise<PassResult>;
+  /**
+   * The initial sync of what both sides already hold (resumable: it goes on where a stopped
+   * one left off); `restart` forgets an earlier backfill's progress and goes through it all.
+   */
+  backfill(options?: {
+    onProgress?: (progress: BackfillProgress) => void;
+    restart?: boolean;
+    chunkSize?: number;
+  }): Promise<BackfillResult>;
   /** Passes every `intervalMs` until stopped. */
   start(intervalMs: number): void;
   stop(): Promise<void>;
@@ -42,8 +58,9 @@ export async function openConnector(options: {
   config: ConnectorConfig;
   now?: () => Date;
   log?: Logger;
-  /** The first retry's delay (tests shorten it). */
+  /** The first retry's delay and the longest (tests shorten them). */
   retryBaseMs?: number;
+  retryMaxMs?: number;
 }): Promise<Connector> {
   const { database, config } = options;
   const now = options.now ?? (() => new Date());
@@ -66,6 +83,7 @@ export async function openConnector(options: {
     now,
     log,
     retryBaseMs: options.retryBaseMs,
+    retryMaxMs: options.retryMaxMs,
     leaseMs: config.leaseMs,
   });
 
@@ -87,6 +105,11 @@ export async function openConnector(options: {
   return {
     engine,
     runOnce: () => engine.runPass(),
+    async backfill({ onProgress, restart, chunkSize } = {}) {
+      const unitId = config.marketing.businessUnitId;
+      if (restart) await forgetBackfill(database.db, unitId);
+      return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
+    },
     errors: (states = ['open', 'retry']) =>
       selectSyncErrors(database.db, config.marketing.businessUnitId, states),
     retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),

@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type jsforce from 'jsforce';
+import pMap from 'p-map';
 import type { Logger } from 'pino';
 import type {
   AccountEngagementClient,
@@ -28,6 +30,8 @@ const CAPTURE_MAX = 50_000;
 const DEFAULT_LEASE_MS = 30_000;
 /** Items a worker leases at a time: one Collections call and one read query an object. */
 const WORK_BATCH = 200;
+/** Items worked at once: under the marketing API's five concurrent calls a unit. */
+const ITEM_CONCURRENCY = 4;
 /** Batches a pass works before capturing again, so a backlog does not hold back new changes. */
 const DRAIN_BATCHES = 25;
 
@@ -68,7 +72,24 @@ export interface PassResult {
   errors: Array<{ side: 'crm' | 'marketing'; record: string; message: string }>;
 }
 
-type CrmRecord = Record<string, unknown> & { Id: string; SystemModstamp?: string };
+export type CrmRecord = Record<string, unknown> & { Id: string; SystemModstamp?: string };
+
+export function emptyPassResult(): PassResult {
+  return {
+    crmRecords: 0,
+    prospects: 0,
+    queued: 0,
+    worked: 0,
+    created: 0,
+    leadsCreated: 0,
+    relinked: 0,
+    deletions: 0,
+    undeletions: 0,
+    writesToCrm: 0,
+    writesToMarketing: 0,
+    errors: [],
+  };
+}
 
 /** sObject Collections take at most 200 records a call. */
 const COLLECTION_SIZE = 200;
@@ -97,6 +118,8 @@ export interface SyncEngineOptions {
   log: Logger;
   /** The first retry's delay; each later one doubles it (default 1 s, capped at 5 minutes). */
   retryBaseMs?: number;
+  /** The longest wait between tries (default 5 minutes). */
+  retryMaxMs?: number;
   /** How long leased work is held before another process may take it over (default 30 s). */
   leaseMs?: number;
 }
@@ -116,15 +139,22 @@ export class SyncEngine {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Items of the batch being worked whose try failed for now, with the reason. */
   private readonly failed = new Map<string, string>();
-  /** The item being worked, so deferred CRM writes know whose they are. */
-  private current: string | null = null;
+  /** The item being worked (items run side by side), so deferred CRM writes know whose they are. */
+  private readonly currentItem = new AsyncLocalStorage<string>();
+  /** Work running under a key (an email), for `oneAtATime`. */
+  private readonly keyed = new Map<string, Promise<unknown>>();
 
   private constructor(
     private readonly options: SyncEngineOptions,
-    private readonly mappings: Record<CrmObject, FieldMapping[]>,
+    /** The mappings that passed the check against both sides. */
+    readonly mappings: Record<CrmObject, FieldMapping[]>,
     private readonly crmTypes: Record<CrmObject, Map<string, CrmFieldType>>,
     readonly problems: MappingProblem[],
   ) {}
+
+  get rules(): SyncRules {
+    return this.options.rules;
+  }
 
   /** Checks the mappings against both sides (describe, custom fields) and keeps the usable ones. */
   static async open(options: SyncEngineOptions): Promise<SyncEngine> {
@@ -168,20 +198,7 @@ export class SyncEngine {
   }
 
   async runPass(): Promise<PassResult> {
-    const result: PassResult = {
-      crmRecords: 0,
-      prospects: 0,
-      queued: 0,
-      worked: 0,
-      created: 0,
-      leadsCreated: 0,
-      relinked: 0,
-      deletions: 0,
-      undeletions: 0,
-      writesToCrm: 0,
-      writesToMarketing: 0,
-      errors: [],
-    };
+    const result = emptyPassResult();
     // Paused (by `handoff sync pause`, in the store so every connector process sees it): the
     // cursors stay where they are, and resuming picks up every change made meanwhile.
     if (await store.isPaused(this.options.database.db, this.options.unitId)) {
@@ -378,16 +395,16 @@ export class SyncEngine {
     const crmItems = items.filter((item) => !item.key.startsWith('prospect:'));
     const prospectItems = items.filter((item) => item.key.startsWith('prospect:'));
     const records = await this.crmItemRecords(crmItems);
-    for (const item of crmItems) {
+    await inPriorityOrder(crmItems, async (item) => {
       const [object, id] = item.key.split(':') as [CrmObject, string];
       const record = records.get(id);
-      if (!record) continue; // gone for good (purged from the recycle bin)
+      if (!record) return; // gone for good (purged from the recycle bin)
       await this.workItem(item, result, async () => {
         if (record.IsDeleted === true) await this.followCrmDeletion(object, record, result);
         else if (record.IsConverted === true) await this.followConversion(record, result);
         else if (this.shared(record)) await this.syncCrmRecord(object, record, result);
       });
-    }
+    });
     await this.flushAll(result);
     const prospects = await this.prospectItemRecords(prospectItems, result);
     const links = new Map<number, store.Link | undefined>();
@@ -395,13 +412,13 @@ export class SyncEngine {
       links.set(prospect.id, await store.selectLinkByProspect(database.db, unitId, prospect.id));
     // The linked CRM records, read 200 ids a query rather than one query a prospect.
     const linked = await this.linkedCrmRecords([...links.values()]);
-    for (const item of prospectItems) {
+    await inPriorityOrder(prospectItems, async (item) => {
       const prospect = prospects.get(item.key);
-      if (!prospect) continue;
+      if (!prospect) return;
       await this.workItem(item, result, () =>
         this.syncProspect(prospect, links.get(prospect.id), result, linked),
       );
-    }
+    });
     await this.flushAll(result);
 
     const done = items.filter((item) => !this.failed.has(item.key));
@@ -417,7 +434,8 @@ export class SyncEngine {
       const error = this.failed.get(item.key);
       if (error === undefined) continue;
       const due = new Date(
-        now().getTime() + queue.backoffMs(item.attempts, this.options.retryBaseMs),
+        now().getTime() +
+          queue.backoffMs(item.attempts, this.options.retryBaseMs, Math.random, this.options.retryMaxMs),
       ).toISOString();
       await queue.retryLater(database, unitId, item, error, due);
     }
@@ -429,9 +447,8 @@ export class SyncEngine {
     result: PassResult,
     run: () => Promise<unknown>,
   ): Promise<void> {
-    this.current = item.key;
     try {
-      await run();
+      await this.currentItem.run(item.key, run);
     } catch (error) {
       const message = (error as Error).message;
       this.failed.set(item.key, message);
@@ -440,8 +457,6 @@ export class SyncEngine {
         record: item.key.replace(':', ' '),
         message,
       });
-    } finally {
-      this.current = null;
     }
   }
 
@@ -478,18 +493,26 @@ export class SyncEngine {
   ): Promise<Map<string, ProspectRecord>> {
     const { database, unitId, marketing } = this.options;
     const found = new Map<string, ProspectRecord>();
+    const reread: queue.WorkItem[] = [];
     for (const item of items) {
       const id = Number(item.key.slice('prospect:'.length));
       const copy = item.payload as ProspectRecord | null;
       const link = copy ? await store.selectLinkByProspect(database.db, unitId, id) : undefined;
       if (copy && !(link?.updatedAt && link.updatedAt > (syncValue(copy.updatedAt) ?? ''))) {
         found.set(item.key, copy);
-        continue;
+      } else {
+        reread.push(item);
       }
-      await this.workItem(item, result, async () => {
-        found.set(item.key, await marketing.readProspect(id, this.prospectFieldList()));
-      });
     }
+    await pMap(
+      reread,
+      (item) =>
+        this.workItem(item, result, async () => {
+          const id = Number(item.key.slice('prospect:'.length));
+          found.set(item.key, await marketing.readProspect(id, this.prospectFieldList()));
+        }),
+      { concurrency: ITEM_CONCURRENCY },
+    );
     return found;
   }
 
@@ -543,19 +566,12 @@ export class SyncEngine {
     if (!link) {
       const email = typeof record.Email === 'string' ? record.Email : null;
       if (!email) return undefined;
-      // Linked by CRM id; email is only the way to a first match.
-      for (const candidate of await marketing.prospectsByEmail(email, this.prospectFieldList())) {
-        if (!(await store.selectLinkByProspect(database.db, unitId, candidate.id))) {
-          prospect = candidate;
-          break;
-        }
-      }
-      if (!prospect) {
-        if (!this.options.rules.createProspects) return undefined;
-        prospect = await this.createProspect(object, record);
-        result.created += 1;
-      }
-      link = { unitId, crmObject: object, crmId: record.Id, prospectId: prospect.id, lastSynced: {} };
+      // Records with one email are matched one at a time, or two could take one prospect.
+      const found = await this.oneAtATime(email.toLowerCase(), () =>
+        this.linkNewRecord(object, record, email, result),
+      );
+      if (!found) return undefined;
+      ({ link, prospect } = found);
     } else {
       prospect = await marketing.readProspect(link.prospectId, this.prospectFieldList());
       if (prospect.isDeleted === true) {
@@ -572,6 +588,64 @@ export class SyncEngine {
     }
     await this.reconcile(link, record, prospect, result);
     return link.prospectId;
+  }
+
+  /**
+   * A CRM record without a link: linked to an unlinked prospect with its email (by CRM id from
+   * then on), or given a new prospect. The link is saved at once, so the next record with the
+   * same email sees it.
+   */
+  private async linkNewRecord(
+    object: CrmObject,
+    record: CrmRecord,
+    email: string,
+    result: PassResult,
+  ): Promise<{ link: store.Link; prospect: ProspectRecord } | undefined> {
+    const { database, unitId, marketing, now } = this.options;
+    let prospect: ProspectRecord | undefined;
+    for (const candidate of await marketing.prospectsByEmail(email, this.prospectFieldList())) {
+      // A prospect carrying another CRM record's id belongs to that record.
+      if (candidate.salesforceId && candidate.salesforceId !== record.Id) continue;
+      if (!(await store.selectLinkByProspect(database.db, unitId, candidate.id))) {
+        // Found by email: from now on it is linked by CRM id, on both sides.
+        await marketing.updateProspect(candidate.id, {
+          salesforceId: record.Id,
+          [object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId']: record.Id,
+        });
+        prospect = candidate;
+        break;
+      }
+    }
+    if (!prospect) {
+      if (!this.options.rules.createProspects) return undefined;
+      prospect = await this.createProspect(object, record);
+      result.created += 1;
+    }
+    const link: store.Link = {
+      unitId,
+      crmObject: object,
+      crmId: record.Id,
+      prospectId: prospect.id,
+      lastSynced: {},
+    };
+    await store.saveLink(database.db, link, now().toISOString());
+    return { link, prospect };
+  }
+
+  /** Runs `work` after any earlier work under the same key has finished. */
+  private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.keyed.get(key) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.keyed.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.keyed.get(key) === settled) this.keyed.delete(key);
+    }
   }
 
   /** The CRM records of these links, by id (a record missing from the map is gone). */
@@ -746,6 +820,18 @@ export class SyncEngine {
     return this.options.marketing.createProspect(values, this.prospectFieldList());
   }
 
+  /**
+   * Pairs linked in bulk (a backfill): each decided and written as the queue's work would be,
+   * the CRM writes 200 a call; a CRM call that fails throws, to be tried again as a whole.
+   */
+  async reconcilePairs(
+    pairs: Array<{ link: store.Link; record: CrmRecord; prospect: ProspectRecord }>,
+    result: PassResult,
+  ): Promise<void> {
+    for (const { link, record, prospect } of pairs) await this.reconcile(link, record, prospect, result);
+    await this.flushAll(result);
+  }
+
   /** Decides every mapped field of the pair, writes what differs, and remembers the synced state. */
   private async reconcile(
     link: store.Link,
@@ -784,7 +870,13 @@ export class SyncEngine {
           failedState[mapping.prospectField] = link.lastSynced[mapping.prospectField] ?? null;
       }
       const pending = this.pendingCrm[link.crmObject];
-      pending.push({ itemKey: this.current, link, values: toCrm, lastSynced, failedState });
+      pending.push({
+        itemKey: this.currentItem.getStore() ?? null,
+        link,
+        values: toCrm,
+        lastSynced,
+        failedState,
+      });
       if (pending.length >= COLLECTION_SIZE) await this.flushCrm(link.crmObject, result);
       return;
     }
@@ -859,7 +951,7 @@ export class SyncEngine {
     return [...new Set([...this.crmFieldList(object), ...extra])];
   }
 
-  private crmFieldList(object: CrmObject): string[] {
+  crmFieldList(object: CrmObject): string[] {
     const sharing = this.options.rules.sharing ? [this.options.rules.sharing.field] : [];
     return [
       ...new Set([
@@ -873,16 +965,35 @@ export class SyncEngine {
   }
 
   /** Whether a CRM record is inside the marketing data-sharing rule (always, without one). */
-  private shared(record: CrmRecord): boolean {
+  shared(record: CrmRecord): boolean {
     const sharing = this.options.rules.sharing;
     return !sharing || syncValue(record[sharing.field]) === syncValue(sharing.value);
   }
 
-  private prospectFieldList(): string[] {
-    const names = new Set(['id', 'email', 'updatedAt', 'isDeleted', 'assignedToId']);
+  prospectFieldList(): string[] {
+    const names = new Set(['id', 'email', 'updatedAt', 'isDeleted', 'assignedToId', 'salesforceId']);
     for (const object of ['Lead', 'Contact'] as const)
       for (const m of this.mappings[object]) names.add(m.prospectField);
     return [...names];
+  }
+}
+
+/**
+ * Items of one record each run side by side (the marketing API allows a unit five calls at
+ * once); a priority's items all finish before the next priority's start, so a conversion is
+ * done before an ordinary change that may depend on it.
+ */
+async function inPriorityOrder(
+  items: readonly queue.WorkItem[],
+  work: (item: queue.WorkItem) => Promise<void>,
+): Promise<void> {
+  const priorities = [...new Set(items.map((item) => item.priority))].sort((a, b) => a - b);
+  for (const priority of priorities) {
+    await pMap(
+      items.filter((item) => item.priority === priority),
+      work,
+      { concurrency: ITEM_CONCURRENCY },
+    );
   }
 }
 

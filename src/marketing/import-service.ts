@@ -30,7 +30,7 @@ export const MAX_BATCH_BYTES = 10 * 1024 * 1024;
 type Column =
   | { kind: 'field'; field: { name: string; type: ProspectFieldType; maxLength?: number } }
   | { kind: 'id' }
-  | { kind: 'crmId' }
+  | { kind: 'crmId'; name: string }
   | { kind: 'ignored' };
 
 interface ParsedRow {
@@ -78,6 +78,7 @@ export class ImportService {
       operation,
       status: 'Open',
       createdBy: actor.id ?? '',
+      bySync: actor.type === 'sync',
       createdAt: this.deps.now().toISOString(),
     });
     return (await store.selectImport(this.db, unitId, id))!;
@@ -129,7 +130,8 @@ export class ImportService {
     const at = () => this.deps.now().toISOString();
     if (job.status === 'Waiting') await store.setImportStatus(this.db, job.id, 'Processing', at());
     const unit = this.deps.units.get(job.unitId);
-    const actor: Actor = { type: 'import', id: String(job.id) };
+    // The connector's imports show in history as the sync's changes.
+    const actor: Actor = { type: job.bySync ? 'sync' : 'import', id: String(job.id) };
     for (const seq of await store.selectBatchSeqs(this.db, job.id)) {
       if (seq < job.resumeBatch || !unit) continue;
       const records = parse(await store.selectBatch(this.db, job.id, seq), {
@@ -173,7 +175,7 @@ export class ImportService {
     for (const raw of header) {
       const name = raw.trim();
       if (name === 'id') out.push({ kind: 'id' });
-      else if (CRM_ID_COLUMNS.has(name)) out.push({ kind: 'crmId' });
+      else if (CRM_ID_COLUMNS.has(name)) out.push({ kind: 'crmId', name });
       else {
         const field =
           (await this.deps.prospects.resolveField(unitId, name, 'v5')) ??
@@ -187,7 +189,7 @@ export class ImportService {
   }
 
   /** A row's values and keys, read with the columns' field rules (sync: no lookups per cell). */
-  private parseRow(columns: Column[], row: string[], timeZone: string): ParsedRow {
+  private parseRow(columns: Column[], row: string[], timeZone: string, bySync: boolean): ParsedRow {
     const values: Record<string, ProspectValue> = {};
     const parsed: ParsedRow = { values };
     columns.forEach((column, i) => {
@@ -197,7 +199,11 @@ export class ImportService {
       if (column.kind === 'field')
         values[column.field.name] = coerceProspectValue(column.field, cell, timeZone);
       else if (column.kind === 'id') parsed.id = cell;
-      else if (column.kind === 'crmId') parsed.crmId = cell;
+      else if (column.kind === 'crmId') {
+        parsed.crmId = cell;
+        // The connector links what it imports: the CRM id is written, as its own writes may.
+        if (bySync) values[column.name === 'crm_fid' ? 'salesforceId' : column.name] = cell;
+      }
     });
     return parsed;
   }
@@ -226,7 +232,7 @@ export class ImportService {
     const parsed: Array<{ row: string[]; data: ParsedRow }> = [];
     for (const row of rows) {
       try {
-        parsed.push({ row, data: this.parseRow(columns, row, unit.timeZone) });
+        parsed.push({ row, data: this.parseRow(columns, row, unit.timeZone, actor.type === 'sync') });
       } catch (error) {
         fail(row, error);
       }

@@ -1,7 +1,7 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
-import type { PassResult } from '../../src/connector/sync-engine.js';
+import { emptyPassResult } from '../../src/connector/sync-engine.js';
 import { connectorMigrations } from '../../src/connector/store/migrations.js';
 import * as queue from '../../src/connector/store/work-queue.js';
 import type { Database } from '../../src/store/database.js';
@@ -10,20 +10,7 @@ import { openTestConnector } from '../support/connector.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
-const emptyResult = (): PassResult => ({
-  crmRecords: 0,
-  prospects: 0,
-  queued: 0,
-  worked: 0,
-  created: 0,
-  leadsCreated: 0,
-  relinked: 0,
-  deletions: 0,
-  undeletions: 0,
-  writesToCrm: 0,
-  writesToMarketing: 0,
-  errors: [],
-});
+const emptyResult = emptyPassResult;
 
 for (const dialect of DIALECTS) {
   describe(`the connector's work queue (${dialect})`, () => {

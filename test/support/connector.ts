@@ -19,8 +19,9 @@ export function openTestConnector(
   const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
   return openConnector({
     database,
-    // Retries after 20 ms, 40 ms …: a test does not wait out real backoffs.
+    // Retries after 20 ms, 40 ms … up to 500 ms: a test does not wait out real backoffs.
     retryBaseMs: 20,
+    retryMaxMs: 500,
     config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings, rules },
   });
 }

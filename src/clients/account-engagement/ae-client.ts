@@ -17,11 +17,22 @@ export interface AccountEngagementClientOptions {
   actor?: 'sync' | 'user' | 'form' | 'api';
 }
 
+export interface ImportJobInfo {
+  id: number;
+  status: 'Open' | 'Waiting' | 'Processing' | 'Complete';
+  createdCount: number;
+  updatedCount: number;
+  errorCount: number;
+  createdAt: string;
+}
+
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A body sent as it is (multipart uploads), instead of `body` as JSON. */
+  raw?: { text: string; contentType: string };
   /** Safe to send again after an answer was lost (reads, updates, upserts). */
   idempotent: boolean;
 }
@@ -275,6 +286,37 @@ export class AccountEngagementClient {
     return page.values;
   }
 
+  /**
+   * Starts a v5 prospect import of one CSV batch (≤ 10 MB), submitted at once. Not repeated
+   * when its answer is lost: a repeat would be a second import. Rows keyed by a CRM id column
+   * match on it, so a second import of the same rows updates rather than duplicates.
+   */
+  async startImport(csv: string, operation: 'Create' | 'Update' | 'Upsert'): Promise<ImportJobInfo> {
+    const form = new FormData();
+    form.set('input', JSON.stringify({ operation, object: 'Prospect', state: 'Ready' }));
+    form.set('importFile', new Blob([csv], { type: 'text/csv' }), 'import.csv');
+    // The standard Request encodes the multipart body and its boundary.
+    const encoded = new Request('http://localhost/', { method: 'POST', body: form });
+    const raw = {
+      text: await encoded.text(),
+      contentType: encoded.headers.get('content-type') ?? 'multipart/form-data',
+    };
+    return this.json<ImportJobInfo>({ method: 'POST', path: '/api/v5/imports', raw, idempotent: false });
+  }
+
+  async importStatus(id: number): Promise<ImportJobInfo> {
+    return this.json<ImportJobInfo>({ method: 'GET', path: `/api/v5/imports/${id}`, idempotent: true });
+  }
+
+  /** Waits for an import to finish, asking every `pollMs`. */
+  async waitForImport(id: number, pollMs = 100): Promise<ImportJobInfo> {
+    for (;;) {
+      const job = await this.importStatus(id);
+      if (job.status === 'Complete') return job;
+      await sleep(pollMs);
+    }
+  }
+
   // ---- transport ------------------------------------------------------------------------------
 
   private async json<T>(call: Call): Promise<T> {
@@ -310,13 +352,14 @@ export class AccountEngagementClient {
       'pardot-business-unit-id': this.options.businessUnitId,
     };
     if (this.options.actor) headers['x-handoff-actor'] = this.options.actor;
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (call.raw) headers['content-type'] = call.raw.contentType;
+    else if (call.body !== undefined) headers['content-type'] = 'application/json';
     let answer: HttpAnswer;
     try {
       answer = await httpRequest(url, {
         method: call.method,
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: call.raw ? call.raw.text : call.body === undefined ? undefined : JSON.stringify(call.body),
         timeoutMs: this.timeoutMs,
       });
     } catch (error) {

@@ -61,6 +61,28 @@ export async function saveLink(db: StoreDb, link: Link, at: string): Promise<voi
       ${link.deleted ? 1 : 0}, ${at})`.execute(db);
 }
 
+/** Which of these CRM ids are linked. */
+export async function selectLinkedCrmIds(
+  db: StoreDb,
+  unitId: string,
+  crmIds: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < crmIds.length; i += 500) {
+    const chunk = crmIds.slice(i, i + 500);
+    const r = await sql<Row>`select crm_id from connector_link where unit_id = ${unitId}
+      and crm_id in (${sql.join(chunk)})`.execute(db);
+    for (const row of r.rows) found.add(String(row.crm_id));
+  }
+  return found;
+}
+
+/** Every linked prospect id of the unit. */
+export async function selectLinkedProspectIds(db: StoreDb, unitId: string): Promise<Set<number>> {
+  const r = await sql<Row>`select prospect_id from connector_link where unit_id = ${unitId}`.execute(db);
+  return new Set(r.rows.map((row) => Number(row.prospect_id)));
+}
+
 export async function countLinks(db: StoreDb, unitId: string): Promise<number> {
   const r = await sql<Row>`select count(*) as n from connector_link where unit_id = ${unitId}`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
@@ -176,6 +198,11 @@ export async function markForRetry(
   const r = await sql`update connector_sync_error set state = 'retry', updated_at = ${at}
     where unit_id = ${unitId} and state = 'open'${which}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
+}
+
+/** A backfill's progress is its cursors: without them the next one starts at the beginning. */
+export async function forgetBackfill(db: StoreDb, unitId: string): Promise<void> {
+  await sql`delete from connector_cursor where name like ${`${unitId}:backfill:%`}`.execute(db);
 }
 
 export async function selectCursors(

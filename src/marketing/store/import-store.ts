@@ -10,6 +10,8 @@ export interface ImportJob {
   operation: ImportOperation;
   status: ImportStatus;
   createdBy: string;
+  /** Made by the connector: rows keyed by a CRM id get that id on the prospects they create. */
+  bySync: boolean;
   createdCount: number;
   updatedCount: number;
   errorCount: number;
@@ -28,6 +30,7 @@ function fromRow(row: Row): ImportJob {
     operation: row.operation as ImportOperation,
     status: row.status as ImportStatus,
     createdBy: String(row.created_by),
+    bySync: Number(row.by_sync ?? 0) === 1,
     createdCount: Number(row.created_count),
     updatedCount: Number(row.updated_count),
     errorCount: Number(row.error_count),
@@ -40,13 +43,13 @@ function fromRow(row: Row): ImportJob {
 
 export async function insertImport(
   db: StoreDb,
-  job: Pick<ImportJob, 'unitId' | 'operation' | 'status' | 'createdBy' | 'createdAt'>,
+  job: Pick<ImportJob, 'unitId' | 'operation' | 'status' | 'createdBy' | 'bySync' | 'createdAt'>,
 ): Promise<number> {
   const r = await sql<{
     id: number | string;
-  }>`insert into marketing_import (unit_id, operation, status, created_by,
+  }>`insert into marketing_import (unit_id, operation, status, created_by, by_sync,
       created_count, updated_count, error_count, resume_batch, resume_row, created_at, updated_at)
-    values (${job.unitId}, ${job.operation}, ${job.status}, ${job.createdBy}, 0, 0, 0, 0, 0, ${job.createdAt}, ${job.createdAt})
+    values (${job.unitId}, ${job.operation}, ${job.status}, ${job.createdBy}, ${job.bySync ? 1 : 0}, 0, 0, 0, 0, 0, ${job.createdAt}, ${job.createdAt})
     returning id`.execute(db);
   return Number(r.rows[0]?.id);
 }

@@ -277,5 +277,11 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '010-sync-imports': {
+      async up(db) {
+        // Imports made by the connector (X-Handoff-Actor: sync) also write the CRM ids they match on.
+        await sql`alter table marketing_import add column by_sync integer not null default 0`.execute(db);
+      },
+    },
   };
 }

@@ -1,0 +1,222 @@
+import { stringify } from 'csv-stringify/sync';
+import type jsforce from 'jsforce';
+import type { AccountEngagementClient, ProspectRecord } from '../clients/account-engagement/ae-client.js';
+import type { Database } from '../store/database.js';
+import { syncValue } from './domain/decide-field.js';
+import type { CrmObject } from './domain/field-mapping.js';
+import * as store from './store/link-store.js';
+import * as queue from './store/work-queue.js';
+import { emptyPassResult, type CrmRecord, type PassResult, type SyncEngine } from './sync-engine.js';
+
+/** CRM records read and imported at a time: one import batch, a resumable step. */
+const CHUNK = 10_000;
+
+export interface BackfillProgress {
+  object: CrmObject;
+  /** Records of the object looked at so far (this run and earlier ones), and in all. */
+  done: number;
+  total: number;
+  /** Prospects made or found by CRM id through imports, and linked. */
+  linked: number;
+  /** Records matched to an existing prospect by email: queued for the sync to link. */
+  queued: number;
+  /** Records left alone: no email, or outside the data-sharing rule. */
+  skipped: number;
+}
+
+export interface BackfillResult extends PassResult {
+  linked: number;
+  skipped: number;
+}
+
+export interface BackfillOptions {
+  database: Database;
+  crm: jsforce.Connection;
+  marketing: AccountEngagementClient;
+  unitId: string;
+  engine: SyncEngine;
+  now: () => Date;
+  onProgress?: (progress: BackfillProgress) => void;
+  /** Records a step (default 10,000). */
+  chunkSize?: number;
+}
+
+/**
+ * The initial sync of everything already in the CRM: every Lead and Contact without a prospect
+ * gets one, through v5 imports (10,000 rows a batch) rather than one call a record, and is
+ * linked; records whose email already has an unlinked prospect are queued for the sync, which
+ * links them by email as it does new records. Assigned prospects without a CRM record are queued
+ * as hand-offs. A cursor (the last CRM id done) is saved after each chunk, so a stopped
+ * backfill goes on where it stopped; a chunk done twice matches on its CRM ids, never doubling.
+ */
+export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
+  const { database, unitId, now } = options;
+  const result: BackfillResult = {
+    ...emptyPassResult(),
+    linked: 0,
+    skipped: 0,
+  };
+  // The regular capture starts from here if it never ran: what changes during the backfill
+  // is the sync's, what was there before is the backfill's.
+  for (const side of ['Lead', 'Contact', 'marketing']) {
+    const name = `${unitId}:${side}`;
+    if (!(await store.selectCursor(database.db, name)))
+      await store.saveCursor(database.db, name, now().toISOString());
+  }
+  const byEmail = await unlinkedProspectsByEmail(options, result);
+  for (const object of ['Lead', 'Contact'] as const) await backfillObject(options, object, byEmail, result);
+  return result;
+}
+
+/**
+ * Every prospect not linked yet, by email (lower case), read once through v5 paging; assigned
+ * ones without a CRM record are queued as hand-offs on the way.
+ */
+async function unlinkedProspectsByEmail(
+  options: BackfillOptions,
+  result: BackfillResult,
+): Promise<Map<string, number>> {
+  const { database, unitId, marketing, engine, now } = options;
+  const prospects = await marketing.prospectsUpdatedSince('1970-01-01T00:00:00.000Z', [
+    'id',
+    'email',
+    'assignedToId',
+    'salesforceId',
+  ]);
+  const linked = await store.selectLinkedProspectIds(database.db, unitId);
+  const byEmail = new Map<string, number>();
+  const handoffs: queue.NewWorkItem[] = [];
+  for (const p of prospects) {
+    if (linked.has(p.id) || p.isDeleted === true) continue;
+    if (typeof p.email === 'string' && !p.salesforceId) byEmail.set(p.email.toLowerCase(), p.id);
+    if (p.assignedToId && !p.salesforceId && engine.rules.createLeads === 'assigned')
+      handoffs.push({ key: `prospect:${p.id}`, priority: queue.PRIORITY.handoff, payload: null });
+  }
+  await queue.enqueue(database, unitId, handoffs, now().toISOString());
+  result.queued += handoffs.length;
+  return byEmail;
+}
+
+async function backfillObject(
+  options: BackfillOptions,
+  object: CrmObject,
+  byEmail: Map<string, number>,
+  result: BackfillResult,
+): Promise<void> {
+  const { database, unitId, crm, engine, now } = options;
+  const cursorName = `${unitId}:backfill:${object}`;
+  let after = (await store.selectCursor(database.db, cursorName)) ?? '';
+  if (after === 'done') return;
+  // Converted Leads are their Contacts now. SOQL reads '' as null: the first step has no Id bound.
+  const conditions = (bound: string) =>
+    [bound, object === 'Lead' ? 'IsConverted = false' : ''].filter(Boolean).join(' AND ');
+  const where = (bound: string) => (conditions(bound) ? `WHERE ${conditions(bound)}` : '');
+  const total = (await crm.query(`SELECT COUNT() FROM ${object} ${where('')}`)).totalSize;
+  let done = after
+    ? (await crm.query(`SELECT COUNT() FROM ${object} ${where(`Id <= '${after}'`)}`)).totalSize
+    : 0;
+  const progress = { object, done, total, linked: 0, queued: 0, skipped: 0 };
+  options.onProgress?.({ ...progress });
+  const fields = engine.crmFieldList(object);
+  for (;;) {
+    const records = (
+      await crm.query<CrmRecord>(
+        `SELECT ${fields.join(', ')} FROM ${object} ${where(after ? `Id > '${after}'` : '')} ORDER BY Id LIMIT ${options.chunkSize ?? CHUNK}`,
+        {
+          autoFetch: true,
+          maxFetch: options.chunkSize ?? CHUNK,
+        },
+      )
+    ).records;
+    if (records.length === 0) break;
+    const linked = await store.selectLinkedCrmIds(
+      database.db,
+      unitId,
+      records.map((r) => r.Id),
+    );
+    const toImport: CrmRecord[] = [];
+    const toQueue: queue.NewWorkItem[] = [];
+    for (const record of records) {
+      const email = typeof record.Email === 'string' ? record.Email.toLowerCase() : '';
+      if (linked.has(record.Id)) continue;
+      if (!email || !engine.shared(record)) {
+        progress.skipped += 1;
+      } else if (byEmail.has(email)) {
+        // An existing prospect: the sync links by email, as for any new record.
+        byEmail.delete(email);
+        toQueue.push({ key: `${object}:${record.Id}`, priority: queue.PRIORITY.change, payload: record });
+      } else {
+        toImport.push(record);
+      }
+    }
+    await queue.enqueue(database, unitId, toQueue, now().toISOString());
+    progress.queued += toQueue.length;
+    if (toImport.length > 0) progress.linked += await importAndLink(options, object, toImport, result);
+    after = records[records.length - 1]!.Id;
+    await store.saveCursor(database.db, cursorName, after);
+    done += records.length;
+    progress.done = done;
+    options.onProgress?.({ ...progress });
+  }
+  await store.saveCursor(database.db, cursorName, 'done');
+  result.linked += progress.linked;
+  result.queued += progress.queued;
+  result.skipped += progress.skipped;
+}
+
+/**
+ * One import of the records (upsert keyed by the CRM id, which the connector's imports also
+ * write), then the prospects it made read back by their CRM ids and linked, each pair decided
+ * as the sync would (the score and grade going back to the CRM, 200 records a call).
+ */
+async function importAndLink(
+  options: BackfillOptions,
+  object: CrmObject,
+  records: CrmRecord[],
+  result: BackfillResult,
+): Promise<number> {
+  const { unitId, marketing, engine } = options;
+  const mappings = engine.mappings[object].filter((m) => m.direction !== 'marketing-to-crm');
+  const idColumn = object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
+  const header = ['salesforceId', idColumn, ...new Set(mappings.map((m) => m.prospectField))];
+  const rows = records.map((record) => [
+    record.Id,
+    record.Id,
+    ...header.slice(2).map((field) => {
+      const mapping = mappings.find((m) => m.prospectField === field)!;
+      return syncValue(record[mapping.crmField]) ?? '';
+    }),
+  ]);
+  const job = await marketing.startImport(stringify([header, ...rows]), 'Upsert');
+  const finished = await marketing.waitForImport(job.id);
+  result.created += finished.createdCount;
+  // The import's own clock says where to read from: every row it wrote is updated since.
+  const written = await marketing.prospectsUpdatedSince(job.createdAt, [
+    ...engine.prospectFieldList(),
+    'salesforceId',
+  ]);
+  const byCrmId = new Map<string, ProspectRecord>();
+  for (const p of written) if (typeof p.salesforceId === 'string') byCrmId.set(p.salesforceId, p);
+  const pairs = [];
+  for (const record of records) {
+    const prospect = byCrmId.get(record.Id);
+    if (!prospect) continue;
+    pairs.push({
+      link: { unitId, crmObject: object, crmId: record.Id, prospectId: prospect.id, lastSynced: {} },
+      record,
+      prospect,
+    });
+  }
+  await engine.reconcilePairs(pairs, result);
+  const refused = records.length - pairs.length;
+  if (refused > 0) {
+    // A row the import refused (in a unit with one prospect per email, an email another
+    // linked prospect has): left unlinked, and said.
+    result.errors.push({
+      side: 'marketing',
+      record: `${object} ×${refused}`,
+      message: `import ${job.id} refused ${refused} rows; GET /api/v5/imports/${job.id}/errors lists them`,
+    });
+  }
+  return pairs.length;
+}
