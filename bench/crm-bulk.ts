@@ -1,63 +1,14 @@
 // 1,000,000 Leads through one Bulk API 2.0 ingest job, then read back through a query job,
 // against `handoff crm` (SQLite, its own process). Prints records/s, rows/s and peak RSS.
-import http from 'node:http';
-import { figure, startServer, type BenchServer } from './support.js';
+import { apiCall as call, figure, startServer, waitDone } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const UPLOAD_ROWS = 500_000; // two uploads of ~40 MB each, well under the 100 MB limit
-
-function call(server: BenchServer, method: string, path: string, body?: string, type = 'application/json') {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
-    (resolve, reject) => {
-      const req = http.request(
-        {
-          host: server.url.hostname,
-          port: server.url.port,
-          method,
-          path: `/services/data/v60.0${path}`,
-          headers: {
-            authorization: `Bearer ${server.token}`,
-            ...(body === undefined ? {} : { 'content-type': type }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      if (body !== undefined) req.write(body);
-      req.end();
-    },
-  );
-}
 
 function csv(from: number, to: number): string {
   const lines = ['FirstName,LastName,Company,Email,LeadSource'];
   for (let i = from; i < to; i++) lines.push(`Bulk,Lead ${i},Company ${i % 1000},lead${i}@example.com,Web`);
   return `${lines.join('\n')}\n`;
-}
-
-async function waitDone(
-  server: BenchServer,
-  path: string,
-): Promise<{ state: string; numberRecordsProcessed: number; numberRecordsFailed?: number }> {
-  for (;;) {
-    const job = JSON.parse((await call(server, 'GET', path)).body) as {
-      state: string;
-      numberRecordsProcessed: number;
-    };
-    if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const server = await startServer();

@@ -167,3 +167,59 @@ export function figure(label: string, value: number, unit: string, target?: stri
   const shown = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
   console.log(`${label.padEnd(44)} ${shown.padStart(10)} ${unit}${target ? `   (target ${target})` : ''}`);
 }
+
+/** One call to the CRM's data API (v60.0) with the bench's token; `body` is sent as it is. */
+export function apiCall(
+  server: BenchServer,
+  method: string,
+  path: string,
+  body?: string,
+  type = 'application/json',
+) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      const req = http.request(
+        {
+          host: server.url.hostname,
+          port: server.url.port,
+          method,
+          path: `/services/data/v60.0${path}`,
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            ...(body === undefined ? {} : { 'content-type': type }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    },
+  );
+}
+
+/** Polls a Bulk API 2.0 job until it ends. */
+export async function waitDone(
+  server: BenchServer,
+  path: string,
+): Promise<{ state: string; numberRecordsProcessed: number; numberRecordsFailed?: number }> {
+  for (;;) {
+    const job = JSON.parse((await apiCall(server, 'GET', path)).body) as {
+      state: string;
+      numberRecordsProcessed: number;
+    };
+    if (['JobComplete', 'Failed', 'Aborted'].includes(job.state)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -112,7 +112,7 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
     console.log(
       `backfill done in ${seconds.toFixed(1)} s: ${result.linked} linked (${result.created} prospects created), ` +
         `${result.queued} queued for the sync, ${result.skipped} skipped (no email or not shared); ` +
-        `writes to the CRM ${result.writesToCrm}; still queued ${pass.waiting ?? 0}`,
+        `writes to the CRM ${result.writesToCrm}, marketing API calls ${result.marketingCalls}; still queued ${pass.waiting ?? 0}`,
     );
     for (const e of [...result.errors, ...pass.errors]) console.log(`  ${e.side} ${e.record}: ${e.message}`);
     process.exitCode = result.errors.length > 0 ? 1 : 0;

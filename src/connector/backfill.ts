@@ -27,6 +27,8 @@ export interface BackfillProgress {
 export interface BackfillResult extends PassResult {
   linked: number;
   skipped: number;
+  /** Calls the backfill made to the marketing API. */
+  marketingCalls: number;
 }
 
 export interface BackfillOptions {
@@ -55,7 +57,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     ...emptyPassResult(),
     linked: 0,
     skipped: 0,
+    marketingCalls: 0,
   };
+  const callsBefore = options.marketing.callsSent;
   // The regular capture starts from here if it never ran: what changes during the backfill
   // is the sync's, what was there before is the backfill's.
   for (const side of ['Lead', 'Contact', 'marketing']) {
@@ -65,6 +69,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   }
   const byEmail = await unlinkedProspectsByEmail(options, result);
   for (const object of ['Lead', 'Contact'] as const) await backfillObject(options, object, byEmail, result);
+  result.marketingCalls = options.marketing.callsSent - callsBefore;
   return result;
 }
 
@@ -188,7 +193,7 @@ async function importAndLink(
     }),
   ]);
   const job = await marketing.startImport(stringify([header, ...rows]), 'Upsert');
-  const finished = await marketing.waitForImport(job.id);
+  const finished = await marketing.waitForImport(job.id, 50);
   result.created += finished.createdCount;
   // The import's own clock says where to read from: every row it wrote is updated since.
   const written = await marketing.prospectsUpdatedSince(job.createdAt, [

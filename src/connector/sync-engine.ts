@@ -93,6 +93,8 @@ export function emptyPassResult(): PassResult {
 
 /** sObject Collections take at most 200 records a call. */
 const COLLECTION_SIZE = 200;
+/** From this many pending CRM writes on, they go as one Bulk API 2.0 job. */
+const BULK_THRESHOLD = 2_000;
 
 interface PendingCrmWrite {
   /** The work item the write belongs to: it is tried again if the write fails for now. */
@@ -141,6 +143,8 @@ export class SyncEngine {
   private readonly failed = new Map<string, string>();
   /** The item being worked (items run side by side), so deferred CRM writes know whose they are. */
   private readonly currentItem = new AsyncLocalStorage<string>();
+  /** Pending CRM writes of an object are sent once there are this many. */
+  private flushAt = COLLECTION_SIZE;
   /** Work running under a key (an email), for `oneAtATime`. */
   private readonly keyed = new Map<string, Promise<unknown>>();
 
@@ -828,7 +832,13 @@ export class SyncEngine {
     pairs: Array<{ link: store.Link; record: CrmRecord; prospect: ProspectRecord }>,
     result: PassResult,
   ): Promise<void> {
-    for (const { link, record, prospect } of pairs) await this.reconcile(link, record, prospect, result);
+    // Held back until all are decided, so that thousands go out as one bulk job.
+    this.flushAt = Number.POSITIVE_INFINITY;
+    try {
+      for (const { link, record, prospect } of pairs) await this.reconcile(link, record, prospect, result);
+    } finally {
+      this.flushAt = COLLECTION_SIZE;
+    }
     await this.flushAll(result);
   }
 
@@ -877,7 +887,7 @@ export class SyncEngine {
         lastSynced,
         failedState,
       });
-      if (pending.length >= COLLECTION_SIZE) await this.flushCrm(link.crmObject, result);
+      if (pending.length >= this.flushAt) await this.flushCrm(link.crmObject, result);
       return;
     }
     await store.saveLink(this.options.database.db, { ...link, lastSynced }, this.options.now().toISOString());
@@ -890,13 +900,17 @@ export class SyncEngine {
   private async flushCrm(object: CrmObject, result: PassResult): Promise<void> {
     const pending = this.pendingCrm[object];
     while (pending.length > 0) {
-      const batch = pending.splice(0, COLLECTION_SIZE);
+      // A big backlog goes as one Bulk API 2.0 job, fewer calls than 200 records a call.
+      const batch = pending.splice(0, pending.length >= BULK_THRESHOLD ? pending.length : COLLECTION_SIZE);
       let answers: SaveOutcome[];
       try {
-        answers = (await this.options.crm.sobject(object).update(
-          batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
-          { allOrNone: false },
-        )) as SaveOutcome[];
+        answers =
+          batch.length > COLLECTION_SIZE
+            ? await this.bulkUpdate(object, batch)
+            : ((await this.options.crm.sobject(object).update(
+                batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+                { allOrNone: false },
+              )) as SaveOutcome[]);
       } catch (error) {
         // No answer (5xx, timeout, limits): every item of the call is tried again later, and
         // decided afresh then, so a write the CRM did apply is not sent twice.
@@ -909,12 +923,15 @@ export class SyncEngine {
         continue;
       }
       const at = this.options.now().toISOString();
+      // The links by the answers, saved together (a bulk job answers thousands).
+      const saves: store.Link[] = [];
+      const written: string[] = [];
       for (const [i, write] of batch.entries()) {
         const answer = answers[i];
         if (answer?.success) {
           result.writesToCrm += 1;
-          await store.resolveSyncErrors(this.options.database.db, write.link.unitId, write.link.crmId, at);
-          await store.saveLink(this.options.database.db, { ...write.link, lastSynced: write.lastSynced }, at);
+          written.push(write.link.crmId);
+          saves.push({ ...write.link, lastSynced: write.lastSynced });
         } else if (
           answer &&
           !(answer.errors ?? []).some((e) => TRANSIENT_CRM_ERRORS.has(e.errorCode ?? e.statusCode ?? ''))
@@ -923,11 +940,7 @@ export class SyncEngine {
           // until someone retries it.
           const message = await this.recordCrmError(write.link, answer, Object.keys(write.values));
           result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
-          await store.saveLink(
-            this.options.database.db,
-            { ...write.link, lastSynced: write.failedState },
-            at,
-          );
+          saves.push({ ...write.link, lastSynced: write.failedState });
         } else {
           // Locked row, limits: nothing saved, so the item's next try decides and writes again.
           const message = answer?.errors?.[0]?.message ?? 'no answer';
@@ -935,7 +948,44 @@ export class SyncEngine {
           result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
         }
       }
+      await store.resolveSyncErrors(this.options.database.db, this.options.unitId, written, at);
+      await store.saveLinks(this.options.database, saves, at);
     }
+  }
+
+  /**
+   * Updates through a Bulk API 2.0 ingest job, answered per record as Collections would be: a
+   * record the job did not process counts as a failure for now, to be tried again.
+   */
+  private async bulkUpdate(object: CrmObject, batch: PendingCrmWrite[]): Promise<SaveOutcome[]> {
+    const results = await this.options.crm.bulk2.loadAndWaitForResults({
+      object,
+      operation: 'update',
+      // Bulk reads an empty cell as "leave as it is"; #N/A is how it is told to blank a field.
+      input: batch.map((w) => ({
+        Id: w.link.crmId,
+        ...Object.fromEntries(Object.entries(w.values).map(([k, v]) => [k, v === null ? '#N/A' : v])),
+      })),
+      pollInterval: 100,
+      pollTimeout: 600_000,
+    });
+    const byId = new Map<string, SaveOutcome>();
+    for (const ok of results.successfulResults) byId.set(String(ok.sf__Id), { success: true });
+    for (const failed of results.failedResults) {
+      // `CODE:message:fields`, as Salesforce writes sf__Error.
+      const [code = '', message = '', fields = ''] = String(failed.sf__Error).split(':');
+      byId.set(String(failed.sf__Id), {
+        success: false,
+        errors: [{ errorCode: code, message, fields: fields ? fields.split(',') : [] }],
+      });
+    }
+    return batch.map(
+      (w) =>
+        byId.get(w.link.crmId) ?? {
+          success: false,
+          errors: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'not processed by the bulk job' }],
+        },
+    );
   }
 
   private async flushAll(result: PassResult): Promise<void> {

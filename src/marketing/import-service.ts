@@ -248,6 +248,16 @@ export class ImportService {
               .map((p) => emailOf(p.data))
               .filter(Boolean),
           );
+    // Rows keyed by CRM id: looked up together, one query for the chunk rather than one a row.
+    const crmMatches =
+      operation === 'Create'
+        ? new Map<string, Prospect>()
+        : await prospects.latestByCrmIds(
+            unit.id,
+            parsed
+              .filter((p) => p.data.id === undefined && p.data.crmId !== undefined)
+              .map((p) => p.data.crmId!),
+          );
 
     const toCreate: Array<{ row: string[]; data: ParsedRow }> = [];
     const later: Array<{ row: string[]; data: ParsedRow }> = [];
@@ -262,7 +272,7 @@ export class ImportService {
             match = await prospects.read(unit.id, Number(data.id));
             if (match.isDeleted) throw new MarketingError(219);
           } else if (data.crmId !== undefined) {
-            [match] = await prospects.byCrmId(unit.id, data.crmId);
+            match = crmMatches.get(data.crmId);
           } else {
             match = matches.get(emailOf(data).toLowerCase());
             if (!match && creating.has(emailOf(data).toLowerCase())) {

@@ -183,6 +183,20 @@ export class ProspectService {
     return latest;
   }
 
+  /** CRM id → the most recently updated live prospect carrying it (as CRM, Lead or Contact id). */
+  async latestByCrmIds(unitId: string, crmIds: readonly string[]): Promise<Map<string, Prospect>> {
+    const latest = new Map<string, Prospect>();
+    if (crmIds.length === 0) return latest;
+    const wanted = new Set(crmIds);
+    for (const p of await prospects.selectByCrmIds(this.db(), unitId, [...wanted])) {
+      for (const field of ['salesforceId', 'salesforceLeadId', 'salesforceContactId']) {
+        const id = p.values[field];
+        if (typeof id === 'string' && wanted.has(id) && !latest.has(id)) latest.set(id, p);
+      }
+    }
+    return latest;
+  }
+
   byCrmId(unitId: string, crmId: string): Promise<Prospect[]> {
     return prospects.selectByCrmId(this.db(), unitId, crmId);
   }

@@ -45,6 +45,7 @@ interface Call {
 export class AccountEngagementClient {
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
+  private sent = 0;
 
   constructor(private readonly options: AccountEngagementClientOptions) {
     this.maxAttempts = options.maxAttempts ?? 4;
@@ -335,14 +336,23 @@ export class AccountEngagementClient {
         }
         const safe =
           error.retryable && (call.idempotent || !error.ambiguous) && error.code !== AE_CODES.dailyLimit;
-        if (!safe || attempt >= this.maxAttempts) throw error;
-        // Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … scaled by a random factor.
-        await sleep(Math.random() * 100 * 2 ** (attempt - 1));
+        // Code 66 says only "too many at once" (the unit's five calls may be shared by several
+        // processes): a slot frees up within moments, so it is waited for longer.
+        const attempts = error.code === AE_CODES.concurrency ? this.maxAttempts * 3 : this.maxAttempts;
+        if (!safe || attempt >= attempts) throw error;
+        // Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … (at most 2 s) scaled by a random factor.
+        await sleep(Math.random() * Math.min(2_000, 100 * 2 ** (attempt - 1)));
       }
     }
   }
 
+  /** Calls sent so far (each counts against the unit's daily API limit). */
+  get callsSent(): number {
+    return this.sent;
+  }
+
   private async send(call: Call, token: string): Promise<unknown> {
+    this.sent += 1;
     const url = new URL(call.path, this.options.baseUrl);
     for (const [name, value] of Object.entries(call.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));

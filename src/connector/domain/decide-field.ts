@@ -3,15 +3,23 @@ import type { FieldMapping } from './field-mapping.js';
 /** A field's value as the sync compares it: text, or null for empty (null, '' and absent alike). */
 export type SyncValue = string | null;
 
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
+/** Already UTC to the millisecond, as Salesforce (`+0000`) or ISO (`Z`) writes it. */
+const UTC_MILLIS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})(?:Z|\+0000|\+00:00)$/;
+
 /** Brings either side's value to one comparable form: `5` and `'5'`, `true` and `'true'` agree. */
 export function syncValue(raw: unknown): SyncValue {
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'string') {
     const trimmed = raw.trim();
     if (trimmed === '') return null;
-    // Datetimes compare as instants: `…+00:00` and `….000Z` are the same moment.
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) {
-      return new Date(trimmed).toISOString();
+    // Datetimes compare as instants: `…+00:00` and `….000Z` are the same moment. (Checked by
+    // the `T` first: this runs for every field of every record captured.)
+    if (trimmed.length >= 19 && trimmed.charCodeAt(10) === 84 /* T */) {
+      const utc = UTC_MILLIS.exec(trimmed);
+      if (utc) return `${utc[1]}Z`;
+      if (DATETIME.test(trimmed) && !Number.isNaN(Date.parse(trimmed)))
+        return new Date(trimmed).toISOString();
     }
     return trimmed;
   }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { StoreDb } from '../../store/database.js';
+import type { Database, StoreDb } from '../../store/database.js';
 import type { SyncValue } from '../domain/decide-field.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 
@@ -59,6 +59,27 @@ export async function saveLink(db: StoreDb, link: Link, at: string): Promise<voi
   await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
     values (${link.unitId}, ${link.crmObject}, ${link.crmId}, ${link.prospectId}, ${JSON.stringify(link.lastSynced)},
       ${link.deleted ? 1 : 0}, ${at})`.execute(db);
+}
+
+/** Saves many links at once, as `saveLink` does each, in one transaction. */
+export async function saveLinks(database: Database, links: readonly Link[], at: string): Promise<void> {
+  if (links.length === 0) return;
+  await database.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < links.length; i += 100) {
+      const chunk = links.slice(i, i + 100);
+      const unitId = chunk[0]!.unitId;
+      await sql`delete from connector_link where unit_id = ${unitId}
+        and (prospect_id in (${sql.join(chunk.map((l) => l.prospectId))}) or crm_id in (${sql.join(chunk.map((l) => l.crmId))}))`.execute(
+        trx,
+      );
+      const rows = chunk.map(
+        (l) =>
+          sql`(${l.unitId}, ${l.crmObject}, ${l.crmId}, ${l.prospectId}, ${JSON.stringify(l.lastSynced)}, ${l.deleted ? 1 : 0}, ${at})`,
+      );
+      await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
+        values ${sql.join(rows)}`.execute(trx);
+    }
+  });
 }
 
 /** Which of these CRM ids are linked. */
@@ -150,15 +171,19 @@ export async function recordSyncError(
       ${error.category}, ${error.code}, ${error.message}, 'open', ${at}, ${at})`.execute(db);
 }
 
-/** A write to this record went through: its unresolved errors are resolved. */
+/** Writes to these records went through: their unresolved errors are resolved. */
 export async function resolveSyncErrors(
   db: StoreDb,
   unitId: string,
-  crmId: string,
+  crmIds: readonly string[],
   at: string,
 ): Promise<void> {
-  await sql`update connector_sync_error set state = 'resolved', updated_at = ${at}
-    where unit_id = ${unitId} and crm_id = ${crmId} and state in ('open', 'retry')`.execute(db);
+  for (let i = 0; i < crmIds.length; i += 500) {
+    await sql`update connector_sync_error set state = 'resolved', updated_at = ${at}
+      where unit_id = ${unitId} and crm_id in (${sql.join(crmIds.slice(i, i + 500))}) and state in ('open', 'retry')`.execute(
+      db,
+    );
+  }
 }
 
 /** Records whose retry was asked and has now been worked without a new refusal: resolved. */

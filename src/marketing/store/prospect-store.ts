@@ -191,6 +191,25 @@ export async function selectByCrmId(db: StoreDb, unitId: string, crmId: string):
   return latestFirst(r.rows);
 }
 
+/** Live prospects carrying any of these CRM ids (as CRM, Lead or Contact id), 500 ids a query. */
+export async function selectByCrmIds(
+  db: StoreDb,
+  unitId: string,
+  crmIds: readonly string[],
+): Promise<Prospect[]> {
+  const out: Row[] = [];
+  for (let i = 0; i < crmIds.length; i += 500) {
+    const ids = sql.join(crmIds.slice(i, i + 500));
+    const r = await sql<Row>`select * from marketing_prospect
+      where unit_id = ${unitId} and is_deleted = 0
+        and (salesforce_id in (${ids}) or salesforce_lead_id in (${ids}) or salesforce_contact_id in (${ids}))`.execute(
+      db,
+    );
+    out.push(...r.rows);
+  }
+  return latestFirst(out);
+}
+
 export interface ProspectQuery {
   unitId: string;
   deleted: DeletedFilter;

@@ -281,6 +281,13 @@ export function marketingMigrations(database: Database): Record<string, Migratio
       async up(db) {
         // Imports made by the connector (X-Handoff-Actor: sync) also write the CRM ids they match on.
         await sql`alter table marketing_import add column by_sync integer not null default 0`.execute(db);
+        // Prospects are found by any of their CRM ids (imports keyed by CRM id, fid lookups).
+        await sql`create index marketing_prospect_crm_lead on marketing_prospect (unit_id, salesforce_lead_id)`.execute(
+          db,
+        );
+        await sql`create index marketing_prospect_crm_contact on marketing_prospect (unit_id, salesforce_contact_id)`.execute(
+          db,
+        );
       },
     },
   };
