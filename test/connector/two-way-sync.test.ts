@@ -144,6 +144,55 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('settles conflicts by the latest change, and by the CRM unless it is blank', async () => {
+      const mappings = {
+        Lead: DEFAULT_MAPPINGS.Lead.map((mp) =>
+          mp.prospectField === 'phone'
+            ? { ...mp, conflict: 'latest' as const }
+            : mp.prospectField === 'jobTitle'
+              ? { ...mp, conflict: 'crm-unless-blank' as const }
+              : mp,
+        ),
+      };
+      const own = await open(m.v4Unit.id, mappings);
+      await own.runOnce();
+      const leadId = (
+        (await conn.sobject('Lead').create({
+          LastName: 'Latest',
+          Company: 'L Co',
+          Email: 'latest@example.com',
+          Phone: '1',
+          Title: 'CTO',
+        })) as { id: string }
+      ).id;
+      await own.runOnce();
+      const [p] = await prospect(m.v4Unit.id, 'latest@example.com');
+      const patch = (body: Json) =>
+        m.call(`/api/v5/objects/prospects/${p!.id}?fields=id`, {
+          method: 'PATCH',
+          body: JSON.stringify(body),
+          unit: m.v4Unit.id,
+        });
+      // v5 datetimes are to the second: the later change is a second later.
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+      // Marketing changed the phone last: it wins; the CRM blanked the title: marketing's stays.
+      await conn.sobject('Lead').update({ Id: leadId, Phone: 'crm first', Title: null });
+      await tick();
+      await patch({ phone: 'marketing last', jobTitle: 'Chief Marketer' });
+      await own.runOnce();
+      expect(await lead(leadId)).toMatchObject({ Phone: 'marketing last', Title: 'Chief Marketer' });
+      // The CRM changed both last: it wins both (its title is not blank now).
+      await patch({ phone: 'marketing first', jobTitle: 'Marketer' });
+      await tick();
+      await conn.sobject('Lead').update({ Id: leadId, Phone: 'crm last', Title: 'CEO' });
+      await own.runOnce();
+      expect((await prospect(m.v4Unit.id, 'latest@example.com'))[0]).toMatchObject({
+        phone: 'crm last',
+        jobTitle: 'CEO',
+      });
+      expect(await lead(leadId)).toMatchObject({ Phone: 'crm last', Title: 'CEO' });
+    });
+
     it('comes to rest: once both sides agree, further passes write nothing (no ping-pong)', async () => {
       for (let i = 0; i < 20; i++) {
         await conn
