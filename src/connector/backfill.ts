@@ -183,14 +183,15 @@ async function importAndLink(
   const { unitId, marketing, engine } = options;
   const mappings = engine.mappings[object].filter((m) => m.direction !== 'marketing-to-crm');
   const idColumn = object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
-  const header = ['salesforceId', idColumn, ...new Set(mappings.map((m) => m.prospectField))];
+  // Every prospect is made with its record's email, whichever way the email mapping goes.
+  const fields = [...new Set(['email', ...mappings.map((m) => m.prospectField)])];
+  const header = ['salesforceId', idColumn, ...fields];
+  const crmFieldOf = (field: string) =>
+    mappings.find((m) => m.prospectField === field)?.crmField ?? (field === 'email' ? 'Email' : field);
   const rows = records.map((record) => [
     record.Id,
     record.Id,
-    ...header.slice(2).map((field) => {
-      const mapping = mappings.find((m) => m.prospectField === field)!;
-      return syncValue(record[mapping.crmField]) ?? '';
-    }),
+    ...fields.map((field) => syncValue(record[crmFieldOf(field)]) ?? ''),
   ]);
   const job = await marketing.startImport(stringify([header, ...rows]), 'Upsert');
   const finished = await marketing.waitForImport(job.id, 50);

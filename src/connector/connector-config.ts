@@ -31,6 +31,7 @@ export const connectorFileConfigSchema = z
       .object({
         createProspects: z.boolean(),
         createLeads: z.enum(['assigned', 'never']),
+        followEmailChanges: z.boolean(),
         sharing: z
           .object({ field: z.string().min(1), value: z.string() })
           .strict()

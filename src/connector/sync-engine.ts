@@ -41,6 +41,11 @@ export interface SyncRules {
   /** Make a CRM Lead for a prospect without one: once it is assigned to a user (the default), or never. */
   createLeads: 'assigned' | 'never';
   /**
+   * A CRM email change updates the linked prospect's email (the default). Off, the prospect
+   * keeps its address; marketing's own email changes still reach the CRM where mapped so.
+   */
+  followEmailChanges?: boolean;
+  /**
    * Marketing data sharing: only CRM records whose field has this value sync (a Lead the
    * connector makes gets it). Records outside it are left alone, linked or not.
    */
@@ -186,7 +191,8 @@ export class SyncEngine {
         new Set(types[object].keys()),
         prospectFields,
       );
-      mappings[object] = checked.usable;
+      mappings[object] =
+        options.rules.followEmailChanges === false ? unfollowEmail(checked.usable) : checked.usable;
       problems.push(...checked.problems);
     }
     const sharing = options.rules.sharing;
@@ -819,6 +825,8 @@ export class SyncEngine {
       const value = syncValue(record[mapping.crmField]);
       if (value !== null) values[mapping.prospectField] = value;
     }
+    // A prospect is made with the record's email, whichever way the email mapping goes.
+    values.email ??= syncValue(record.Email);
     values.salesforceId = record.Id;
     values[object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId'] = record.Id;
     return this.options.marketing.createProspect(values, this.prospectFieldList());
@@ -1026,6 +1034,15 @@ export class SyncEngine {
       for (const m of this.mappings[object]) names.add(m.prospectField);
     return [...names];
   }
+}
+
+/** The mappings without the CRM → marketing direction of the email. */
+function unfollowEmail(mappings: FieldMapping[]): FieldMapping[] {
+  return mappings.flatMap((m) => {
+    if (m.prospectField !== 'email') return [m];
+    if (m.direction === 'crm-to-marketing') return [];
+    return [{ ...m, direction: 'marketing-to-crm' as const }];
+  });
 }
 
 /**

@@ -281,6 +281,24 @@ for (const dialect of DIALECTS) {
       expect(await m.services.prospects.byEmail(m.v3Unit.id, 'new-address@example.com')).toHaveLength(1);
     });
 
+    it('keeps the prospect’s address when told not to follow CRM email changes', async () => {
+      const own = await openTestConnector(m, m.v4Unit.id, undefined, { followEmailChanges: false });
+      await own.runOnce();
+      const leadId = (
+        (await conn
+          .sobject('Lead')
+          .create({ LastName: 'Keep', Company: 'K Co', Email: 'keep@example.com' })) as { id: string }
+      ).id;
+      await own.runOnce();
+      const [p] = await m.services.prospects.byEmail(m.v4Unit.id, 'keep@example.com');
+      await conn.sobject('Lead').update({ Id: leadId, Email: 'changed-in-crm@example.com', Phone: '42' });
+      await own.runOnce();
+      // The phone follows; the address does not.
+      const after = await m.services.prospects.read(m.v4Unit.id, p!.id);
+      expect([after.values.email, after.values.phone]).toEqual(['keep@example.com', '42']);
+      expect(await m.services.prospects.byEmail(m.v4Unit.id, 'changed-in-crm@example.com')).toEqual([]);
+    });
+
     it('deletes and undeletes on either side', async () => {
       const { leadId, prospectId } = await newLead('bin@example.com');
       await conn.sobject('Lead').destroy(leadId);
