@@ -6,8 +6,9 @@ export const CONNECTOR_CLIENT_ID = 'handoff-connector';
 
 /**
  * A jsforce connection to Salesforce (or the embedded CRM), logged in with the OAuth flow the
- * configuration names. jsforce refreshes nothing for the password and client-credentials flows,
- * so a 401 is answered by logging in again (see `relogin`).
+ * configuration names. When a token expires or is revoked (401 INVALID_SESSION_ID), jsforce asks
+ * its refresh function for a new one and sends the call again: for the password flow jsforce's
+ * own (it logs in again); for client credentials and refresh tokens, ours, the same token call.
  */
 export async function connectCrm(login: SalesforceLogin, version = '60.0'): Promise<jsforce.Connection> {
   const oauth2 = {
@@ -21,22 +22,32 @@ export async function connectCrm(login: SalesforceLogin, version = '60.0'): Prom
     await conn.login(login.username, login.password);
     return conn;
   }
+  const fetchToken = async () => {
+    const response = await fetch(`${login.loginUrl.replace(/\/$/, '')}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams(params),
+    });
+    if (!response.ok)
+      throw new Error(`${login.flow} login to ${login.loginUrl} refused (${response.status})`);
+    return (await response.json()) as { access_token: string; instance_url: string };
+  };
   const params: Record<string, string> =
     login.flow === 'refresh_token'
       ? { grant_type: 'refresh_token', client_id: login.clientId, refresh_token: login.refreshToken }
       : { grant_type: 'client_credentials', client_id: login.clientId, client_secret: login.clientSecret };
   if (login.flow === 'refresh_token' && login.clientSecret) params.client_secret = login.clientSecret;
-  const response = await fetch(`${login.loginUrl.replace(/\/$/, '')}/services/oauth2/token`, {
-    method: 'POST',
-    body: new URLSearchParams(params),
-  });
-  if (!response.ok) throw new Error(`${login.flow} login to ${login.loginUrl} refused (${response.status})`);
-  const token = (await response.json()) as { access_token: string; instance_url: string };
+  const token = await fetchToken();
   return new jsforce.Connection({
     oauth2,
     version,
     callOptions,
     accessToken: token.access_token,
     instanceUrl: token.instance_url,
+    refreshFn: (_conn, callback) => {
+      fetchToken().then(
+        (fresh) => callback(null, fresh.access_token),
+        (error: Error) => callback(error),
+      );
+    },
   });
 }
