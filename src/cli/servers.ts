@@ -54,6 +54,7 @@ export function demoConnectorConfig(
     mappings: mergeMappings(configured?.mappings),
     rules: configured?.rules,
     leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
+    crmApiShare: configured?.crmApiShare,
   };
 }
 

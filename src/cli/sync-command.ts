@@ -5,6 +5,7 @@ import {
   isPaused,
   setPaused,
   markForRetry,
+  selectApiUsage,
   selectCursors,
   selectSyncErrors,
 } from '../connector/store/link-store.js';
@@ -43,6 +44,7 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
           `prospects created ${pass.created}, Leads created ${pass.leadsCreated}, ` +
           `writes to the CRM ${pass.writesToCrm}, to marketing ${pass.writesToMarketing}, errors ${pass.errors.length}`,
       );
+      if (pass.throttled) console.log('the CRM API budget is spent: waiting (see handoff sync status)');
       for (const e of pass.errors) console.log(`  ${e.side} ${e.record}: ${e.message}`);
       await database.close();
       process.exitCode = pass.errors.length > 0 ? 1 : 0;
@@ -196,6 +198,12 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
               .join(', ')}; ${depth.retrying} retrying; oldest ${depth.oldest})`
           : ''
       }`,
+    );
+    const usage = await selectApiUsage(database.db, unitId);
+    console.log(
+      usage
+        ? `CRM API        ${usage.used} of ${usage.limit} requests today; the connector waits from ${Math.round(usage.share * 100)} %${usage.used >= usage.share * usage.limit ? ' (waiting now)' : ''}`
+        : 'CRM API        not read yet',
     );
     const errors = await countSyncErrorsByCategory(database.db, unitId);
     const total = Object.values(errors).reduce((a, b) => a + b, 0);

@@ -45,6 +45,8 @@ export const connectorFileConfigSchema = z
      * takes that work over once this has passed. Longer than a batch of 200 takes.
      */
     leaseSeconds: z.number().int().min(1).max(3600).optional(),
+    /** The share (0–1) of the CRM org's daily API requests past which the connector waits. */
+    crmApiShare: z.number().gt(0).max(1).optional(),
   })
   .strict();
 

@@ -23,6 +23,8 @@ export interface ConnectorConfig {
   rules?: Partial<SyncRules>;
   /** How long a process holds leased work before another may take it over (default 30 s). */
   leaseMs?: number;
+  /** The share of the CRM org's daily API requests the connector may reach (default 0.8). */
+  crmApiShare?: number;
 }
 
 export interface Connector {
@@ -85,6 +87,7 @@ export async function openConnector(options: {
     retryBaseMs: options.retryBaseMs,
     retryMaxMs: options.retryMaxMs,
     leaseMs: config.leaseMs,
+    crmApiShare: config.crmApiShare,
   });
 
   let timer: NodeJS.Timeout | null = null;

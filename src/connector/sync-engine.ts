@@ -63,6 +63,8 @@ export interface PassResult {
   worked: number;
   /** Work items left in the queue after the pass (waiting out a retry, or for the next pass). */
   waiting?: number;
+  /** The CRM's API budget for the connector is spent: the pass waited and did nothing. */
+  throttled?: 'crm';
   /** Prospects made for new CRM records. */
   created: number;
   /** Leads made for assigned prospects. */
@@ -129,6 +131,11 @@ export interface SyncEngineOptions {
   retryMaxMs?: number;
   /** How long leased work is held before another process may take it over (default 30 s). */
   leaseMs?: number;
+  /**
+   * The share (0–1) of the org's daily API requests past which the connector waits, leaving the
+   * rest to the org's other clients (default 0.8). Read from each answer's Sforce-Limit-Info.
+   */
+  crmApiShare?: number;
 }
 
 /**
@@ -215,11 +222,38 @@ export class SyncEngine {
       result.paused = true;
       return result;
     }
+    // Over its API budget the connector waits: nothing is captured, nothing fails.
+    if (await this.crmBudgetSpent()) {
+      result.throttled = 'crm';
+      return result;
+    }
     await this.queueRetries();
     await this.capture(result);
     await this.drain(result);
     result.waiting = await queue.countWaiting(this.options.database, this.options.unitId);
     return result;
+  }
+
+  /**
+   * Whether the org's API usage has reached the connector's share of the daily limit. The usage
+   * comes with every answer (Sforce-Limit-Info, kept by jsforce); before the first, from /limits.
+   * It is kept in the store for `handoff sync status`.
+   */
+  private async crmBudgetSpent(): Promise<boolean> {
+    const { crm, database, unitId, now } = this.options;
+    let usage = crm.limitInfo?.apiUsage;
+    if (!usage) {
+      const limits = (await crm.limits()) as unknown as {
+        DailyApiRequests: { Max: number; Remaining: number };
+      };
+      usage = {
+        used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining,
+        limit: limits.DailyApiRequests.Max,
+      };
+    }
+    const share = this.options.crmApiShare ?? 0.8;
+    await store.saveApiUsage(database.db, unitId, { ...usage, share, at: now().toISOString() });
+    return usage.used >= share * usage.limit;
   }
 
   // ---- capture ---------------------------------------------------------------------------------
@@ -386,6 +420,11 @@ export class SyncEngine {
   async drain(result: PassResult): Promise<void> {
     const { database, unitId, now } = this.options;
     for (let batch = 0; batch < DRAIN_BATCHES; batch++) {
+      // Each answer brings the org's usage up to date: the budget is checked before each batch.
+      if (await this.crmBudgetSpent()) {
+        result.throttled = 'crm';
+        return;
+      }
       const at = now();
       const until = new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
       const items = await queue.lease(database, unitId, this.owner, WORK_BATCH, at.toISOString(), until);

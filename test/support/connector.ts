@@ -15,6 +15,8 @@ export function openTestConnector(
   rules?: ConnectorConfig['rules'],
   /** Another handle on the test database: a second connector process. */
   database: Database = m.crm.database,
+  /** More connector settings (budgets, leases). */
+  more: Partial<ConnectorConfig> = {},
 ): Promise<Connector> {
   const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
   return openConnector({
@@ -22,6 +24,12 @@ export function openTestConnector(
     // Retries after 20 ms, 40 ms … up to 500 ms: a test does not wait out real backoffs.
     retryBaseMs: 20,
     retryMaxMs: 500,
-    config: { crm: login, marketing: { baseUrl: m.url, businessUnitId: unitId, login }, mappings, rules },
+    config: {
+      crm: login,
+      marketing: { baseUrl: m.url, businessUnitId: unitId, login },
+      mappings,
+      rules,
+      ...more,
+    },
   });
 }

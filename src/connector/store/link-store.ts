@@ -250,6 +250,26 @@ export async function countSyncErrorsByCategory(
   return Object.fromEntries(r.rows.map((row) => [String(row.category), Number(row.n)]));
 }
 
+// ---- API usage ---------------------------------------------------------------------------------
+
+export interface ApiUsage {
+  used: number;
+  limit: number;
+  /** The connector's share of the limit. */
+  share: number;
+  at: string;
+}
+
+/** The CRM API usage a connector last saw, beside the cursors. */
+export async function saveApiUsage(db: StoreDb, unitId: string, usage: ApiUsage): Promise<void> {
+  await saveCursor(db, `${unitId}#crm-api`, JSON.stringify(usage));
+}
+
+export async function selectApiUsage(db: StoreDb, unitId: string): Promise<ApiUsage | undefined> {
+  const saved = await selectCursor(db, `${unitId}#crm-api`);
+  return saved ? (JSON.parse(saved) as ApiUsage) : undefined;
+}
+
 // ---- pause -------------------------------------------------------------------------------------
 
 /** Pause and resume are a flag beside the cursors: one row per paused unit. */
