@@ -3,7 +3,14 @@ import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
-import { runSync, runSyncBackfill, runSyncErrors, runSyncPause, runSyncStatus } from './sync-command.js';
+import {
+  runDoctorCommand,
+  runSync,
+  runSyncBackfill,
+  runSyncErrors,
+  runSyncPause,
+  runSyncStatus,
+} from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
 function addServerOptions(command: Command): Command {
@@ -124,6 +131,15 @@ syncCommand
   .action((_flags: unknown, command: Command) =>
     runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: boolean }>()),
   );
+
+program
+  .command('doctor')
+  .description(
+    'check the connector: both logins, CRM rights, the marketing unit, mappings and the API budget',
+  )
+  .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
+  .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
+  .action((flags: CliFlags) => runDoctorCommand(flags));
 
 const ingestCommand = program
   .command('ingest')

@@ -11,6 +11,7 @@ import {
 } from '../connector/store/link-store.js';
 import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
+import { runDoctor } from '../connector/doctor.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
@@ -121,6 +122,19 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
   } finally {
     await database.close();
   }
+}
+
+/** `handoff doctor`: checks both connections, rights, mappings and budget; exits 1 if any fails. */
+export async function runDoctorCommand(flags: CliFlags): Promise<void> {
+  const config = resolveConfig(flags);
+  const credentials = readCredentials(config.dataDir);
+  if (!credentials)
+    throw new ConfigError(`no credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const checks = await runDoctor(demoConnectorConfig(credentials, config.connector));
+  for (const c of checks) console.log(`${c.ok ? '✓' : '✗'} ${c.name.padEnd(22)} ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok).length;
+  console.log(failed === 0 ? 'all good' : `${failed} problem${failed === 1 ? '' : 's'} found`);
+  process.exitCode = failed === 0 ? 0 : 1;
 }
 
 /** The connector's tables in the data dir's store, with the data dir's business unit. */

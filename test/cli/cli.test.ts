@@ -107,6 +107,32 @@ describe('the handoff command', () => {
     expect(await stop(running)).toBe(0);
   });
 
+  it('doctor: checks the connector, and says which mapping is wrong', async () => {
+    const dataDir = tempDir();
+    const running = await start(['demo', ...FREE_PORTS, '--no-sync', '--data-dir', dataDir]);
+    const good = await run(['doctor', '--data-dir', dataDir]);
+    expect(good.output).toMatch(/✓ CRM login +password login to http:\/\/127\.0\.0\.1:\d+ as admin@/);
+    expect(good.output).toMatch(/✓ marketing unit/);
+    expect(good.output).toMatch(/✓ Lead mappings/);
+    expect(good.output).toMatch(/✓ CRM API budget/);
+    expect(good.output).toContain('all good');
+    expect(good.code).toBe(0);
+    const configFile = join(dataDir, 'handoff.config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        connector: { mappings: { Lead: [{ prospectField: 'phone', crmField: 'Phone_Number__c' }] } },
+      }),
+    );
+    const bad = await run(['doctor', '--data-dir', dataDir, '--config', configFile]);
+    expect(bad.output).toMatch(
+      /✗ Lead mappings +24 of 25 usable; Lead\.Phone_Number__c does not exist in the CRM/,
+    );
+    expect(bad.output).toContain('1 problem found');
+    expect(bad.code).toBe(1);
+    expect(await stop(running)).toBe(0);
+  });
+
   it('ingest sources: creates, lists, rotates and removes sources; bad settings are refused', async () => {
     const dataDir = tempDir();
     const created = await run([

@@ -1,0 +1,132 @@
+import type jsforce from 'jsforce';
+import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
+import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
+import { connectCrm } from '../clients/salesforce/crm-connection.js';
+import { SalesforceTokenSource } from '../clients/salesforce-oauth.js';
+import { checkMappings, DEFAULT_MAPPINGS, type CrmObject } from './domain/field-mapping.js';
+import type { ConnectorConfig } from './connector-services.js';
+
+export interface DoctorCheck {
+  /** What was checked, as a user would name it. */
+  name: string;
+  ok: boolean;
+  /** What was found, or what is wrong and what to do. */
+  detail: string;
+}
+
+/**
+ * `handoff doctor`: checks what the connector needs, one thing at a time, and says plainly
+ * what is wrong — both logins, the CRM objects and rights it uses, the marketing unit, each
+ * mapping against both sides' fields, the data-sharing field, and the CRM API budget. Checks
+ * that depend on a failed one are skipped rather than failing with a second, vaguer message.
+ */
+export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+
+  let crm: jsforce.Connection | null = null;
+  try {
+    crm = await connectCrm(config.crm);
+    const identity = await crm.identity();
+    check('CRM login', true, `${config.crm.flow} login to ${crm.instanceUrl} as ${identity.username}`);
+  } catch (error) {
+    check('CRM login', false, `${config.crm.flow} login to ${config.crm.loginUrl} failed: ${message(error)}`);
+  }
+
+  const crmFields = new Map<CrmObject, Set<string>>();
+  if (crm) {
+    for (const object of ['Lead', 'Contact'] as const) {
+      try {
+        const describe = await crm.sobject(object).describe();
+        crmFields.set(object, new Set(describe.fields.map((f) => f.name)));
+        const missing = [
+          !describe.queryable && 'read',
+          !describe.createable && 'create',
+          !describe.updateable && 'edit',
+          !describe.deletable && 'delete',
+        ].filter(Boolean);
+        check(
+          `CRM ${object} rights`,
+          missing.length === 0,
+          missing.length === 0
+            ? 'read, create, edit and delete'
+            : `the connector's user cannot ${missing.join(', ')} ${object}s: grant it in its profile or permission set`,
+        );
+      } catch (error) {
+        check(`CRM ${object} rights`, false, `describe ${object} failed: ${message(error)}`);
+      }
+    }
+    try {
+      const limits = (await crm.limits()) as unknown as {
+        DailyApiRequests: { Max: number; Remaining: number };
+      };
+      const { Max, Remaining } = limits.DailyApiRequests;
+      const share = config.crmApiShare ?? 0.8;
+      const used = Max - Remaining;
+      check(
+        'CRM API budget',
+        used < share * Max,
+        `${used} of ${Max} daily requests used; the connector waits from ${Math.round(share * 100)} %` +
+          (used >= share * Max
+            ? ': it is waiting now (raise connector.crmApiShare or wait for tomorrow)'
+            : ''),
+      );
+    } catch (error) {
+      check('CRM API budget', false, `reading /limits failed: ${message(error)}`);
+    }
+  }
+
+  let prospectFields: Set<string> | null = null;
+  try {
+    const marketing = new AccountEngagementClient({
+      baseUrl: config.marketing.baseUrl,
+      businessUnitId: config.marketing.businessUnitId,
+      tokens: new SalesforceTokenSource(config.marketing.login),
+      actor: 'sync',
+      maxAttempts: 1,
+    });
+    prospectFields = await marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
+    check(
+      'marketing unit',
+      true,
+      `business unit ${config.marketing.businessUnitId} at ${config.marketing.baseUrl} (${prospectFields.size} prospect fields)`,
+    );
+  } catch (error) {
+    check(
+      'marketing unit',
+      false,
+      `business unit ${config.marketing.businessUnitId} at ${config.marketing.baseUrl}: ${message(error)}`,
+    );
+  }
+
+  if (prospectFields) {
+    for (const object of ['Lead', 'Contact'] as const) {
+      const fields = crmFields.get(object);
+      if (!fields) continue;
+      const mappings = config.mappings?.[object] ?? DEFAULT_MAPPINGS[object];
+      const { usable, problems } = checkMappings(object, mappings, fields, prospectFields);
+      check(
+        `${object} mappings`,
+        problems.length === 0,
+        [`${usable.length} of ${mappings.length} usable`, ...problems.map((p) => p.message)].join('; '),
+      );
+    }
+  }
+  const sharing = config.rules?.sharing;
+  if (sharing) {
+    for (const [object, fields] of crmFields) {
+      check(
+        `data sharing on ${object}`,
+        fields.has(sharing.field),
+        fields.has(sharing.field)
+          ? `only ${object}s with ${sharing.field} = ${sharing.value} sync`
+          : `${object} has no field ${sharing.field}: create it or change rules.sharing`,
+      );
+    }
+  }
+  return checks;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
