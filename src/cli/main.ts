@@ -8,6 +8,7 @@ import {
   runSync,
   runSyncBackfill,
   runSyncErrors,
+  runSyncLog,
   runSyncPause,
   runSyncStatus,
 } from './sync-command.js';
@@ -117,6 +118,14 @@ syncCommand
   .command('status')
   .description('cursors, linked pairs, queue depth by priority and open sync errors')
   .action((_flags: unknown, command: Command) => runSyncStatus(command.optsWithGlobals<CliFlags>()));
+syncCommand
+  .command('log <record>')
+  .description(
+    'what the sync wrote for a record (CRM id or prospect id): field, side, value, why, which call',
+  )
+  .action((record: string, _flags: unknown, command: Command) =>
+    runSyncLog(command.optsWithGlobals<CliFlags>(), record),
+  );
 syncCommand
   .command('backfill')
   .description('initial sync of every Lead and Contact already in the CRM, with progress; resumable')

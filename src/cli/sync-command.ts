@@ -12,6 +12,7 @@ import {
 import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
 import { runDoctor } from '../connector/doctor.js';
+import { selectRecordLog } from '../connector/store/sync-log.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
@@ -122,6 +123,24 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
   } finally {
     await database.close();
   }
+}
+
+/** `handoff sync log <id>`: what the sync wrote for a record (CRM id or prospect id), field by field. */
+export async function runSyncLog(flags: CliFlags, recordId: string): Promise<void> {
+  await withConnectorStore(flags, async (database, unitId) => {
+    const entries = await selectRecordLog(database, unitId, recordId);
+    if (entries.length === 0) console.log(`nothing synced for ${recordId}`);
+    for (const e of entries) {
+      const target =
+        e.toSide === 'crm'
+          ? `CRM ${e.crmObject} ${e.crmId} ${e.crmField ?? ''}`
+          : `prospect ${e.prospectId} ${e.field}`;
+      console.log(
+        `${e.at}  → ${target.trim()} = ${JSON.stringify(e.value)} (was ${JSON.stringify(e.previous)})`,
+      );
+      console.log(`    ${e.reason}; ${e.apiCall}`);
+    }
+  });
 }
 
 /** `handoff doctor`: checks both connections, rights, mappings and budget; exits 1 if any fails. */

@@ -13,6 +13,7 @@ import {
   type SyncError,
 } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
+import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
@@ -37,6 +38,11 @@ export interface Connector {
   pause(paused: boolean): Promise<void>;
   /** One full pass over both sides. */
   runOnce(): Promise<PassResult>;
+  /**
+   * The field-level sync log of a record (a CRM id or a prospect id), oldest first: what the
+   * sync wrote to which side, which rule or policy decided, and the call that carried it.
+   */
+  syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
   /**
    * The initial sync of what both sides already hold (resumable: it goes on where a stopped
    * one left off); `restart` forgets an earlier backfill's progress and goes through it all.
@@ -108,6 +114,7 @@ export async function openConnector(options: {
   return {
     engine,
     runOnce: () => engine.runPass(),
+    syncLog: (recordId) => selectRecordLog(database, config.marketing.businessUnitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
       const unitId = config.marketing.businessUnitId;
       if (restart) await forgetBackfill(database.db, unitId);

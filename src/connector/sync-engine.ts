@@ -20,6 +20,7 @@ import {
 } from './domain/field-mapping.js';
 import { categorize } from './domain/sync-error.js';
 import * as store from './store/link-store.js';
+import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
 import * as queue from './store/work-queue.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
@@ -111,6 +112,8 @@ interface PendingCrmWrite {
   /** The link's state once the write is in, and if the CRM refuses it. */
   lastSynced: Record<string, SyncValue>;
   failedState: Record<string, SyncValue>;
+  /** What the write carries, for the sync log once the CRM has taken it. */
+  log: SyncLogEntry[];
 }
 
 /** CRM describe types that are not text on the wire. */
@@ -581,6 +584,20 @@ export class SyncEngine {
       { ...link, crmObject: 'Contact', crmId: contactId },
       now().toISOString(),
     );
+    await this.log([
+      {
+        crmObject: 'Contact',
+        crmId: contactId,
+        prospectId: link.prospectId,
+        field: 'salesforceContactId',
+        crmField: null,
+        toSide: 'marketing',
+        value: contactId,
+        previous: null,
+        reason: `Lead ${lead.Id} converted: the prospect moves to its Contact`,
+        apiCall: `PATCH /api/v5/objects/prospects/${link.prospectId}`,
+      },
+    ]);
     result.relinked += 1;
   }
 
@@ -665,10 +682,32 @@ export class SyncEngine {
         break;
       }
     }
+    const entry = { crmObject: object, crmId: record.Id, field: '*', crmField: null, previous: null };
     if (!prospect) {
       if (!this.options.rules.createProspects) return undefined;
       prospect = await this.createProspect(object, record);
       result.created += 1;
+      await this.log([
+        {
+          ...entry,
+          prospectId: prospect.id,
+          toSide: 'marketing',
+          value: email,
+          reason: `prospect made for a new ${object}`,
+          apiCall: 'POST /api/v5/objects/prospects',
+        },
+      ]);
+    } else {
+      await this.log([
+        {
+          ...entry,
+          prospectId: prospect.id,
+          toSide: 'marketing',
+          value: email,
+          reason: `${object} linked by email to a prospect without a CRM record`,
+          apiCall: `PATCH /api/v5/objects/prospects/${prospect.id}`,
+        },
+      ]);
     }
     const link: store.Link = {
       unitId,
@@ -679,6 +718,15 @@ export class SyncEngine {
     };
     await store.saveLink(database.db, link, now().toISOString());
     return { link, prospect };
+  }
+
+  private async log(entries: SyncLogEntry[]): Promise<void> {
+    await appendSyncLog(
+      this.options.database,
+      this.options.unitId,
+      entries,
+      this.options.now().toISOString(),
+    );
   }
 
   /** Runs `work` after any earlier work under the same key has finished. */
@@ -809,6 +857,20 @@ export class SyncEngine {
         lastSynced: {},
       });
       result.leadsCreated += 1;
+      await this.log([
+        {
+          crmObject: 'Lead',
+          crmId: saved.id,
+          prospectId: prospect.id,
+          field: '*',
+          crmField: null,
+          toSide: 'crm',
+          value: syncValue(prospect.email),
+          previous: null,
+          reason: 'Lead made for a prospect assigned to a user',
+          apiCall: `POST /services/data/v${crm.version}/sobjects/Lead`,
+        },
+      ]);
     }
     if (!record) return;
     await marketing.updateProspect(prospect.id, { salesforceId: record.Id, salesforceLeadId: record.Id });
@@ -898,6 +960,8 @@ export class SyncEngine {
   ): Promise<void> {
     const toCrm: Record<string, unknown> = {};
     const toMarketing: ProspectValues = {};
+    const crmLog: SyncLogEntry[] = [];
+    const marketingLog: SyncLogEntry[] = [];
     const lastSynced = { ...link.lastSynced };
     const types = this.crmTypes[link.crmObject];
     for (const mapping of this.mappings[link.crmObject]) {
@@ -910,13 +974,44 @@ export class SyncEngine {
       });
       if (!decision) continue;
       lastSynced[mapping.prospectField] = decision.lastSynced;
-      if (decision.toCrm !== undefined)
+      const entry = {
+        crmObject: link.crmObject,
+        crmId: link.crmId,
+        prospectId: link.prospectId,
+        field: mapping.prospectField,
+        crmField: mapping.crmField,
+        reason: decision.reason,
+      };
+      if (decision.toCrm !== undefined) {
         toCrm[mapping.crmField] = crmValue(decision.toCrm, types.get(mapping.crmField));
-      if (decision.toMarketing !== undefined) toMarketing[mapping.prospectField] = decision.toMarketing;
+        crmLog.push({
+          ...entry,
+          toSide: 'crm',
+          value: decision.toCrm,
+          previous: syncValue(record[mapping.crmField]),
+          apiCall: '',
+        });
+      }
+      if (decision.toMarketing !== undefined) {
+        toMarketing[mapping.prospectField] = decision.toMarketing;
+        marketingLog.push({
+          ...entry,
+          toSide: 'marketing',
+          value: decision.toMarketing,
+          previous: syncValue(prospect[mapping.prospectField]),
+          apiCall: `PATCH /api/v5/objects/prospects/${link.prospectId}`,
+        });
+      }
     }
     if (Object.keys(toMarketing).length > 0) {
       await this.options.marketing.updateProspect(link.prospectId, toMarketing);
       result.writesToMarketing += 1;
+      await appendSyncLog(
+        this.options.database,
+        this.options.unitId,
+        marketingLog,
+        this.options.now().toISOString(),
+      );
     }
     if (Object.keys(toCrm).length > 0) {
       // CRM writes go out in batches (sObject Collections, 200 a call); the link is saved with
@@ -933,6 +1028,7 @@ export class SyncEngine {
         values: toCrm,
         lastSynced,
         failedState,
+        log: crmLog,
       });
       if (pending.length >= this.flushAt) await this.flushCrm(link.crmObject, result);
       return;
@@ -973,12 +1069,18 @@ export class SyncEngine {
       // The links by the answers, saved together (a bulk job answers thousands).
       const saves: store.Link[] = [];
       const written: string[] = [];
+      const log: SyncLogEntry[] = [];
+      const apiCall =
+        batch.length > COLLECTION_SIZE
+          ? `Bulk API 2.0 ingest job (update ${object}, ${batch.length} records)`
+          : `PATCH /services/data/v${this.options.crm.version}/composite/sobjects`;
       for (const [i, write] of batch.entries()) {
         const answer = answers[i];
         if (answer?.success) {
           result.writesToCrm += 1;
           written.push(write.link.crmId);
           saves.push({ ...write.link, lastSynced: write.lastSynced });
+          for (const entry of write.log) log.push({ ...entry, apiCall });
         } else if (
           answer &&
           !(answer.errors ?? []).some((e) => TRANSIENT_CRM_ERRORS.has(e.errorCode ?? e.statusCode ?? ''))
@@ -997,6 +1099,7 @@ export class SyncEngine {
       }
       await store.resolveSyncErrors(this.options.database.db, this.options.unitId, written, at);
       await store.saveLinks(this.options.database, saves, at);
+      await appendSyncLog(this.options.database, this.options.unitId, log, at);
     }
   }
 

@@ -104,6 +104,10 @@ describe('the handoff command', () => {
     expect((await run(['sync', 'status', '--data-dir', dataDir])).output).toContain('paused         yes');
     await run(['sync', 'resume', '--data-dir', dataDir]);
     expect((await run(['sync', 'errors', '--data-dir', dataDir])).output).toContain('no sync errors');
+    const prospectId = String(found[0]!.id);
+    const log = await run(['sync', 'log', prospectId, '--data-dir', dataDir]);
+    expect(log.output).toContain(`→ prospect ${prospectId} * = "synced@demo.example"`);
+    expect(log.output).toContain('prospect made for a new Lead; POST /api/v5/objects/prospects');
     expect(await stop(running)).toBe(0);
   });
 

@@ -92,6 +92,35 @@ for (const dialect of DIALECTS) {
       });
       await connector.runOnce();
       expect(await lead(leadId)).toMatchObject({ Title: 'VP Marketing', Phone: '+44 20 7946 0000' });
+
+      // The sync log says what went where, why, and by which call — found by either id.
+      const log = await connector.syncLog(leadId);
+      expect(log.map((e) => [e.field, e.toSide, e.value, e.reason, e.apiCall])).toEqual(
+        expect.arrayContaining([
+          [
+            '*',
+            'marketing',
+            'ortiz@example.com',
+            'prospect made for a new Lead',
+            'POST /api/v5/objects/prospects',
+          ],
+          [
+            'phone',
+            'marketing',
+            '+44 20 7946 0000',
+            'changed in the CRM',
+            `PATCH /api/v5/objects/prospects/${p!.id}`,
+          ],
+          [
+            'jobTitle',
+            'crm',
+            'VP Marketing',
+            'changed in marketing',
+            'PATCH /services/data/v60.0/composite/sobjects',
+          ],
+        ]),
+      );
+      expect((await connector.syncLog(String(p!.id))).map((e) => e.id)).toEqual(log.map((e) => e.id));
     });
 
     it('settles a field changed on both sides by its policy: the CRM by default', async () => {

@@ -89,5 +89,32 @@ export function connectorMigrations(database: Database): Record<string, Migratio
           .execute();
       },
     },
+    '004-sync-log': {
+      async up(db) {
+        // Field by field: what the sync wrote, to which side, why, and with which call.
+        await db.schema
+          .createTable('connector_sync_log')
+          .addColumn('id', dialect.columnType('serial-key'))
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('crm_object', text, (c) => c.notNull())
+          .addColumn('crm_id', text)
+          .addColumn('prospect_id', int)
+          .addColumn('field', text, (c) => c.notNull())
+          .addColumn('crm_field', text)
+          .addColumn('to_side', text, (c) => c.notNull())
+          .addColumn('value', text)
+          .addColumn('previous', text)
+          .addColumn('reason', text, (c) => c.notNull())
+          .addColumn('api_call', text, (c) => c.notNull())
+          .addColumn('at', ts, (c) => c.notNull())
+          .execute();
+        await sql`create index connector_sync_log_crm on connector_sync_log (unit_id, crm_id, id)`.execute(
+          db,
+        );
+        await sql`create index connector_sync_log_prospect on connector_sync_log (unit_id, prospect_id, id)`.execute(
+          db,
+        );
+      },
+    },
   };
 }
