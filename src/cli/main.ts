@@ -7,6 +7,7 @@ import {
   runDoctorCommand,
   runSync,
   runSyncBackfill,
+  runSecretEncrypt,
   runSyncErrors,
   runSyncLog,
   runSyncPause,
@@ -140,6 +141,14 @@ syncCommand
   .action((_flags: unknown, command: Command) =>
     runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: boolean }>()),
   );
+
+program
+  .command('secret')
+  .description('secrets for handoff.config.json')
+  .command('encrypt [value]')
+  .description('print a secret (argument or standard input) encrypted as enc:v1:…, under the data dir key')
+  .option('--data-dir <dir>', 'where data and its secret.key live (env HANDOFF_DATA_DIR)', undefined)
+  .action((value: string | undefined, flags: CliFlags) => runSecretEncrypt(flags, value));
 
 program
   .command('doctor')

@@ -4,6 +4,8 @@ import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
 import { mergeMappings } from '../connector/connector-config.js';
 import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
+import { resolveSecret, SecretError, secretKey } from '../connector/secrets.js';
+import type { SalesforceLogin } from '../clients/salesforce-oauth.js';
 import { buildIngestApp } from '../ingest/app.js';
 import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
 import { newWriteKey } from '../ingest/source-service.js';
@@ -55,6 +57,53 @@ export function demoConnectorConfig(
     rules: configured?.rules,
     leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
     crmApiShare: configured?.crmApiShare,
+  };
+}
+
+/**
+ * The connector of `handoff sync`, `doctor` and `backfill`: between the orgs of
+ * `connector.connections` (their secrets decrypted), or else the data dir's embedded ones.
+ */
+export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
+  const connections = config.connector?.connections;
+  if (!connections) {
+    const credentials = readCredentials(config.dataDir);
+    if (!credentials)
+      throw new ConfigError(
+        `no credentials in ${config.dataDir} and no connector.connections: start \`handoff demo\` first, or configure the orgs`,
+      );
+    return demoConnectorConfig(credentials, config.connector);
+  }
+  const key = () => secretKey(config.dataDir);
+  const login = (l: SalesforceLogin): SalesforceLogin => {
+    try {
+      const secret = (v: string) => resolveSecret(v, key);
+      if (l.flow === 'password')
+        return { ...l, clientSecret: secret(l.clientSecret), password: secret(l.password) };
+      if (l.flow === 'client_credentials') return { ...l, clientSecret: secret(l.clientSecret) };
+      return {
+        ...l,
+        refreshToken: secret(l.refreshToken),
+        ...(l.clientSecret ? { clientSecret: secret(l.clientSecret) } : {}),
+      };
+    } catch (error) {
+      if (error instanceof SecretError) throw new ConfigError(`connector.connections: ${error.message}`);
+      throw error;
+    }
+  };
+  const crm = login(connections.crm);
+  const { marketing } = connections;
+  return {
+    crm,
+    marketing: {
+      baseUrl: marketing.baseUrl,
+      businessUnitId: marketing.businessUnitId,
+      login: marketing.login ? login(marketing.login) : crm,
+    },
+    mappings: mergeMappings(config.connector?.mappings),
+    rules: config.connector?.rules,
+    leaseMs: config.connector?.leaseSeconds === undefined ? undefined : config.connector.leaseSeconds * 1000,
+    crmApiShare: config.connector?.crmApiShare,
   };
 }
 

@@ -12,13 +12,14 @@ import {
 import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
 import { runDoctor } from '../connector/doctor.js';
+import { encryptSecret, secretKey } from '../connector/secrets.js';
 import { selectRecordLog } from '../connector/store/sync-log.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
-import { demoConnectorConfig } from './servers.js';
+import { connectorConfigFor } from './servers.js';
 import { openDataStore } from './data-store.js';
 
 const { SingleBar, Presets } = cliProgress;
@@ -26,9 +27,7 @@ const { SingleBar, Presets } = cliProgress;
 /** `handoff sync [--once]`: the connector between the CRM and the marketing engine of the data dir. */
 export async function runSync(flags: CliFlags & { once?: boolean; interval: string }): Promise<void> {
   const config = resolveConfig(flags);
-  const credentials = readCredentials(config.dataDir);
-  if (!credentials)
-    throw new ConfigError(`no credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const connectorConfig = connectorConfigFor(config);
   const interval = Number(flags.interval);
   if (!Number.isInteger(interval) || interval < 100)
     throw new ConfigError('--interval must be at least 100 (ms)');
@@ -36,7 +35,7 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
   try {
     const connector = await openConnector({
       database,
-      config: demoConnectorConfig(credentials, config.connector),
+      config: connectorConfig,
     });
     for (const problem of connector.engine.problems) console.log(`mapping skipped: ${problem.message}`);
     if (flags.once) {
@@ -74,15 +73,10 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
  */
 export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): Promise<void> {
   const config = resolveConfig(flags);
-  const credentials = readCredentials(config.dataDir);
-  if (!credentials)
-    throw new ConfigError(`no credentials in ${config.dataDir}: start \`handoff demo\` first`);
+  const connectorConfig = connectorConfigFor(config);
   const database = openDataStore(config);
   try {
-    const connector = await openConnector({
-      database,
-      config: demoConnectorConfig(credentials, config.connector),
-    });
+    const connector = await openConnector({ database, config: connectorConfig });
     const bar = new SingleBar(
       {
         format:
@@ -143,13 +137,29 @@ export async function runSyncLog(flags: CliFlags, recordId: string): Promise<voi
   });
 }
 
+/**
+ * `handoff secret encrypt [value]`: a secret (the argument, or standard input) as the `enc:v1:…`
+ * value to put in `connector.connections`, under the data dir's key (made if there is none) or
+ * HANDOFF_SECRET_KEY.
+ */
+export async function runSecretEncrypt(flags: CliFlags, value: string | undefined): Promise<void> {
+  const config = resolveConfig(flags);
+  let plain = value;
+  if (plain === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    plain = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  }
+  if (!plain)
+    throw new ConfigError('nothing to encrypt: give the secret as an argument or on standard input');
+  console.log(encryptSecret(plain, secretKey(config.dataDir, true)));
+}
+
 /** `handoff doctor`: checks both connections, rights, mappings and budget; exits 1 if any fails. */
 export async function runDoctorCommand(flags: CliFlags): Promise<void> {
-  const config = resolveConfig(flags);
-  const credentials = readCredentials(config.dataDir);
-  if (!credentials)
-    throw new ConfigError(`no credentials in ${config.dataDir}: start \`handoff demo\` first`);
-  const checks = await runDoctor(demoConnectorConfig(credentials, config.connector));
+  const checks = await runDoctor(connectorConfigFor(resolveConfig(flags)));
   for (const c of checks) console.log(`${c.ok ? '✓' : '✗'} ${c.name.padEnd(22)} ${c.detail}`);
   const failed = checks.filter((c) => !c.ok).length;
   console.log(failed === 0 ? 'all good' : `${failed} problem${failed === 1 ? '' : 's'} found`);
@@ -162,9 +172,13 @@ async function withConnectorStore<T>(
   work: (database: Database, unitId: string) => Promise<T>,
 ): Promise<T> {
   const config = resolveConfig(flags);
-  const unitId = readCredentials(config.dataDir)?.marketing?.businessUnitId;
+  const unitId =
+    config.connector?.connections?.marketing.businessUnitId ??
+    readCredentials(config.dataDir)?.marketing?.businessUnitId;
   if (!unitId) {
-    throw new ConfigError(`no marketing credentials in ${config.dataDir}: start \`handoff demo\` first`);
+    throw new ConfigError(
+      `no marketing credentials in ${config.dataDir} and no connector.connections: start \`handoff demo\` first`,
+    );
   }
   const database = openDataStore(config);
   try {

@@ -16,6 +16,55 @@ const mappingSchema = z
   })
   .strict();
 
+/** A login to Salesforce (or an Account Engagement org through it); secrets may be `enc:v1:…` or `env:NAME`. */
+const loginSchema = z.discriminatedUnion('flow', [
+  z
+    .object({
+      flow: z.literal('password'),
+      loginUrl: z.string().url(),
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      username: z.string().min(1),
+      password: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      flow: z.literal('client_credentials'),
+      loginUrl: z.string().url(),
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      flow: z.literal('refresh_token'),
+      loginUrl: z.string().url(),
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1).optional(),
+      refreshToken: z.string().min(1),
+    })
+    .strict(),
+]);
+
+/**
+ * The orgs to sync, for a connector between real Salesforce and Account Engagement orgs (or any
+ * other servers): without it, `handoff sync` syncs the data dir's embedded ones.
+ */
+const connectionsSchema = z
+  .object({
+    crm: loginSchema,
+    marketing: z
+      .object({
+        baseUrl: z.string().url(),
+        businessUnitId: z.string().min(1),
+        /** The login for Account Engagement; the CRM's when left out. */
+        login: loginSchema.optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
 /**
  * `connector` in `handoff.config.json`: mappings that change or add to the defaults (by prospect
  * field), and the sync rules.
@@ -45,6 +94,7 @@ export const connectorFileConfigSchema = z
      * takes that work over once this has passed. Longer than a batch of 200 takes.
      */
     leaseSeconds: z.number().int().min(1).max(3600).optional(),
+    connections: connectionsSchema.optional(),
     /** The share (0–1) of the CRM org's daily API requests past which the connector waits. */
     crmApiShare: z.number().gt(0).max(1).optional(),
   })

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -134,6 +134,47 @@ describe('the handoff command', () => {
     );
     expect(bad.output).toContain('1 problem found');
     expect(bad.code).toBe(1);
+    expect(await stop(running)).toBe(0);
+  });
+
+  it('connects to orgs named in the configuration, their secrets encrypted at rest', async () => {
+    const demoDir = tempDir();
+    const running = await start(['demo', ...FREE_PORTS, '--no-sync', '--data-dir', demoDir]);
+    const { crm, marketing } = readCredentials(demoDir);
+    // The connector's own data dir: its secret.key is made by the first `secret encrypt`.
+    const syncDir = tempDir();
+    const encrypt = async (value: string) => {
+      const r = await run(['secret', 'encrypt', value, '--data-dir', syncDir]);
+      expect(r.code).toBe(0);
+      return r.output.trim();
+    };
+    const password = await encrypt(crm.password);
+    const clientSecret = await encrypt(crm.clientSecret);
+    expect(password).toMatch(/^enc:v1:/);
+    expect(statSync(join(syncDir, 'secret.key')).mode & 0o077).toBe(0);
+    const configFile = join(syncDir, 'handoff.config.json');
+    const { instanceUrl: _instance, ...login } = crm;
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        connector: {
+          connections: {
+            crm: { flow: 'password', ...login, clientSecret, password },
+            marketing: { baseUrl: marketing!.baseUrl, businessUnitId: marketing!.businessUnitId },
+          },
+        },
+      }),
+    );
+    expect(readFileSync(configFile, 'utf8')).not.toContain(crm.password);
+    const doctor = await run(['doctor', '--data-dir', syncDir, '--config', configFile]);
+    expect(doctor.output).toContain('all good');
+    expect(doctor.code).toBe(0);
+    // Under another key the secrets do not open, and it says so.
+    const wrongKey = await run(['doctor', '--data-dir', syncDir, '--config', configFile], process.cwd(), {
+      HANDOFF_SECRET_KEY: 'ab'.repeat(32),
+    });
+    expect(wrongKey.output).toContain('does not decrypt with this key');
+    expect(wrongKey.code).toBe(1);
     expect(await stop(running)).toBe(0);
   });
 

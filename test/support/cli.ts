@@ -50,8 +50,15 @@ export function start(
   });
 }
 
-export function run(args: string[], cwd = process.cwd()): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd });
+export function run(
+  args: string[],
+  cwd = process.cwd(),
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
