@@ -452,7 +452,9 @@ export class SyncEngine {
       const record = records.get(id);
       if (!record) return; // gone for good (purged from the recycle bin)
       await this.workItem(item, result, async () => {
-        if (record.IsDeleted === true) await this.followCrmDeletion(object, record, result);
+        if (record.IsDeleted === true && typeof record.MasterRecordId === 'string')
+          await this.followMerge(object, record, record.MasterRecordId, result);
+        else if (record.IsDeleted === true) await this.followCrmDeletion(object, record, result);
         else if (record.IsConverted === true) await this.followConversion(record, result);
         else if (this.shared(record)) await this.syncCrmRecord(object, record, result);
       });
@@ -599,6 +601,55 @@ export class SyncEngine {
       },
     ]);
     result.relinked += 1;
+  }
+
+  /**
+   * A record merged into another (deleted with a MasterRecordId): its prospect, with its
+   * history, moves to the surviving record if that one has no prospect; otherwise the
+   * surviving record keeps its own and this prospect is unlinked, never deleted.
+   */
+  private async followMerge(
+    object: CrmObject,
+    record: CrmRecord,
+    masterId: string,
+    result: PassResult,
+  ): Promise<void> {
+    const { database, unitId, marketing, now } = this.options;
+    const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
+    if (!link || link.crmObject !== object) return;
+    const idField = object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
+    const survivorLinked = await store.selectLinkByCrmId(database.db, unitId, masterId);
+    const moveTo = survivorLinked ? null : masterId;
+    await marketing.updateProspect(link.prospectId, { salesforceId: moveTo, [idField]: moveTo });
+    if (moveTo) {
+      await store.saveLink(database.db, { ...link, crmId: moveTo, lastSynced: {} }, now().toISOString());
+      // The surviving record and its new prospect are decided afresh.
+      await queue.enqueue(
+        database,
+        unitId,
+        [{ key: `${object}:${moveTo}`, priority: queue.PRIORITY.change, payload: null }],
+        now().toISOString(),
+      );
+      result.relinked += 1;
+    } else {
+      await store.deleteLink(database.db, unitId, record.Id);
+    }
+    await this.log([
+      {
+        crmObject: object,
+        crmId: moveTo ?? record.Id,
+        prospectId: link.prospectId,
+        field: 'salesforceId',
+        crmField: null,
+        toSide: 'marketing',
+        value: moveTo,
+        previous: record.Id,
+        reason: moveTo
+          ? `${object} ${record.Id} merged into ${masterId}: the prospect moves to the surviving record`
+          : `${object} ${record.Id} merged into ${masterId}, which has its own prospect: this one is unlinked`,
+        apiCall: `PATCH /api/v5/objects/prospects/${link.prospectId}`,
+      },
+    ]);
   }
 
   /** A record deleted in the CRM sends its prospect to the recycle bin. */
@@ -1146,8 +1197,8 @@ export class SyncEngine {
   private crmCaptureFields(object: CrmObject): string[] {
     const extra =
       object === 'Lead'
-        ? ['IsDeleted', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId']
-        : ['IsDeleted'];
+        ? ['IsDeleted', 'MasterRecordId', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId']
+        : ['IsDeleted', 'MasterRecordId'];
     return [...new Set([...this.crmFieldList(object), ...extra])];
   }
 

@@ -328,6 +328,41 @@ for (const dialect of DIALECTS) {
       expect(await m.services.prospects.byEmail(m.v4Unit.id, 'changed-in-crm@example.com')).toEqual([]);
     });
 
+    it('moves a merged-away Lead’s prospect to the surviving Lead, or unlinks it when that one has its own', async () => {
+      // The survivor has no prospect (no email): the loser's prospect moves to it.
+      const survivor = (
+        (await conn.sobject('Lead').create({ LastName: 'Survivor', Company: 'M Co' })) as { id: string }
+      ).id;
+      const { leadId: loser, prospectId } = await newLead('merged@example.com', { Phone: '7' });
+      await conn.soap.merge({
+        masterRecord: { type: 'Lead', Id: survivor, Phone: '8' },
+        recordToMergeIds: [loser],
+      } as never);
+      for (let i = 0; i < 3; i++) await connector.runOnce();
+      const moved = await read(prospectId);
+      expect([
+        moved.isDeleted,
+        moved.values.salesforceId,
+        moved.values.salesforceLeadId,
+        moved.values.phone,
+      ]).toEqual([false, survivor, survivor, '8']);
+      // Both have prospects: the survivor keeps its own; the other is unlinked, not deleted.
+      const a = await newLead('keeper@example.com');
+      const b = await newLead('unlinked@example.com');
+      await conn.soap.merge({
+        masterRecord: { type: 'Lead', Id: a.leadId },
+        recordToMergeIds: [b.leadId],
+      } as never);
+      await connector.runOnce();
+      const kept = await read(a.prospectId);
+      const unlinked = await read(b.prospectId);
+      expect([kept.isDeleted, kept.values.salesforceId]).toEqual([false, a.leadId]);
+      expect([unlinked.isDeleted, unlinked.values.salesforceId ?? null]).toEqual([false, null]);
+      expect((await connector.syncLog(b.leadId)).at(-1)?.reason).toMatch(
+        /merged into .*own prospect: this one is unlinked/,
+      );
+    });
+
     it('deletes and undeletes on either side', async () => {
       const { leadId, prospectId } = await newLead('bin@example.com');
       await conn.sobject('Lead').destroy(leadId);

@@ -61,6 +61,11 @@ export async function saveLink(db: StoreDb, link: Link, at: string): Promise<voi
       ${link.deleted ? 1 : 0}, ${at})`.execute(db);
 }
 
+/** Forgets a link (its CRM record was merged away). */
+export async function deleteLink(db: StoreDb, unitId: string, crmId: string): Promise<void> {
+  await sql`delete from connector_link where unit_id = ${unitId} and crm_id = ${crmId}`.execute(db);
+}
+
 /** Saves many links at once, as `saveLink` does each, in one transaction. */
 export async function saveLinks(database: Database, links: readonly Link[], at: string): Promise<void> {
   if (links.length === 0) return;
