@@ -105,6 +105,20 @@ export async function openConnector(options: {
       .runPass()
       .then((r) => {
         for (const e of r.errors) log.warn({ side: e.side, record: e.record }, e.message);
+        if (r.queued + r.worked > 0 || r.throttled)
+          log.info(
+            {
+              queued: r.queued,
+              worked: r.worked,
+              created: r.created,
+              leadsCreated: r.leadsCreated,
+              writesToCrm: r.writesToCrm,
+              writesToMarketing: r.writesToMarketing,
+              waiting: r.waiting,
+              throttled: r.throttled,
+            },
+            'sync pass',
+          );
       })
       .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
       .finally(() => {
