@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../../store/database.js';
 import { statementChunks } from '../../store/compiled-statements.js';
+import { claimNamedLease, releaseNamedLease } from '../../store/named-lease.js';
 
 type Row = Record<string, unknown>;
 
@@ -171,20 +172,16 @@ export async function queueDepth(database: Database, unitId: string): Promise<Qu
 }
 
 /** Takes or renews the named lease for `owner`; true when `owner` holds it. */
-export async function claimLease(
+export function claimLease(
   database: Database,
   name: string,
   owner: string,
   now: string,
   until: string,
 ): Promise<boolean> {
-  await sql`insert into connector_lease (name, owner, expires_at) values (${name}, ${owner}, ${until})
-    on conflict (name) do update set owner = excluded.owner, expires_at = excluded.expires_at
-    where connector_lease.owner = excluded.owner or connector_lease.expires_at < ${now}`.execute(database.db);
-  const r = await sql<Row>`select owner from connector_lease where name = ${name}`.execute(database.db);
-  return r.rows[0]?.owner === owner;
+  return claimNamedLease(database.db, 'connector_lease', { name, owner, now, until });
 }
 
-export async function releaseLease(database: Database, name: string, owner: string): Promise<void> {
-  await sql`delete from connector_lease where name = ${name} and owner = ${owner}`.execute(database.db);
+export function releaseLease(database: Database, name: string, owner: string): Promise<void> {
+  return releaseNamedLease(database.db, 'connector_lease', name, owner);
 }

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
 import { cachedSql, statementChunks } from '../../store/compiled-statements.js';
+import { claimNamedLease, releaseNamedLease } from '../../store/named-lease.js';
 import type { StoreDb } from '../../store/database.js';
 import type { SegmentMessage } from '../domain/segment-message.js';
 import { destinationSettingsSchema, type Source } from '../domain/source.js';
@@ -301,20 +302,16 @@ export async function updateIdentityEmail(
 // ---- the delivery lease ----------------------------------------------------------------------------
 
 /** Takes or renews the named lease for `owner` until `until`; true when `owner` holds it. */
-export async function claimLease(
+export function claimLease(
   db: StoreDb,
   name: string,
   owner: string,
   now: string,
   until: string,
 ): Promise<boolean> {
-  await sql`insert into ingest_lease (name, owner, expires_at) values (${name}, ${owner}, ${until})
-    on conflict (name) do update set owner = excluded.owner, expires_at = excluded.expires_at
-    where ingest_lease.owner = excluded.owner or ingest_lease.expires_at < ${now}`.execute(db);
-  const r = await sql<Row>`select owner from ingest_lease where name = ${name}`.execute(db);
-  return r.rows[0]?.owner === owner;
+  return claimNamedLease(db, 'ingest_lease', { name, owner, now, until });
 }
 
-export async function releaseLease(db: StoreDb, name: string, owner: string): Promise<void> {
-  await sql`delete from ingest_lease where name = ${name} and owner = ${owner}`.execute(db);
+export function releaseLease(db: StoreDb, name: string, owner: string): Promise<void> {
+  return releaseNamedLease(db, 'ingest_lease', name, owner);
 }
