@@ -17,6 +17,7 @@ import { v5CollectionRoutes } from './http/v5-collections.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import type { MarketingServices } from './marketing-services.js';
+import { formHandlerRoutes } from './http/form-handler-routes.js';
 import { marketingFaultAdminRoutes, marketingFaultInjection } from './marketing-faults.js';
 
 /** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
@@ -34,6 +35,8 @@ export function buildMarketingApp(
   });
   app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
 
+  // Public: customers' own forms post to their form handlers.
+  formHandlerRoutes(app, services);
   // v5 (and Handoff's own routes beside it): JSON errors `{code, message}`.
   void app.register(async (v5) => {
     authenticate(v5, services);

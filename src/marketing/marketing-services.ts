@@ -13,6 +13,7 @@ import { marketingMigrations } from './store/migrations/index.js';
 import { settingOrCreate } from './store/unit-store.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { FaultInjector } from '../faults/fault-rules.js';
+import { FormHandlerService } from './forms/form-handler-service.js';
 import { newMarketingFaultInjector, type MarketingFaultKind } from './marketing-faults.js';
 
 /** Everything the marketing engine's routes use, built once per server. */
@@ -24,6 +25,8 @@ export interface MarketingServices {
   exports: ExportService;
   collections: CollectionService;
   activities: ActivityService;
+  /** Submissions from customers' own forms. */
+  formHandlers: FormHandlerService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /**
@@ -72,6 +75,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const collections = new CollectionService({ database, unitOfWork, prospects, now });
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
+  const activities = new ActivityService({ collections, prospects, unitOfWork });
   return {
     faults,
     database,
@@ -80,7 +84,8 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     imports,
     exports,
     collections,
-    activities: new ActivityService({ collections, prospects, unitOfWork }),
+    activities,
+    formHandlers: new FormHandlerService({ units, collections, prospects, activities, unitOfWork }),
     tokens: options.tokens,
     pageTokenSecret: Buffer.from(
       await settingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64')),

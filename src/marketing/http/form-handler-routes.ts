@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { MarketingServices } from '../marketing-services.js';
+
+/**
+ * `POST /l/:unitId/:formHandlerId`: where a customer's own HTML form posts (form-encoded, or
+ * JSON). Public, as a form is: the answer is a redirect to the handler's success location, or to
+ * its error location with `errorMessage` and each failed field as query parameters.
+ */
+export function formHandlerRoutes(app: FastifyInstance, services: MarketingServices): void {
+  app.post('/l/:unitId/:formHandlerId', async (request, reply) => {
+    const { unitId, formHandlerId } = request.params as { unitId: string; formHandlerId: string };
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const input = Object.fromEntries(
+      Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(';') : String(v ?? '')]),
+    );
+    const outcome = await services.formHandlers.submit(
+      unitId,
+      /^\d{1,15}$/.test(formHandlerId) ? Number(formHandlerId) : NaN,
+      input,
+    );
+    if (!outcome) return reply.code(404).type('text/plain; charset=utf-8').send('No such form handler');
+    if (outcome.ok) {
+      if (outcome.redirect) return reply.redirect(outcome.redirect, 302);
+      return reply.type('text/html; charset=utf-8').send('<!doctype html><p>Thank you.</p>');
+    }
+    if (outcome.redirect) {
+      const url = new URL(outcome.redirect);
+      url.searchParams.set('errorMessage', 'Please correct the errors below');
+      for (const [field, message] of Object.entries(outcome.errors)) url.searchParams.set(field, message);
+      return reply.redirect(url.toString(), 302);
+    }
+    return reply
+      .code(400)
+      .type('text/plain; charset=utf-8')
+      .send(
+        Object.entries(outcome.errors)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n'),
+      );
+  });
+}
