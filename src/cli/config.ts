@@ -28,6 +28,10 @@ export const fileConfigSchema = z
     marketing: z
       .object({
         faults: z.array(marketingFaultRuleSchema).default([]),
+        /** Points per visitor activity type ("2" page view, "4" form success …) over the defaults. */
+        scoring: z
+          .record(z.string().regex(/^\d+$/, 'a visitor activity type number'), z.number().int())
+          .optional(),
         /** The demo business unit's settings. */
         unit: z
           .object({

@@ -197,7 +197,16 @@ export async function startServers(
     }
 
     if (tokens && (options.set === 'demo' || options.set === 'marketing')) {
-      const marketing = await openMarketing({ database, tokens, faults: config.marketing?.faults });
+      const marketing = await openMarketing({
+        database,
+        tokens,
+        faults: config.marketing?.faults,
+        scoring: config.marketing?.scoring
+          ? Object.fromEntries(
+              Object.entries(config.marketing.scoring).map(([type, points]) => [Number(type), points]),
+            )
+          : undefined,
+      });
       let unit = await marketing.units.ensure({
         name: DEMO_UNIT_NAME,
         id: running.credentials.marketing?.businessUnitId,

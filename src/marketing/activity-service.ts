@@ -1,3 +1,4 @@
+import type { ProspectValue } from './domain/prospect-fields.js';
 import type { CollectionService, CollectionRecord } from './collections/collection-service.js';
 import { ACTIVITY_TYPES, EXTERNAL_ACTIVITIES, VISITOR_ACTIVITIES } from './collections/collection-defs.js';
 import type { BusinessUnit } from './domain/business-unit.js';
@@ -6,6 +7,19 @@ import type { ProspectService } from './prospect-service.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 
 /** What happened, as the engine's tracking, forms and email record it. */
+/**
+ * Account Engagement's default scoring: points an activity adds to its prospect's score, by
+ * visitor activity type. Email clicks and file downloads are both Click (1).
+ */
+export const DEFAULT_SCORING: Record<number, number> = {
+  1: 3, // Click: an email link or a file download
+  2: 1, // View: a page view
+  3: -5, // Error: a form submission with errors
+  4: 50, // Success: a form or form handler submission
+  24: 20, // Attended Webinar
+  25: 5, // Registered for Webinar
+};
+
 export interface NewActivity {
   type: number;
   prospectId?: number | null;
@@ -32,8 +46,14 @@ export class ActivityService {
       collections: CollectionService;
       prospects: ProspectService;
       unitOfWork: UnitOfWork;
+      /** Points an activity type adds to its prospect's score (over DEFAULT_SCORING). */
+      scoring?: Record<number, number>;
     },
-  ) {}
+  ) {
+    this.scoring = { ...DEFAULT_SCORING, ...deps.scoring };
+  }
+
+  private readonly scoring: Record<number, number>;
 
   async record(unit: BusinessUnit, activity: NewActivity): Promise<CollectionRecord> {
     const typeName = ACTIVITY_TYPES[activity.type];
@@ -44,9 +64,15 @@ export class ActivityService {
         typeName,
       });
       if (activity.prospectId) {
-        await this.deps.prospects.update(unit, { type: 'system' }, activity.prospectId, {
-          lastActivityAt: record.values.createdAt ?? null,
-        });
+        // The activity's points go on the prospect's score in the same transaction, so the
+        // score's history shows each change beside the activity that made it.
+        const points = this.scoring[activity.type] ?? 0;
+        const values: Record<string, ProspectValue> = { lastActivityAt: record.values.createdAt ?? null };
+        if (points !== 0) {
+          const prospect = await this.deps.prospects.read(unit.id, activity.prospectId);
+          values.score = Number(prospect.values.score ?? 0) + points;
+        }
+        await this.deps.prospects.update(unit, { type: 'system' }, activity.prospectId, values);
       }
       return record;
     });

@@ -43,6 +43,8 @@ export interface OpenMarketingOptions {
   tokens: TokenVerifier;
   /** Fault rules active from the start (`marketing.faults` in handoff.config.json). */
   faults?: unknown[];
+  /** Points per visitor activity type over the defaults (`marketing.scoring` in handoff.config.json). */
+  scoring?: Record<number, number>;
   now?: () => Date;
 }
 
@@ -75,7 +77,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const collections = new CollectionService({ database, unitOfWork, prospects, now });
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
-  const activities = new ActivityService({ collections, prospects, unitOfWork });
+  const activities = new ActivityService({ collections, prospects, unitOfWork, scoring: options.scoring });
   return {
     faults,
     database,

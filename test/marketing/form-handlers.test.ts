@@ -74,7 +74,8 @@ for (const dialect of DIALECTS) {
       expect(r.status).toBe(302);
       expect(r.headers.get('location')).toBe('https://www.example.com/thanks');
       const [p] = await m.services.prospects.byEmail(m.v3Unit.id, 'form@example.com');
-      expect(p?.values).toMatchObject({ firstName: 'Ada', company: 'Engines Ltd' });
+      // Form success scores 50 by default.
+      expect(p?.values).toMatchObject({ firstName: 'Ada', company: 'Engines Ltd', score: 50 });
       expect(await activities(m.v3Unit.id, p!.id)).toEqual([[4, handlers.v3]]);
     });
 
@@ -93,7 +94,12 @@ for (const dialect of DIALECTS) {
       expect(again.status).toBe(302);
       const found = await m.services.prospects.byEmail(m.v3Unit.id, 'twice@example.com');
       expect(found).toHaveLength(1);
-      expect(found[0]!.values).toMatchObject({ firstName: 'Grace', company: 'Yale', phone: '555-0100' });
+      expect(found[0]!.values).toMatchObject({
+        firstName: 'Grace',
+        company: 'Yale',
+        phone: '555-0100',
+        score: 100,
+      });
       expect(await activities(m.v3Unit.id, found[0]!.id)).toEqual([
         [4, handlers.v3],
         [4, handlers.v3],
@@ -118,6 +124,8 @@ for (const dialect of DIALECTS) {
         [3, handlers.v3],
       ]);
       expect(p!.values.company).toBe('Engines Ltd');
+      // The error took its 5 points off the 50.
+      expect(p!.values.score).toBe(45);
     });
 
     it('in a unit with several prospects per email, updates the most recently updated one', async () => {
@@ -140,6 +148,18 @@ for (const dialect of DIALECTS) {
       expect(await m.services.prospects.byEmail(m.v4Unit.id, 'multi@example.com')).toHaveLength(2);
     });
 
+    it('scores each activity by its type, and keeps the score’s history', async () => {
+      const p = await m.services.prospects.create(m.v3Unit, { type: 'api' }, { email: 'scored@example.com' });
+      for (const type of [2, 2, 1, 24])
+        await m.services.activities.record(m.v3Unit, { type, prospectId: p.id });
+      const after = await m.services.prospects.read(m.v3Unit.id, p.id);
+      expect(after.values.score).toBe(1 + 1 + 3 + 20);
+      const history = (await m.services.prospects.history(m.v3Unit.id, p.id)).filter(
+        (c) => c.field === 'score',
+      );
+      expect(history.map((c) => c.newValue)).toEqual(['1', '2', '5', '25']);
+    });
+
     it('answers 404 for a handler or unit that does not exist, and 400 without an error location', async () => {
       expect((await submit(m.v3Unit.id, 999_999, { email: 'x@example.com' })).status).toBe(404);
       expect((await submit('no-such-unit', handlers.v3!, { email: 'x@example.com' })).status).toBe(404);
@@ -151,3 +171,16 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('scoring configured over the defaults', () => {
+  it('uses the configured points, and the defaults for the rest', async () => {
+    const m = await startTestMarketing({ scoring: { 2: 10, 4: 0 } });
+    try {
+      const p = await m.services.prospects.create(m.v3Unit, { type: 'api' }, { email: 'custom@example.com' });
+      for (const type of [2, 4, 1]) await m.services.activities.record(m.v3Unit, { type, prospectId: p.id });
+      expect((await m.services.prospects.read(m.v3Unit.id, p.id)).values.score).toBe(10 + 0 + 3);
+    } finally {
+      await m.close();
+    }
+  });
+});

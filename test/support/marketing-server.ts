@@ -30,13 +30,19 @@ export interface TestMarketing {
  * three business units: a v3 one and a v4 one granted to the CRM admin, and one not granted.
  */
 export async function startTestMarketing(
-  options: { dialect?: DialectName; now?: () => Date; crmConfig?: Partial<CrmConfig> } = {},
+  options: {
+    dialect?: DialectName;
+    now?: () => Date;
+    crmConfig?: Partial<CrmConfig>;
+    scoring?: Record<number, number>;
+  } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
   const services = await openMarketing({
     database: crm.database,
     tokens: { verify: async (token) => crm.services.oauth.verify(token) },
     now: options.now,
+    scoring: options.scoring,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });
