@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { gradingProfileSchema } from '../marketing/domain/grading.js';
 import { connectorFileConfigSchema } from '../connector/connector-config.js';
 import { crmConfigSchema } from '../crm/crm-config.js';
 import { isValidTimeZone } from '../marketing/domain/unit-time.js';
@@ -29,6 +30,8 @@ export const fileConfigSchema = z
       .object({
         faults: z.array(marketingFaultRuleSchema).default([]),
         /** Points per visitor activity type ("2" page view, "4" form success …) over the defaults. */
+        /** The grading profile: criteria that move each prospect's grade from D, in thirds of a letter. */
+        grading: gradingProfileSchema.optional(),
         scoring: z
           .record(z.string().regex(/^\d+$/, 'a visitor activity type number'), z.number().int())
           .optional(),

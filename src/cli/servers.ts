@@ -201,6 +201,7 @@ export async function startServers(
         database,
         tokens,
         faults: config.marketing?.faults,
+        grading: config.marketing?.grading,
         scoring: config.marketing?.scoring
           ? Object.fromEntries(
               Object.entries(config.marketing.scoring).map(([type, points]) => [Number(type), points]),

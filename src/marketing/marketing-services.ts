@@ -13,6 +13,7 @@ import { marketingMigrations } from './store/migrations/index.js';
 import { settingOrCreate } from './store/unit-store.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { FaultInjector } from '../faults/fault-rules.js';
+import type { GradingProfile } from './domain/grading.js';
 import { FormHandlerService } from './forms/form-handler-service.js';
 import { newMarketingFaultInjector, type MarketingFaultKind } from './marketing-faults.js';
 
@@ -45,6 +46,8 @@ export interface OpenMarketingOptions {
   faults?: unknown[];
   /** Points per visitor activity type over the defaults (`marketing.scoring` in handoff.config.json). */
   scoring?: Record<number, number>;
+  /** The grading profile (`marketing.grading`); none: grades are only what writers set. */
+  grading?: GradingProfile;
   now?: () => Date;
 }
 
@@ -56,7 +59,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const unitOfWork = new UnitOfWork(database.db);
   const units = new BusinessUnitService(database, now);
   await units.start();
-  const prospects = new ProspectService({ database, unitOfWork, now });
+  const prospects = new ProspectService({ database, unitOfWork, now, grading: options.grading });
   const log = createLogger('marketing');
   const imports = new ImportService({
     database,

@@ -3,6 +3,7 @@ import type { Database, StoreDb } from '../store/database.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 import { customFieldKey, type BusinessUnit, type CustomField } from './domain/business-unit.js';
 import { MarketingError } from './domain/marketing-error.js';
+import { gradeFor, type GradingProfile } from './domain/grading.js';
 import { diffValues, type Actor, type FieldChange, type Prospect } from './domain/prospect.js';
 import {
   coerceProspectValue,
@@ -19,6 +20,8 @@ export interface ProspectServiceDeps {
   database: Database;
   unitOfWork: UnitOfWork;
   now: () => Date;
+  /** The grading profile: with one, every write regrades the prospect (unless it sets the grade). */
+  grading?: GradingProfile | null;
 }
 
 /** How a request names fields: v5's camelCase or v3/v4's snake_case. */
@@ -70,6 +73,17 @@ export class ProspectService {
 
   private db(): StoreDb {
     return this.deps.unitOfWork.current();
+  }
+
+  /** The values with the grade they earn, where grading is on and the write does not set one. */
+  private graded(
+    before: Record<string, ProspectValue>,
+    values: Record<string, ProspectValue>,
+  ): Record<string, ProspectValue> {
+    const profile = this.deps.grading;
+    if (!profile || 'grade' in values) return values;
+    const grade = gradeFor(profile, { ...before, ...values });
+    return grade === before.grade ? values : { ...values, grade };
   }
 
   private nowIso(): string {
@@ -225,6 +239,7 @@ export class ProspectService {
         if ((await this.byEmail(unit.id, email)).length > 0) throw new MarketingError(9);
       }
       const at = this.nowIso();
+      values = this.graded({}, values);
       const stored: Record<string, ProspectValue> = {
         ...CREATE_DEFAULTS,
         ...values,
@@ -279,7 +294,7 @@ export class ProspectService {
           taken.add(email.toLowerCase());
         }
         out.push(null);
-        accepted.push({ index: i, values });
+        accepted.push({ index: i, values: this.graded({}, values) });
       }
       const stored = accepted.map(({ values }) => ({
         ...CREATE_DEFAULTS,
@@ -330,6 +345,7 @@ export class ProspectService {
           if ((await this.byEmail(unit.id, email)).some((p) => p.id !== id)) throw new MarketingError(9);
         }
       }
+      values = this.graded(before.values, values);
       const changes = diffValues(before.values, values);
       if (changes.length === 0) return before;
       const at = this.nowIso();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildMarketingApp } from '../../src/marketing/app.js';
 import type { CrmConfig } from '../../src/crm/crm-config.js';
 import type { BusinessUnit } from '../../src/marketing/domain/business-unit.js';
+import type { GradingProfile } from '../../src/marketing/domain/grading.js';
 import { openMarketing, type MarketingServices } from '../../src/marketing/marketing-services.js';
 import type { DialectName } from './databases.js';
 import { startTestCrm, type TestCrm } from './crm-server.js';
@@ -35,6 +36,7 @@ export async function startTestMarketing(
     now?: () => Date;
     crmConfig?: Partial<CrmConfig>;
     scoring?: Record<number, number>;
+    grading?: GradingProfile;
   } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
@@ -43,6 +45,7 @@ export async function startTestMarketing(
     tokens: { verify: async (token) => crm.services.oauth.verify(token) },
     now: options.now,
     scoring: options.scoring,
+    grading: options.grading,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });
