@@ -79,7 +79,7 @@ export const connectorFileConfigSchema = z
     rules: z
       .object({
         createProspects: z.boolean(),
-        createLeads: z.enum(['assigned', 'never']),
+        createLeads: z.enum(['assigned', 'form-success', 'never']),
         followEmailChanges: z.boolean(),
         sharing: z
           .object({ field: z.string().min(1), value: z.string() })

@@ -39,8 +39,11 @@ const DRAIN_BATCHES = 25;
 export interface SyncRules {
   /** Make a prospect for a new Lead or Contact with an email (not for records older than the connector). */
   createProspects: boolean;
-  /** Make a CRM Lead for a prospect without one: once it is assigned to a user (the default), or never. */
-  createLeads: 'assigned' | 'never';
+  /**
+   * Make a CRM Lead for a prospect without one: once it is assigned to a user (the default), once
+   * it submits a form or form handler successfully, or never.
+   */
+  createLeads: 'assigned' | 'form-success' | 'never';
   /**
    * A CRM email change updates the linked prospect's email (the default). Off, the prospect
    * keeps its address; marketing's own email changes still reach the CRM where mapped so.
@@ -99,6 +102,8 @@ export function emptyPassResult(): PassResult {
   };
 }
 
+/** The visitor activity type of a successful form or form handler submission. */
+const FORM_SUCCESS = 4;
 /** sObject Collections take at most 200 records a call. */
 const COLLECTION_SIZE = 200;
 /** From this many pending CRM writes on, they go as one Bulk API 2.0 job. */
@@ -275,6 +280,7 @@ export class SyncEngine {
     try {
       // Lead first: a conversion queued before the new Contact is handled before it.
       for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
+      await this.captureFormSuccesses(result);
       await this.captureMarketing(result);
     } finally {
       await queue.releaseLease(database, name, this.owner);
@@ -354,6 +360,29 @@ export class SyncEngine {
           syncValue(record[m.crmField]) === link.lastSynced[m.prospectField],
       );
     return echo ? null : queue.PRIORITY.change;
+  }
+
+  /**
+   * Form submissions go first: each new Success activity queues its prospect as a hand-off, at
+   * the top priority (and, by the `form-success` rule, to become a Lead). The cursor is the last
+   * activity id seen; it starts at the newest, so older submissions are left alone.
+   */
+  private async captureFormSuccesses(result: PassResult): Promise<void> {
+    const { database, unitId, marketing, now } = this.options;
+    const name = this.cursorName('form-success');
+    const saved = await store.selectCursor(database.db, name);
+    if (saved === undefined) {
+      await store.saveCursor(database.db, name, String(await marketing.newestActivityId()));
+      return;
+    }
+    const activities = await marketing.activitiesAfter(Number(saved), FORM_SUCCESS);
+    if (activities.length === 0) return;
+    const items = [
+      ...new Set(activities.map((a) => a.prospectId).filter((id): id is number => id !== null)),
+    ].map((id) => ({ key: `prospect:${id}`, priority: queue.PRIORITY.handoff, payload: null }));
+    await queue.enqueue(database, unitId, items, now().toISOString());
+    result.queued += items.length;
+    await store.saveCursor(database.db, name, String(activities[activities.length - 1]!.id));
   }
 
   private async captureMarketing(result: PassResult): Promise<void> {
@@ -470,7 +499,13 @@ export class SyncEngine {
       const prospect = prospects.get(item.key);
       if (!prospect) return;
       await this.workItem(item, result, () =>
-        this.syncProspect(prospect, links.get(prospect.id), result, linked),
+        this.syncProspect(
+          prospect,
+          links.get(prospect.id),
+          result,
+          linked,
+          item.priority === queue.PRIORITY.handoff,
+        ),
       );
     });
     await this.flushAll(result);
@@ -828,16 +863,17 @@ export class SyncEngine {
     link: store.Link | undefined,
     result: PassResult,
     records: Map<string, CrmRecord>,
+    handoff: boolean,
   ): Promise<void> {
     const { database, crm } = this.options;
     if (!link) {
-      if (
-        prospect.isDeleted !== true &&
-        this.options.rules.createLeads === 'assigned' &&
-        prospect.assignedToId
-      ) {
-        await this.createLead(prospect, result);
-      }
+      // The hand-off to sales: an assignment, or — by the rule — a form success (queued as a
+      // hand-off by captureFormSuccesses).
+      const { createLeads } = this.options.rules;
+      const handedOff =
+        (createLeads === 'assigned' && Boolean(prospect.assignedToId)) ||
+        (createLeads === 'form-success' && handoff);
+      if (prospect.isDeleted !== true && handedOff) await this.createLead(prospect, result);
       return;
     }
     const record = records.get(link.crmId);
@@ -893,7 +929,10 @@ export class SyncEngine {
       values.pi__pardot_id__c = String(prospect.id);
       if (this.options.rules.sharing)
         values[this.options.rules.sharing.field] = this.options.rules.sharing.value;
-      const owner = await marketing.userSalesforceId(Number(prospect.assignedToId));
+      // Owned by the assignee's CRM user; unassigned (a form success), by the connector's user.
+      const owner = prospect.assignedToId
+        ? await marketing.userSalesforceId(Number(prospect.assignedToId))
+        : null;
       if (owner) values.OwnerId = owner;
       const saved = await refusalOrResult(crm.sobject('Lead').create(values));
       if (!saved.success) {

@@ -419,6 +419,47 @@ for (const dialect of DIALECTS) {
       expect((await conn.query("SELECT Id FROM Lead WHERE Email = 'hot@example.com'")).totalSize).toBe(1);
     });
 
+    it('makes a Lead for a prospect on its form success, by that rule, first in the queue', async () => {
+      const own = await openTestConnector(m, m.v4Unit.id, undefined, { createLeads: 'form-success' });
+      await own.runOnce();
+      const call = (path: string, body: Json) =>
+        m
+          .call(path, { method: 'POST', body: JSON.stringify(body), unit: m.v4Unit.id })
+          .then((r) => r.body as Json);
+      const campaign = await call('/api/v5/objects/campaigns?fields=id', { name: 'Form rule campaign' });
+      const handler = await call('/api/v5/objects/form-handlers?fields=id', {
+        name: 'Demo request',
+        campaignId: campaign.id,
+      });
+      for (const [name, prospectApiFieldId] of [
+        ['email', 'email'],
+        ['company', 'company'],
+      ])
+        await call('/api/v5/objects/form-handler-fields?fields=id', {
+          formHandlerId: handler.id,
+          name,
+          prospectApiFieldId,
+        });
+      // Not handed off: a prospect made without a form.
+      await call('/api/v5/objects/prospects?fields=id', { email: 'no-form@example.com' });
+      const submitted = await fetch(`${m.url}/l/${m.v4Unit.id}/${String(handler.id)}`, {
+        method: 'POST',
+        body: new URLSearchParams({ email: 'form-lead@example.com', company: 'Form Co' }),
+      });
+      expect(submitted.status).toBe(200);
+      const pass = await own.runOnce();
+      expect(pass.leadsCreated).toBe(1);
+      const [p] = await m.services.prospects.byEmail(m.v4Unit.id, 'form-lead@example.com');
+      const leads = (
+        await conn.query<Json>(
+          "SELECT Company, pi__pardot_id__c, pi__score__c FROM Lead WHERE Email IN ('form-lead@example.com', 'no-form@example.com')",
+        )
+      ).records;
+      expect(leads).toEqual([
+        expect.objectContaining({ Company: 'Form Co', pi__pardot_id__c: String(p!.id), pi__score__c: 50 }),
+      ]);
+    });
+
     it('lists a write the CRM refuses, with its message, and delivers it on retry once the rule is fixed', async () => {
       const { leadId, prospectId } = await newLead('rule@example.com');
       const rule = {

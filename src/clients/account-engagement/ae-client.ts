@@ -287,6 +287,44 @@ export class AccountEngagementClient {
     return page.values;
   }
 
+  /** Visitor activities of a type with ids above `afterId`, oldest first, page by page. */
+  async activitiesAfter(
+    afterId: number,
+    type: number,
+  ): Promise<Array<{ id: number; prospectId: number | null; createdAt: string }>> {
+    const out: Array<{ id: number; prospectId: number | null; createdAt: string }> = [];
+    for (let after = afterId; ;) {
+      const page = await this.json<{
+        values: Array<{ id: number; prospectId: number | null; createdAt: string }>;
+      }>({
+        method: 'GET',
+        path: '/api/v5/objects/visitor-activities',
+        query: {
+          fields: 'id,prospectId,createdAt',
+          type,
+          idGreaterThan: after,
+          orderBy: 'id asc',
+          limit: 1000,
+        },
+        idempotent: true,
+      });
+      out.push(...page.values);
+      if (page.values.length < 1000) return out;
+      after = page.values[page.values.length - 1]!.id;
+    }
+  }
+
+  /** The id of the unit's newest visitor activity (0 when it has none). */
+  async newestActivityId(): Promise<number> {
+    const page = await this.json<{ values: Array<{ id: number }> }>({
+      method: 'GET',
+      path: '/api/v5/objects/visitor-activities',
+      query: { fields: 'id', orderBy: 'id desc', limit: 1 },
+      idempotent: true,
+    });
+    return page.values[0]?.id ?? 0;
+  }
+
   /**
    * Starts a v5 prospect import of one CSV batch (≤ 10 MB), submitted at once. Not repeated
    * when its answer is lost: a repeat would be a second import. Rows keyed by a CRM id column
