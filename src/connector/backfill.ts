@@ -169,6 +169,23 @@ async function backfillObject(
   result.skipped += progress.skipped;
 }
 
+/** The live prospect carrying this CRM id, by the v3/v4 fid read (the unit answers in one of them). */
+async function findByCrmId(
+  marketing: AccountEngagementClient,
+  crmId: string,
+  fields: string[],
+): Promise<ProspectRecord | undefined> {
+  let found: { id: number } | undefined;
+  try {
+    found = await marketing.prospectByFid(crmId, 4);
+  } catch {
+    found = await marketing.prospectByFid(crmId, 3);
+  }
+  if (!found) return undefined;
+  const prospect = await marketing.readProspect(found.id, fields);
+  return prospect.isDeleted === true ? undefined : prospect;
+}
+
 /**
  * One import of the records (upsert keyed by the CRM id, which the connector's imports also
  * write), then the prospects it made read back by their CRM ids and linked, each pair decided
@@ -205,7 +222,11 @@ async function importAndLink(
   for (const p of written) if (typeof p.salesforceId === 'string') byCrmId.set(p.salesforceId, p);
   const pairs = [];
   for (const record of records) {
-    const prospect = byCrmId.get(record.Id);
+    // Not among those the import changed: a row it matched with nothing to change (a step
+    // repeated after a stop between its import and its links), or one it refused. The first
+    // is found by its CRM id, one call each: a repeat is rare.
+    const prospect =
+      byCrmId.get(record.Id) ?? (await findByCrmId(marketing, record.Id, engine.prospectFieldList()));
     if (!prospect) continue;
     pairs.push({
       link: { unitId, crmObject: object, crmId: record.Id, prospectId: prospect.id, lastSynced: {} },

@@ -2,6 +2,7 @@ import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackfillProgress } from '../../src/connector/backfill.js';
 import type { Connector } from '../../src/connector/connector-services.js';
+import { deleteLink } from '../../src/connector/store/link-store.js';
 import { openTestConnector } from '../support/connector.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
@@ -148,6 +149,19 @@ for (const dialect of DIALECTS) {
       expect(await m.services.prospects.byEmail(m.v3Unit.id, 'back3@example.com')).toHaveLength(1);
       const pass = await connector.runOnce();
       expect([pass.writesToCrm, pass.writesToMarketing, pass.created, pass.waiting]).toEqual([0, 0, 0, 0]);
+    }, 60_000);
+
+    it('links again what an import made before a stop cut off its links, without a second prospect', async () => {
+      // As if a backfill stopped between a step's import and its links: the links are gone.
+      const leads = (
+        await conn.query<{ Id: string }>("SELECT Id FROM Lead WHERE Email LIKE 'back1%' ORDER BY Id LIMIT 5")
+      ).records;
+      for (const lead of leads) await deleteLink(m.crm.database.db, m.v3Unit.id, lead.Id);
+      const again = await connector.backfill({ restart: true });
+      expect([again.linked, again.created, again.errors]).toEqual([5, 0, []]);
+      for (const lead of leads)
+        expect(await m.services.prospects.byCrmId(m.v3Unit.id, lead.Id)).toHaveLength(1);
+      expect((await connector.backfill({ restart: true })).linked).toBe(0);
     }, 60_000);
   });
 }
