@@ -53,6 +53,15 @@ export function demoConnectorConfig(
   return {
     crm: login,
     marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
+    ...connectorSettings(configured),
+  };
+}
+
+/** What `connector` in handoff.config.json sets besides the connections. */
+function connectorSettings(
+  configured: ResolvedConfig['connector'],
+): Pick<ConnectorConfig, 'mappings' | 'rules' | 'leaseMs' | 'crmApiShare'> {
+  return {
     mappings: mergeMappings(configured?.mappings),
     rules: configured?.rules,
     leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
@@ -100,10 +109,7 @@ export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
       businessUnitId: marketing.businessUnitId,
       login: marketing.login ? login(marketing.login) : crm,
     },
-    mappings: mergeMappings(config.connector?.mappings),
-    rules: config.connector?.rules,
-    leaseMs: config.connector?.leaseSeconds === undefined ? undefined : config.connector.leaseSeconds * 1000,
-    crmApiShare: config.connector?.crmApiShare,
+    ...connectorSettings(config.connector),
   };
 }
 

@@ -3,7 +3,7 @@ import type jsforce from 'jsforce';
 import type { AccountEngagementClient, ProspectRecord } from '../clients/account-engagement/ae-client.js';
 import type { Database } from '../store/database.js';
 import { syncValue } from './domain/decide-field.js';
-import type { CrmObject } from './domain/field-mapping.js';
+import { crmIdField, type CrmObject } from './domain/field-mapping.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
 import { emptyPassResult, type CrmRecord, type PassResult, type SyncEngine } from './sync-engine.js';
@@ -199,7 +199,7 @@ async function importAndLink(
 ): Promise<number> {
   const { unitId, marketing, engine } = options;
   const mappings = engine.mappings[object].filter((m) => m.direction !== 'marketing-to-crm');
-  const idColumn = object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
+  const idColumn = crmIdField(object);
   // Every prospect is made with its record's email, whichever way the email mapping goes.
   const fields = [...new Set(['email', ...mappings.map((m) => m.prospectField)])];
   const header = ['salesforceId', idColumn, ...fields];

@@ -57,6 +57,17 @@ export interface Connector {
   stop(): Promise<void>;
 }
 
+/** The connector's Account Engagement client: its writes show in history as the sync's. */
+export function connectMarketing(config: ConnectorConfig, options: { maxAttempts?: number } = {}) {
+  return new AccountEngagementClient({
+    baseUrl: config.marketing.baseUrl,
+    businessUnitId: config.marketing.businessUnitId,
+    tokens: new SalesforceTokenSource(config.marketing.login),
+    actor: 'sync',
+    ...options,
+  });
+}
+
 /**
  * The connector between one CRM org and one business unit, over their wire APIs only. It
  * logs in to both sides with the configured OAuth flow, checks the mappings, and runs passes.
@@ -75,12 +86,7 @@ export async function openConnector(options: {
   const log = options.log ?? pino({ level: process.env.HANDOFF_LOG_LEVEL ?? 'warn' });
   await migrateArea(database, 'connector', connectorMigrations);
   const crm = await connectCrm(config.crm);
-  const marketing = new AccountEngagementClient({
-    baseUrl: config.marketing.baseUrl,
-    businessUnitId: config.marketing.businessUnitId,
-    tokens: new SalesforceTokenSource(config.marketing.login),
-    actor: 'sync',
-  });
+  const marketing = connectMarketing(config);
   const engine = await SyncEngine.open({
     database,
     crm,

@@ -1,10 +1,8 @@
 import type jsforce from 'jsforce';
-import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import { connectCrm } from '../clients/salesforce/crm-connection.js';
-import { SalesforceTokenSource } from '../clients/salesforce-oauth.js';
 import { checkMappings, DEFAULT_MAPPINGS, type CrmObject } from './domain/field-mapping.js';
-import type { ConnectorConfig } from './connector-services.js';
+import { connectMarketing, type ConnectorConfig } from './connector-services.js';
 
 export interface DoctorCheck {
   /** What was checked, as a user would name it. */
@@ -78,13 +76,7 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
 
   let prospectFields: Set<string> | null = null;
   try {
-    const marketing = new AccountEngagementClient({
-      baseUrl: config.marketing.baseUrl,
-      businessUnitId: config.marketing.businessUnitId,
-      tokens: new SalesforceTokenSource(config.marketing.login),
-      actor: 'sync',
-      maxAttempts: 1,
-    });
+    const marketing = connectMarketing(config, { maxAttempts: 1 });
     prospectFields = await marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
     check(
       'marketing unit',

@@ -14,6 +14,7 @@ import type { Database } from '../store/database.js';
 import { decideField, syncValue, type SyncValue } from './domain/decide-field.js';
 import {
   checkMappings,
+  crmIdField,
   type CrmObject,
   type FieldMapping,
   type MappingProblem,
@@ -165,6 +166,8 @@ export class SyncEngine {
   private readonly currentItem = new AsyncLocalStorage<string>();
   /** Pending CRM writes of an object are sent once there are this many. */
   private flushAt = COLLECTION_SIZE;
+  /** The CRM API usage last written to the store (`used/limit`). */
+  private usageSaved: string | null = null;
   /** Work running under a key (an email), for `oneAtATime`. */
   private readonly keyed = new Map<string, Promise<unknown>>();
 
@@ -260,7 +263,12 @@ export class SyncEngine {
       };
     }
     const share = this.options.crmApiShare ?? 0.8;
-    await store.saveApiUsage(database.db, unitId, { ...usage, share, at: now().toISOString() });
+    // Kept for `handoff sync status` when it moved: not a store write every pass and batch.
+    const seen = `${usage.used}/${usage.limit}`;
+    if (seen !== this.usageSaved) {
+      await store.saveApiUsage(database.db, unitId, { ...usage, share, at: now().toISOString() });
+      this.usageSaved = seen;
+    }
     return usage.used >= share * usage.limit;
   }
 
@@ -275,8 +283,7 @@ export class SyncEngine {
     const { database, unitId, now } = this.options;
     const name = `${unitId}:capture`;
     const at = now();
-    const until = new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
-    if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), until))) return;
+    if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), this.leaseEnd(at)))) return;
     try {
       // Lead first: a conversion queued before the new Contact is handled before it.
       for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
@@ -285,6 +292,11 @@ export class SyncEngine {
     } finally {
       await queue.releaseLease(database, name, this.owner);
     }
+  }
+
+  /** When a lease taken at `at` runs out. */
+  private leaseEnd(at: Date): string {
+    return new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
   }
 
   private cursorName(side: string): string {
@@ -352,13 +364,7 @@ export class SyncEngine {
     if (!this.shared(record)) return null;
     if (!link) return typeof record.Email === 'string' && record.Email ? queue.PRIORITY.change : null;
     if (link.crmObject !== object) return null;
-    const echo =
-      !link.deleted &&
-      this.mappings[object].every(
-        (m) =>
-          link.lastSynced[m.prospectField] !== undefined &&
-          syncValue(record[m.crmField]) === link.lastSynced[m.prospectField],
-      );
+    const echo = !link.deleted && this.asLastSynced(link, (m) => record[m.crmField]);
     return echo ? null : queue.PRIORITY.change;
   }
 
@@ -407,7 +413,7 @@ export class SyncEngine {
         priority = assigned ? queue.PRIORITY.handoff : null;
       } else if (prospect.isDeleted === true) {
         priority = link.deleted ? null : queue.PRIORITY.urgent;
-      } else if (!link.deleted && this.asLastSynced(link, prospect)) {
+      } else if (!link.deleted && this.asLastSynced(link, (m) => prospect[m.prospectField])) {
         // Every mapped value as last synced: no marketing change (mostly our own writes' echo).
         priority = null;
       }
@@ -418,12 +424,15 @@ export class SyncEngine {
     await store.saveCursor(database.db, this.cursorName('marketing'), newest);
   }
 
-  /** Whether every mapped field of the prospect holds its last-synced value. */
-  private asLastSynced(link: store.Link, prospect: ProspectRecord): boolean {
+  /**
+   * Whether every mapped field holds its last-synced value on one side (`valueOf` reads it from
+   * the CRM record or the prospect): then that side has no change, mostly our own writes' echo.
+   */
+  private asLastSynced(link: store.Link, valueOf: (mapping: FieldMapping) => unknown): boolean {
     return this.mappings[link.crmObject].every(
       (m) =>
         link.lastSynced[m.prospectField] !== undefined &&
-        syncValue(prospect[m.prospectField]) === link.lastSynced[m.prospectField],
+        syncValue(valueOf(m)) === link.lastSynced[m.prospectField],
     );
   }
 
@@ -458,8 +467,14 @@ export class SyncEngine {
         return;
       }
       const at = now();
-      const until = new Date(at.getTime() + (this.options.leaseMs ?? DEFAULT_LEASE_MS)).toISOString();
-      const items = await queue.lease(database, unitId, this.owner, WORK_BATCH, at.toISOString(), until);
+      const items = await queue.lease(
+        database,
+        unitId,
+        this.owner,
+        WORK_BATCH,
+        at.toISOString(),
+        this.leaseEnd(at),
+      );
       if (items.length === 0) return;
       await this.work(items, result);
     }
@@ -652,7 +667,7 @@ export class SyncEngine {
     const { database, unitId, marketing, now } = this.options;
     const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
     if (!link || link.crmObject !== object) return;
-    const idField = object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
+    const idField = crmIdField(object);
     const survivorLinked = await store.selectLinkByCrmId(database.db, unitId, masterId);
     const moveTo = survivorLinked ? null : masterId;
     await marketing.updateProspect(link.prospectId, { salesforceId: moveTo, [idField]: moveTo });
@@ -762,7 +777,7 @@ export class SyncEngine {
         // Found by email: from now on it is linked by CRM id, on both sides.
         await marketing.updateProspect(candidate.id, {
           salesforceId: record.Id,
-          [object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId']: record.Id,
+          [crmIdField(object)]: record.Id,
         });
         prospect = candidate;
         break;
@@ -1019,7 +1034,7 @@ export class SyncEngine {
     // A prospect is made with the record's email, whichever way the email mapping goes.
     values.email ??= syncValue(record.Email);
     values.salesforceId = record.Id;
-    values[object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId'] = record.Id;
+    values[crmIdField(object)] = record.Id;
     return this.options.marketing.createProspect(values, this.prospectFieldList());
   }
 
@@ -1096,12 +1111,7 @@ export class SyncEngine {
     if (Object.keys(toMarketing).length > 0) {
       await this.options.marketing.updateProspect(link.prospectId, toMarketing);
       result.writesToMarketing += 1;
-      await appendSyncLog(
-        this.options.database,
-        this.options.unitId,
-        marketingLog,
-        this.options.now().toISOString(),
-      );
+      await this.log(marketingLog);
     }
     if (Object.keys(toCrm).length > 0) {
       // CRM writes go out in batches (sObject Collections, 200 a call); the link is saved with

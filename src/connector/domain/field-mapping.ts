@@ -100,3 +100,8 @@ export function checkMappings(
   }
   return { usable, problems };
 }
+
+/** The prospect field that holds the id of its CRM record of this object (beside `salesforceId`). */
+export function crmIdField(object: CrmObject): 'salesforceLeadId' | 'salesforceContactId' {
+  return object === 'Lead' ? 'salesforceLeadId' : 'salesforceContactId';
+}

@@ -54,11 +54,22 @@ export async function selectLinkByProspect(
 
 /** Creates or replaces the link of a prospect (a relink after lead conversion replaces the CRM side). */
 export async function saveLink(db: StoreDb, link: Link, at: string): Promise<void> {
-  await sql`delete from connector_link where unit_id = ${link.unitId}
-    and (prospect_id = ${link.prospectId} or crm_id = ${link.crmId})`.execute(db);
+  await replaceLinks(db, [link], at);
+}
+
+/** Replaces the links of these prospects and CRM records (at most 100, of one unit) by these. */
+async function replaceLinks(db: StoreDb, links: readonly Link[], at: string): Promise<void> {
+  const unitId = links[0]!.unitId;
+  await sql`delete from connector_link where unit_id = ${unitId}
+    and (prospect_id in (${sql.join(links.map((l) => l.prospectId))}) or crm_id in (${sql.join(links.map((l) => l.crmId))}))`.execute(
+    db,
+  );
+  const rows = links.map(
+    (l) =>
+      sql`(${l.unitId}, ${l.crmObject}, ${l.crmId}, ${l.prospectId}, ${JSON.stringify(l.lastSynced)}, ${l.deleted ? 1 : 0}, ${at})`,
+  );
   await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
-    values (${link.unitId}, ${link.crmObject}, ${link.crmId}, ${link.prospectId}, ${JSON.stringify(link.lastSynced)},
-      ${link.deleted ? 1 : 0}, ${at})`.execute(db);
+    values ${sql.join(rows)}`.execute(db);
 }
 
 /** Forgets a link (its CRM record was merged away). */
@@ -70,20 +81,7 @@ export async function deleteLink(db: StoreDb, unitId: string, crmId: string): Pr
 export async function saveLinks(database: Database, links: readonly Link[], at: string): Promise<void> {
   if (links.length === 0) return;
   await database.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < links.length; i += 100) {
-      const chunk = links.slice(i, i + 100);
-      const unitId = chunk[0]!.unitId;
-      await sql`delete from connector_link where unit_id = ${unitId}
-        and (prospect_id in (${sql.join(chunk.map((l) => l.prospectId))}) or crm_id in (${sql.join(chunk.map((l) => l.crmId))}))`.execute(
-        trx,
-      );
-      const rows = chunk.map(
-        (l) =>
-          sql`(${l.unitId}, ${l.crmObject}, ${l.crmId}, ${l.prospectId}, ${JSON.stringify(l.lastSynced)}, ${l.deleted ? 1 : 0}, ${at})`,
-      );
-      await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
-        values ${sql.join(rows)}`.execute(trx);
-    }
+    for (let i = 0; i < links.length; i += 100) await replaceLinks(trx, links.slice(i, i + 100), at);
   });
 }
 
