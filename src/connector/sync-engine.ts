@@ -918,7 +918,8 @@ export class SyncEngine {
   }
 
   /**
-   * An assigned prospect without a CRM record becomes a Lead owned by its assignee's CRM user.
+   * A prospect handed off without a CRM record (assigned, or by the form-success rule) becomes a
+   * Lead, owned by its assignee's CRM user if it has one.
    * The prospect id in `pi__pardot_id__c` is the create key: a Lead already carrying it (made by
    * a try whose answer was lost) is linked instead of made twice.
    */
@@ -972,7 +973,9 @@ export class SyncEngine {
           toSide: 'crm',
           value: syncValue(prospect.email),
           previous: null,
-          reason: 'Lead made for a prospect assigned to a user',
+          reason: prospect.assignedToId
+            ? 'Lead made for a prospect assigned to a user'
+            : 'Lead made for a prospect on its form success',
           apiCall: `POST /services/data/v${crm.version}/sobjects/Lead`,
         },
       ]);

@@ -458,6 +458,9 @@ for (const dialect of DIALECTS) {
       expect(leads).toEqual([
         expect.objectContaining({ Company: 'Form Co', pi__pardot_id__c: String(p!.id), pi__score__c: 50 }),
       ]);
+      expect((await own.syncLog(String(p!.id))).map((e) => e.reason)).toContain(
+        'Lead made for a prospect on its form success',
+      );
     });
 
     it('lists a write the CRM refuses, with its message, and delivers it on retry once the rule is fixed', async () => {
