@@ -41,6 +41,8 @@ export const fileConfigSchema = z
             timeZone: z.string().refine(isValidTimeZone, 'not a time zone name (e.g. America/New_York)'),
             allowMultiplePerEmail: z.boolean(),
             dailyApiLimit: z.number().int().positive(),
+            /** Track nothing of a visitor until it consents (`pi_opt_in`). */
+            requireTrackingConsent: z.boolean(),
           })
           .partial()
           .strict()

@@ -6,7 +6,6 @@ import { MarketingError } from './domain/marketing-error.js';
 import type { ProspectService } from './prospect-service.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 
-/** What happened, as the engine's tracking, forms and email record it. */
 /**
  * Account Engagement's default scoring: points an activity adds to its prospect's score, by
  * visitor activity type. Email clicks and file downloads are both Click (1).
@@ -55,6 +54,11 @@ export class ActivityService {
 
   private readonly scoring: Record<number, number>;
 
+  /** The points an activity of this type adds to its prospect's score. */
+  pointsFor(type: number): number {
+    return this.scoring[type] ?? 0;
+  }
+
   async record(unit: BusinessUnit, activity: NewActivity): Promise<CollectionRecord> {
     const typeName = ACTIVITY_TYPES[activity.type];
     if (!typeName) throw new MarketingError(62, `Invalid visitor activity type: ${activity.type}`);
@@ -66,7 +70,7 @@ export class ActivityService {
       if (activity.prospectId) {
         // The activity's points go on the prospect's score in the same transaction, so the
         // score's history shows each change beside the activity that made it.
-        const points = this.scoring[activity.type] ?? 0;
+        const points = this.pointsFor(activity.type);
         const values: Record<string, ProspectValue> = { lastActivityAt: record.values.createdAt ?? null };
         if (points !== 0) {
           const prospect = await this.deps.prospects.read(unit.id, activity.prospectId);

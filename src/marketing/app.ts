@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonBodyParser } from '../http/json-body.js';
@@ -18,6 +19,8 @@ import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
+import { trackingRoutes } from './http/tracking-routes.js';
+import { formRoutes } from './http/form-routes.js';
 import { marketingFaultAdminRoutes, marketingFaultInjection } from './marketing-faults.js';
 
 /** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
@@ -27,6 +30,7 @@ export function buildMarketingApp(
 ): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, ...options });
   void app.register(formbody);
+  void app.register(cookie);
   jsonBodyParser(app, () => new MarketingError(62, 'The request body is not valid JSON'));
   app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
   marketingFaultInjection(app, services);
@@ -35,8 +39,10 @@ export function buildMarketingApp(
   });
   app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
 
-  // Public: customers' own forms post to their form handlers.
+  // Public: the tracker, and customers' own forms posting to their form handlers.
+  trackingRoutes(app, services);
   formHandlerRoutes(app, services);
+  formRoutes(app, services);
   // v5 (and Handoff's own routes beside it): JSON errors `{code, message}`.
   void app.register(async (v5) => {
     authenticate(v5, services);

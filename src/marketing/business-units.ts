@@ -46,6 +46,11 @@ export class BusinessUnitService {
     return this.units.get(id);
   }
 
+  /** The unit of a tracker account number (`piAId`). */
+  byTrackingId(trackingId: number): BusinessUnit | undefined {
+    return this.list().find((u) => u.trackingId === trackingId);
+  }
+
   /** Creates a unit (or returns the one with this name) and grants it to the given CRM users. */
   async ensure(options: {
     name: string;
@@ -64,6 +69,8 @@ export class BusinessUnitService {
         allowMultiplePerEmail: options.allowMultiplePerEmail ?? false,
         dailyApiLimit: options.dailyApiLimit ?? 100_000,
         timeZone: options.timeZone ?? 'UTC',
+        trackingId: await store.nextTrackingId(this.database.db),
+        requireTrackingConsent: false,
         createdAt: this.now().toISOString(),
       };
       await store.insertUnit(this.database.db, unit);
@@ -89,7 +96,12 @@ export class BusinessUnitService {
 
   async updateSettings(
     unitId: string,
-    settings: Partial<Pick<BusinessUnit, 'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone'>>,
+    settings: Partial<
+      Pick<
+        BusinessUnit,
+        'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone' | 'requireTrackingConsent'
+      >
+    >,
   ): Promise<BusinessUnit> {
     const unit = this.units.get(unitId);
     if (!unit) throw new MarketingError(201);

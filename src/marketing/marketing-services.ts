@@ -16,6 +16,12 @@ import type { FaultInjector } from '../faults/fault-rules.js';
 import type { GradingProfile } from './domain/grading.js';
 import { FormHandlerService } from './forms/form-handler-service.js';
 import { newMarketingFaultInjector, type MarketingFaultKind } from './marketing-faults.js';
+import { TrackingService } from './tracking/tracking-service.js';
+import { WebhookService, type WebhookSubscription } from './webhooks/webhook-service.js';
+import { ActionRunner } from './automation/action-runner.js';
+import { AutomationService } from './automation/automation-service.js';
+import { SubmissionService } from './forms/submission.js';
+import { FormService } from './forms/form-service.js';
 
 /** Everything the marketing engine's routes use, built once per server. */
 export interface MarketingServices {
@@ -28,6 +34,12 @@ export interface MarketingServices {
   activities: ActivityService;
   /** Submissions from customers' own forms. */
   formHandlers: FormHandlerService;
+  /** Visitors, page views and visits from pd.js. */
+  tracking: TrackingService;
+  /** Hosted forms and landing pages. */
+  forms: FormService;
+  automation: AutomationService;
+  webhooks: WebhookService;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /**
@@ -48,6 +60,12 @@ export interface OpenMarketingOptions {
   scoring?: Record<number, number>;
   /** The grading profile (`marketing.grading`); none: grades are only what writers set. */
   grading?: GradingProfile;
+  /** Who hears of prospect changes and form successes (`marketing.webhooks`). */
+  webhooks?: WebhookSubscription[];
+  /** How often automation rules look at changed prospects besides on change (default 60 s). */
+  automationIntervalMs?: number;
+  /** The first retry of a failed webhook waits this long, doubling after (default 1 s). */
+  webhookFirstRetryMs?: number;
   now?: () => Date;
 }
 
@@ -81,7 +99,54 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
   const activities = new ActivityService({ collections, prospects, unitOfWork, scoring: options.scoring });
+  const tracking = new TrackingService({
+    collections,
+    prospects,
+    activities,
+    unitOfWork,
+    now,
+    secret: Buffer.from(
+      await settingOrCreate(database.db, 'visitor_cookie_secret', randomBytes(32).toString('base64')),
+      'base64',
+    ),
+  });
+  const webhooks = new WebhookService({
+    database,
+    unitOfWork,
+    now,
+    log,
+    subscriptions: options.webhooks ?? [],
+    notifySecret: await settingOrCreate(database.db, 'webhook_secret', randomBytes(24).toString('base64url')),
+    firstRetryMs: options.webhookFirstRetryMs,
+  });
+  announceProspectWrites(prospects, webhooks);
+  webhooks.start();
+  const actions = new ActionRunner({ collections, prospects, webhooks, unitOfWork });
+  const automation = new AutomationService({
+    database,
+    units,
+    collections,
+    prospects,
+    actions,
+    unitOfWork,
+    now,
+    log,
+    intervalMs: options.automationIntervalMs,
+  });
+  automation.start();
+  const submissions = new SubmissionService({
+    prospects,
+    activities,
+    tracking,
+    actions,
+    webhooks,
+    unitOfWork,
+  });
   return {
+    tracking,
+    webhooks,
+    automation,
+    forms: new FormService({ collections, submissions }),
     faults,
     database,
     units,
@@ -90,7 +155,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     exports,
     collections,
     activities,
-    formHandlers: new FormHandlerService({ units, collections, prospects, activities, unitOfWork }),
+    formHandlers: new FormHandlerService({ collections, submissions }),
     tokens: options.tokens,
     pageTokenSecret: Buffer.from(
       await settingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64')),
@@ -98,9 +163,22 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     ),
     now,
     async close() {
+      await automation.stop();
+      await tracking.close();
+      await webhooks.stop();
       await imports.close();
       await exports.close();
       await units.close();
     },
   };
+}
+
+/** Prospect writes as webhook events: created, updated (what changed), and assigned. */
+function announceProspectWrites(prospects: ProspectService, webhooks: WebhookService): void {
+  prospects.observe(async ({ unit, prospectId, kind, fields, actor }) => {
+    const data = { prospectId, fields, actor: actor.type };
+    if (kind === 'created') await webhooks.emit(unit.id, 'prospect.created', data);
+    if (kind === 'updated') await webhooks.emit(unit.id, 'prospect.updated', data);
+    if (fields.includes('assignedToId')) await webhooks.emit(unit.id, 'prospect.assigned', data);
+  });
 }

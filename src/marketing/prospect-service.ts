@@ -24,6 +24,18 @@ export interface ProspectServiceDeps {
   grading?: GradingProfile | null;
 }
 
+/** A committed-to-be write, told to observers inside its transaction (webhooks, automation). */
+export interface ProspectWrite {
+  unit: BusinessUnit;
+  prospectId: number;
+  kind: 'created' | 'updated' | 'deleted' | 'undeleted';
+  /** The fields given on create, or changed on update. */
+  fields: string[];
+  actor: Actor;
+}
+
+export type ProspectObserver = (write: ProspectWrite) => Promise<void>;
+
 /** How a request names fields: v5's camelCase or v3/v4's snake_case. */
 export type FieldNaming = 'v5' | 'legacy';
 
@@ -68,8 +80,21 @@ function emailLockKey(unitId: string, email: string): number {
  */
 export class ProspectService {
   private readonly customCache = new Map<string, CustomField[]>();
+  private readonly observers: ProspectObserver[] = [];
 
   constructor(private readonly deps: ProspectServiceDeps) {}
+
+  /**
+   * Tells `observer` of every write, inside the write's transaction: what it writes (a webhook
+   * in the outbox) commits or rolls back with the change itself.
+   */
+  observe(observer: ProspectObserver): void {
+    this.observers.push(observer);
+  }
+
+  private async told(write: ProspectWrite): Promise<void> {
+    for (const observer of this.observers) await observer(write);
+  }
 
   private db(): StoreDb {
     return this.deps.unitOfWork.current();
@@ -249,6 +274,7 @@ export class ProspectService {
       const id = await prospects.insertProspect(this.db(), unit.id, stored);
       // History keeps what the writer gave; the defaults are not changes anyone made.
       await this.record(unit.id, id, {}, values, actor, at);
+      await this.told({ unit, prospectId: id, kind: 'created', fields: Object.keys(values), actor });
       return this.written(unit.id, id, stored);
     });
   }
@@ -311,6 +337,9 @@ export class ProspectService {
         out[index] = { id, unitId: unit.id, isDeleted: false, values: { ...stored[k]!, id } };
       });
       await prospects.insertChanges(this.db(), unit.id, history);
+      if (this.observers.length > 0)
+        for (const [k, { values }] of accepted.entries())
+          await this.told({ unit, prospectId: ids[k]!, kind: 'created', fields: Object.keys(values), actor });
       return out as Array<Prospect | MarketingError>;
     });
   }
@@ -358,6 +387,7 @@ export class ProspectService {
         : null;
       await prospects.updateProspect(this.db(), id, changed, custom);
       await this.record(unit.id, id, before.values, values, actor, at);
+      await this.told({ unit, prospectId: id, kind: 'updated', fields: changes.map((c) => c.field), actor });
       return { ...before, values: { ...before.values, ...changed } };
     });
   }
@@ -371,6 +401,7 @@ export class ProspectService {
       await prospects.insertChanges(this.db(), unit.id, [
         { prospectId: id, field: 'isDeleted', oldValue: false, newValue: true, changedAt: at, actor },
       ]);
+      await this.told({ unit, prospectId: id, kind: 'deleted', fields: ['isDeleted'], actor });
     });
   }
 
@@ -388,6 +419,7 @@ export class ProspectService {
       await prospects.insertChanges(this.db(), unit.id, [
         { prospectId: id, field: 'isDeleted', oldValue: true, newValue: false, changedAt: at, actor },
       ]);
+      await this.told({ unit, prospectId: id, kind: 'undeleted', fields: ['isDeleted'], actor });
       return this.read(unit.id, id);
     });
   }

@@ -3,6 +3,7 @@ import { buildMarketingApp } from '../../src/marketing/app.js';
 import type { CrmConfig } from '../../src/crm/crm-config.js';
 import type { BusinessUnit } from '../../src/marketing/domain/business-unit.js';
 import type { GradingProfile } from '../../src/marketing/domain/grading.js';
+import type { WebhookSubscription } from '../../src/marketing/webhooks/webhook-service.js';
 import { openMarketing, type MarketingServices } from '../../src/marketing/marketing-services.js';
 import type { DialectName } from './databases.js';
 import { startTestCrm, type TestCrm } from './crm-server.js';
@@ -37,6 +38,8 @@ export async function startTestMarketing(
     crmConfig?: Partial<CrmConfig>;
     scoring?: Record<number, number>;
     grading?: GradingProfile;
+    webhooks?: WebhookSubscription[];
+    automationIntervalMs?: number;
   } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
@@ -46,6 +49,9 @@ export async function startTestMarketing(
     now: options.now,
     scoring: options.scoring,
     grading: options.grading,
+    webhooks: options.webhooks,
+    automationIntervalMs: options.automationIntervalMs,
+    webhookFirstRetryMs: 50,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });

@@ -1,4 +1,6 @@
-import type { ProspectFieldType } from '../domain/prospect-fields.js';
+import type { ProspectFieldType, ProspectValue } from '../domain/prospect-fields.js';
+import { parseActions, parseConditions } from '../domain/automation.js';
+import { MarketingError } from '../domain/marketing-error.js';
 
 /** A field of a simple v5 collection. */
 export interface CollectionField {
@@ -12,7 +14,7 @@ export interface CollectionField {
   /** Fixed after create (a membership's list and prospect). */
   createOnly?: boolean;
   /** Must name a live record of that collection in the same unit. */
-  references?: 'prospects' | 'lists' | 'campaigns' | 'form-handlers' | 'tags';
+  references?: 'prospects' | 'lists' | 'campaigns' | 'form-handlers' | 'tags' | 'forms';
   maxLength?: number;
 }
 
@@ -30,6 +32,8 @@ export interface CollectionDef {
   equalityFilters?: string[];
   /** Written only by the engine itself (tracking, forms, email): the API reads it. */
   engineWritten?: boolean;
+  /** Checks across fields (or inside a JSON field) on create and update: throws a MarketingError. */
+  validate?: (values: Record<string, ProspectValue>) => void;
 }
 
 function field(
@@ -296,6 +300,83 @@ export const VISITOR_ACTIVITIES: CollectionDef = {
 };
 
 /** Account Engagement users of the unit; each is a CRM user granted the unit (`salesforceId`). */
+/** One tracked page view of a visitor (its `View` activity carries the title). */
+export const VISITOR_PAGE_VIEWS: CollectionDef = {
+  name: 'visitor-page-views',
+  table: 'marketing_visitor_page_view',
+  label: 'visitor page view',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('url', 'string', { maxLength: 2048 }),
+    field('title', 'string', { maxLength: 2048 }),
+    field('visitorId', 'integer'),
+    field('visitId', 'integer'),
+    field('prospectId', 'integer'),
+    field('campaignId', 'integer'),
+  ],
+  equalityFilters: ['visitorId', 'visitId', 'prospectId'],
+};
+
+/**
+ * A list email or a one-to-one email, as sent: each recipient gets a Sent activity and its own
+ * tracking id for opens, clicks and unsubscribing.
+ */
+export const EMAILS: CollectionDef = {
+  name: 'emails',
+  table: 'marketing_email',
+  label: 'email',
+  engineWritten: true,
+  fields: [
+    ...SYSTEM,
+    field('name', 'string'),
+    field('subject', 'string'),
+    field('campaignId', 'integer'),
+    field('prospectId', 'integer'),
+    // The lists of a list email, comma-separated ids.
+    field('listIds', 'string'),
+    field('htmlMessage', 'string', { maxLength: 1_000_000 }),
+    field('textMessage', 'string', { maxLength: 1_000_000 }),
+    field('fromName', 'string'),
+    field('fromAddress', 'string'),
+    field('isOperational', 'boolean'),
+    field('recipientCount', 'integer'),
+    field('sentAt', 'datetime'),
+  ],
+  equalityFilters: ['campaignId', 'prospectId'],
+};
+
+/** Rules that act on every prospect matching their conditions, once each unless repeatable. */
+export const AUTOMATION_RULES: CollectionDef = {
+  name: 'automation-rules',
+  table: 'marketing_automation_rule',
+  label: 'automation rule',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('conditions', 'json', { required: true }),
+    field('actions', 'json', { required: true }),
+    // 'all' (the default) or 'any' of the conditions.
+    field('matchType', 'string', { maxLength: 3 }),
+    field('isRepeatable', 'boolean'),
+    field('isPaused', 'boolean'),
+  ],
+  unique: ['name'],
+  equalityFilters: ['name', 'isPaused'],
+  validate: (values) => {
+    if (parseConditions(values.conditions).length === 0)
+      throw new MarketingError(62, 'Invalid value for field conditions: a rule needs at least one condition');
+    if (parseActions(values.actions).length === 0)
+      throw new MarketingError(62, 'Invalid value for field actions: a rule needs at least one action');
+    if (
+      values.matchType !== null &&
+      values.matchType !== undefined &&
+      !['all', 'any'].includes(String(values.matchType))
+    )
+      throw new MarketingError(62, 'Invalid value for field matchType: all or any');
+  },
+};
+
 export const USERS: CollectionDef = {
   name: 'users',
   table: 'marketing_user',
@@ -325,9 +406,61 @@ export const FORMS: CollectionDef = {
     field('isCaptchaEnabled', 'boolean'),
     field('successLocation', 'string', { maxLength: 2048 }),
     field('thankYouContent', 'string', { maxLength: 65535 }),
+    // What every successful submission does (a JSON list of automation actions).
+    field('completionActions', 'json'),
   ],
   unique: ['name'],
   equalityFilters: ['name', 'campaignId'],
+  validate: (values) => void parseActions(values.completionActions, 'completionActions'),
+};
+
+/** A form's fields, in `sortOrder`: what the hosted form shows and which prospect field each fills. */
+export const FORM_FIELDS: CollectionDef = {
+  name: 'form-fields',
+  table: 'marketing_form_field',
+  label: 'form field',
+  fields: [
+    ...SYSTEM,
+    field('formId', 'integer', { required: true, createOnly: true, references: 'forms' }),
+    // The prospect field it fills: a v5 name (`email`, `firstName`, `Favorite_Color__c`).
+    field('prospectApiFieldId', 'string', { required: true }),
+    field('label', 'string'),
+    field('type', 'string', { maxLength: 20 }),
+    field('isRequired', 'boolean'),
+    // The choices of a dropdown or radio field, one per line.
+    field('options', 'string', { maxLength: 65535 }),
+    field('errorMessage', 'string'),
+    field('sortOrder', 'integer'),
+  ],
+  unique: ['formId', 'prospectApiFieldId'],
+  equalityFilters: ['formId'],
+  validate: (values) => {
+    const type = values.type ?? 'text';
+    if (!FORM_FIELD_TYPES.includes(String(type)))
+      throw new MarketingError(
+        62,
+        `Invalid value for field type: ${String(type)} (one of ${FORM_FIELD_TYPES.join(', ')})`,
+      );
+  },
+};
+
+export const FORM_FIELD_TYPES = ['text', 'email', 'textarea', 'dropdown', 'radio', 'checkbox', 'hidden'];
+
+/** A hosted page around a form: its title, the content above the form, and its campaign. */
+export const LANDING_PAGES: CollectionDef = {
+  name: 'landing-pages',
+  table: 'marketing_landing_page',
+  label: 'landing page',
+  fields: [
+    ...SYSTEM,
+    field('name', 'string', { required: true }),
+    field('title', 'string'),
+    field('description', 'string', { maxLength: 65535 }),
+    field('campaignId', 'integer', { required: true, references: 'campaigns' }),
+    field('formId', 'integer', { references: 'forms' }),
+  ],
+  unique: ['name'],
+  equalityFilters: ['name', 'campaignId', 'formId'],
 };
 
 export const FORM_HANDLERS: CollectionDef = {
@@ -342,9 +475,11 @@ export const FORM_HANDLERS: CollectionDef = {
     field('errorLocation', 'string', { maxLength: 2048 }),
     field('isDataForwarded', 'boolean'),
     field('isAlwaysEmail', 'boolean'),
+    field('completionActions', 'json'),
   ],
   unique: ['name'],
   equalityFilters: ['name', 'campaignId'],
+  validate: (values) => void parseActions(values.completionActions, 'completionActions'),
 };
 
 export const FORM_HANDLER_FIELDS: CollectionDef = {
@@ -376,6 +511,11 @@ export const COLLECTIONS: readonly CollectionDef[] = [
   FORMS,
   FORM_HANDLERS,
   FORM_HANDLER_FIELDS,
+  FORM_FIELDS,
+  LANDING_PAGES,
+  VISITOR_PAGE_VIEWS,
+  EMAILS,
+  AUTOMATION_RULES,
   TAGGED_OBJECTS,
   PROSPECT_ACCOUNTS,
   OPPORTUNITIES,

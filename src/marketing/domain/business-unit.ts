@@ -8,7 +8,21 @@ export interface BusinessUnit {
   allowMultiplePerEmail: boolean;
   dailyApiLimit: number;
   timeZone: string;
+  /** The tracker's account number (`piAId` in the tracking snippet), from 1001. */
+  trackingId: number;
+  /** On: nothing of a visitor is tracked until it consents (`pi_opt_in` true). */
+  requireTrackingConsent: boolean;
   createdAt: string;
+}
+
+/** The tracking cookie of a unit's visitors: `visitor_id{piAId − 1000}`, as Account Engagement's. */
+export function visitorCookieName(unit: Pick<BusinessUnit, 'trackingId'>): string {
+  return `visitor_id${unit.trackingId - 1000}`;
+}
+
+/** The consent cookie: `pi_opt_in{piAId − 1000}`, `true` or `false`. */
+export function consentCookieName(unit: Pick<BusinessUnit, 'trackingId'>): string {
+  return `pi_opt_in${unit.trackingId - 1000}`;
 }
 
 export const BUSINESS_UNIT_PREFIX = '0Uv';

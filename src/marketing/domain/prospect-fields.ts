@@ -2,7 +2,16 @@ import { parseUnitDatetime } from './unit-time.js';
 import { MarketingError } from './marketing-error.js';
 
 export type ProspectFieldType =
-  'id' | 'string' | 'email' | 'integer' | 'number' | 'boolean' | 'datetime' | 'grade';
+  | 'id'
+  | 'string'
+  | 'email'
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'datetime'
+  | 'grade'
+  /** JSON kept as text (automation conditions and actions): given as a value or as its text. */
+  | 'json';
 
 /** A standard prospect field: its v5 name, its v3/v4 name, its column, and who may write it. */
 export interface ProspectField {
@@ -68,6 +77,10 @@ export const PROSPECT_FIELDS: readonly ProspectField[] = [
   f('isDoNotEmail', 'boolean'),
   f('isDoNotCall', 'boolean'),
   f('optedOut', 'boolean'),
+  // Set by the engine when a recipient's mail server refuses the address for good.
+  f('isEmailHardBounced', 'boolean', { readOnly: true }),
+  f('emailBouncedAt', 'datetime', { readOnly: true }),
+  f('emailBouncedReason', 'string', { readOnly: true }),
   f('isReviewed', 'boolean'),
   f('isStarred', 'boolean'),
   f('salesforceId', 'string', { legacy: 'crm_fid', syncOnly: true }),
@@ -109,6 +122,8 @@ export function coerceProspectValue(
   const invalid = () =>
     new MarketingError(62, `Invalid value for field ${field.name}: ${JSON.stringify(raw).slice(0, 80)}`);
   switch (field.type) {
+    case 'json':
+      return typeof raw === 'string' ? raw : JSON.stringify(raw);
     case 'email': {
       if (typeof raw !== 'string' || !isValidEmail(raw.trim())) throw new MarketingError(4);
       return raw.trim();

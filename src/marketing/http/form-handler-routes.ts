@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { MarketingServices } from '../marketing-services.js';
+import { requestVisitor } from './visitor-cookie.js';
 
 /**
  * `POST /l/:unitId/:formHandlerId`: where a customer's own HTML form posts (form-encoded, or
@@ -13,11 +14,15 @@ export function formHandlerRoutes(app: FastifyInstance, services: MarketingServi
     const input = Object.fromEntries(
       Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(';') : String(v ?? '')]),
     );
-    const outcome = await services.formHandlers.submit(
-      unitId,
-      /^\d{1,15}$/.test(formHandlerId) ? Number(formHandlerId) : NaN,
-      input,
-    );
+    const unit = services.units.get(unitId);
+    const outcome =
+      unit &&
+      (await services.formHandlers.submit(
+        unit,
+        /^\d{1,15}$/.test(formHandlerId) ? Number(formHandlerId) : NaN,
+        input,
+        requestVisitor(request, unit, services.tracking, body),
+      ));
     if (!outcome) return reply.code(404).type('text/plain; charset=utf-8').send('No such form handler');
     if (outcome.ok) {
       if (outcome.redirect) return reply.redirect(outcome.redirect, 302);

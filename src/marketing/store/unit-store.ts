@@ -14,22 +14,39 @@ function unitFromRow(row: Row): BusinessUnit {
     allowMultiplePerEmail: Number(row.allow_multiple_per_email) === 1,
     dailyApiLimit: Number(row.daily_api_limit),
     timeZone: String(row.time_zone),
+    trackingId: Number(row.tracking_id),
+    requireTrackingConsent: Number(row.require_tracking_consent) === 1,
     createdAt: String(row.created_at),
   };
 }
 
 export async function insertUnit(db: StoreDb, unit: BusinessUnit): Promise<void> {
-  await sql`insert into marketing_business_unit (id, name, active, allow_multiple_per_email, daily_api_limit, time_zone, created_at)
+  await sql`insert into marketing_business_unit (id, name, active, allow_multiple_per_email, daily_api_limit, time_zone, created_at,
+      tracking_id, require_tracking_consent)
     values (${unit.id}, ${unit.name}, ${unit.active ? 1 : 0}, ${unit.allowMultiplePerEmail ? 1 : 0},
-      ${unit.dailyApiLimit}, ${unit.timeZone}, ${unit.createdAt})`.execute(db);
+      ${unit.dailyApiLimit}, ${unit.timeZone}, ${unit.createdAt}, ${unit.trackingId}, ${unit.requireTrackingConsent ? 1 : 0})`.execute(
+    db,
+  );
+}
+
+/** The next tracker account number: one past the highest (1001 for the first unit). */
+export async function nextTrackingId(db: StoreDb): Promise<number> {
+  const r = await sql<{
+    top: number | string | null;
+  }>`select max(tracking_id) as top from marketing_business_unit`.execute(db);
+  return Math.max(1000, Number(r.rows[0]?.top ?? 1000)) + 1;
 }
 
 export async function updateUnitSettings(
   db: StoreDb,
   id: string,
-  settings: Pick<BusinessUnit, 'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone'>,
+  settings: Pick<
+    BusinessUnit,
+    'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone' | 'requireTrackingConsent'
+  >,
 ): Promise<void> {
   await sql`update marketing_business_unit set active = ${settings.active ? 1 : 0},
+    require_tracking_consent = ${settings.requireTrackingConsent ? 1 : 0},
     allow_multiple_per_email = ${settings.allowMultiplePerEmail ? 1 : 0},
     daily_api_limit = ${settings.dailyApiLimit}, time_zone = ${settings.timeZone} where id = ${id}`.execute(
     db,
@@ -143,4 +160,9 @@ export async function settingOrCreate(db: StoreDb, key: string, initial: string)
     on conflict (key) do nothing`.execute(db);
   const r = await sql<{ value: string }>`select value from marketing_setting where key = ${key}`.execute(db);
   return r.rows[0]?.value ?? initial;
+}
+
+export async function saveSetting(db: StoreDb, key: string, value: string): Promise<void> {
+  await sql`insert into marketing_setting (key, value) values (${key}, ${value})
+    on conflict (key) do update set value = ${value}`.execute(db);
 }

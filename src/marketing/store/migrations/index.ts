@@ -13,6 +13,11 @@ import {
   FORM_HANDLERS,
   FORM_HANDLER_FIELDS,
   EXTERNAL_ACTIVITIES,
+  FORM_FIELDS,
+  LANDING_PAGES,
+  VISITOR_PAGE_VIEWS,
+  EMAILS,
+  AUTOMATION_RULES,
   OPPORTUNITIES,
   PROSPECT_ACCOUNTS,
   TAGGED_OBJECTS,
@@ -38,7 +43,12 @@ function columnKind(type: ProspectFieldType): ColumnKind {
 }
 
 /** Prospect fields whose columns a migration after 001 adds. */
-const LATER_PROSPECT_FIELDS = new Set(['prospectAccountId']);
+const LATER_PROSPECT_FIELDS = new Set([
+  'prospectAccountId',
+  'isEmailHardBounced',
+  'emailBouncedAt',
+  'emailBouncedReason',
+]);
 
 /** The marketing engine's tables: business units, their users, prospects and their history. */
 export function marketingMigrations(database: Database): Record<string, Migration> {
@@ -49,13 +59,18 @@ export function marketingMigrations(database: Database): Record<string, Migratio
   const serial = dialect.columnType('serial-key');
 
   /** A simple collection's table: its fields, the unit, the recycle-bin flag and query indexes. */
-  async function createCollectionTable(db: Kysely<unknown>, def: CollectionDef): Promise<void> {
+  async function createCollectionTable(
+    db: Kysely<unknown>,
+    def: CollectionDef,
+    /** Fields a later migration adds: each migration stays as it was. */
+    later: string[] = [],
+  ): Promise<void> {
     let table = db.schema
       .createTable(def.table)
       .addColumn('id', serial)
       .addColumn('unit_id', text, (c) => c.notNull());
     for (const field of def.fields) {
-      if (field.name === 'id') continue;
+      if (field.name === 'id' || later.includes(field.name)) continue;
       table = table.addColumn(field.column, dialect.columnType(columnKind(field.type)));
     }
     await table.addColumn('is_deleted', int, (c) => c.notNull()).execute();
@@ -249,7 +264,8 @@ export function marketingMigrations(database: Database): Record<string, Migratio
           .addColumn('is_deleted', int, (c) => c.notNull().defaultTo(0))
           .execute();
         await sql`update marketing_user set updated_at = created_at`.execute(db);
-        for (const def of [FORMS, FORM_HANDLERS, FORM_HANDLER_FIELDS]) await createCollectionTable(db, def);
+        for (const def of [FORMS, FORM_HANDLERS, FORM_HANDLER_FIELDS])
+          await createCollectionTable(db, def, ['completionActions']);
       },
     },
     '007-settings': {
@@ -286,6 +302,94 @@ export function marketingMigrations(database: Database): Record<string, Migratio
           db,
         );
         await sql`create index marketing_prospect_crm_contact on marketing_prospect (unit_id, salesforce_contact_id)`.execute(
+          db,
+        );
+      },
+    },
+    '011-tracking-forms-email-automation': {
+      async up(db) {
+        // Tracking: each unit has a tracker account number (`piAId`, from 1001) and may require
+        // visitors' consent before anything is tracked.
+        await sql`alter table marketing_business_unit add column tracking_id integer`.execute(db);
+        await sql`alter table marketing_business_unit add column require_tracking_consent integer not null default 0`.execute(
+          db,
+        );
+        const units = await sql<{
+          id: string;
+        }>`select id from marketing_business_unit order by created_at, id`.execute(db);
+        for (const [i, unit] of units.rows.entries())
+          await sql`update marketing_business_unit set tracking_id = ${1001 + i} where id = ${unit.id}`.execute(
+            db,
+          );
+        for (const def of [FORM_FIELDS, LANDING_PAGES, VISITOR_PAGE_VIEWS, EMAILS, AUTOMATION_RULES])
+          await createCollectionTable(db, def);
+        await sql`alter table marketing_form add column completion_actions ${text}`.execute(db);
+        await sql`alter table marketing_form_handler add column completion_actions ${text}`.execute(db);
+        await sql`alter table marketing_prospect add column is_email_hard_bounced ${dialect.columnType('boolean')}`.execute(
+          db,
+        );
+        await sql`alter table marketing_prospect add column email_bounced_at ${ts}`.execute(db);
+        await sql`alter table marketing_prospect add column email_bounced_reason ${text}`.execute(db);
+        // A visitor's activities, visits and page views move to its prospect when it converts.
+        await sql`create index marketing_visitor_activity_visitor on marketing_visitor_activity (unit_id, visitor_id)`.execute(
+          db,
+        );
+        await sql`create index marketing_visit_visitor on marketing_visit (unit_id, visitor_id, id)`.execute(
+          db,
+        );
+        await sql`create index marketing_visitor_page_view_visitor on marketing_visitor_page_view (unit_id, visitor_id)`.execute(
+          db,
+        );
+        await sql`create index marketing_visitor_prospect on marketing_visitor (unit_id, prospect_id)`.execute(
+          db,
+        );
+        // Each recipient of an email: the id in its tracked links, pixel and unsubscribe page.
+        await db.schema
+          .createTable('marketing_email_recipient')
+          .addColumn('token', text, (c) => c.primaryKey())
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('email_id', int, (c) => c.notNull())
+          .addColumn('prospect_id', int, (c) => c.notNull())
+          .execute();
+        // The links of a sent email: a click goes only to a URL the email carried (no open redirect).
+        await db.schema
+          .createTable('marketing_email_link')
+          .addColumn('email_id', int, (c) => c.notNull())
+          .addColumn('position', int, (c) => c.notNull())
+          .addColumn('url', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('marketing_email_link_pk', ['email_id', 'position'])
+          .execute();
+        // Which rule has acted on which prospect: once each, unless the rule repeats.
+        await db.schema
+          .createTable('marketing_rule_run')
+          .addColumn('rule_id', int, (c) => c.notNull())
+          .addColumn('prospect_id', int, (c) => c.notNull())
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('runs', int, (c) => c.notNull())
+          // Whether the prospect matched at the last look: a repeatable rule acts again only
+          // after the prospect has stopped matching and comes to match again.
+          .addColumn('matched', int, (c) => c.notNull())
+          .addColumn('last_run_at', ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('marketing_rule_run_pk', ['rule_id', 'prospect_id'])
+          .execute();
+        // Webhooks to call, written in the transaction of what they announce (an outbox).
+        await db.schema
+          .createTable('marketing_webhook_delivery')
+          .addColumn('id', serial)
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('url', text, (c) => c.notNull())
+          .addColumn('secret', text, (c) => c.notNull())
+          .addColumn('event', text, (c) => c.notNull())
+          .addColumn('payload', text, (c) => c.notNull())
+          .addColumn('status', text, (c) => c.notNull())
+          .addColumn('attempts', int, (c) => c.notNull())
+          .addColumn('next_attempt_at', ts, (c) => c.notNull())
+          .addColumn('locked_until', ts)
+          .addColumn('last_error', text)
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .addColumn('delivered_at', ts)
+          .execute();
+        await sql`create index marketing_webhook_delivery_due on marketing_webhook_delivery (status, next_attempt_at)`.execute(
           db,
         );
       },

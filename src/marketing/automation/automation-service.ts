@@ -1,0 +1,187 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../store/database.js';
+import type { UnitOfWork } from '../../store/unit-of-work.js';
+import type { BusinessUnitService } from '../business-units.js';
+import { AUTOMATION_RULES } from '../collections/collection-defs.js';
+import type { CollectionService } from '../collections/collection-service.js';
+import { parseActions, parseConditions, type Action, type Condition } from '../domain/automation.js';
+import type { BusinessUnit } from '../domain/business-unit.js';
+import type { ProspectService } from '../prospect-service.js';
+import { saveSetting, settingOrCreate } from '../store/unit-store.js';
+import type { ActionRunner } from './action-runner.js';
+import { saveRuleRun, selectChangedProspects, selectRuleRun } from './automation-store.js';
+import { meetsAll } from './conditions.js';
+
+interface Rule {
+  id: number;
+  name: string;
+  conditions: Condition[];
+  actions: Action[];
+  matchType: 'all' | 'any';
+  repeatable: boolean;
+  updatedAt: string;
+}
+
+const PAGE = 500;
+
+/**
+ * Automation rules: each acts on every prospect that meets its conditions, once per prospect —
+ * or, when repeatable, again each time the prospect comes to match after it stopped. Rules run
+ * on change (a prospect written in this process is looked at moments after its commit) and on
+ * a schedule, which looks at every prospect changed since the last pass (and at all of them
+ * when a rule is new or edited), so writes of other processes and restarts are covered.
+ */
+export class AutomationService {
+  private readonly pending = new Map<string, Set<number>>();
+  private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly deps: {
+      database: Database;
+      units: BusinessUnitService;
+      collections: CollectionService;
+      prospects: ProspectService;
+      actions: ActionRunner;
+      unitOfWork: UnitOfWork;
+      now: () => Date;
+      log: Logger;
+      /** The schedule: a pass over changed prospects this often. */
+      intervalMs?: number;
+    },
+  ) {
+    deps.prospects.observe(async (write) => {
+      if (write.kind === 'deleted') return;
+      deps.unitOfWork.afterCommit(() => this.schedule(write.unit.id, write.prospectId));
+    });
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.runScheduled()
+          .catch((error: unknown) => this.deps.log.error({ err: error }, 'automation pass failed'))
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, this.deps.intervalMs ?? 60_000);
+    };
+    tick();
+  }
+
+  /** Looks at the prospect soon (its rules, after the current burst of writes). */
+  schedule(unitId: string, prospectId: number): void {
+    let ids = this.pending.get(unitId);
+    if (!ids) this.pending.set(unitId, (ids = new Set()));
+    ids.add(prospectId);
+    if (!this.stopped && !this.soon) this.soon = setTimeout(() => void this.runPending(), 20);
+  }
+
+  /** Looks at every prospect scheduled so far. */
+  async runPending(): Promise<void> {
+    this.soon = null;
+    if (this.running) {
+      await this.running;
+      if (this.pending.size > 0) return this.runPending();
+      return;
+    }
+    this.running = (async () => {
+      while (this.pending.size > 0) {
+        const batch = [...this.pending.entries()];
+        this.pending.clear();
+        for (const [unitId, ids] of batch) {
+          const unit = this.deps.units.get(unitId);
+          if (!unit) continue;
+          const rules = await this.rules(unit);
+          if (rules.length === 0) continue;
+          for (const id of ids) await this.evaluate(unit, id, rules);
+        }
+      }
+    })().finally(() => {
+      this.running = null;
+    });
+    await this.running;
+  }
+
+  /** The scheduled pass: every prospect changed since the last one, or all after a rule change. */
+  async runScheduled(): Promise<void> {
+    const db = this.deps.database.db;
+    for (const unit of this.deps.units.list()) {
+      const rules = await this.rules(unit);
+      if (rules.length === 0) continue;
+      const started = this.deps.now().toISOString();
+      const key = `automation-pass:${unit.id}`;
+      const last = await settingOrCreate(db, key, '');
+      const rulesChanged = rules.some((r) => r.updatedAt > last);
+      const since = last === '' || rulesChanged ? null : last;
+      for (let afterId = 0; ;) {
+        const ids = await selectChangedProspects(db, unit.id, since, afterId, PAGE);
+        for (const id of ids) await this.evaluate(unit, id, rules);
+        if (ids.length < PAGE) break;
+        afterId = ids[ids.length - 1]!;
+      }
+      await saveSetting(db, key, started);
+    }
+  }
+
+  private async rules(unit: BusinessUnit): Promise<Rule[]> {
+    const records = await this.deps.collections.query(AUTOMATION_RULES, {
+      unitId: unit.id,
+      deleted: 'false',
+      where: [],
+      afterId: 0,
+      descending: false,
+      limit: 1000,
+    });
+    return records
+      .filter((r) => r.values.isPaused !== true)
+      .map((r) => ({
+        id: r.id,
+        name: String(r.values.name),
+        conditions: parseConditions(r.values.conditions),
+        actions: parseActions(r.values.actions),
+        matchType: r.values.matchType === 'any' ? 'any' : 'all',
+        repeatable: r.values.isRepeatable === true,
+        updatedAt: String(r.values.updatedAt),
+      }));
+  }
+
+  private async evaluate(unit: BusinessUnit, prospectId: number, rules: Rule[]): Promise<void> {
+    const { prospects, actions, unitOfWork } = this.deps;
+    for (const rule of rules) {
+      try {
+        // One transaction per rule and prospect: a rule whose action fails (a deleted list)
+        // leaves the others to act, and is tried again on the next pass.
+        await unitOfWork.run(async (db) => {
+          const prospect = await prospects.read(unit.id, prospectId);
+          if (prospect.isDeleted) return;
+          const matched = await meetsAll(db, prospect, rule.conditions, rule.matchType);
+          const run = await selectRuleRun(db, rule.id, prospectId);
+          const act = matched && (!run || (rule.repeatable ? !run.matched : run.runs === 0));
+          if (act) await actions.run(unit, prospectId, rule.actions, { ruleId: rule.id });
+          if (act || run || matched)
+            await saveRuleRun(db, {
+              unitId: unit.id,
+              ruleId: rule.id,
+              prospectId,
+              ran: act,
+              matched,
+              at: this.deps.now().toISOString(),
+            });
+        });
+      } catch (error) {
+        this.deps.log.warn({ err: error, rule: rule.id, prospectId }, 'automation rule failed on a prospect');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    await this.running;
+  }
+}
