@@ -6,6 +6,7 @@ import { connectorFileConfigSchema } from '../connector/connector-config.js';
 import { crmConfigSchema } from '../crm/crm-config.js';
 import { isValidTimeZone } from '../marketing/domain/unit-time.js';
 import { marketingFaultRuleSchema } from '../marketing/marketing-faults.js';
+import { webhookSubscriptionSchema } from '../marketing/webhooks/webhook-service.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -29,6 +30,12 @@ export const fileConfigSchema = z
     marketing: z
       .object({
         faults: z.array(marketingFaultRuleSchema).default([]),
+        /** Who hears of prospect changes, assignments and form successes, by signed webhook. */
+        webhooks: z.array(webhookSubscriptionSchema).optional(),
+        /** Mail goes out through this SMTP server (smtp://user:pass@host:port); none: sends are only recorded. */
+        smtp: z.object({ url: z.string().url(), from: z.string().email().optional() }).strict().optional(),
+        /** Where recipients and browsers reach the engine (tracked email links), if not its own URL. */
+        publicUrl: z.string().url().optional(),
         /** Points per visitor activity type ("2" page view, "4" form success …) over the defaults. */
         /** The grading profile: criteria that move each prospect's grade from D, in thirds of a letter. */
         grading: gradingProfileSchema.optional(),

@@ -208,6 +208,9 @@ export async function startServers(
         tokens,
         faults: config.marketing?.faults,
         grading: config.marketing?.grading,
+        webhooks: config.marketing?.webhooks,
+        smtp: config.marketing?.smtp,
+        publicUrl: config.marketing?.publicUrl,
         scoring: config.marketing?.scoring
           ? Object.fromEntries(
               Object.entries(config.marketing.scoring).map(([type, points]) => [Number(type), points]),

@@ -21,6 +21,7 @@ import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
 import { trackingRoutes } from './http/tracking-routes.js';
 import { formRoutes } from './http/form-routes.js';
+import { emailTrackingRoutes, v5EmailRoutes } from './http/email-routes.js';
 import { marketingFaultAdminRoutes, marketingFaultInjection } from './marketing-faults.js';
 
 /** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
@@ -43,6 +44,7 @@ export function buildMarketingApp(
   trackingRoutes(app, services);
   formHandlerRoutes(app, services);
   formRoutes(app, services);
+  emailTrackingRoutes(app, services);
   // v5 (and Handoff's own routes beside it): JSON errors `{code, message}`.
   void app.register(async (v5) => {
     authenticate(v5, services);
@@ -54,6 +56,7 @@ export function buildMarketingApp(
     v5ExportRoutes(v5, services);
     v5TagRoutes(v5, services);
     v5ExternalActivityRoutes(v5, services);
+    v5EmailRoutes(v5, services);
     // Last: its `/api/v5/objects/:collection` routes yield to the specific ones above.
     v5CollectionRoutes(v5, services);
   });

@@ -22,6 +22,7 @@ import { ActionRunner } from './automation/action-runner.js';
 import { AutomationService } from './automation/automation-service.js';
 import { SubmissionService } from './forms/submission.js';
 import { FormService } from './forms/form-service.js';
+import { EmailService } from './email/email-service.js';
 
 /** Everything the marketing engine's routes use, built once per server. */
 export interface MarketingServices {
@@ -40,6 +41,9 @@ export interface MarketingServices {
   forms: FormService;
   automation: AutomationService;
   webhooks: WebhookService;
+  email: EmailService;
+  /** Where recipients and browsers reach the engine (tracked links); the request's host when unset. */
+  publicUrl: string | null;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
   /**
@@ -66,6 +70,9 @@ export interface OpenMarketingOptions {
   automationIntervalMs?: number;
   /** The first retry of a failed webhook waits this long, doubling after (default 1 s). */
   webhookFirstRetryMs?: number;
+  /** Mail goes out through this SMTP server (`marketing.smtp`); none: sends are only recorded. */
+  smtp?: { url: string; from?: string };
+  publicUrl?: string;
   now?: () => Date;
 }
 
@@ -142,9 +149,21 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     webhooks,
     unitOfWork,
   });
+  const email = new EmailService({
+    collections,
+    prospects,
+    activities,
+    unitOfWork,
+    now,
+    log,
+    smtpUrl: options.smtp?.url,
+    defaultFrom: options.smtp?.from,
+  });
   return {
     tracking,
     webhooks,
+    email,
+    publicUrl: options.publicUrl ?? null,
     automation,
     forms: new FormService({ collections, submissions }),
     faults,

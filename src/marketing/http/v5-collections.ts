@@ -19,7 +19,7 @@ const RANGE_FILTERS: Record<string, { field: string; op: Op }> = {
   updatedAtBefore: { field: 'updatedAt', op: '<' },
 };
 
-function fieldsOf(def: CollectionDef, raw: unknown): string[] {
+export function fieldsOf(def: CollectionDef, raw: unknown): string[] {
   if (typeof raw !== 'string' || raw.trim() === '')
     throw new MarketingError(13, 'Required parameter is missing: fields');
   return raw.split(',').map((name) => {
