@@ -136,8 +136,7 @@ for (const dialect of DIALECTS) {
       expect((await count(m.v3Unit.id)).values.length).toBe(before);
 
       await m.services.units.updateSettings(m.v4Unit.id, { requireTrackingConsent: true });
-      const v4 = (params: Json) =>
-        hit({ ...params, account_id: m.v4Unit.trackingId } as Record<string, string>);
+      const v4 = (params: Record<string, string>) => hit({ ...params, account_id: m.v4Unit.trackingId });
       expect((await v4({})).body).toEqual({ tracked: false });
       expect((await v4({ pi_email: 'no-consent@example.com' })).body).toEqual({ tracked: false });
       expect(await m.services.prospects.byEmail(m.v4Unit.id, 'no-consent@example.com')).toEqual([]);
