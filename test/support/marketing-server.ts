@@ -40,6 +40,7 @@ export async function startTestMarketing(
     grading?: GradingProfile;
     webhooks?: WebhookSubscription[];
     automationIntervalMs?: number;
+    smtp?: { url: string; from?: string };
   } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
@@ -52,6 +53,7 @@ export async function startTestMarketing(
     webhooks: options.webhooks,
     automationIntervalMs: options.automationIntervalMs,
     webhookFirstRetryMs: 50,
+    smtp: options.smtp,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });
