@@ -230,7 +230,7 @@ for (const dialect of DIALECTS) {
         redirect: 'manual',
       });
       // The receiver failed its first two calls; deliveries are tried again with backoff.
-      const events = () => receiver.received.map((r) => ({ path: r.path, ...(JSON.parse(r.body) as Json) }));
+      const events = (): Json[] => receiver.received.map((r) => ({ path: r.path, ...(JSON.parse(r.body) as Json) }));
       const find = (event: string) =>
         receiver.received.find(
           (r) =>
