@@ -115,10 +115,12 @@ export class TrackingService {
     return this.commits.close();
   }
 
-  private async visitor(hit: Hit): Promise<{ id: number; prospectId: number | null }> {
+  private async visitor(
+    hit: Hit,
+  ): Promise<{ id: number; prospectId: number | null; latest?: store.LatestVisit }> {
     const db = this.deps.unitOfWork.current();
     if (hit.visitorId !== null) {
-      const known = await store.selectVisitor(db, hit.unit.id, hit.visitorId);
+      const known = await store.selectVisitorWithVisit(db, hit.unit.id, hit.visitorId);
       if (known) return known;
     }
     const made = await this.deps.collections.createAsEngine(VISITORS, hit.unit.id, {
@@ -134,7 +136,7 @@ export class TrackingService {
     const { unit, campaignId } = hit;
     const visitor = await this.visitor(hit);
     const at = this.deps.now().toISOString();
-    const latest = await store.selectLatestVisit(db, unit.id, visitor.id);
+    const { latest } = visitor;
     let visitId: number;
     if (latest && Date.parse(at) - Date.parse(latest.lastAt) < VISIT_TIMEOUT_MS) {
       await store.extendVisit(db, latest, at);

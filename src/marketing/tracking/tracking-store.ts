@@ -24,32 +24,41 @@ export async function selectVisitor(
     : undefined;
 }
 
+/** A known visitor with its latest visit, in one query (the hot path of every page view). */
+export async function selectVisitorWithVisit(
+  db: StoreDb,
+  unitId: string,
+  id: number,
+): Promise<{ id: number; prospectId: number | null; latest: LatestVisit | undefined } | undefined> {
+  const r = await sql<Record<string, unknown>>`select v.id, v.prospect_id, l.id as visit_id,
+      l.prospect_id as visit_prospect_id, l.visitor_page_view_count, l.first_visitor_page_view_at,
+      l.last_visitor_page_view_at
+    from marketing_visitor v
+    left join marketing_visit l
+      on l.id = (select max(id) from marketing_visit where unit_id = ${unitId} and visitor_id = v.id)
+    where v.unit_id = ${unitId} and v.id = ${id} and v.is_deleted = 0`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const nullable = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    id: Number(row.id),
+    prospectId: nullable(row.prospect_id),
+    latest:
+      row.visit_id === null || row.visit_id === undefined
+        ? undefined
+        : {
+            id: Number(row.visit_id),
+            prospectId: nullable(row.visit_prospect_id),
+            pageViews: Number(row.visitor_page_view_count ?? 0),
+            firstAt: String(row.first_visitor_page_view_at),
+            lastAt: String(row.last_visitor_page_view_at),
+          },
+  };
+}
+
 export async function countPageView(db: StoreDb, visitorId: number, at: string): Promise<void> {
   await sql`update marketing_visitor set page_view_count = coalesce(page_view_count, 0) + 1, updated_at = ${at}
     where id = ${visitorId}`.execute(db);
-}
-
-export async function selectLatestVisit(
-  db: StoreDb,
-  unitId: string,
-  visitorId: number,
-): Promise<LatestVisit | undefined> {
-  const r = await sql<
-    Record<string, unknown>
-  >`select id, prospect_id, visitor_page_view_count, first_visitor_page_view_at,
-      last_visitor_page_view_at
-    from marketing_visit where unit_id = ${unitId} and visitor_id = ${visitorId} order by id desc limit 1`.execute(
-    db,
-  );
-  const row = r.rows[0];
-  if (!row) return undefined;
-  return {
-    id: Number(row.id),
-    prospectId: row.prospect_id === null ? null : Number(row.prospect_id),
-    pageViews: Number(row.visitor_page_view_count ?? 0),
-    firstAt: String(row.first_visitor_page_view_at),
-    lastAt: String(row.last_visitor_page_view_at),
-  };
 }
 
 export async function extendVisit(db: StoreDb, visit: LatestVisit, at: string): Promise<void> {
