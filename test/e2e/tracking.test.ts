@@ -17,6 +17,7 @@ describe.runIf(hasChromium())('tracking in a real browser (chromium)', () => {
   let browser: Browser;
   let site: { url: string; close(): Promise<void> };
   let campaignId: number;
+  let adCampaignId: number;
   let formId: number;
 
   const v5 = async (path: string, init: RequestInit & { unit?: string } = {}) => {
@@ -32,6 +33,7 @@ describe.runIf(hasChromium())('tracking in a real browser (chromium)', () => {
     const post = (path: string, body: Json, unit?: string) =>
       v5(path, { method: 'POST', body: JSON.stringify(body), unit });
     campaignId = (await post('/api/v5/objects/campaigns?fields=id', { name: 'Website' })).id as number;
+    adCampaignId = (await post('/api/v5/objects/campaigns?fields=id', { name: 'Search ads' })).id as number;
     formId = (
       await post('/api/v5/objects/forms?fields=id', {
         name: 'Contact us',
@@ -77,7 +79,8 @@ describe.runIf(hasChromium())('tracking in a real browser (chromium)', () => {
   it('tracks two anonymous page views, then a form submission, as one prospect with its visitor', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${site.url}/`);
+    // Arriving from an ad: the page URL's campaign wins over the snippet's piCId.
+    await page.goto(`${site.url}/?pi_campaign_id=${adCampaignId}`);
     const first = await tracked(page);
     expect(first).toMatchObject({ tracked: true });
     await page.goto(`${site.url}/pricing`);
@@ -117,14 +120,14 @@ describe.runIf(hasChromium())('tracking in a real browser (chromium)', () => {
     expect(prospect).toMatchObject({ firstName: 'Grace', company: 'Navy', score: 53 });
     const activities = values(
       await v5(
-        `/api/v5/objects/visitor-activities?fields=type,typeName,details,visitorId,formId&prospectId=${prospect.id}&orderBy=id`,
+        `/api/v5/objects/visitor-activities?fields=type,typeName,details,visitorId,formId,campaignId&prospectId=${prospect.id}&orderBy=id`,
       ),
     );
-    expect(activities.map((a) => [a.type, a.details ?? a.formId])).toEqual([
-      [2, 'Home'],
-      [2, 'Pricing'],
-      [2, 'Contact'],
-      [4, formId],
+    expect(activities.map((a) => [a.type, a.details ?? a.formId, a.campaignId])).toEqual([
+      [2, 'Home', adCampaignId],
+      [2, 'Pricing', campaignId],
+      [2, 'Contact', campaignId],
+      [4, formId, campaignId],
     ]);
     expect(new Set(activities.map((a) => a.visitorId))).toEqual(new Set([first.visitorId]));
     const visitors = values(

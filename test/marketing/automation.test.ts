@@ -230,7 +230,8 @@ for (const dialect of DIALECTS) {
         redirect: 'manual',
       });
       // The receiver failed its first two calls; deliveries are tried again with backoff.
-      const events = (): Json[] => receiver.received.map((r) => ({ path: r.path, ...(JSON.parse(r.body) as Json) }));
+      const events = (): Json[] =>
+        receiver.received.map((r) => ({ path: r.path, ...(JSON.parse(r.body) as Json) }));
       const find = (event: string) =>
         receiver.received.find(
           (r) =>
@@ -286,3 +287,46 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('score decay: an inactivity rule on the schedule', () => {
+  it('takes points off once per stretch without activity, and again after the next stretch', async () => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const days = (n: number) => (clock += n * 86_400_000);
+    const m = await startTestMarketing({ now: () => new Date(clock), automationIntervalMs: 3_600_000 });
+    try {
+      const r = await m.call('/api/v5/objects/automation-rules?fields=id', {
+        method: 'POST',
+        body: JSON.stringify({
+          name: 'Decay',
+          isRepeatable: true,
+          conditions: [{ kind: 'inactive', days: 30 }],
+          actions: [{ kind: 'adjustScore', points: -10 }],
+        }),
+      });
+      expect(r.status).toBe(201);
+      const p = await m.services.prospects.create(
+        m.v3Unit,
+        { type: 'api' },
+        { email: 'quiet@example.com', score: 50 },
+      );
+      const score = async () => (await m.services.prospects.read(m.v3Unit.id, p.id)).values.score;
+      await m.services.automation.runScheduled();
+      expect(await score()).toBe(50);
+      days(31);
+      await m.services.automation.runScheduled();
+      await m.services.automation.runScheduled();
+      expect(await score()).toBe(40);
+      // Activity ends the stretch (a page view, +1); the next 30 quiet days decay it again.
+      await m.services.activities.record(m.v3Unit, { type: 2, prospectId: p.id });
+      await m.services.automation.runPending();
+      days(10);
+      await m.services.automation.runScheduled();
+      expect(await score()).toBe(41);
+      days(25);
+      await m.services.automation.runScheduled();
+      expect(await score()).toBe(31);
+    } finally {
+      await m.close();
+    }
+  });
+});

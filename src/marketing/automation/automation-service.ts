@@ -9,7 +9,12 @@ import type { BusinessUnit } from '../domain/business-unit.js';
 import type { ProspectService } from '../prospect-service.js';
 import { saveSetting, settingOrCreate } from '../store/unit-store.js';
 import type { ActionRunner } from './action-runner.js';
-import { saveRuleRun, selectChangedProspects, selectRuleRun } from './automation-store.js';
+import {
+  saveRuleRun,
+  selectChangedProspects,
+  selectInactiveProspects,
+  selectRuleRun,
+} from './automation-store.js';
 import { meetsAll } from './conditions.js';
 
 interface Rule {
@@ -117,13 +122,39 @@ export class AutomationService {
       const last = await settingOrCreate(db, key, '');
       const rulesChanged = rules.some((r) => r.updatedAt > last);
       const since = last === '' || rulesChanged ? null : last;
-      for (let afterId = 0; ;) {
-        const ids = await selectChangedProspects(db, unit.id, since, afterId, PAGE);
-        for (const id of ids) await this.evaluate(unit, id, rules);
-        if (ids.length < PAGE) break;
-        afterId = ids[ids.length - 1]!;
+      const seen = new Set<number>();
+      await this.scan(
+        (afterId) => selectChangedProspects(db, unit.id, since, afterId, PAGE),
+        async (id) => {
+          seen.add(id);
+          await this.evaluate(unit, id, rules);
+        },
+      );
+      // Inactivity comes with time, not with a change: those prospects are looked at too.
+      const days = rules.flatMap((r) => r.conditions.flatMap((c) => (c.kind === 'inactive' ? [c.days] : [])));
+      if (days.length > 0) {
+        const before = new Date(this.deps.now().getTime() - Math.min(...days) * 86_400_000).toISOString();
+        await this.scan(
+          (afterId) => selectInactiveProspects(db, unit.id, before, afterId, PAGE),
+          async (id) => {
+            if (!seen.has(id)) await this.evaluate(unit, id, rules);
+          },
+        );
       }
       await saveSetting(db, key, started);
+    }
+  }
+
+  /** Pages through ids (PAGE at a time, by id) and does `each` to every one. */
+  private async scan(
+    page: (afterId: number) => Promise<number[]>,
+    each: (id: number) => Promise<void>,
+  ): Promise<void> {
+    for (let afterId = 0; ;) {
+      const ids = await page(afterId);
+      for (const id of ids) await each(id);
+      if (ids.length < PAGE) return;
+      afterId = ids[ids.length - 1]!;
     }
   }
 
@@ -158,7 +189,7 @@ export class AutomationService {
         await unitOfWork.run(async (db) => {
           const prospect = await prospects.read(unit.id, prospectId);
           if (prospect.isDeleted) return;
-          const matched = await meetsAll(db, prospect, rule.conditions, rule.matchType);
+          const matched = await meetsAll(db, prospect, rule.conditions, rule.matchType, this.deps.now());
           const run = await selectRuleRun(db, rule.id, prospectId);
           const act = matched && (!run || (rule.repeatable ? !run.matched : run.runs === 0));
           if (act) await actions.run(unit, prospectId, rule.actions, { ruleId: rule.id });

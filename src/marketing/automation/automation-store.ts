@@ -55,6 +55,21 @@ export async function selectChangedProspects(
   return r.rows.map((row) => Number(row.id));
 }
 
+/** Prospect ids of a unit without activity since `before` (nor made since), in id order from `afterId`. */
+export async function selectInactiveProspects(
+  db: StoreDb,
+  unitId: string,
+  before: string,
+  afterId: number,
+  limit: number,
+): Promise<number[]> {
+  const r = await sql<{ id: number | string }>`select id from marketing_prospect
+    where unit_id = ${unitId} and is_deleted = 0 and id > ${afterId}
+      and coalesce(last_activity_at, created_at) <= ${before}
+    order by id limit ${limit}`.execute(db);
+  return r.rows.map((row) => Number(row.id));
+}
+
 export async function hasActivity(
   db: StoreDb,
   unitId: string,

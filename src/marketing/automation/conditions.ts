@@ -48,9 +48,18 @@ function fieldMatches(
   }
 }
 
-/** Whether the prospect meets one condition. */
-export async function meets(db: StoreDb, prospect: Prospect, condition: Condition): Promise<boolean> {
+/** Whether the prospect meets one condition, now. */
+export async function meets(
+  db: StoreDb,
+  prospect: Prospect,
+  condition: Condition,
+  now: Date,
+): Promise<boolean> {
   switch (condition.kind) {
+    case 'inactive': {
+      const last = prospect.values.lastActivityAt ?? prospect.values.createdAt;
+      return typeof last === 'string' && now.getTime() - Date.parse(last) >= condition.days * 86_400_000;
+    }
     case 'field':
       return fieldMatches(condition, prospect.values[condition.field]);
     case 'activity': {
@@ -74,9 +83,10 @@ export async function meetsAll(
   prospect: Prospect,
   conditions: Condition[],
   matchType: 'all' | 'any',
+  now: Date,
 ): Promise<boolean> {
   for (const condition of conditions) {
-    const met = await meets(db, prospect, condition);
+    const met = await meets(db, prospect, condition, now);
     if (matchType === 'any' && met) return true;
     if (matchType === 'all' && !met) return false;
   }

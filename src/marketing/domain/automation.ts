@@ -41,6 +41,8 @@ export const conditionSchema = z.discriminatedUnion('kind', [
       present: z.boolean().default(true),
     })
     .strict(),
+  /** No activity for at least `days` (or, without any, since it was made): score decay rules. */
+  z.object({ kind: z.literal('inactive'), days: z.number().int().min(1).max(3650) }).strict(),
   /** The prospect is (or is not) a member of the list. */
   z.object({ kind: z.literal('list'), listId: z.number().int(), member: z.boolean().default(true) }).strict(),
 ]);
