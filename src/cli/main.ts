@@ -49,6 +49,7 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     console.log(`Marketing (Account Engagement API)  ${servers.marketingUrl}`);
     console.log(`  business unit  ${marketing.businessUnitId}  (Pardot-Business-Unit-Id)`);
     console.log('  auth           Bearer token from the CRM login above');
+    if (servers.landingPageUrl) console.log(`  landing page   ${servers.landingPageUrl}  (a form, tracked)`);
   }
   const { ingest } = servers.credentials;
   if (servers.ingestUrl && ingest) {

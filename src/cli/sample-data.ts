@@ -219,3 +219,57 @@ export async function loadSampleProspects(services: MarketingServices, unit: Bus
     });
   }
 }
+
+/**
+ * The demo's landing page: a "Contact us" form (email, names, company) on a page with the
+ * tracking script, so the demo can be driven from a browser. Made once; its id is returned.
+ */
+export async function loadSampleLandingPage(
+  services: MarketingServices,
+  unit: BusinessUnit,
+): Promise<number> {
+  const { collections } = services;
+  const byName = async (name: string, def: string) =>
+    (
+      await collections.query(collections.definition(def)!, {
+        unitId: unit.id,
+        deleted: 'false',
+        where: [['name', '=', name]],
+        afterId: 0,
+        descending: false,
+        limit: 1,
+      })
+    )[0]?.id;
+  const existing = await byName('Contact us', 'landing-pages');
+  if (existing !== undefined) return existing;
+  const def = (name: string) => collections.definition(name)!;
+  const campaign =
+    (await byName('Website', 'campaigns')) ??
+    (await collections.create(def('campaigns'), unit.id, { name: 'Website' })).id;
+  const form = await collections.create(def('forms'), unit.id, {
+    name: 'Contact us',
+    campaignId: campaign,
+    thankYouContent: 'Thank you! Someone from sales will be in touch.',
+  });
+  for (const [sortOrder, prospectApiFieldId, label, isRequired] of [
+    [1, 'email', 'Work email', true],
+    [2, 'firstName', 'First name', true],
+    [3, 'lastName', 'Last name', true],
+    [4, 'company', 'Company', false],
+  ] as const)
+    await collections.create(def('form-fields'), unit.id, {
+      formId: form.id,
+      prospectApiFieldId,
+      label,
+      isRequired,
+      sortOrder,
+    });
+  const page = await collections.create(def('landing-pages'), unit.id, {
+    name: 'Contact us',
+    title: 'Talk to us',
+    description: 'Tell us who you are and we will get back to you.',
+    campaignId: campaign,
+    formId: form.id,
+  });
+  return page.id;
+}

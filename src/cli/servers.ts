@@ -20,7 +20,7 @@ import {
   type CrmCredentials,
   type Credentials,
 } from './credentials.js';
-import { loadSampleData, loadSampleProspects } from './sample-data.js';
+import { loadSampleData, loadSampleLandingPage, loadSampleProspects } from './sample-data.js';
 import { openDataStore } from './data-store.js';
 
 /** Which servers a command runs: `demo` all of them in one process, or one alone. */
@@ -30,6 +30,8 @@ export interface RunningServers {
   credentials: Credentials;
   crmUrl?: string;
   marketingUrl?: string;
+  /** The demo's landing page (a form and the tracking script), with sample data. */
+  landingPageUrl?: string;
   ingestUrl?: string;
   crm?: CrmServices;
   marketing?: MarketingServices;
@@ -223,6 +225,7 @@ export async function startServers(
         grants: [{ crmUserId: adminUserId, email: running.credentials.crm.username }],
       });
       if (config.marketing?.unit) unit = await marketing.units.updateSettings(unit.id, config.marketing.unit);
+      const landingPageId = options.sampleData ? await loadSampleLandingPage(marketing, unit) : null;
       if (options.sampleData) await loadSampleProspects(marketing, unit);
       const marketingApp = buildMarketingApp(marketing);
       closers.push(
@@ -231,6 +234,8 @@ export async function startServers(
       );
       await marketingApp.listen({ host: config.host, port: config.ports.marketing });
       running.marketingUrl = urlOf(marketingApp, config.host);
+      if (landingPageId !== null)
+        running.landingPageUrl = `${running.marketingUrl}/lp/${unit.id}/${landingPageId}`;
       running.marketing = marketing;
       running.credentials.marketing = { baseUrl: running.marketingUrl, businessUnitId: unit.id };
     }
