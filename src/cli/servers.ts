@@ -62,12 +62,13 @@ export function demoConnectorConfig(
 /** What `connector` in handoff.config.json sets besides the connections. */
 function connectorSettings(
   configured: ResolvedConfig['connector'],
-): Pick<ConnectorConfig, 'mappings' | 'rules' | 'leaseMs' | 'crmApiShare'> {
+): Pick<ConnectorConfig, 'mappings' | 'rules' | 'leaseMs' | 'crmApiShare' | 'activities'> {
   return {
     mappings: mergeMappings(configured?.mappings),
     rules: configured?.rules,
     leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
     crmApiShare: configured?.crmApiShare,
+    activities: configured?.activities,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { activitySettingsSchema } from './domain/activity-task.js';
 import {
   CONFLICT_POLICIES,
   DEFAULT_MAPPINGS,
@@ -97,6 +98,8 @@ export const connectorFileConfigSchema = z
     connections: connectionsSchema.optional(),
     /** The share (0–1) of the CRM org's daily API requests past which the connector waits. */
     crmApiShare: z.number().gt(0).max(1).optional(),
+    /** Which marketing activities become CRM Tasks (by visitor activity type), and their subjects. */
+    activities: activitySettingsSchema.partial().optional(),
   })
   .strict();
 

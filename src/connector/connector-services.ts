@@ -15,6 +15,7 @@ import {
 import { connectorMigrations } from './store/migrations.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
+import type { ActivitySettings } from './domain/activity-task.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
 export interface ConnectorConfig {
@@ -26,6 +27,8 @@ export interface ConnectorConfig {
   leaseMs?: number;
   /** The share of the CRM org's daily API requests the connector may reach (default 0.8). */
   crmApiShare?: number;
+  /** Which activities become CRM Tasks (`connector.activities`). */
+  activities?: Partial<ActivitySettings>;
 }
 
 export interface Connector {
@@ -100,6 +103,7 @@ export async function openConnector(options: {
     retryMaxMs: options.retryMaxMs,
     leaseMs: config.leaseMs,
     crmApiShare: config.crmApiShare,
+    activities: config.activities,
   });
 
   let timer: NodeJS.Timeout | null = null;

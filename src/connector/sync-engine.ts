@@ -20,9 +20,12 @@ import {
   type MappingProblem,
 } from './domain/field-mapping.js';
 import { categorize } from './domain/sync-error.js';
+import { TRANSIENT_CRM_ERRORS, type SaveOutcome } from './domain/crm-outcome.js';
 import * as store from './store/link-store.js';
 import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
 import * as queue from './store/work-queue.js';
+import { ActivitySync, isActivityItem } from './activity-sync.js';
+import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
 const OVERLAP_MS = 5_000;
@@ -145,6 +148,8 @@ export interface SyncEngineOptions {
    * rest to the org's other clients (default 0.8). Read from each answer's Sforce-Limit-Info.
    */
   crmApiShare?: number;
+  /** Which activities become CRM Tasks, and their subjects (`connector.activities`). */
+  activities?: Partial<ActivitySettings>;
 }
 
 /**
@@ -170,6 +175,8 @@ export class SyncEngine {
   private usageSaved: string | null = null;
   /** Work running under a key (an email), for `oneAtATime`. */
   private readonly keyed = new Map<string, Promise<unknown>>();
+  /** Marketing activities → CRM Tasks. */
+  private readonly activities: ActivitySync;
 
   private constructor(
     private readonly options: SyncEngineOptions,
@@ -177,7 +184,16 @@ export class SyncEngine {
     readonly mappings: Record<CrmObject, FieldMapping[]>,
     private readonly crmTypes: Record<CrmObject, Map<string, CrmFieldType>>,
     readonly problems: MappingProblem[],
-  ) {}
+  ) {
+    this.activities = new ActivitySync({
+      database: options.database,
+      crm: options.crm,
+      marketing: options.marketing,
+      unitId: options.unitId,
+      settings: activitySettingsSchema.parse(options.activities ?? {}),
+      now: options.now,
+    });
+  }
 
   get rules(): SyncRules {
     return this.options.rules;
@@ -289,6 +305,7 @@ export class SyncEngine {
       for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
       await this.captureFormSuccesses(result);
       await this.captureMarketing(result);
+      result.queued += await this.activities.capture();
     } finally {
       await queue.releaseLease(database, name, this.owner);
     }
@@ -488,7 +505,8 @@ export class SyncEngine {
   private async work(items: queue.WorkItem[], result: PassResult): Promise<void> {
     const { database, unitId, now } = this.options;
     this.failed.clear();
-    const crmItems = items.filter((item) => !item.key.startsWith('prospect:'));
+    const activityItems = items.filter((item) => isActivityItem(item.key));
+    const crmItems = items.filter((item) => !item.key.startsWith('prospect:') && !isActivityItem(item.key));
     const prospectItems = items.filter((item) => item.key.startsWith('prospect:'));
     const records = await this.crmItemRecords(crmItems);
     await inPriorityOrder(crmItems, async (item) => {
@@ -524,6 +542,13 @@ export class SyncEngine {
       );
     });
     await this.flushAll(result);
+    // Last: a Lead made above for a prospect gets its activities' Tasks in the same batch.
+    if (activityItems.length > 0) {
+      const tasks = await this.activities.work(activityItems);
+      for (const [key, message] of tasks.failed) this.failed.set(key, message);
+      result.writesToCrm += tasks.written;
+      for (const e of tasks.errors) result.errors.push({ side: 'crm', ...e });
+    }
 
     const done = items.filter((item) => !this.failed.has(item.key));
     await queue.complete(database, unitId, this.owner, done);
@@ -784,6 +809,7 @@ export class SyncEngine {
       }
     }
     const entry = { crmObject: object, crmId: record.Id, field: '*', crmField: null, previous: null };
+    const created = !prospect;
     if (!prospect) {
       if (!this.options.rules.createProspects) return undefined;
       prospect = await this.createProspect(object, record);
@@ -818,6 +844,8 @@ export class SyncEngine {
       lastSynced: {},
     };
     await store.saveLink(database.db, link, now().toISOString());
+    // A prospect found by email has a past: its activities become the record's Tasks.
+    if (!created) await this.activities.queueProspect(prospect.id);
     return { link, prospect };
   }
 
@@ -990,6 +1018,8 @@ export class SyncEngine {
       lastSynced: {},
     };
     await store.saveLink(database.db, link, now().toISOString());
+    // Its activities so far (the form success that made it a Lead …) become the Lead's Tasks.
+    await this.activities.queueProspect(prospect.id);
     await this.reconcile(link, record, prospect, result);
   }
 
@@ -1315,20 +1345,6 @@ function crmValue(value: SyncValue, type: CrmFieldType | undefined): unknown {
   if (type === 'boolean') return value === 'true';
   if (type === 'number') return Number(value);
   return value;
-}
-
-/** Salesforce errors that a later try may get past: they are thrown, not recorded as refusals. */
-const TRANSIENT_CRM_ERRORS = new Set([
-  'REQUEST_LIMIT_EXCEEDED',
-  'UNABLE_TO_LOCK_ROW',
-  'SERVER_UNAVAILABLE',
-  'INVALID_SESSION_ID',
-]);
-
-interface SaveOutcome {
-  success: boolean;
-  id?: string;
-  errors?: Array<{ message?: string; errorCode?: string; statusCode?: string; fields?: string[] }>;
 }
 
 /**

@@ -3,6 +3,25 @@ import { httpRequest, type HttpAnswer } from '../http-transport.js';
 import type { SalesforceTokenSource } from '../salesforce-oauth.js';
 import { AccountEngagementError, AE_CODES } from './ae-error.js';
 
+/** A visitor activity as v5 `visitor-activities` gives it: what a CRM Task is made from. */
+export interface MarketingActivity {
+  id: number;
+  type: number;
+  typeName: string | null;
+  prospectId: number | null;
+  campaignId: number | null;
+  emailId: number | null;
+  formId: number | null;
+  formHandlerId: number | null;
+  landingPageId: number | null;
+  fileId: number | null;
+  details: string | null;
+  createdAt: string;
+}
+
+const ACTIVITY_FIELDS =
+  'id,type,typeName,prospectId,campaignId,emailId,formId,formHandlerId,landingPageId,fileId,details,createdAt';
+
 export type ProspectValues = Record<string, string | number | boolean | null>;
 export type ProspectRecord = Record<string, unknown> & { id: number };
 
@@ -311,6 +330,57 @@ export class AccountEngagementClient {
       out.push(...page.values);
       if (page.values.length < 1000) return out;
       after = page.values[page.values.length - 1]!.id;
+    }
+  }
+
+  /** Up to `limit` visitor activities after `afterId`, oldest first, with what a CRM Task needs. */
+  async activitiesPage(afterId: number, limit = 1000, prospectId?: number): Promise<MarketingActivity[]> {
+    const page = await this.json<{ values: MarketingActivity[] }>({
+      method: 'GET',
+      path: '/api/v5/objects/visitor-activities',
+      query: {
+        fields: ACTIVITY_FIELDS,
+        idGreaterThan: afterId,
+        orderBy: 'id asc',
+        limit,
+        ...(prospectId === undefined ? {} : { prospectId }),
+      },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  /** Every visitor activity of a prospect, oldest first. */
+  async prospectActivities(prospectId: number): Promise<MarketingActivity[]> {
+    const out: MarketingActivity[] = [];
+    for (let after = 0; ;) {
+      const page = await this.activitiesPage(after, 1000, prospectId);
+      out.push(...page);
+      if (page.length < 1000) return out;
+      after = page[page.length - 1]!.id;
+    }
+  }
+
+  /**
+   * The name of a campaign, form, form handler or landing page (an email's subject), or null
+   * when there is no such record.
+   */
+  async assetName(
+    collection: 'campaigns' | 'forms' | 'form-handlers' | 'landing-pages' | 'emails',
+    id: number,
+  ): Promise<string | null> {
+    const field = collection === 'emails' ? 'subject' : 'name';
+    try {
+      const record = await this.json<Record<string, unknown>>({
+        method: 'GET',
+        path: `/api/v5/objects/${collection}/${id}`,
+        query: { fields: field },
+        idempotent: true,
+      });
+      return typeof record[field] === 'string' ? (record[field] as string) : null;
+    } catch (error) {
+      if (error instanceof AccountEngagementError && error.status === 404) return null;
+      throw error;
     }
   }
 

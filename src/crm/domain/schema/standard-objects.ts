@@ -317,6 +317,15 @@ export function standardObjects(): ObjectDef[] {
       field('Description', 'textarea'),
       field('IsClosed', 'boolean', { calculated: true }),
       picklist('TaskSubtype', ['Task', 'Email', 'ListEmail', 'Call'], { updateable: false }),
+      // Installed with Handoff (as Account Engagement's package adds its pi__ fields): the
+      // marketing activity a Task was made from, the key its upserts match on.
+      field('Handoff_Activity_Id__c', 'string', {
+        label: 'Handoff Activity ID',
+        length: 80,
+        custom: true,
+        externalId: true,
+        unique: true,
+      }),
     ]),
   ];
 }

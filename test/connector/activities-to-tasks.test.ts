@@ -1,0 +1,160 @@
+import type jsforce from 'jsforce';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connector/connector-services.js';
+import { openTestConnector } from '../support/connector.js';
+import { DIALECTS } from '../support/databases.js';
+import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+
+type Json = Record<string, unknown>;
+
+for (const dialect of DIALECTS) {
+  describe(`marketing activities become CRM Tasks (${dialect})`, () => {
+    let m: TestMarketing;
+    let conn: jsforce.Connection;
+    let connector: Connector;
+    let campaignId: number;
+
+    const post = async (path: string, body: Json) => {
+      const r = await m.call(path, { method: 'POST', body: JSON.stringify(body) });
+      expect(r.status, r.text).toBeLessThan(300);
+      return r.body as Json;
+    };
+    const tasksOf = async (whoId: string) =>
+      (
+        await conn.query<Json>(
+          `SELECT Subject, Type, Status, ActivityDate, Description, OwnerId, WhoId, Handoff_Activity_Id__c FROM Task WHERE WhoId = '${whoId}' ORDER BY Handoff_Activity_Id__c`,
+        )
+      ).records;
+    /** A Lead synced to its new prospect. */
+    const newLead = async (email: string) => {
+      const leadId = (
+        (await conn.sobject('Lead').create({ LastName: 'Reader', Company: 'R Co', Email: email })) as {
+          id: string;
+        }
+      ).id;
+      await connector.runOnce();
+      const [p] = await m.services.prospects.byEmail(m.v3Unit.id, email);
+      return { leadId, prospectId: p!.id };
+    };
+    /** An email to the prospect, and its open and click as the recipient's mail client makes them. */
+    const emailAndEngage = async (prospectId: number, subject: string) => {
+      const email = await post('/api/v5/objects/emails?fields=id', {
+        campaignId,
+        prospectId,
+        subject,
+        htmlMessage: '<a href="https://www.example.com/offer">Offer</a>',
+      });
+      const emailId = email.id as number;
+      // The recipient's tracking id, as the mail carried it.
+      const token = (await m.crm.database.db
+        .selectFrom('marketing_email_recipient' as never)
+        .select(['token' as never])
+        .where('email_id' as never, '=', emailId as never)
+        .executeTakeFirstOrThrow()) as { token: string };
+      await fetch(`${m.url}/e/${token.token}/o.gif`);
+      await fetch(`${m.url}/e/${token.token}/c/0`, { redirect: 'manual' });
+    };
+
+    beforeAll(async () => {
+      m = await startTestMarketing({ dialect });
+      conn = await m.crm.connect();
+      connector = await openTestConnector(m, m.v3Unit.id, undefined, { createLeads: 'form-success' });
+      await connector.runOnce();
+      campaignId = (await post('/api/v5/objects/campaigns?fields=id', { name: 'Autumn offer' })).id as number;
+    });
+    afterAll(() => m.close());
+
+    it('makes the email open and click two Tasks on the Lead, once each though the CRM loses answers', async () => {
+      const { leadId, prospectId } = await newLead('reader@example.com');
+      // Every Task upsert is applied by the CRM, but its answer is lost, twice.
+      m.crm.services.faults.add({
+        route: 'PATCH /services/data/*/composite/sobjects/Task/*',
+        fault: 'lost-answer',
+        times: 2,
+      });
+      await emailAndEngage(prospectId, 'Autumn offer inside');
+      for (let i = 0; i < 5; i++) {
+        await connector.runOnce();
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      // Both lost answers happened: each try after them upserted the same Tasks again.
+      expect(m.crm.services.faults.list().map((r) => r.fired)).toEqual([2]);
+      m.crm.services.faults.clear();
+      const owner = ((await conn.sobject('Lead').retrieve(leadId)) as unknown as Json).OwnerId;
+      const tasks = await tasksOf(leadId);
+      expect(tasks.map((t) => [t.Subject, t.Type, t.Status])).toEqual([
+        ['Email: Autumn offer inside', 'Email', 'Completed'],
+        ['Email opened: Autumn offer inside', 'Email', 'Completed'],
+        ['Email clicked: Autumn offer inside', 'Email', 'Completed'],
+      ]);
+      for (const task of tasks) {
+        expect(task.OwnerId).toBe(owner);
+        expect(task.ActivityDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        expect(String(task.Handoff_Activity_Id__c)).toMatch(new RegExp(`^${m.v3Unit.id}:\\d+$`));
+      }
+      expect(String(tasks[2]!.Description)).toContain('https://www.example.com/offer');
+      // Quiet afterwards: nothing more to write.
+      const quiet = await connector.runOnce();
+      expect(quiet.writesToCrm).toBe(0);
+      expect(await tasksOf(leadId)).toHaveLength(3);
+    });
+
+    it('puts the next activity’s Task on the Contact once the Lead is converted', async () => {
+      const { leadId, prospectId } = await newLead('convert-reader@example.com');
+      await emailAndEngage(prospectId, 'Before');
+      await connector.runOnce();
+      const before = await tasksOf(leadId);
+      const [converted] = (await conn.soap.convertLead([
+        { leadId, convertedStatus: 'Closed - Converted' },
+      ])) as Array<{
+        contactId: string;
+      }>;
+      await connector.runOnce();
+      await m.services.activities.record(m.v3Unit, {
+        type: 24,
+        prospectId,
+        campaignId,
+        details: 'Autumn webinar',
+      });
+      await connector.runOnce();
+      const onContact = await tasksOf(converted!.contactId);
+      expect(onContact.map((t) => t.Subject)).toContain('Webinar attended: Autumn offer');
+      // The earlier Tasks are the same Tasks as before (the CRM moved them with the conversion).
+      const keys = (
+        await conn.query<Json>(
+          `SELECT Handoff_Activity_Id__c FROM Task WHERE Handoff_Activity_Id__c LIKE '${m.v3Unit.id}:%'`,
+        )
+      ).records.map((t) => t.Handoff_Activity_Id__c);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(before).toHaveLength(3);
+    });
+
+    it('makes a Lead for a form submission, with the form’s Task on it', async () => {
+      const handler = await post('/api/v5/objects/form-handlers?fields=id', {
+        name: 'Demo request',
+        campaignId,
+      });
+      await post('/api/v5/objects/form-handler-fields?fields=id', {
+        formHandlerId: handler.id,
+        name: 'email',
+        prospectApiFieldId: 'email',
+      });
+      await post('/api/v5/objects/form-handler-fields?fields=id', {
+        formHandlerId: handler.id,
+        name: 'last_name',
+        prospectApiFieldId: 'lastName',
+      });
+      await fetch(`${m.url}/l/${m.v3Unit.id}/${handler.id as number}`, {
+        method: 'POST',
+        body: new URLSearchParams({ email: 'demo-request@example.com', last_name: 'Requester' }),
+        redirect: 'manual',
+      });
+      await connector.runOnce();
+      const [lead] = (await conn.query<Json>(`SELECT Id FROM Lead WHERE Email = 'demo-request@example.com'`))
+        .records;
+      expect(lead).toBeDefined();
+      const tasks = await tasksOf(String(lead!.Id));
+      expect(tasks.map((t) => [t.Subject, t.Type])).toEqual([['Form: Demo request', 'Other']]);
+    });
+  });
+}
