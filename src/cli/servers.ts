@@ -20,6 +20,9 @@ import {
   type CrmCredentials,
   type Credentials,
 } from './credentials.js';
+import { randomBytes } from 'node:crypto';
+import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
+import type { WebhookSubscription } from '../marketing/webhooks/webhook-service.js';
 import { loadSampleData, loadSampleLandingPage, loadSampleProspects } from './sample-data.js';
 import { openDataStore } from './data-store.js';
 
@@ -62,13 +65,18 @@ export function demoConnectorConfig(
 /** What `connector` in handoff.config.json sets besides the connections. */
 function connectorSettings(
   configured: ResolvedConfig['connector'],
-): Pick<ConnectorConfig, 'mappings' | 'rules' | 'leaseMs' | 'crmApiShare' | 'activities'> {
+): Pick<
+  ConnectorConfig,
+  'mappings' | 'rules' | 'leaseMs' | 'crmApiShare' | 'activities' | 'changeEvents' | 'coalesceMs'
+> {
   return {
     mappings: mergeMappings(configured?.mappings),
     rules: configured?.rules,
     leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
     crmApiShare: configured?.crmApiShare,
     activities: configured?.activities,
+    changeEvents: configured?.changeEvents,
+    coalesceMs: configured?.coalesceMs,
   };
 }
 
@@ -119,7 +127,7 @@ export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
 const DEMO_UNIT_NAME = 'Handoff Demo';
 const DEMO_SOURCE_NAME = 'Demo source';
 
-function urlOf(app: FastifyInstance, host: string): string {
+export function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const shownHost =
@@ -205,13 +213,30 @@ export async function startServers(
       adminUserId = await crmAdminId(running.credentials.crm);
     }
 
+    // The demo's connector hears the marketing engine's webhooks (form successes, assignments,
+    // prospect changes) at once: its receiver listens before the engine starts sending.
+    const syncing = options.set === 'demo' && options.sync !== false;
+    const webhookSecret = randomBytes(24).toString('base64url');
+    let demoConnector: Connector | undefined;
+    const demoWebhooks: WebhookSubscription[] = [];
+    if (syncing) {
+      const receiver = buildConnectorWebhookApp(() => demoConnector);
+      closers.push(() => receiver.close());
+      await receiver.listen({ host: '127.0.0.1', port: 0 });
+      demoWebhooks.push({
+        url: `${urlOf(receiver, '127.0.0.1')}${WEBHOOK_PATH}`,
+        events: ['form.success', 'prospect.assigned', 'prospect.created', 'prospect.updated'],
+        secret: webhookSecret,
+      });
+    }
+
     if (tokens && (options.set === 'demo' || options.set === 'marketing')) {
       const marketing = await openMarketing({
         database,
         tokens,
         faults: config.marketing?.faults,
         grading: config.marketing?.grading,
-        webhooks: config.marketing?.webhooks,
+        webhooks: [...(config.marketing?.webhooks ?? []), ...demoWebhooks],
         smtp: config.marketing?.smtp,
         publicUrl: config.marketing?.publicUrl,
         scoring: config.marketing?.scoring
@@ -273,12 +298,13 @@ export async function startServers(
       running.credentials.ingest = { url: running.ingestUrl, writeKey };
     }
 
-    if (options.set === 'demo' && options.sync !== false) {
+    if (syncing) {
       // The demo syncs its CRM and marketing engine continuously, as `handoff sync` would.
       const connector = await openConnector({
         database,
-        config: demoConnectorConfig(running.credentials, config.connector),
+        config: { ...demoConnectorConfig(running.credentials, config.connector), webhookSecret },
       });
+      demoConnector = connector;
       connector.start(DEMO_SYNC_INTERVAL_MS);
       closers.push(() => connector.stop());
       running.connector = connector;

@@ -11,15 +11,16 @@ import {
 } from '../connector/store/link-store.js';
 import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
+import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
 import { runDoctor } from '../connector/doctor.js';
-import { encryptSecret, secretKey } from '../connector/secrets.js';
+import { encryptSecret, resolveSecret, secretKey } from '../connector/secrets.js';
 import { selectRecordLog } from '../connector/store/sync-log.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
-import { connectorConfigFor } from './servers.js';
+import { connectorConfigFor, urlOf } from './servers.js';
 import { openDataStore } from './data-store.js';
 
 const { SingleBar, Presets } = cliProgress;
@@ -27,7 +28,11 @@ const { SingleBar, Presets } = cliProgress;
 /** `handoff sync [--once]`: the connector between the CRM and the marketing engine of the data dir. */
 export async function runSync(flags: CliFlags & { once?: boolean; interval: string }): Promise<void> {
   const config = resolveConfig(flags);
-  const connectorConfig = connectorConfigFor(config);
+  const hooks = config.connector?.webhooks;
+  const connectorConfig = {
+    ...connectorConfigFor(config),
+    ...(hooks ? { webhookSecret: resolveSecret(hooks.secret, () => secretKey(config.dataDir)) } : {}),
+  };
   const interval = Number(flags.interval);
   if (!Number.isInteger(interval) || interval < 100)
     throw new ConfigError('--interval must be at least 100 (ms)');
@@ -52,10 +57,15 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
       return;
     }
     connector.start(interval);
+    const receiver = hooks ? buildConnectorWebhookApp(() => connector) : null;
+    if (receiver && hooks) {
+      await receiver.listen({ host: hooks.host ?? config.host, port: hooks.port });
+      console.log(`marketing webhooks taken at ${urlOf(receiver, hooks.host ?? config.host)}${WEBHOOK_PATH}`);
+    }
     console.log('syncing; Ctrl-C stops');
     const stop = () => {
-      void connector
-        .stop()
+      void (receiver?.close() ?? Promise.resolve())
+        .then(() => connector.stop())
         .then(() => database.close())
         .then(() => process.exit(0));
     };

@@ -100,6 +100,23 @@ export const connectorFileConfigSchema = z
     crmApiShare: z.number().gt(0).max(1).optional(),
     /** Which marketing activities become CRM Tasks (by visitor activity type), and their subjects. */
     activities: activitySettingsSchema.partial().optional(),
+    /** Subscribe to the CRM's change events (CometD) besides polling; off for orgs without them. */
+    changeEvents: z.boolean().optional(),
+    /** Changes arriving within this many ms go out as one batch (default 250). */
+    coalesceMs: z.number().int().min(0).max(10_000).optional(),
+    /**
+     * `handoff sync` takes the marketing engine's signed webhooks on this port
+     * (`POST /webhooks/marketing`); the secret (may be `env:NAME` or `enc:v1:…`) is the one
+     * the engine signs with (`marketing.webhooks[].secret`).
+     */
+    webhooks: z
+      .object({
+        port: z.number().int().min(0).max(65535),
+        host: z.string().optional(),
+        secret: z.string().min(16),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -16,6 +16,8 @@ import { connectorMigrations } from './store/migrations.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
 import type { ActivitySettings } from './domain/activity-task.js';
+import { CrmChangeStream } from './crm-change-stream.js';
+import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
 import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
 
 export interface ConnectorConfig {
@@ -29,6 +31,12 @@ export interface ConnectorConfig {
   crmApiShare?: number;
   /** Which activities become CRM Tasks (`connector.activities`). */
   activities?: Partial<ActivitySettings>;
+  /** Subscribe to the CRM's change events while running (default on; polling goes on beside). */
+  changeEvents?: boolean;
+  /** The secret the marketing engine signs its webhooks with; none: webhooks are refused. */
+  webhookSecret?: string;
+  /** Changes arriving within this window go out as one batch (default 250 ms). */
+  coalesceMs?: number;
 }
 
 export interface Connector {
@@ -55,8 +63,17 @@ export interface Connector {
     restart?: boolean;
     chunkSize?: number;
   }): Promise<BackfillResult>;
-  /** Passes every `intervalMs` until stopped. */
+  /**
+   * Passes every `intervalMs` until stopped, and soon after a change event or webhook (within
+   * the coalescing window), with the CRM's change events subscribed.
+   */
   start(intervalMs: number): void;
+  /** Runs a pass soon (after the coalescing window): something was queued. */
+  kick(): void;
+  /** Once started: whether the CRM's change events are subscribed (false: polling only). */
+  changeEventsReady(): Promise<boolean>;
+  /** Where the marketing engine's webhooks are taken (POST body and its signature header). */
+  receiveWebhook(body: string, signature: string | undefined): Promise<WebhookAnswer>;
   stop(): Promise<void>;
 }
 
@@ -109,8 +126,38 @@ export async function openConnector(options: {
   let timer: NodeJS.Timeout | null = null;
   let started = false;
   let running: Promise<unknown> = Promise.resolve();
+  let passing = false;
+  /** Something was queued during a pass: another follows at once. */
+  let again = false;
+  /** A pass is due within the coalescing window. */
+  let soon = false;
   let stopped = false;
-  const tick = (intervalMs: number) => {
+  let interval = 1_000;
+  const coalesceMs = config.coalesceMs ?? 250;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, ms);
+  };
+  const kick = () => {
+    if (!started || stopped) return;
+    if (passing) again = true;
+    else if (!soon) {
+      soon = true;
+      schedule(coalesceMs);
+    }
+  };
+  const unitId = config.marketing.businessUnitId;
+  const stream =
+    config.changeEvents === false
+      ? null
+      : new CrmChangeStream({ database, crm, unitId, now, log, onQueued: kick });
+  const receiver = config.webhookSecret
+    ? new MarketingWebhookReceiver({ database, unitId, secret: config.webhookSecret, now, onQueued: kick })
+    : null;
+  const tick = () => {
+    soon = false;
+    passing = true;
     running = engine
       .runPass()
       .then((r) => {
@@ -132,7 +179,12 @@ export async function openConnector(options: {
       })
       .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
       .finally(() => {
-        if (!stopped) timer = setTimeout(() => tick(intervalMs), intervalMs);
+        passing = false;
+        if (again) {
+          again = false;
+          soon = true;
+          schedule(0);
+        } else schedule(interval);
       });
   };
   return {
@@ -152,11 +204,21 @@ export async function openConnector(options: {
       // Once: during the first pass no timer is set yet, so the timer cannot tell.
       if (started) return;
       started = true;
-      tick(intervalMs);
+      interval = intervalMs;
+      tick();
+      void stream?.start().catch((error: unknown) => log.warn({ err: error }, 'change events not started'));
+    },
+    kick,
+    changeEventsReady: () => stream?.ready ?? Promise.resolve(false),
+    async receiveWebhook(body, signature) {
+      if (!receiver)
+        return { status: 404, body: { accepted: false, message: 'webhooks are not configured' } };
+      return receiver.receive(body, signature);
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      await stream?.stop();
       await running;
     },
   };

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signatureHeader } from '../../http/webhook-signature.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { backoffMs } from '../../store/backoff.js';
@@ -30,10 +31,7 @@ const MAX_ATTEMPTS = 12;
 const LEASE_MS = 30_000;
 const IDLE_MS = 500;
 
-/** The signature a receiver recomputes: HMAC-SHA256 of `<timestamp>.<body>`, hex. */
-export function webhookSignature(secret: string, timestamp: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-}
+export { webhookSignature } from '../../http/webhook-signature.js';
 
 /**
  * Webhooks: each is written to an outbox in the transaction of the change it announces, so none
@@ -136,7 +134,7 @@ export class WebhookService {
           'user-agent': 'Handoff-Webhooks/1',
           'x-handoff-event': delivery.event,
           'x-handoff-delivery': String(delivery.id),
-          'x-handoff-signature': `t=${timestamp},v1=${webhookSignature(delivery.secret, timestamp, delivery.payload)}`,
+          'x-handoff-signature': signatureHeader(delivery.secret, timestamp, delivery.payload),
         },
         body: delivery.payload,
         signal: AbortSignal.timeout(10_000),
