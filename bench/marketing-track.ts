@@ -2,16 +2,12 @@
 // views (/analytics, as pd.js calls it) and form handler submissions accepted durably per
 // second, with their latency at a steady offered rate and at saturation.
 import http from 'node:http';
-import { figure, jsonClient, startServer } from './support.js';
+import { figure, jsonClient, percentile, startServer } from './support.js';
 
 const VIEWS = Number(process.env.BENCH_VIEWS ?? 50_000);
 const FORMS = Number(process.env.BENCH_FORMS ?? 10_000);
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** A keep-alive client for the engine's public routes: resolves with latency (ms) and body. */
 function publicClient(base: URL, sockets: number) {

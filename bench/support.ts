@@ -223,3 +223,8 @@ export async function waitDone(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The p-th percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}

@@ -82,7 +82,12 @@ export class AutomationService {
     let ids = this.pending.get(unitId);
     if (!ids) this.pending.set(unitId, (ids = new Set()));
     ids.add(prospectId);
-    if (!this.stopped && !this.soon) this.soon = setTimeout(() => void this.runPending(), 20);
+    if (!this.stopped && !this.soon)
+      this.soon = setTimeout(() => {
+        this.runPending().catch((error: unknown) =>
+          this.deps.log.error({ err: error }, 'automation rules failed on changed prospects'),
+        );
+      }, 20);
   }
 
   /** Looks at every prospect scheduled so far. */
@@ -93,6 +98,8 @@ export class AutomationService {
       if (this.pending.size > 0) return this.runPending();
       return;
     }
+    // Stopped (the store may be closing): what is pending waits for the next start's schedule.
+    if (this.stopped) return;
     this.running = (async () => {
       while (this.pending.size > 0) {
         const batch = [...this.pending.entries()];
