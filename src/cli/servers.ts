@@ -67,7 +67,14 @@ function connectorSettings(
   configured: ResolvedConfig['connector'],
 ): Pick<
   ConnectorConfig,
-  'mappings' | 'rules' | 'leaseMs' | 'crmApiShare' | 'activities' | 'changeEvents' | 'coalesceMs'
+  | 'mappings'
+  | 'rules'
+  | 'leaseMs'
+  | 'crmApiShare'
+  | 'activities'
+  | 'changeEvents'
+  | 'coalesceMs'
+  | 'safetyPollMs'
 > {
   return {
     mappings: mergeMappings(configured?.mappings),
@@ -77,6 +84,7 @@ function connectorSettings(
     activities: configured?.activities,
     changeEvents: configured?.changeEvents,
     coalesceMs: configured?.coalesceMs,
+    safetyPollMs: configured?.safetyPollMs,
   };
 }
 

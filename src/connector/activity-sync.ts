@@ -20,6 +20,7 @@ const COLLECTION_SIZE = 200;
 /** From this many Tasks on, they go as one Bulk API 2.0 upsert job. */
 const BULK_THRESHOLD = 2_000;
 const FORM_SUCCESS = 4;
+const OWNER_TTL_MS = 5 * 60_000;
 
 /** Keys of activity work: one activity, or every activity of a prospect just linked. */
 export const ACTIVITY_KEY = 'activity:';
@@ -57,6 +58,8 @@ export interface ActivityWorkOutcome {
  */
 export class ActivitySync {
   private readonly names = new Map<string, string | null>();
+  /** Record owners lately read: an owner changes seldom, and a stale one only misfiles a Task. */
+  private readonly ownerCache = new Map<string, { ownerId: string; at: number }>();
 
   constructor(private readonly options: ActivitySyncOptions) {}
 
@@ -91,7 +94,9 @@ export class ActivitySync {
           priority: a.type === FORM_SUCCESS ? queue.PRIORITY.handoff : queue.PRIORITY.change,
           payload: a,
         }));
-      await queue.enqueue(database, unitId, items, now().toISOString());
+      // Due after the batching window: a stream of activities goes out 200 Tasks a call.
+      const due = new Date(now().getTime() + this.options.settings.batchMs).toISOString();
+      await queue.enqueue(database, unitId, items, due);
       queued += items.length;
       after = activities[activities.length - 1]!.id;
       await store.saveCursor(database.db, name, String(after));
@@ -289,14 +294,25 @@ export class ActivitySync {
   /** The owners of the linked records, one query an object: a Task belongs to its record's owner. */
   private async owners(links: store.Link[]): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
+    const fresh = this.options.now().getTime() - OWNER_TTL_MS;
+    for (const link of links) {
+      const cached = this.ownerCache.get(link.crmId);
+      if (cached && cached.at >= fresh) owners.set(link.crmId, cached.ownerId);
+    }
     for (const object of ['Lead', 'Contact'] as CrmObject[]) {
-      const ids = [...new Set(links.filter((l) => l.crmObject === object).map((l) => l.crmId))];
+      const ids = [
+        ...new Set(links.filter((l) => l.crmObject === object && !owners.has(l.crmId)).map((l) => l.crmId)),
+      ];
       for (let i = 0; i < ids.length; i += 200) {
         const chunk = ids.slice(i, i + 200).map((id) => `'${id}'`);
         const found = await this.options.crm.query<{ Id: string; OwnerId?: string }>(
           `SELECT Id, OwnerId FROM ${object} WHERE Id IN (${chunk.join(', ')})`,
         );
-        for (const r of found.records) if (r.OwnerId) owners.set(r.Id, r.OwnerId);
+        for (const r of found.records) {
+          if (!r.OwnerId) continue;
+          owners.set(r.Id, r.OwnerId);
+          this.ownerCache.set(r.Id, { ownerId: r.OwnerId, at: this.options.now().getTime() });
+        }
       }
     }
     return owners;

@@ -104,6 +104,8 @@ export const connectorFileConfigSchema = z
     changeEvents: z.boolean().optional(),
     /** Changes arriving within this many ms go out as one batch (default 250). */
     coalesceMs: z.number().int().min(0).max(10_000).optional(),
+    /** With change events subscribed, the CRM is still polled this often (ms, default 15,000). */
+    safetyPollMs: z.number().int().min(1_000).max(3_600_000).optional(),
     /**
      * `handoff sync` takes the marketing engine's signed webhooks on this port
      * (`POST /webhooks/marketing`); the secret (may be `env:NAME` or `enc:v1:…`) is the one

@@ -37,6 +37,11 @@ export interface ConnectorConfig {
   webhookSecret?: string;
   /** Changes arriving within this window go out as one batch (default 250 ms). */
   coalesceMs?: number;
+  /**
+   * With the CRM's change events subscribed, the CRM is also polled this often, as the safety
+   * net (default 15 s); without them, every pass polls.
+   */
+  safetyPollMs?: number;
 }
 
 export interface Connector {
@@ -155,11 +160,16 @@ export async function openConnector(options: {
   const receiver = config.webhookSecret
     ? new MarketingWebhookReceiver({ database, unitId, secret: config.webhookSecret, now, onQueued: kick })
     : null;
+  let streaming = false;
+  let lastCrmPoll = 0;
   const tick = () => {
     soon = false;
     passing = true;
+    // Change events carry the CRM's changes: polling it is the safety net, now and then.
+    const pollCrm = !streaming || now().getTime() - lastCrmPoll >= (config.safetyPollMs ?? 15_000);
+    if (pollCrm) lastCrmPoll = now().getTime();
     running = engine
-      .runPass()
+      .runPass({ pollCrm })
       .then((r) => {
         for (const e of r.errors) log.warn({ side: e.side, record: e.record }, e.message);
         if (r.queued + r.worked > 0 || r.throttled)
@@ -206,7 +216,11 @@ export async function openConnector(options: {
       started = true;
       interval = intervalMs;
       tick();
-      void stream?.start().catch((error: unknown) => log.warn({ err: error }, 'change events not started'));
+      void stream
+        ?.start()
+        .then(() => stream.ready)
+        .then((ready) => (streaming = ready))
+        .catch((error: unknown) => log.warn({ err: error }, 'change events not started'));
     },
     kick,
     changeEventsReady: () => stream?.ready ?? Promise.resolve(false),

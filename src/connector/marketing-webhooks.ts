@@ -11,6 +11,7 @@ const eventSchema = z.object({
 
 /** Events that are hand-offs to sales: first in the queue. */
 const HANDOFF_EVENTS = new Set(['form.success', 'prospect.assigned']);
+const CHANGE_BATCH_MS = 1_000;
 const QUEUED_EVENTS = new Set(['form.success', 'prospect.assigned', 'prospect.created', 'prospect.updated']);
 
 export interface WebhookAnswer {
@@ -51,19 +52,22 @@ export class MarketingWebhookReceiver {
     // Another unit's events, or events the connector has no work for: acknowledged, ignored.
     if (event.businessUnitId !== unitId || !QUEUED_EVENTS.has(event.event))
       return { status: 202, body: { accepted: false } };
+    // Hand-offs at once; other changes after a short batching window (a stream of score and
+    // activity updates goes out as a few calls, not one each), picked up by the next pass.
+    const handoff = HANDOFF_EVENTS.has(event.event);
     await queue.enqueue(
       database,
       unitId,
       [
         {
           key: `prospect:${event.data.prospectId}`,
-          priority: HANDOFF_EVENTS.has(event.event) ? queue.PRIORITY.handoff : queue.PRIORITY.change,
+          priority: handoff ? queue.PRIORITY.handoff : queue.PRIORITY.change,
           payload: null,
         },
       ],
-      now().toISOString(),
+      new Date(now().getTime() + (handoff ? 0 : CHANGE_BATCH_MS)).toISOString(),
     );
-    this.options.onQueued();
+    if (handoff) this.options.onQueued();
     return { status: 202, body: { accepted: true } };
   }
 }

@@ -241,7 +241,11 @@ export class SyncEngine {
     return new SyncEngine(options, mappings, types, problems);
   }
 
-  async runPass(): Promise<PassResult> {
+  /**
+   * `pollCrm: false` leaves the CRM's changes to its change events this pass (a pass woken by
+   * an event, between the safety-net polls).
+   */
+  async runPass(options: { pollCrm?: boolean } = {}): Promise<PassResult> {
     const result = emptyPassResult();
     // Paused (by `handoff sync pause`, in the store so every connector process sees it): the
     // cursors stay where they are, and resuming picks up every change made meanwhile.
@@ -255,7 +259,7 @@ export class SyncEngine {
       return result;
     }
     await this.queueRetries();
-    await this.capture(result);
+    await this.capture(result, options.pollCrm ?? true);
     await this.drain(result);
     result.waiting = await queue.countWaiting(this.options.database, this.options.unitId);
     return result;
@@ -295,14 +299,14 @@ export class SyncEngine {
    * at a time (a lease in the store, so a dead one's passes to another after a minute); the
    * cursor moves once what it covers is queued.
    */
-  async capture(result: PassResult): Promise<void> {
+  async capture(result: PassResult, pollCrm = true): Promise<void> {
     const { database, unitId, now } = this.options;
     const name = `${unitId}:capture`;
     const at = now();
     if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), this.leaseEnd(at)))) return;
     try {
       // Lead first: a conversion queued before the new Contact is handled before it.
-      for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
+      if (pollCrm) for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
       await this.captureFormSuccesses(result);
       await this.captureMarketing(result);
       result.queued += await this.activities.capture();

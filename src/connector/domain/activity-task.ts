@@ -32,6 +32,11 @@ export const activitySettingsSchema = z
     enabled: z.boolean().default(true),
     types: z.array(z.number().int().positive()).default(DEFAULT_TASK_TYPES),
     subjects: z.record(z.string().regex(/^\d+$/), z.string().min(1).max(255)).default({}),
+    /**
+     * Activities wait this long before their Tasks are written, so a stream of them goes out
+     * 200 a call rather than a call for every few (default 2 s).
+     */
+    batchMs: z.number().int().min(0).max(60_000).default(2_000),
   })
   .strict();
 export type ActivitySettings = z.infer<typeof activitySettingsSchema>;

@@ -34,7 +34,7 @@ const COALESCE = sql`do update set
   priority = case when excluded.priority < connector_queue.priority then excluded.priority else connector_queue.priority end,
   payload = excluded.payload,
   version = connector_queue.version + 1,
-  due_at = excluded.due_at`;
+  due_at = case when excluded.due_at < connector_queue.due_at then excluded.due_at else connector_queue.due_at end`;
 
 /**
  * Queues changes, coalescing each with any waiting item of the same record: the newest copy
