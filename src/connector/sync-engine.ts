@@ -25,6 +25,7 @@ import * as store from './store/link-store.js';
 import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
 import * as queue from './store/work-queue.js';
 import { ActivitySync, isActivityItem } from './activity-sync.js';
+import { CampaignSync } from './campaign-sync.js';
 import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
@@ -177,6 +178,8 @@ export class SyncEngine {
   private readonly keyed = new Map<string, Promise<unknown>>();
   /** Marketing activities → CRM Tasks. */
   private readonly activities: ActivitySync;
+  /** List memberships ↔ CampaignMembers. */
+  private readonly campaigns: CampaignSync;
 
   private constructor(
     private readonly options: SyncEngineOptions,
@@ -193,6 +196,7 @@ export class SyncEngine {
       settings: activitySettingsSchema.parse(options.activities ?? {}),
       now: options.now,
     });
+    this.campaigns = new CampaignSync(options);
   }
 
   get rules(): SyncRules {
@@ -261,6 +265,13 @@ export class SyncEngine {
     await this.queueRetries();
     await this.capture(result, options.pollCrm ?? true);
     await this.drain(result);
+    // Campaign members with the polls (a look at both sides of every Campaign-backed list).
+    if (options.pollCrm ?? true) {
+      const members = await this.campaigns.run();
+      result.writesToCrm += members.toCrm;
+      result.writesToMarketing += members.toMarketing;
+      for (const e of members.errors) result.errors.push({ side: 'crm', ...e });
+    }
     result.waiting = await queue.countWaiting(this.options.database, this.options.unitId);
     return result;
   }

@@ -296,6 +296,54 @@ export class AccountEngagementClient {
     }
   }
 
+  /** The unit's lists that stand for a CRM Campaign (`salesforceCampaignId` set). */
+  async campaignLists(): Promise<Array<{ id: number; name: string; salesforceCampaignId: string }>> {
+    const out: Array<{ id: number; name: string; salesforceCampaignId: string }> = [];
+    for (let after = 0; ;) {
+      const page = await this.json<{
+        values: Array<{ id: number; name: string; salesforceCampaignId: string | null }>;
+      }>({
+        method: 'GET',
+        path: '/api/v5/objects/lists',
+        query: {
+          fields: 'id,name,salesforceCampaignId',
+          idGreaterThan: after,
+          orderBy: 'id asc',
+          limit: 1000,
+        },
+        idempotent: true,
+      });
+      for (const list of page.values)
+        if (list.salesforceCampaignId) out.push({ ...list, salesforceCampaignId: list.salesforceCampaignId });
+      if (page.values.length < 1000) return out;
+      after = page.values[page.values.length - 1]!.id;
+    }
+  }
+
+  /** The prospect ids of a list's (live, not opted-out) members. */
+  async listMembers(listId: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let after = 0; ;) {
+      const page = await this.json<{
+        values: Array<{ id: number; prospectId: number; optedOut: boolean | null }>;
+      }>({
+        method: 'GET',
+        path: '/api/v5/objects/list-memberships',
+        query: {
+          fields: 'id,prospectId,optedOut',
+          listId,
+          idGreaterThan: after,
+          orderBy: 'id asc',
+          limit: 1000,
+        },
+        idempotent: true,
+      });
+      for (const m of page.values) if (m.optedOut !== true) out.push(m.prospectId);
+      if (page.values.length < 1000) return out;
+      after = page.values[page.values.length - 1]!.id;
+    }
+  }
+
   private async memberships(listId: number, prospectId: number): Promise<Array<{ id: number }>> {
     const page = await this.json<{ values: Array<{ id: number }> }>({
       method: 'GET',

@@ -116,5 +116,19 @@ export function connectorMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '005-campaign-members': {
+      async up(db) {
+        // Which list members are synced with which CRM CampaignMember: a member missing on one
+        // side afterwards was removed there, and is removed on the other.
+        await db.schema
+          .createTable('connector_campaign_member')
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('list_id', int, (c) => c.notNull())
+          .addColumn('prospect_id', int, (c) => c.notNull())
+          .addColumn('crm_member_id', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('connector_campaign_member_pk', ['unit_id', 'list_id', 'prospect_id'])
+          .execute();
+      },
+    },
   };
 }

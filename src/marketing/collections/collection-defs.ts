@@ -75,8 +75,10 @@ export const LISTS: CollectionDef = {
     field('description', 'string', { maxLength: 65535 }),
     field('isPublic', 'boolean'),
     field('isDynamic', 'boolean', { readOnly: true }),
+    // Handoff: the CRM Campaign whose members this list's members are, synced both ways.
+    field('salesforceCampaignId', 'string', { maxLength: 18 }),
   ],
-  equalityFilters: ['name'],
+  equalityFilters: ['name', 'salesforceCampaignId'],
 };
 
 export const LIST_MEMBERSHIPS: CollectionDef = {

@@ -241,7 +241,8 @@ export function marketingMigrations(database: Database): Record<string, Migratio
       async up(db) {
         // One table per simple v5 collection, from its definition as it stood here: a field added
         // to a definition later needs its own migration.
-        for (const def of [CAMPAIGNS, LISTS, LIST_MEMBERSHIPS, TAGS]) await createCollectionTable(db, def);
+        for (const def of [CAMPAIGNS, LISTS, LIST_MEMBERSHIPS, TAGS])
+          await createCollectionTable(db, def, ['salesforceCampaignId']);
       },
     },
     '005-visitors-and-activities': {
@@ -392,6 +393,12 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         await sql`create index marketing_webhook_delivery_due on marketing_webhook_delivery (status, next_attempt_at)`.execute(
           db,
         );
+      },
+    },
+    '012-list-campaigns': {
+      async up(db) {
+        // A list may stand for a CRM Campaign: its members and the Campaign's are synced.
+        await sql`alter table marketing_list add column salesforce_campaign_id ${text}`.execute(db);
       },
     },
   };

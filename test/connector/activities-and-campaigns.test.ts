@@ -158,3 +158,80 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`list memberships ↔ CampaignMembers (${dialect})`, () => {
+    it('round-trips campaign membership: added or removed on either side, the other follows', async () => {
+      const m = await startTestMarketing({ dialect });
+      try {
+        const conn = await m.crm.connect();
+        const connector = await openTestConnector(m, m.v3Unit.id);
+        await connector.runOnce();
+        const campaign = (await conn.sobject('Campaign').create({ Name: 'Spring webinar' })) as {
+          id: string;
+        };
+        const list = (
+          await m.call('/api/v5/objects/lists?fields=id', {
+            method: 'POST',
+            body: JSON.stringify({ name: 'Spring webinar', salesforceCampaignId: campaign.id }),
+          })
+        ).body as { id: number };
+        const leads: string[] = [];
+        for (const n of [1, 2, 3]) {
+          const made = (await conn
+            .sobject('Lead')
+            .create({ LastName: `Member ${n}`, Company: 'M Co', Email: `member${n}@example.com` })) as {
+            id: string;
+          };
+          leads.push(made.id);
+        }
+        await connector.runOnce();
+        const prospectOf = async (n: number) =>
+          (await m.services.prospects.byEmail(m.v3Unit.id, `member${n}@example.com`))[0]!.id;
+        const crmMembers = async () =>
+          (
+            await conn.query<{ LeadId: string; Status: string }>(
+              `SELECT LeadId, Status FROM CampaignMember WHERE CampaignId = '${campaign.id}' ORDER BY LeadId`,
+            )
+          ).records.map((r) => r.LeadId);
+        const listMembers = async () =>
+          (await m.services.collections.memberships(m.v3Unit.id, { listId: list.id }))
+            .map((x) => Number(x.values.prospectId))
+            .sort((a, b) => a - b);
+
+        // Marketing adds member 1 → a CampaignMember on its Lead.
+        await m.call('/api/v5/objects/list-memberships?fields=id', {
+          method: 'POST',
+          body: JSON.stringify({ listId: list.id, prospectId: await prospectOf(1) }),
+        });
+        // The CRM adds member 2 → its prospect joins the list.
+        await conn
+          .sobject('CampaignMember')
+          .create({ CampaignId: campaign.id, LeadId: leads[1], Status: 'Responded' });
+        await connector.runOnce();
+        expect(await crmMembers()).toEqual([leads[0], leads[1]].sort());
+        expect(await listMembers()).toEqual([await prospectOf(1), await prospectOf(2)].sort((a, b) => a - b));
+
+        // Removed on either side: marketing drops 1, the CRM drops 2.
+        const [one] = await m.services.collections.memberships(m.v3Unit.id, {
+          listId: list.id,
+          prospectId: await prospectOf(1),
+        });
+        await m.call(`/api/v5/objects/list-memberships/${one!.id}`, { method: 'DELETE' });
+        const [two] = (
+          await conn.query<{ Id: string }>(`SELECT Id FROM CampaignMember WHERE LeadId = '${leads[1]}'`)
+        ).records;
+        await conn.sobject('CampaignMember').destroy(two!.Id);
+        await connector.runOnce();
+        expect(await crmMembers()).toEqual([]);
+        expect(await listMembers()).toEqual([]);
+        // Nothing more to do.
+        const quiet = await connector.runOnce();
+        expect([quiet.writesToCrm, quiet.writesToMarketing]).toEqual([0, 0]);
+        await connector.stop();
+      } finally {
+        await m.close();
+      }
+    });
+  });
+}
