@@ -153,15 +153,27 @@ export async function openConnector(options: {
     }
   };
   const unitId = config.marketing.businessUnitId;
+  let streaming = false;
+  let lastCrmPoll = 0;
   const stream =
     config.changeEvents === false
       ? null
-      : new CrmChangeStream({ database, crm, unitId, now, log, onQueued: kick });
+      : new CrmChangeStream({
+          database,
+          crm,
+          unitId,
+          now,
+          log,
+          onQueued: kick,
+          // Changes made before the subscription: the next pass polls the CRM for them.
+          onFreshStart: () => {
+            lastCrmPoll = 0;
+            kick();
+          },
+        });
   const receiver = config.webhookSecret
     ? new MarketingWebhookReceiver({ database, unitId, secret: config.webhookSecret, now, onQueued: kick })
     : null;
-  let streaming = false;
-  let lastCrmPoll = 0;
   const tick = () => {
     soon = false;
     passing = true;
@@ -203,6 +215,8 @@ export async function openConnector(options: {
     syncLog: (recordId) => selectRecordLog(database, config.marketing.businessUnitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
       const unitId = config.marketing.businessUnitId;
+      let streaming = false;
+      let lastCrmPoll = 0;
       if (restart) await forgetBackfill(database.db, unitId);
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
     },

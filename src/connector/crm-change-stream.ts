@@ -49,6 +49,11 @@ export class CrmChangeStream {
       log: Logger;
       /** Told after records are queued: the connector works them soon. */
       onQueued: () => void;
+      /**
+       * Told when a subscription starts with new events only: what changed before it is the
+       * polling capture's, which should look now rather than at its next safety-net poll.
+       */
+      onFreshStart?: () => void;
     },
   ) {}
 
@@ -81,6 +86,7 @@ export class CrmChangeStream {
       () => {
         log.info({ replayId }, 'subscribed to CRM change events');
         this.settle(true);
+        if (replayId === NEW_EVENTS_ONLY) this.options.onFreshStart?.();
       },
       (error: unknown) => {
         this.settle(false);

@@ -117,7 +117,10 @@ describe('handoff sync killed in the middle of a batch', () => {
           { autoFetch: true, maxFetch: 10_000 },
         )
       ).records.length;
-      if (settled.size === PAIRS + NEW_LEADS && titles === PAIRS) break;
+      const phones = [...settled.entries()].filter(
+        ([email, [p]]) => email.startsWith('crash-pair') && String(p?.phone ?? '').startsWith('crm-'),
+      ).length;
+      if (settled.size === PAIRS + NEW_LEADS && titles === PAIRS && phones === PAIRS) break;
       await sleep(250);
     }
     second.kill('SIGTERM');
