@@ -215,8 +215,6 @@ export async function openConnector(options: {
     syncLog: (recordId) => selectRecordLog(database, config.marketing.businessUnitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
       const unitId = config.marketing.businessUnitId;
-      let streaming = false;
-      let lastCrmPoll = 0;
       if (restart) await forgetBackfill(database.db, unitId);
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
     },
