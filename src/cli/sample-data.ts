@@ -227,6 +227,8 @@ export async function loadSampleProspects(services: MarketingServices, unit: Bus
 export async function loadSampleLandingPage(
   services: MarketingServices,
   unit: BusinessUnit,
+  /** The marketing user a submission is assigned to: the hand-off that makes the CRM Lead. */
+  assignTo: number | undefined,
 ): Promise<number> {
   const { collections } = services;
   const byName = async (name: string, def: string) =>
@@ -250,6 +252,8 @@ export async function loadSampleLandingPage(
     name: 'Contact us',
     campaignId: campaign,
     thankYouContent: 'Thank you! Someone from sales will be in touch.',
+    completionActions:
+      assignTo === undefined ? null : JSON.stringify([{ kind: 'assignUser', userId: assignTo }]),
   });
   for (const [sortOrder, prospectApiFieldId, label, isRequired] of [
     [1, 'email', 'Work email', true],

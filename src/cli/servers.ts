@@ -259,7 +259,9 @@ export async function startServers(
         grants: [{ crmUserId: adminUserId, email: running.credentials.crm.username }],
       });
       if (config.marketing?.unit) unit = await marketing.units.updateSettings(unit.id, config.marketing.unit);
-      const landingPageId = options.sampleData ? await loadSampleLandingPage(marketing, unit) : null;
+      const landingPageId = options.sampleData
+        ? await loadSampleLandingPage(marketing, unit, await marketing.units.userId(unit.id, adminUserId))
+        : null;
       if (options.sampleData) await loadSampleProspects(marketing, unit);
       const marketingApp = buildMarketingApp(marketing);
       closers.push(

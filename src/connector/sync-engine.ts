@@ -993,7 +993,11 @@ export class SyncEngine {
         ? await marketing.userSalesforceId(Number(prospect.assignedToId))
         : null;
       if (owner) values.OwnerId = owner;
-      const saved = await refusalOrResult(crm.sobject('Lead').create(values));
+      // An owner set by the hand-off stands: the org's lead assignment rules (which the REST
+      // API runs on create unless told not to) decide only for unassigned prospects.
+      const saved = await refusalOrResult(
+        crm.sobject('Lead').create(values, owner ? { headers: { 'Sforce-Auto-Assign': 'FALSE' } } : {}),
+      );
       if (!saved.success) {
         await this.recordCrmError({ crmObject: 'Lead', crmId: null, prospectId: prospect.id }, saved);
         return;
