@@ -235,3 +235,45 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('a Lead made for an assigned prospect in an org with lead assignment rules', () => {
+  it("keeps the assignee as owner rather than the org's round robin", async () => {
+    const m = await startTestMarketing({ crmConfig: { leadAssignment: 'round-robin' } });
+    try {
+      for (const last of ['One', 'Two']) {
+        const r = await m.crm.api('/sobjects/User', {
+          method: 'POST',
+          body: JSON.stringify({
+            FirstName: 'Rep',
+            LastName: last,
+            Username: `${last}@test.handoff`,
+            Email: `${last}@test.handoff`,
+          }),
+        });
+        expect(r.status).toBe(201);
+      }
+      const conn = await m.crm.connect();
+      const connector = await openTestConnector(m, m.v3Unit.id);
+      await connector.runOnce();
+      const admin = await m.services.units.userId(m.v3Unit.id, m.crm.adminUserId);
+      const owners: unknown[] = [];
+      for (const n of [1, 2, 3]) {
+        await m.services.prospects.create(
+          m.v3Unit,
+          { type: 'api' },
+          { email: `assigned${n}@example.com`, assignedToId: admin! },
+        );
+      }
+      await connector.runOnce();
+      for (const n of [1, 2, 3]) {
+        const [lead] = (
+          await conn.query<Json>(`SELECT OwnerId FROM Lead WHERE Email = 'assigned${n}@example.com'`)
+        ).records;
+        owners.push(lead?.OwnerId);
+      }
+      expect(owners).toEqual([m.crm.adminUserId, m.crm.adminUserId, m.crm.adminUserId]);
+    } finally {
+      await m.close();
+    }
+  });
+});
