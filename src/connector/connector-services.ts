@@ -155,8 +155,6 @@ export async function openConnector(options: {
   const unitId = config.marketing.businessUnitId;
   let streaming = false;
   let lastCrmPoll = 0;
-  /** A change event came since the last CRM read. */
-  let crmChanged = false;
   const stream =
     config.changeEvents === false
       ? null
@@ -166,13 +164,10 @@ export async function openConnector(options: {
           unitId,
           now,
           log,
-          // The CRM changed (or changed before the subscription): the next pass reads it.
-          onChange: () => {
-            crmChanged = true;
-            kick();
-          },
+          onQueued: kick,
+          // Changes made before the subscription: the next pass polls the CRM for them.
           onFreshStart: () => {
-            crmChanged = true;
+            lastCrmPoll = 0;
             kick();
           },
         });
@@ -183,12 +178,8 @@ export async function openConnector(options: {
     soon = false;
     passing = true;
     // Change events carry the CRM's changes: polling it is the safety net, now and then.
-    const pollCrm =
-      !streaming || crmChanged || now().getTime() - lastCrmPoll >= (config.safetyPollMs ?? 15_000);
-    if (pollCrm) {
-      lastCrmPoll = now().getTime();
-      crmChanged = false;
-    }
+    const pollCrm = !streaming || now().getTime() - lastCrmPoll >= (config.safetyPollMs ?? 15_000);
+    if (pollCrm) lastCrmPoll = now().getTime();
     running = engine
       .runPass({ pollCrm })
       .then((r) => {

@@ -5,6 +5,7 @@ import { CONNECTOR_CLIENT_ID } from '../clients/salesforce/crm-connection.js';
 import type { Database } from '../store/database.js';
 import type { CrmObject } from './domain/field-mapping.js';
 import * as store from './store/link-store.js';
+import * as queue from './store/work-queue.js';
 
 const CHANNEL = '/data/ChangeEvents';
 /** Start with new events only: what happened before is the polling capture's. */
@@ -22,15 +23,12 @@ type FayeClient = ReturnType<jsforce.Connection['streaming']['createClient']>;
 
 /**
  * CRM → marketing in seconds: the connector subscribes to the org's change events over CometD
- * (jsforce streaming, with the replay extension), and a change to a Lead or Contact that is not
- * our own (`changeOrigin` `client=handoff-connector`) rings the doorbell: the next pass, within
- * the coalescing window, reads what changed since its cursor — one query for up to 2,000
- * records, where re-reading each event's record would cost a query per 200. So the CRM is read
- * at once when something changed and seldom otherwise, and the cursor still guarantees that
- * nothing is missed. The replay id of the last event handled is kept in the store, so a
- * restarted connector resumes after it; when the org no longer has it (older than 72 hours),
- * the stream starts over with new events and rings once, for the poll to cover the gap. An
- * org without change events is polled every pass.
+ * (jsforce streaming, with the replay extension) and queues each changed Lead or Contact at
+ * once. The replay id of the last queued event is kept in the store, so a restart resumes
+ * after it and misses nothing; when the org no longer has it (older than 72 hours), the stream
+ * starts over with new events and the polling capture — which keeps running as the safety net,
+ * from its own cursor — covers the gap. Our own writes (`changeOrigin` `client=handoff-connector`)
+ * are skipped. An org without change events is simply polled.
  */
 export class CrmChangeStream {
   private client: FayeClient | null = null;
@@ -49,8 +47,8 @@ export class CrmChangeStream {
       unitId: string;
       now: () => Date;
       log: Logger;
-      /** Told when the CRM changed (not by us): the connector reads it soon. */
-      onChange: () => void;
+      /** Told after records are queued: the connector works them soon. */
+      onQueued: () => void;
       /**
        * Told when a subscription starts with new events only: what changed before it is the
        * polling capture's, which should look now rather than at its next safety-net poll.
@@ -119,12 +117,20 @@ export class CrmChangeStream {
   }
 
   private async receive(message: ChangeMessage): Promise<void> {
-    const { database } = this.options;
+    const { database, unitId, now } = this.options;
     const header = message.payload.ChangeEventHeader;
     const object = header.entityName as CrmObject;
     const ours = (header.changeOrigin ?? '').includes(`client=${CONNECTOR_CLIENT_ID}`);
-    if ((object === 'Lead' || object === 'Contact' || header.changeType.startsWith('GAP')) && !ours)
-      this.options.onChange();
+    if ((object === 'Lead' || object === 'Contact') && !ours) {
+      // Re-read when worked (no copy): the event carries only what changed.
+      const items = header.recordIds.map((id) => ({
+        key: `${object}:${id}`,
+        priority: queue.PRIORITY.change,
+        payload: null,
+      }));
+      await queue.enqueue(database, unitId, items, now().toISOString());
+      if (items.length > 0) this.options.onQueued();
+    }
     await store.saveCursor(database.db, this.cursorName, String(message.event.replayId));
   }
 
