@@ -2,7 +2,7 @@
 // own process: the delay from commit to delivery at a steady 1,000 changes/s, and the delivery
 // rate of a burst.
 import jsforce from 'jsforce';
-import { figure, jsonClient, startServer } from './support.js';
+import { figure, jsonClient, startServer, percentile } from './support.js';
 
 const RATE = Number(process.env.BENCH_EVENTS_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_EVENTS_SECONDS ?? 10);
@@ -20,10 +20,6 @@ function lead(i: number) {
     Company: 'Bench Co',
     Email: `ev${i}@example.com`,
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 const server = await startServer();

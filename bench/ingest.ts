@@ -2,7 +2,7 @@
 // the accept latency for batch and single calls, then identify → prospect delivery lag at a
 // steady 1,000 identifies/s, read back through the marketing engine's v5 API.
 import http from 'node:http';
-import { figure, jsonClient, startServer } from './support.js';
+import { figure, jsonClient, load, paced, percentile, startServer } from './support.js';
 
 const BATCH_CALLS = Number(process.env.BENCH_BATCH_CALLS ?? 2_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
@@ -10,10 +10,6 @@ const SINGLE_CALLS = Number(process.env.BENCH_SINGLE_CALLS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const RATE = Number(process.env.BENCH_IDENTIFY_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_IDENTIFY_SECONDS ?? 10);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** A keep-alive POST client for the ingest of a bench server. */
 function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: number) {
@@ -50,35 +46,6 @@ function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: 
       req.end(payload);
     });
   };
-}
-
-/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies. */
-async function load(total: number, concurrency: number, call: (i: number) => Promise<number>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) latencies.push(await call(next++));
-    }),
-  );
-  return {
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    latencies: latencies.sort((a, b) => a - b),
-  };
-}
-
-/** `perSecond` calls a second for `seconds`, sent on a clock whatever the answers: sorted latencies. */
-async function paced(perSecond: number, seconds: number, call: (i: number) => Promise<number>) {
-  const latencies: Promise<number>[] = [];
-  const total = perSecond * seconds;
-  const started = Date.now();
-  for (let i = 0; i < total;) {
-    const due = Math.min(total, Math.ceil(((Date.now() - started) / 1000) * perSecond));
-    for (; i < due; i++) latencies.push(call(i));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return (await Promise.all(latencies)).sort((a, b) => a - b);
 }
 
 const track = (i: number, tag: string) => ({

@@ -2,7 +2,7 @@
 // views (/analytics, as pd.js calls it) and form handler submissions accepted durably per
 // second, with their latency at a steady offered rate and at saturation.
 import http from 'node:http';
-import { figure, jsonClient, percentile, startServer } from './support.js';
+import { figure, jsonClient, load, paced, percentile, startServer } from './support.js';
 
 const VIEWS = Number(process.env.BENCH_VIEWS ?? 50_000);
 const FORMS = Number(process.env.BENCH_FORMS ?? 10_000);
@@ -53,35 +53,6 @@ function publicClient(base: URL, sockets: number) {
       req.end(payload);
     });
   };
-}
-
-/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies. */
-async function load(total: number, concurrency: number, call: (i: number) => Promise<number>) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) latencies.push(await call(next++));
-    }),
-  );
-  return {
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    latencies: latencies.sort((a, b) => a - b),
-  };
-}
-
-/** `perSecond` calls a second for `seconds`, sent on a clock whatever the answers: sorted latencies. */
-async function paced(perSecond: number, seconds: number, call: (i: number) => Promise<number>) {
-  const latencies: Promise<number>[] = [];
-  const total = perSecond * seconds;
-  const started = Date.now();
-  for (let i = 0; i < total;) {
-    const due = Math.min(total, Math.ceil(((Date.now() - started) / 1000) * perSecond));
-    for (; i < due; i++) latencies.push(call(i));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return (await Promise.all(latencies)).sort((a, b) => a - b);
 }
 
 const server = await startServer(undefined, 'demo');

@@ -7,8 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { startTestSmtp } from '../test/support/smtp.js';
 import { figure, jsonClient, percentile, startServer } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -17,29 +16,14 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 1_000);
 const OPENS = Number(process.env.BENCH_OPENS ?? 1_000);
 
 // Mail goes to a local SMTP server, so the bench follows the links a recipient would.
-const mails: Array<{ to: string; html: string }> = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, _session, done) {
-    simpleParser(stream).then(
-      (mail) => {
-        mails.push({ to: Array.isArray(mail.to) ? '' : (mail.to?.text ?? ''), html: String(mail.html) });
-        done();
-      },
-      (error: Error) => done(error),
-    );
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-const smtpPort = (smtp.server.address() as { port: number }).port;
+const smtp = await startTestSmtp();
+const mails = smtp.mails;
 const configDir = mkdtempSync(join(tmpdir(), 'handoff-bench-config-'));
 process.env.HANDOFF_CONFIG = join(configDir, 'handoff.config.json');
 writeFileSync(
   process.env.HANDOFF_CONFIG,
   JSON.stringify({
-    marketing: { smtp: { url: `smtp://127.0.0.1:${smtpPort}` } },
+    marketing: { smtp: { url: smtp.url } },
     connector: { rules: { createLeads: 'form-success' } },
   }),
 );
@@ -157,10 +141,11 @@ try {
       htmlMessage: `<p>Hi</p><a href="https://www.example.com/${email}">Read</a>`,
     });
   while (mails.length < LEADS) await sleep(100);
-  // Each recipient's click link and open pixel, by its email (the link names it).
+  // Each recipient's click link and open pixel, by the address the mail went to.
   const links = new Map<string, { click: string; open: string }>();
-  for (const { to: email, html } of mails) {
-    const hrefs = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!);
+  for (const mail of mails) {
+    const email = Array.isArray(mail.to) ? '' : (mail.to?.text ?? '');
+    const hrefs = [...String(mail.html).matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]!);
     const click = hrefs.find((h) => /\/c\/0$/.test(h));
     const open = hrefs.find((h) => h.endsWith('/o.gif'));
     if (email && click && open) links.set(email, { click, open });
@@ -305,5 +290,5 @@ try {
 } finally {
   await server.stop();
   server.cleanup();
-  smtp.close();
+  await smtp.close();
 }

@@ -228,3 +228,32 @@ export async function waitDone(
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
+
+/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies. */
+export async function load(total: number, concurrency: number, call: (i: number) => Promise<number>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) latencies.push(await call(next++));
+    }),
+  );
+  return {
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    latencies: latencies.sort((a, b) => a - b),
+  };
+}
+
+/** `perSecond` calls a second for `seconds`, sent on a clock whatever the answers: sorted latencies. */
+export async function paced(perSecond: number, seconds: number, call: (i: number) => Promise<number>) {
+  const latencies: Promise<number>[] = [];
+  const total = perSecond * seconds;
+  const started = Date.now();
+  for (let i = 0; i < total;) {
+    const due = Math.min(total, Math.ceil(((Date.now() - started) / 1000) * perSecond));
+    for (; i < due; i++) latencies.push(call(i));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return (await Promise.all(latencies)).sort((a, b) => a - b);
+}

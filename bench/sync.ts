@@ -5,7 +5,15 @@
 // the CRM API calls it spends per 1,000 changed records (read from the CRM's /limits, less the
 // bench's own calls).
 import { spawn } from 'node:child_process';
-import { apiCall, figure, jsonClient, startServer, waitDone, type BenchServer } from './support.js';
+import {
+  apiCall,
+  figure,
+  jsonClient,
+  startServer,
+  waitDone,
+  type BenchServer,
+  percentile,
+} from './support.js';
 
 const RECORDS = Number(process.env.BENCH_SYNC_RECORDS ?? 1_000);
 const BACKFILL = Number(process.env.BENCH_BACKFILL_RECORDS ?? 100_000);
@@ -80,10 +88,6 @@ if (BACKFILL > 0) {
 
 // The steady state is about the demo's connector: the demo runs it.
 process.env.HANDOFF_SYNC = 'on';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 const server = await startServer(undefined, 'demo');
 try {
