@@ -229,20 +229,13 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies. */
+/** `total` calls with `concurrency` in flight: elapsed seconds and sorted latencies (ms). */
 export async function load(total: number, concurrency: number, call: (i: number) => Promise<number>) {
   const latencies: number[] = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) latencies.push(await call(next++));
-    }),
-  );
-  return {
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    latencies: latencies.sort((a, b) => a - b),
-  };
+  const seconds = await pool(total, concurrency, async (i) => {
+    latencies.push(await call(i));
+  });
+  return { seconds, latencies: latencies.sort((x, y) => x - y) };
 }
 
 /** `perSecond` calls a second for `seconds`, sent on a clock whatever the answers: sorted latencies. */

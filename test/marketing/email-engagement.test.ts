@@ -1,8 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISITOR_ACTIVITIES } from '../../src/marketing/collections/collection-defs.js';
 import { DIALECTS } from '../support/databases.js';
-import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+import { startTestMarketing, visitorActivities, type TestMarketing } from '../support/marketing-server.js';
 import { startTestSmtp } from '../support/smtp.js';
 
 type Json = Record<string, unknown>;
@@ -20,16 +19,7 @@ for (const dialect of DIALECTS) {
       return { status: r.status, body: r.body as Json };
     };
     const activities = async (prospectId: number) =>
-      (
-        await m.services.collections.query(VISITOR_ACTIVITIES, {
-          unitId: m.v3Unit.id,
-          deleted: 'false',
-          where: [['prospect_id', '=', prospectId]],
-          afterId: 0,
-          descending: false,
-          limit: 100,
-        })
-      ).map((a) => [a.values.typeName, a.values.details]);
+      (await visitorActivities(m, m.v3Unit.id, prospectId)).map((a) => [a.typeName, a.details]);
     const mailTo = (address: string): ParsedMail => {
       const mail = smtp.mails.find((x) => x.to && !Array.isArray(x.to) && x.to.text === address);
       if (!mail) throw new Error(`no mail to ${address}`);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISITOR_ACTIVITIES } from '../../src/marketing/collections/collection-defs.js';
 import { DIALECTS } from '../support/databases.js';
-import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+import { startTestMarketing, visitorActivities, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,16 +41,7 @@ for (const dialect of DIALECTS) {
         redirect: 'manual',
       });
     const activities = async (unit: string, prospectId: number) =>
-      (
-        await m.services.collections.query(VISITOR_ACTIVITIES, {
-          unitId: unit,
-          deleted: 'false',
-          where: [['prospect_id', '=', prospectId]],
-          afterId: 0,
-          descending: false,
-          limit: 100,
-        })
-      ).map((a) => [a.values.type, a.values.formHandlerId]);
+      (await visitorActivities(m, unit, prospectId)).map((a) => [a.type, a.formHandlerId]);
 
     beforeAll(async () => {
       m = await startTestMarketing({ dialect });

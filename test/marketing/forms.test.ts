@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISITOR_ACTIVITIES } from '../../src/marketing/collections/collection-defs.js';
 import { DIALECTS } from '../support/databases.js';
-import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+import { startTestMarketing, visitorActivities, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,16 +19,7 @@ for (const dialect of DIALECTS) {
     const submit = (path: string, fields: Record<string, string>) =>
       fetch(`${m.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
     const activities = async (prospectId: number) =>
-      (
-        await m.services.collections.query(VISITOR_ACTIVITIES, {
-          unitId: m.v3Unit.id,
-          deleted: 'false',
-          where: [['prospect_id', '=', prospectId]],
-          afterId: 0,
-          descending: false,
-          limit: 100,
-        })
-      ).map((a) => [a.values.type, a.values.formId, a.values.landingPageId]);
+      (await visitorActivities(m, m.v3Unit.id, prospectId)).map((a) => [a.type, a.formId, a.landingPageId]);
 
     beforeAll(async () => {
       m = await startTestMarketing({ dialect });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildMarketingApp } from '../../src/marketing/app.js';
+import { VISITOR_ACTIVITIES } from '../../src/marketing/collections/collection-defs.js';
 import type { CrmConfig } from '../../src/crm/crm-config.js';
 import type { BusinessUnit } from '../../src/marketing/domain/business-unit.js';
 import type { GradingProfile } from '../../src/marketing/domain/grading.js';
@@ -105,4 +106,21 @@ export async function startTestMarketing(
       await crm.close();
     },
   };
+}
+
+/** A prospect's visitor activities, oldest first, as the engine recorded them. */
+export async function visitorActivities(
+  m: TestMarketing,
+  unitId: string,
+  prospectId: number,
+): Promise<Array<Record<string, unknown>>> {
+  const records = await m.services.collections.query(VISITOR_ACTIVITIES, {
+    unitId,
+    deleted: 'false',
+    where: [['prospect_id', '=', prospectId]],
+    afterId: 0,
+    descending: false,
+    limit: 1000,
+  });
+  return records.map((r) => r.values);
 }
