@@ -2,6 +2,7 @@ import type jsforce from 'jsforce';
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import { connectCrm } from '../clients/salesforce/crm-connection.js';
 import { checkMappings, DEFAULT_MAPPINGS, type CrmObject } from './domain/field-mapping.js';
+import { ACTIVITY_ID_FIELD } from './domain/activity-task.js';
 import { connectMarketing, type ConnectorConfig } from './connector-services.js';
 
 export interface DoctorCheck {
@@ -71,6 +72,24 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
       );
     } catch (error) {
       check('CRM API budget', false, `reading /limits failed: ${message(error)}`);
+    }
+    if (config.activities?.enabled !== false) {
+      // Activities become Tasks upserted on this field: without it, every Task write fails.
+      try {
+        const task = await crm.sobject('Task').describe();
+        const field = task.fields.find((f) => f.name === ACTIVITY_ID_FIELD);
+        check(
+          'CRM Task activity id',
+          Boolean(field?.externalId && field.unique),
+          field
+            ? field.externalId && field.unique
+              ? `Task.${ACTIVITY_ID_FIELD} is a unique external id: activities become Tasks`
+              : `Task.${ACTIVITY_ID_FIELD} must be marked External ID and Unique`
+            : `Task has no ${ACTIVITY_ID_FIELD}: create it (Text(80), External ID, Unique), or set connector.activities.enabled to false`,
+        );
+      } catch (error) {
+        check('CRM Task activity id', false, `describe Task failed: ${message(error)}`);
+      }
     }
   }
 

@@ -119,6 +119,9 @@ describe('the handoff command', () => {
     expect(good.output).toMatch(/✓ marketing unit/);
     expect(good.output).toMatch(/✓ Lead mappings/);
     expect(good.output).toMatch(/✓ CRM API budget/);
+    expect(good.output).toMatch(
+      /✓ CRM Task activity id +Task\.Handoff_Activity_Id__c is a unique external id/,
+    );
     expect(good.output).toContain('all good');
     expect(good.code).toBe(0);
     const configFile = join(dataDir, 'handoff.config.json');
