@@ -6,7 +6,7 @@ import * as queue from './store/work-queue.js';
 const eventSchema = z.object({
   event: z.string(),
   businessUnitId: z.string(),
-  data: z.object({ prospectId: z.number().int().positive() }).passthrough(),
+  data: z.object({ prospectId: z.number().int().positive(), actor: z.string().optional() }).passthrough(),
 });
 
 /** Events that are hand-offs to sales: first in the queue. */
@@ -49,8 +49,9 @@ export class MarketingWebhookReceiver {
     if (!parsed.success)
       return { status: 400, body: { accepted: false, message: 'not a Handoff webhook event' } };
     const event = parsed.data;
-    // Another unit's events, or events the connector has no work for: acknowledged, ignored.
-    if (event.businessUnitId !== unitId || !QUEUED_EVENTS.has(event.event))
+    // Another unit's events, events the connector has no work for, and the echoes of its own
+    // writes (actor `sync`): acknowledged, ignored.
+    if (event.businessUnitId !== unitId || !QUEUED_EVENTS.has(event.event) || event.data.actor === 'sync')
       return { status: 202, body: { accepted: false } };
     // Hand-offs at once; other changes after a short batching window (a stream of score and
     // activity updates goes out as a few calls, not one each), picked up by the next pass.

@@ -118,7 +118,23 @@ for (const dialect of DIALECTS) {
       expect((await send(signatureHeader(SECRET, old, body))).status).toBe(401);
       const now = String(Math.floor(Date.now() / 1000));
       expect((await send(signatureHeader('another-secret-entirely', now, body))).status).toBe(401);
-      expect((await send(signatureHeader(SECRET, now, body))).status).toBe(202);
+      const accepted = await send(signatureHeader(SECRET, now, body));
+      expect([accepted.status, await accepted.json()]).toEqual([202, { accepted: true }]);
+      // The echo of the connector's own write to a prospect is acknowledged and ignored.
+      const echo = JSON.stringify({
+        event: 'prospect.updated',
+        businessUnitId: m.v3Unit.id,
+        data: { prospectId: 1, actor: 'sync', fields: ['salesforceId'] },
+      });
+      const ignored = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-handoff-signature': signatureHeader(SECRET, now, echo),
+        },
+        body: echo,
+      });
+      expect([ignored.status, await ignored.json()]).toEqual([202, { accepted: false }]);
     });
 
     it('loses nothing and repeats no Task across a restart in the middle of a burst', async () => {
