@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import type { ActivityService } from '../activity-service.js';
-import { CAMPAIGNS, EMAILS } from '../collections/collection-defs.js';
+import { CAMPAIGNS, EMAILS, LISTS } from '../collections/collection-defs.js';
 import type { CollectionRecord, CollectionService } from '../collections/collection-service.js';
 import type { BusinessUnit } from '../domain/business-unit.js';
 import { MarketingError } from '../domain/marketing-error.js';
@@ -162,9 +162,7 @@ export class EmailService {
   ): Promise<Prospect[]> {
     const ids = new Set<number>();
     for (const listId of listIds) {
-      const list = await this.deps.collections
-        .read(this.deps.collections.definition('lists')!, unit.id, listId)
-        .catch(() => null);
+      const list = await this.deps.collections.read(LISTS, unit.id, listId).catch(() => null);
       if (!list || list.isDeleted)
         throw new MarketingError(62, `Invalid value for field listIds: no such list ${listId}`);
       // A prospect opted out of one list hears nothing through it.

@@ -3,14 +3,13 @@ import type { CollectionService } from '../collections/collection-service.js';
 import type { BusinessUnit } from '../domain/business-unit.js';
 import { parseActions } from '../domain/automation.js';
 import { isMarketingError } from '../domain/marketing-error.js';
+import { text } from './form-service.js';
 import type { SubmissionService } from './submission.js';
 
 /** What a submission came to: where to send the submitter, and what happened. */
 export type Submission =
   | { ok: true; prospectId: number; created: boolean; redirect: string | null }
   | { ok: false; errors: Record<string, string>; redirect: string | null };
-
-const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
  * Form handlers: the customer's own HTML form posts here. Each handler field names the form

@@ -24,7 +24,8 @@ export interface LandingPage {
   form: HostedForm | null;
 }
 
-const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+/** A stored text, or null for none or empty. */
+export const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
 /** The engine's hosted forms and the landing pages around them. */
 export class FormService {
