@@ -17,6 +17,54 @@ const mappingSchema = z
   })
   .strict();
 
+const rulesSchema = z
+  .object({
+    createProspects: z.boolean(),
+    createLeads: z.enum(['assigned', 'form-success', 'never']),
+    followEmailChanges: z.boolean(),
+    sharing: z
+      .object({ field: z.string().min(1), value: z.string() })
+      .strict()
+      .nullable(),
+    followDeletions: z.boolean(),
+  })
+  .strict();
+
+/**
+ * The whole sync setup as the console edits it: every mapping of both objects and the rules.
+ * Saved, it replaces what handoff.config.json set, from the next pass on.
+ */
+export const syncSettingsSchema = z
+  .object({
+    mappings: z.object({ Lead: z.array(mappingSchema), Contact: z.array(mappingSchema) }).strict(),
+    rules: rulesSchema.partial({ followEmailChanges: true, sharing: true, followDeletions: true }),
+  })
+  .strict()
+  .superRefine((settings, context) => {
+    // One field maps once an object: two mappings of it would fight over its value.
+    for (const object of ['Lead', 'Contact'] as const) {
+      const seen = { prospect: new Set<string>(), crm: new Set<string>() };
+      settings.mappings[object].forEach((m, i) => {
+        if (seen.prospect.has(m.prospectField))
+          context.addIssue({
+            code: 'custom',
+            path: ['mappings', object, i, 'prospectField'],
+            message: `${m.prospectField} is mapped twice on ${object}`,
+          });
+        if (seen.crm.has(m.crmField))
+          context.addIssue({
+            code: 'custom',
+            path: ['mappings', object, i, 'crmField'],
+            message: `${object}.${m.crmField} is mapped twice`,
+          });
+        seen.prospect.add(m.prospectField);
+        seen.crm.add(m.crmField);
+      });
+    }
+  });
+
+export type SyncSettings = z.infer<typeof syncSettingsSchema>;
+
 /** A login to Salesforce (or an Account Engagement org through it); secrets may be `enc:v1:…` or `env:NAME`. */
 const loginSchema = z.discriminatedUnion('flow', [
   z
@@ -77,19 +125,7 @@ export const connectorFileConfigSchema = z
       .partial()
       .strict()
       .optional(),
-    rules: z
-      .object({
-        createProspects: z.boolean(),
-        createLeads: z.enum(['assigned', 'form-success', 'never']),
-        followEmailChanges: z.boolean(),
-        sharing: z
-          .object({ field: z.string().min(1), value: z.string() })
-          .strict()
-          .nullable(),
-      })
-      .partial()
-      .strict()
-      .optional(),
+    rules: rulesSchema.partial().strict().optional(),
     /**
      * How long a connector process holds the work it took: if it dies, another (or its restart)
      * takes that work over once this has passed. Longer than a batch of 200 takes.

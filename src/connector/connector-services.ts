@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
-import { connectCrm } from '../clients/salesforce/crm-connection.js';
+import { connectCrm, crmCallsSent } from '../clients/salesforce/crm-connection.js';
 import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesforce-oauth.js';
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
@@ -8,11 +8,20 @@ import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/fi
 import {
   forgetBackfill,
   markForRetry,
+  saveCursor,
+  selectLinkByCrmId,
+  selectLinkByProspect,
+  type Link,
+  selectCursor,
   selectSyncErrors,
   setPaused,
+  skipSyncErrors,
   type SyncError,
 } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
+import { addMinuteMetrics, minuteOf, type MinuteMetrics } from './store/metrics-store.js';
+import { ConnectionProbe, readMetrics, readStatus, type ConnectorStatus } from './connector-status.js';
+import { syncSettingsSchema, type SyncSettings } from './connector-config.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
 import type { ActivitySettings } from './domain/activity-task.js';
@@ -47,9 +56,26 @@ export interface ConnectorConfig {
 export interface Connector {
   engine: SyncEngine;
   /** The sync-error list: writes refused for good (open) or waiting for a retry. */
-  errors(states?: Array<SyncError['state']>): Promise<SyncError[]>;
+  errors(states?: Array<SyncError['state']>, limit?: number): Promise<SyncError[]>;
   /** Tries open errors again on the next pass (all, or the given ids); how many were marked. */
   retry(ids: number[] | 'all'): Promise<number>;
+  /** The linked pair of a record named by its CRM id or prospect id, if it has one. */
+  linkOf(recordId: string): Promise<Link | null>;
+  /** Gives up on open errors (by id): how many were skipped. */
+  skip(ids: number[]): Promise<number>;
+  /** The sync at a glance: connections, linked records, queue, lag, errors, API budgets. */
+  status(): Promise<ConnectorStatus>;
+  /** What the sync did a minute, over the last `minutes` minutes (oldest first). */
+  metrics(minutes: number): Promise<MinuteMetrics[]>;
+  /** The mappings and rules in force (as configured or as last saved). */
+  settings(): SyncSettings;
+  /**
+   * Checks new mappings and rules against both sides' fields; when they pass, saves them and
+   * syncs by them from the next pass on. Returns what is wrong (nothing saved) or nothing.
+   */
+  saveSettings(settings: SyncSettings): Promise<string[]>;
+  /** The fields each side has, for mapping. */
+  fieldCatalog(): Promise<{ crm: Record<CrmObject, string[]>; prospect: string[] }>;
   /** Stops (or resumes) syncing: passes do nothing while paused, and miss nothing. */
   pause(paused: boolean): Promise<void>;
   /** One full pass over both sides. */
@@ -82,6 +108,11 @@ export interface Connector {
   stop(): Promise<void>;
 }
 
+/** Where the console's saved mappings and rules are kept, beside the cursors. */
+function settingsCursor(unitId: string): string {
+  return `${unitId}#settings`;
+}
+
 /** The connector's Account Engagement client: its writes show in history as the sync's. */
 export function connectMarketing(config: ConnectorConfig, options: { maxAttempts?: number } = {}) {
   return new AccountEngagementClient({
@@ -112,13 +143,17 @@ export async function openConnector(options: {
   await migrateArea(database, 'connector', connectorMigrations);
   const crm = await connectCrm(config.crm);
   const marketing = connectMarketing(config);
+  const unitId = config.marketing.businessUnitId;
+  // Settings saved from the console stand over the configuration's.
+  const saved = await selectCursor(database.db, settingsCursor(unitId));
+  const savedSettings = saved ? syncSettingsSchema.parse(JSON.parse(saved)) : null;
   const engine = await SyncEngine.open({
     database,
     crm,
     marketing,
-    unitId: config.marketing.businessUnitId,
-    mappings: { ...DEFAULT_MAPPINGS, ...config.mappings },
-    rules: { createProspects: true, createLeads: 'assigned', ...config.rules },
+    unitId,
+    mappings: savedSettings?.mappings ?? { ...DEFAULT_MAPPINGS, ...config.mappings },
+    rules: savedSettings?.rules ?? { createProspects: true, createLeads: 'assigned', ...config.rules },
     now,
     log,
     retryBaseMs: options.retryBaseMs,
@@ -152,7 +187,6 @@ export async function openConnector(options: {
       schedule(coalesceMs);
     }
   };
-  const unitId = config.marketing.businessUnitId;
   let streaming = false;
   let lastCrmPoll = 0;
   const stream =
@@ -180,8 +214,7 @@ export async function openConnector(options: {
     // Change events carry the CRM's changes: polling it is the safety net, now and then.
     const pollCrm = !streaming || now().getTime() - lastCrmPoll >= (config.safetyPollMs ?? 15_000);
     if (pollCrm) lastCrmPoll = now().getTime();
-    running = engine
-      .runPass({ pollCrm })
+    running = pass({ pollCrm })
       .then((r) => {
         for (const e of r.errors) log.warn({ side: e.side, record: e.record }, e.message);
         if (r.queued + r.worked > 0 || r.throttled)
@@ -199,7 +232,9 @@ export async function openConnector(options: {
             'sync pass',
           );
       })
-      .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'sync pass failed');
+      })
       .finally(() => {
         passing = false;
         if (again) {
@@ -209,17 +244,68 @@ export async function openConnector(options: {
         } else schedule(interval);
       });
   };
+  let lastPass: ConnectorStatus['lastPass'] = null;
+  /** A pass, with what it did added to its minute's metrics and its outcome kept for status. */
+  const pass = async (options: { pollCrm?: boolean } = {}): Promise<PassResult> => {
+    const calls = { crm: crmCallsSent(crm), marketing: marketing.callsSent };
+    try {
+      const result = await engine.runPass(options);
+      lastPass = { at: now().toISOString(), ok: true };
+      await addMinuteMetrics(database.db, unitId, {
+        minute: minuteOf(now()),
+        synced: result.worked,
+        writesToCrm: result.writesToCrm,
+        writesToMarketing: result.writesToMarketing,
+        crmCalls: crmCallsSent(crm) - calls.crm,
+        marketingCalls: marketing.callsSent - calls.marketing,
+        errors: result.errors.length,
+      });
+      return result;
+    } catch (error) {
+      lastPass = { at: now().toISOString(), ok: false, message: (error as Error).message };
+      throw error;
+    }
+  };
+  const probe = new ConnectionProbe(crm, marketing, now);
   return {
     engine,
-    runOnce: () => engine.runPass(),
+    runOnce: () => pass(),
+    async linkOf(recordId) {
+      const link = /^\d+$/.test(recordId)
+        ? await selectLinkByProspect(database.db, unitId, Number(recordId))
+        : await selectLinkByCrmId(database.db, unitId, recordId);
+      return link ?? null;
+    },
+    skip: (ids) => skipSyncErrors(database.db, unitId, ids, now().toISOString()),
+    status: () =>
+      readStatus({
+        database,
+        unitId,
+        probe,
+        crmApiShare: config.crmApiShare ?? 0.8,
+        lastPass,
+        changeEvents: streaming,
+        now: now(),
+      }),
+    metrics: (minutes) => readMetrics(database, unitId, minutes, now()),
+    settings: () => {
+      const { mappings, rules } = engine.configured;
+      return { mappings: { Lead: [...mappings.Lead], Contact: [...mappings.Contact] }, rules: { ...rules } };
+    },
+    async saveSettings(settings) {
+      const problems = await engine.reconfigure(settings.mappings, settings.rules as SyncRules);
+      if (problems.length === 0)
+        await saveCursor(database.db, settingsCursor(unitId), JSON.stringify(settings));
+      return problems;
+    },
+    fieldCatalog: () => engine.fieldCatalog(),
     syncLog: (recordId) => selectRecordLog(database, config.marketing.businessUnitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
       const unitId = config.marketing.businessUnitId;
       if (restart) await forgetBackfill(database.db, unitId);
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
     },
-    errors: (states = ['open', 'retry']) =>
-      selectSyncErrors(database.db, config.marketing.businessUnitId, states),
+    errors: (states = ['open', 'retry'], limit) => selectSyncErrors(database.db, unitId, states, limit),
     retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),
     pause: (paused) => setPaused(database.db, config.marketing.businessUnitId, paused),
     start(intervalMs) {

@@ -59,6 +59,11 @@ export interface SyncRules {
    * connector makes gets it). Records outside it are left alone, linked or not.
    */
   sharing?: { field: string; value: string } | null;
+  /**
+   * A record sent to the recycle bin on one side sends its pair there too (the default). Off,
+   * deletions stay on the side they were made on.
+   */
+  followDeletions?: boolean;
 }
 
 export interface PassResult {
@@ -153,6 +158,35 @@ export interface SyncEngineOptions {
   activities?: Partial<ActivitySettings>;
 }
 
+/** The mappings both sides can carry, and what is wrong with the rest and with the rules. */
+function checkAll(
+  configured: Record<CrmObject, FieldMapping[]>,
+  rules: SyncRules,
+  types: Record<CrmObject, Map<string, CrmFieldType>>,
+  prospectFields: ReadonlySet<string>,
+): { mappings: Record<CrmObject, FieldMapping[]>; problems: MappingProblem[]; rulesProblem?: string } {
+  const mappings = {} as Record<CrmObject, FieldMapping[]>;
+  const problems: MappingProblem[] = [];
+  for (const object of ['Lead', 'Contact'] as const) {
+    const checked = checkMappings(object, configured[object], new Set(types[object].keys()), prospectFields);
+    mappings[object] = rules.followEmailChanges === false ? unfollowEmail(checked.usable) : checked.usable;
+    problems.push(...checked.problems);
+  }
+  const sharing = rules.sharing;
+  if (sharing) {
+    for (const object of ['Lead', 'Contact'] as const) {
+      if (!types[object].has(sharing.field)) {
+        return {
+          mappings,
+          problems,
+          rulesProblem: `the data-sharing field ${sharing.field} does not exist on ${object} in the CRM`,
+        };
+      }
+    }
+  }
+  return { mappings, problems };
+}
+
 /**
  * One pass of the two-way sync: capture what changed on each side since its cursor, decide
  * every mapped field of each linked pair (domain/decide-field.ts), and write the differences —
@@ -182,11 +216,11 @@ export class SyncEngine {
   private readonly campaigns: CampaignSync;
 
   private constructor(
-    private readonly options: SyncEngineOptions,
+    private options: SyncEngineOptions,
     /** The mappings that passed the check against both sides. */
-    readonly mappings: Record<CrmObject, FieldMapping[]>,
+    public mappings: Record<CrmObject, FieldMapping[]>,
     private readonly crmTypes: Record<CrmObject, Map<string, CrmFieldType>>,
-    readonly problems: MappingProblem[],
+    public problems: MappingProblem[],
   ) {
     this.activities = new ActivitySync({
       database: options.database,
@@ -206,9 +240,7 @@ export class SyncEngine {
   /** Checks the mappings against both sides (describe, custom fields) and keeps the usable ones. */
   static async open(options: SyncEngineOptions): Promise<SyncEngine> {
     const prospectFields = await options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
-    const mappings = {} as Record<CrmObject, FieldMapping[]>;
     const types = {} as Record<CrmObject, Map<string, CrmFieldType>>;
-    const problems: MappingProblem[] = [];
     for (const object of ['Lead', 'Contact'] as const) {
       const describe = await options.crm.sobject(object).describe();
       types[object] = new Map(
@@ -223,26 +255,48 @@ export class SyncEngine {
                 : 'text',
         ]),
       );
-      const checked = checkMappings(
-        object,
-        options.mappings[object],
-        new Set(types[object].keys()),
-        prospectFields,
-      );
-      mappings[object] =
-        options.rules.followEmailChanges === false ? unfollowEmail(checked.usable) : checked.usable;
-      problems.push(...checked.problems);
     }
-    const sharing = options.rules.sharing;
-    if (sharing) {
-      for (const object of ['Lead', 'Contact'] as const) {
-        if (!types[object].has(sharing.field)) {
-          throw new Error(`the data-sharing field ${sharing.field} does not exist on ${object} in the CRM`);
-        }
-      }
-    }
+    const { mappings, problems, rulesProblem } = checkAll(
+      options.mappings,
+      options.rules,
+      types,
+      prospectFields,
+    );
+    if (rulesProblem) throw new Error(rulesProblem);
     for (const problem of problems) options.log.warn(`mapping skipped: ${problem.message}`);
     return new SyncEngine(options, mappings, types, problems);
+  }
+
+  /**
+   * New mappings and rules from the next pass on (the console's edits), checked against both
+   * sides first: with a problem nothing changes and the problems are returned.
+   */
+  async reconfigure(mappings: Record<CrmObject, FieldMapping[]>, rules: SyncRules): Promise<string[]> {
+    const prospectFields = await this.options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
+    const checked = checkAll(mappings, rules, this.crmTypes, prospectFields);
+    const problems = [
+      ...checked.problems.map((p) => p.message),
+      ...(checked.rulesProblem ? [checked.rulesProblem] : []),
+    ];
+    if (problems.length > 0) return problems;
+    this.options = { ...this.options, mappings, rules };
+    this.mappings = checked.mappings;
+    this.problems = [];
+    return [];
+  }
+
+  /** The fields each side has, to map: the CRM's by object (from describe) and the prospect's. */
+  async fieldCatalog(): Promise<{ crm: Record<CrmObject, string[]>; prospect: string[] }> {
+    const prospect = await this.options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
+    return {
+      crm: { Lead: [...this.crmTypes.Lead.keys()], Contact: [...this.crmTypes.Contact.keys()] },
+      prospect: [...prospect].sort(),
+    };
+  }
+
+  /** The mappings and rules as configured (before the check dropped unusable mappings). */
+  get configured(): { mappings: Record<CrmObject, FieldMapping[]>; rules: SyncRules } {
+    return { mappings: this.options.mappings, rules: this.options.rules };
   }
 
   /**
@@ -745,6 +799,7 @@ export class SyncEngine {
   /** A record deleted in the CRM sends its prospect to the recycle bin. */
   private async followCrmDeletion(object: CrmObject, record: CrmRecord, result: PassResult): Promise<void> {
     const { database, unitId, marketing, now } = this.options;
+    if (this.options.rules.followDeletions === false) return;
     const link = await store.selectLinkByCrmId(database.db, unitId, record.Id);
     if (!link || link.deleted || link.crmObject !== object) return;
     const prospect = await marketing.readProspect(link.prospectId, ['id', 'isDeleted']);
@@ -936,6 +991,7 @@ export class SyncEngine {
     }
     const record = records.get(link.crmId);
     if (prospect.isDeleted === true) {
+      if (this.options.rules.followDeletions === false) return;
       // Deleted in marketing: its CRM record follows to the recycle bin.
       if (record) {
         await crm.sobject(link.crmObject).destroy(link.crmId);

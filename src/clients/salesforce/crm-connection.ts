@@ -4,23 +4,46 @@ import type { SalesforceLogin } from '../salesforce-oauth.js';
 /** Writes carry `Sforce-Call-Options: client=<this>`, so change events show they were ours. */
 export const CONNECTOR_CLIENT_ID = 'handoff-connector';
 
+const callsSent = new WeakMap<jsforce.Connection, { n: number }>();
+
+/** REST calls this connection has sent (each counts against the org's daily API requests). */
+export function crmCallsSent(conn: jsforce.Connection): number {
+  return callsSent.get(conn)?.n ?? 0;
+}
+
+/** Every REST call jsforce sends goes through `request`: counted there. */
+function counted(conn: jsforce.Connection): jsforce.Connection {
+  const count = { n: 0 };
+  callsSent.set(conn, count);
+  const request = conn.request.bind(conn);
+  conn.request = ((...args: Parameters<typeof request>) => {
+    count.n += 1;
+    return request(...args);
+  }) as typeof conn.request;
+  return conn;
+}
+
 /**
  * A jsforce connection to Salesforce (or the embedded CRM), logged in with the OAuth flow the
  * configuration names. When a token expires or is revoked (401 INVALID_SESSION_ID), jsforce asks
  * its refresh function for a new one and sends the call again: for the password flow jsforce's
  * own (it logs in again); for client credentials and refresh tokens, ours, the same token call.
  */
-export async function connectCrm(login: SalesforceLogin, version = '60.0'): Promise<jsforce.Connection> {
+export async function connectCrm(
+  login: SalesforceLogin,
+  options: { version?: string; client?: string } = {},
+): Promise<jsforce.Connection> {
+  const version = options.version ?? '60.0';
   const oauth2 = {
     loginUrl: login.loginUrl,
     clientId: login.clientId,
     clientSecret: 'clientSecret' in login ? login.clientSecret : undefined,
   };
-  const callOptions = { client: CONNECTOR_CLIENT_ID };
+  const callOptions = { client: options.client ?? CONNECTOR_CLIENT_ID };
   if (login.flow === 'password') {
     const conn = new jsforce.Connection({ oauth2, version, callOptions });
     await conn.login(login.username, login.password);
-    return conn;
+    return counted(conn);
   }
   const fetchToken = async () => {
     const response = await fetch(`${login.loginUrl.replace(/\/$/, '')}/services/oauth2/token`, {
@@ -37,7 +60,7 @@ export async function connectCrm(login: SalesforceLogin, version = '60.0'): Prom
       : { grant_type: 'client_credentials', client_id: login.clientId, client_secret: login.clientSecret };
   if (login.flow === 'refresh_token' && login.clientSecret) params.client_secret = login.clientSecret;
   const token = await fetchToken();
-  return new jsforce.Connection({
+  const conn = new jsforce.Connection({
     oauth2,
     version,
     callOptions,
@@ -50,4 +73,5 @@ export async function connectCrm(login: SalesforceLogin, version = '60.0'): Prom
       );
     },
   });
+  return counted(conn);
 }

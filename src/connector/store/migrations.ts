@@ -130,5 +130,24 @@ export function connectorMigrations(database: Database): Record<string, Migratio
           .execute();
       },
     },
+    '006-metrics': {
+      async up(db) {
+        // What the sync did, a row a minute: the console charts the last hour or day from it.
+        let table = db.schema
+          .createTable('connector_metric')
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('minute', text, (c) => c.notNull());
+        for (const column of [
+          'synced',
+          'writes_crm',
+          'writes_marketing',
+          'crm_calls',
+          'marketing_calls',
+          'errors',
+        ])
+          table = table.addColumn(column, int, (c) => c.notNull());
+        await table.addPrimaryKeyConstraint('connector_metric_pk', ['unit_id', 'minute']).execute();
+      },
+    },
   };
 }
