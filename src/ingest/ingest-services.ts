@@ -28,6 +28,8 @@ export interface IngestServices {
   /** Events by delivery status. */
   status(): Promise<Record<store.EventStatus, number>>;
   failures(options?: { sourceId?: string; limit?: number }): Promise<store.StoredEvent[]>;
+  /** The newest events, whatever their status. */
+  recent(limit: number): Promise<store.StoredEvent[]>;
   event(sourceId: string, messageId: string): Promise<store.StoredEvent | undefined>;
   retryFailed(seqs: number[] | 'all'): Promise<number>;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function openIngest(options: OpenIngestOptions): Promise<IngestServ
     now,
     rateLimit: options.rateLimit ?? 0,
     status: () => store.countByStatus(database.db),
+    recent: (limit) => store.selectRecent(database.db, limit),
     failures: (o = {}) =>
       store.selectByStatus(database.db, 'failed', { sourceId: o.sourceId, limit: o.limit ?? 100 }),
     event: (sourceId, messageId) => store.selectEvent(database.db, sourceId, messageId),

@@ -247,6 +247,53 @@ export class AccountEngagementClient {
     }
   }
 
+  /**
+   * Assigns a prospect to a user (v4's `do/assign`: v5 has no assignment action), as a user
+   * assigning it in the app would.
+   */
+  async assignProspect(id: number, userId: number): Promise<void> {
+    const assign = (version: 3 | 4) =>
+      this.json({
+        method: 'POST',
+        path: `/api/prospect/version/${version}/do/assign/id/${id}`,
+        query: { format: 'json', user_id: userId },
+        idempotent: true,
+      });
+    try {
+      await assign(4);
+    } catch (error) {
+      // A unit answers v3 or v4, whichever its setting allows.
+      if (!(error instanceof AccountEngagementError && error.code === AE_CODES.invalidVersion)) throw error;
+      await assign(3);
+    }
+  }
+
+  /** A page of prospects, newest first (v5 query). */
+  async recentProspects(fields: readonly string[], limit = 50): Promise<ProspectRecord[]> {
+    const page = await this.json<{ values: ProspectRecord[] }>({
+      method: 'GET',
+      path: '/api/v5/objects/prospects',
+      query: { fields: fields.join(','), limit, orderBy: 'id desc' },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
+  /** The unit's users: whom a prospect can be assigned to. */
+  async users(): Promise<
+    Array<{ id: number; email: string; firstName: string | null; lastName: string | null }>
+  > {
+    const page = await this.json<{
+      values: Array<{ id: number; email: string; firstName: string | null; lastName: string | null }>;
+    }>({
+      method: 'GET',
+      path: '/api/v5/objects/users',
+      query: { fields: 'id,email,firstName,lastName' },
+      idempotent: true,
+    });
+    return page.values;
+  }
+
   async customFields(): Promise<Array<{ name: string; fieldId: string }>> {
     const page = await this.json<{ values: Array<{ name: string; fieldId: string }> }>({
       method: 'GET',

@@ -2,6 +2,8 @@
 export const AE_CODES = {
   invalidProspectId: 3,
   invalidEmail: 4,
+  /** Among others: the unit does not answer this legacy API version (3 or 4). */
+  invalidVersion: 24,
   invalidField: 62,
   concurrency: 66,
   dailyLimit: 122,

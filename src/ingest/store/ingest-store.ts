@@ -165,6 +165,12 @@ export async function selectByStatus(
   return r.rows.map(eventFromRow);
 }
 
+/** The newest events of all sources, whatever their status. */
+export async function selectRecent(db: StoreDb, limit: number): Promise<StoredEvent[]> {
+  const r = await sql<Row>`select * from ingest_event order by seq desc limit ${limit}`.execute(db);
+  return r.rows.map(eventFromRow);
+}
+
 export async function updateEvent(
   db: StoreDb,
   seq: number,
