@@ -11,6 +11,8 @@ export interface BenchServer {
   marketing?: { baseUrl: string; businessUnitId: string };
   /** Set when the command runs the ingest (`demo`). */
   ingest?: { url: string; writeKey: string };
+  /** Set when the command runs the console (`demo` with the sync on). */
+  consoleUrl?: string;
   child: ChildProcess;
   dataDir: string;
   /** Peak resident memory of the server process so far (VmHWM), in MB. */
@@ -40,6 +42,8 @@ export async function startServer(
       '0',
       '--ingest-port',
       '0',
+      '--console-port',
+      '0',
       '--data-dir',
       dataDir,
     ],
@@ -49,8 +53,8 @@ export async function startServer(
       env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn', HANDOFF_SYNC: process.env.HANDOFF_SYNC ?? 'off' },
     },
   );
+  let out = '';
   await new Promise<void>((resolve, reject) => {
-    let out = '';
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
       if (/^ready$/m.test(out)) resolve();
@@ -79,6 +83,7 @@ export async function startServer(
     token: access_token,
     marketing: creds.marketing,
     ingest: creds.ingest,
+    consoleUrl: /^Console\s+(\S+)$/m.exec(out)?.[1],
     child,
     dataDir,
     peakRssMb() {

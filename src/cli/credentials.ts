@@ -23,11 +23,17 @@ const ingestCredentialsSchema = z.object({
   writeKey: z.string(),
 });
 
+const consoleCredentialsSchema = z.object({
+  /** 32 bytes (base64) sealing the console's session cookies: sessions outlive a restart. */
+  sessionKey: z.string(),
+});
+
 /** `<data-dir>/credentials.json`; each area adds its own section, unknown sections are kept. */
 const credentialsSchema = z.looseObject({
   crm: crmCredentialsSchema,
   marketing: marketingCredentialsSchema.optional(),
   ingest: ingestCredentialsSchema.optional(),
+  console: consoleCredentialsSchema.optional(),
 });
 
 export type CrmCredentials = z.infer<typeof crmCredentialsSchema>;

@@ -56,7 +56,12 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     console.log(`Ingest (Segment Tracking API)  ${servers.ingestUrl}`);
     console.log(`  write key      ${ingest.writeKey}  (Basic auth user name, empty password)`);
   }
-  if (servers.connector) console.log('Connector  syncing the CRM and the marketing engine every second');
+  if (servers.connector && set === 'demo')
+    console.log('Connector  syncing the CRM and the marketing engine every second');
+  if (servers.consoleUrl) {
+    console.log(`Console  ${servers.consoleUrl}`);
+    console.log(`  log in as      ${crm.username} / ${crm.password}  (the CRM admin above)`);
+  }
   console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
   console.log('ready');
 
@@ -89,6 +94,13 @@ addServerOptions(
 addServerOptions(program.command('crm').description('run the Salesforce-compatible CRM alone')).action(
   (flags: CliFlags) => run(flags, 'crm'),
 );
+addServerOptions(
+  program
+    .command('console')
+    .description(
+      'run the admin console alone for the data dir (or configured orgs): watch and steer a running sync',
+    ),
+).action((flags: CliFlags) => run(flags, 'console'));
 addServerOptions(
   program
     .command('marketing')

@@ -25,9 +25,11 @@ import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app
 import type { WebhookSubscription } from '../marketing/webhooks/webhook-service.js';
 import { loadSampleData, loadSampleLandingPage, loadSampleProspects } from './sample-data.js';
 import { openDataStore } from './data-store.js';
+import { buildConsoleApp } from '../console/console-app.js';
+import { openConsoleBackend } from '../console/console-backend.js';
 
 /** Which servers a command runs: `demo` all of them in one process, or one alone. */
-export type ServerSet = 'demo' | 'crm' | 'marketing' | 'ingest';
+export type ServerSet = 'demo' | 'crm' | 'marketing' | 'ingest' | 'console';
 
 export interface RunningServers {
   credentials: Credentials;
@@ -36,6 +38,8 @@ export interface RunningServers {
   /** The demo's landing page (a form and the tracking script), with sample data. */
   landingPageUrl?: string;
   ingestUrl?: string;
+  /** The admin console; its login is the CRM admin's. */
+  consoleUrl?: string;
   crm?: CrmServices;
   marketing?: MarketingServices;
   ingest?: IngestServices;
@@ -318,6 +322,50 @@ export async function startServers(
       connector.start(DEMO_SYNC_INTERVAL_MS);
       closers.push(() => connector.stop());
       running.connector = connector;
+    }
+    if (options.set === 'console') {
+      // The console alone, beside a `handoff sync` (or demo) of the same data dir: it reads and
+      // steers the sync through the store, and never syncs itself.
+      const connectorConfig = connectorConfigFor(config);
+      const connector = await openConnector({ database, config: connectorConfig });
+      closers.push(() => connector.stop());
+      running.connector = connector;
+      const target = running.credentials.ingest && running.credentials.marketing;
+      if (target && !config.connector?.connections) {
+        const ingest = await openIngest({
+          database,
+          deliver: false,
+          marketing: {
+            baseUrl: target.baseUrl,
+            businessUnitId: target.businessUnitId,
+            login: { flow: 'password', ...running.credentials.crm },
+          },
+        });
+        closers.push(() => ingest.close());
+        running.ingest = ingest;
+      }
+    }
+
+    if (running.connector && (options.set === 'demo' || options.set === 'console')) {
+      const backend = await openConsoleBackend({
+        connector: running.connector,
+        config:
+          options.set === 'console'
+            ? connectorConfigFor(config)
+            : demoConnectorConfig(running.credentials, config.connector),
+        ingest: running.ingest,
+        landingPageUrl: running.landingPageUrl,
+      });
+      const sessionKey = running.credentials.console?.sessionKey ?? randomBytes(32).toString('base64');
+      running.credentials.console = { sessionKey };
+      const consoleApp = await buildConsoleApp({
+        backend,
+        login: { username: running.credentials.crm.username, password: running.credentials.crm.password },
+        sessionKey: Buffer.from(sessionKey, 'base64'),
+      });
+      closers.push(() => consoleApp.close());
+      await consoleApp.listen({ host: config.host, port: config.ports.console });
+      running.consoleUrl = urlOf(consoleApp, config.host);
     }
     writeCredentials(config.dataDir, running.credentials);
     return running;

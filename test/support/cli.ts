@@ -16,7 +16,16 @@ export const TSX_LOADER = pathToFileURL(join(process.cwd(), 'node_modules/tsx/di
 export const CLI = join(process.cwd(), 'src/cli/main.ts');
 
 /** Every server on a free port, so tests run side by side. */
-export const FREE_PORTS = ['--crm-port', '0', '--marketing-port', '0', '--ingest-port', '0'];
+export const FREE_PORTS = [
+  '--crm-port',
+  '0',
+  '--marketing-port',
+  '0',
+  '--ingest-port',
+  '0',
+  '--console-port',
+  '0',
+];
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];

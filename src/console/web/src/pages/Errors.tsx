@@ -1,0 +1,136 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { get, post, type Job, type SyncError } from '../api.js';
+import { when } from '../format.js';
+import { JobProgress } from '../components/JobProgress.js';
+import { Loading, Notice } from '../components/Status.js';
+
+const CATEGORY_HELP: Record<string, string> = {
+  validation: 'A value the other side rejects (a validation rule, a format)',
+  'required-field': 'A field the other side requires is empty',
+  duplicate: 'The other side found a duplicate',
+  permission: 'The sync user may not do this',
+  limits: 'An API limit was reached',
+  other: 'Anything else',
+};
+
+export function Errors() {
+  const queries = useQueryClient();
+  const { data, error } = useQuery({
+    queryKey: ['errors'],
+    queryFn: () => get<{ errors: SyncError[] }>('errors'),
+    refetchInterval: 5_000,
+  });
+  const [job, setJob] = useState<Job | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const refresh = () => void queries.invalidateQueries({ queryKey: ['errors'] });
+  const retry = useMutation({
+    mutationFn: (ids: number[] | 'all') => post<{ marked?: number; job?: Job }>('errors/retry', { ids }),
+    onSuccess: (answer) => {
+      if (answer.job) setJob(answer.job);
+      else setDone(`${answer.marked ?? 0} marked for retry: the next pass tries again.`);
+      refresh();
+    },
+  });
+  const skip = useMutation({
+    mutationFn: (ids: number[] | 'all') => post<{ skipped: number }>('errors/skip', { ids }),
+    onSuccess: (answer) => {
+      setDone(`${answer.skipped} skipped.`);
+      refresh();
+    },
+  });
+
+  if (!data) return <Loading error={error} />;
+  const groups = new Map<string, SyncError[]>();
+  for (const e of data.errors) groups.set(e.category, [...(groups.get(e.category) ?? []), e]);
+
+  return (
+    <div className="errors">
+      <div className="actions">
+        <button
+          type="button"
+          onClick={() => retry.mutate('all')}
+          disabled={!data.errors.length || retry.isPending}
+        >
+          Retry all
+        </button>
+        <button
+          type="button"
+          onClick={() => skip.mutate('all')}
+          disabled={!data.errors.length || skip.isPending}
+        >
+          Skip all
+        </button>
+        <a className="button" href="/console/api/errors.csv" download>
+          Export CSV
+        </a>
+      </div>
+      {job && <JobProgress jobId={job.id} label="Retrying every error" />}
+      <Notice error={retry.error ?? skip.error} ok={done} />
+      {data.errors.length === 0 && <p className="empty">No open sync errors.</p>}
+      {[...groups].map(([category, errors]) => (
+        <section key={category} aria-labelledby={`cat-${category}`}>
+          <h2 id={`cat-${category}`}>
+            {category} <span className="count">({errors.length})</span>
+          </h2>
+          <p className="hint">{CATEGORY_HELP[category] ?? ''}</p>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Record</th>
+                  <th scope="col">Refused by</th>
+                  <th scope="col">Fields</th>
+                  <th scope="col">Message</th>
+                  <th scope="col">Since</th>
+                  <th scope="col">State</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {errors.map((e) => {
+                  const record = e.crmId ?? (e.prospectId === null ? '' : String(e.prospectId));
+                  return (
+                    <tr key={e.id} data-error-id={e.id}>
+                      <td>
+                        <a href={`#/explorer/${encodeURIComponent(record)}`}>
+                          {e.crmObject} {record}
+                        </a>
+                      </td>
+                      <td>{e.side === 'crm' ? 'CRM' : 'Marketing'}</td>
+                      <td>{e.fields.join(', ') || '—'}</td>
+                      <td className="message">
+                        {e.code ? <code>{e.code}</code> : null} {e.message}
+                      </td>
+                      <td>{when(e.createdAt)}</td>
+                      <td>{e.state === 'retry' ? 'retrying' : 'open'}</td>
+                      <td className="row-actions">
+                        <button
+                          type="button"
+                          aria-label={`Retry the error of ${record}`}
+                          onClick={() => retry.mutate([e.id])}
+                          disabled={e.state === 'retry'}
+                        >
+                          Retry
+                        </button>
+                        <button
+                          type="button"
+                          aria-label={`Skip the error of ${record}`}
+                          onClick={() => skip.mutate([e.id])}
+                        >
+                          Skip
+                        </button>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}

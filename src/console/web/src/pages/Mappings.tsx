@@ -1,0 +1,250 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { api, get, type SyncSettings } from '../api.js';
+import { Loading, Notice } from '../components/Status.js';
+
+type CrmObject = 'Lead' | 'Contact';
+type Mapping = SyncSettings['mappings']['Lead'][number];
+interface SettingsAnswer {
+  settings: SyncSettings;
+  fields: { crm: Record<CrmObject, string[]>; prospect: string[] };
+}
+
+const DIRECTIONS: Array<[Mapping['direction'], string]> = [
+  ['both', 'Both ways'],
+  ['crm-to-marketing', 'CRM → marketing'],
+  ['marketing-to-crm', 'Marketing → CRM'],
+];
+const POLICIES: Array<[Mapping['conflict'], string]> = [
+  ['crm', 'CRM wins'],
+  ['marketing', 'Marketing wins'],
+  ['latest', 'Latest change wins'],
+  ['crm-unless-blank', 'CRM wins unless blank'],
+];
+
+export function Mappings() {
+  const queries = useQueryClient();
+  const { data, error } = useQuery({
+    queryKey: ['settings'],
+    queryFn: () => get<SettingsAnswer>('settings'),
+  });
+  const [draft, setDraft] = useState<SyncSettings | null>(null);
+  const [object, setObject] = useState<CrmObject>('Lead');
+  const save = useMutation({
+    mutationFn: (settings: SyncSettings) => api<{ settings: SyncSettings }>('PUT', 'settings', settings),
+    onSuccess: (answer) => {
+      setDraft(answer.settings);
+      void queries.invalidateQueries({ queryKey: ['settings'] });
+    },
+  });
+  useEffect(() => {
+    if (data && !draft) setDraft(data.settings);
+  }, [data, draft]);
+
+  if (!data || !draft) return <Loading error={error} />;
+  const rows = draft.mappings[object];
+  const setRows = (next: Mapping[]) =>
+    setDraft({ ...draft, mappings: { ...draft.mappings, [object]: next } });
+  const setRow = (i: number, change: Partial<Mapping>) =>
+    setRows(rows.map((row, j) => (j === i ? { ...row, ...change } : row)));
+  const rules = draft.rules;
+  const setRules = (change: Partial<SyncSettings['rules']>) =>
+    setDraft({ ...draft, rules: { ...rules, ...change } });
+
+  return (
+    <form
+      className="mappings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate(draft);
+      }}
+    >
+      <div role="tablist" aria-label="CRM object" className="tabs">
+        {(['Lead', 'Contact'] as const).map((o) => (
+          <button key={o} type="button" role="tab" aria-selected={object === o} onClick={() => setObject(o)}>
+            {o} mappings ({draft.mappings[o].length})
+          </button>
+        ))}
+      </div>
+      <div className="table-wrap">
+        <table>
+          <caption>Prospect fields and {object} fields kept in step</caption>
+          <thead>
+            <tr>
+              <th scope="col">Prospect field</th>
+              <th scope="col">{object} field</th>
+              <th scope="col">Direction</th>
+              <th scope="col">When both changed</th>
+              <th scope="col">
+                <span className="visually-hidden">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, i) => (
+              <tr key={i} data-field={row.prospectField}>
+                <td>
+                  <select
+                    aria-label={`Prospect field of row ${i + 1}`}
+                    value={row.prospectField}
+                    onChange={(e) => setRow(i, { prospectField: e.target.value })}
+                  >
+                    {withValue(data.fields.prospect, row.prospectField).map((f) => (
+                      <option key={f}>{f}</option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`${object} field mapped to ${row.prospectField}`}
+                    value={row.crmField}
+                    onChange={(e) => setRow(i, { crmField: e.target.value })}
+                  >
+                    {withValue(data.fields.crm[object], row.crmField).map((f) => (
+                      <option key={f}>{f}</option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Direction of ${row.prospectField}`}
+                    value={row.direction}
+                    onChange={(e) => setRow(i, { direction: e.target.value as Mapping['direction'] })}
+                  >
+                    {DIRECTIONS.map(([value, label]) => (
+                      <option key={value} value={value}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <select
+                    aria-label={`Conflict policy of ${row.prospectField}`}
+                    value={row.conflict}
+                    onChange={(e) => setRow(i, { conflict: e.target.value as Mapping['conflict'] })}
+                  >
+                    {POLICIES.map(([value, label]) => (
+                      <option key={value} value={value}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    aria-label={`Remove the mapping of ${row.prospectField}`}
+                    onClick={() => setRows(rows.filter((_, j) => j !== i))}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <button
+        type="button"
+        onClick={() =>
+          setRows([
+            ...rows,
+            {
+              prospectField: data.fields.prospect[0] ?? 'email',
+              crmField: data.fields.crm[object][0] ?? 'Email',
+              direction: 'both',
+              conflict: 'crm',
+            },
+          ])
+        }
+      >
+        Add a mapping
+      </button>
+
+      <fieldset className="rules">
+        <legend>Rules</legend>
+        <label>
+          <input
+            type="checkbox"
+            checked={rules.createProspects}
+            onChange={(e) => setRules({ createProspects: e.target.checked })}
+          />
+          Make a prospect for a new Lead or Contact with an email
+        </label>
+        <label htmlFor="create-leads">Make a CRM Lead for a prospect</label>
+        <select
+          id="create-leads"
+          value={rules.createLeads}
+          onChange={(e) => setRules({ createLeads: e.target.value as SyncSettings['rules']['createLeads'] })}
+        >
+          <option value="assigned">once it is assigned to a user</option>
+          <option value="form-success">once it submits a form</option>
+          <option value="never">never</option>
+        </select>
+        <label>
+          <input
+            type="checkbox"
+            checked={rules.followDeletions !== false}
+            onChange={(e) => setRules({ followDeletions: e.target.checked })}
+          />
+          A record deleted on one side is deleted on the other
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={rules.followEmailChanges !== false}
+            onChange={(e) => setRules({ followEmailChanges: e.target.checked })}
+          />
+          A CRM email change updates the prospect's email
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={Boolean(rules.sharing)}
+            onChange={(e) => setRules({ sharing: e.target.checked ? { field: '', value: '' } : null })}
+          />
+          Share only CRM records with a field value (marketing data sharing)
+        </label>
+        {rules.sharing && (
+          <div className="inline">
+            <label htmlFor="sharing-field">Field</label>
+            <select
+              id="sharing-field"
+              value={rules.sharing.field}
+              onChange={(e) => setRules({ sharing: { ...rules.sharing!, field: e.target.value } })}
+            >
+              <option value="">choose a field</option>
+              {data.fields.crm.Lead.filter((f) => data.fields.crm.Contact.includes(f)).map((f) => (
+                <option key={f}>{f}</option>
+              ))}
+            </select>
+            <label htmlFor="sharing-value">Value</label>
+            <input
+              id="sharing-value"
+              value={rules.sharing.value}
+              onChange={(e) => setRules({ sharing: { ...rules.sharing!, value: e.target.value } })}
+            />
+          </div>
+        )}
+      </fieldset>
+      <Notice
+        error={save.error}
+        ok={save.isSuccess ? 'Saved: the sync uses these from its next pass.' : null}
+      />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : 'Save mappings and rules'}
+        </button>
+        <button type="button" onClick={() => setDraft(data.settings)}>
+          Undo changes
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The choices, with the current value kept even if the side no longer has it (it shows, and fails the check). */
+function withValue(choices: string[], value: string): string[] {
+  return choices.includes(value) ? choices : [value, ...choices];
+}
