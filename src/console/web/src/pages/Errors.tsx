@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { get, post, type Job, type SyncError } from '../api.js';
 import { when } from '../format.js';
 import { JobProgress } from '../components/JobProgress.js';
-import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader, Loading, Notice } from '../components/Status.js';
 
 const CATEGORY_HELP: Record<string, string> = {
   validation: 'A value the other side rejects (a validation rule, a format)',
@@ -84,9 +84,7 @@ export function Errors() {
                   <th scope="col">Message</th>
                   <th scope="col">Since</th>
                   <th scope="col">State</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  <ActionsHeader />
                 </tr>
               </thead>
               <tbody>

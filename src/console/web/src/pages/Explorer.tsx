@@ -15,7 +15,10 @@ export function Explorer({ arg }: { arg: string }) {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setQ(text.trim());
+    const next = text.trim();
+    // The same search again asks again: what it looks for may have arrived since.
+    if (next === q) void hits.refetch();
+    else setQ(next);
   };
   return (
     <div className="explorer">

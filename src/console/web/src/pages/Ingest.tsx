@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { get, post } from '../api.js';
 import { when } from '../format.js';
-import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader, Loading, Notice } from '../components/Status.js';
 
 interface Source {
   id: string;
@@ -82,9 +82,7 @@ export function Ingest() {
                 <th scope="col">Name</th>
                 <th scope="col">Identify semantics</th>
                 <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
@@ -191,11 +189,7 @@ function EventTable({
             <th scope="col">Who</th>
             <th scope="col">Status</th>
             <th scope="col">Error</th>
-            {onRetry && (
-              <th scope="col">
-                <span className="visually-hidden">Retry</span>
-              </th>
-            )}
+            {onRetry && <ActionsHeader label="Retry" />}
           </tr>
         </thead>
         <tbody>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, get, type SyncSettings } from '../api.js';
-import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader, Loading, Notice } from '../components/Status.js';
 
 type CrmObject = 'Lead' | 'Contact';
 type Mapping = SyncSettings['mappings']['Lead'][number];
@@ -75,61 +75,43 @@ export function Mappings() {
               <th scope="col">{object} field</th>
               <th scope="col">Direction</th>
               <th scope="col">When both changed</th>
-              <th scope="col">
-                <span className="visually-hidden">Remove</span>
-              </th>
+              <ActionsHeader label="Remove" />
             </tr>
           </thead>
           <tbody>
             {rows.map((row, i) => (
               <tr key={i} data-field={row.prospectField}>
                 <td>
-                  <select
-                    aria-label={`Prospect field of row ${i + 1}`}
+                  <Choice
+                    label={`Prospect field of row ${i + 1}`}
                     value={row.prospectField}
-                    onChange={(e) => setRow(i, { prospectField: e.target.value })}
-                  >
-                    {withValue(data.fields.prospect, row.prospectField).map((f) => (
-                      <option key={f}>{f}</option>
-                    ))}
-                  </select>
+                    options={withValue(data.fields.prospect, row.prospectField)}
+                    onChange={(prospectField) => setRow(i, { prospectField })}
+                  />
                 </td>
                 <td>
-                  <select
-                    aria-label={`${object} field mapped to ${row.prospectField}`}
+                  <Choice
+                    label={`${object} field mapped to ${row.prospectField}`}
                     value={row.crmField}
-                    onChange={(e) => setRow(i, { crmField: e.target.value })}
-                  >
-                    {withValue(data.fields.crm[object], row.crmField).map((f) => (
-                      <option key={f}>{f}</option>
-                    ))}
-                  </select>
+                    options={withValue(data.fields.crm[object], row.crmField)}
+                    onChange={(crmField) => setRow(i, { crmField })}
+                  />
                 </td>
                 <td>
-                  <select
-                    aria-label={`Direction of ${row.prospectField}`}
+                  <Choice
+                    label={`Direction of ${row.prospectField}`}
                     value={row.direction}
-                    onChange={(e) => setRow(i, { direction: e.target.value as Mapping['direction'] })}
-                  >
-                    {DIRECTIONS.map(([value, label]) => (
-                      <option key={value} value={value}>
-                        {label}
-                      </option>
-                    ))}
-                  </select>
+                    options={DIRECTIONS}
+                    onChange={(direction) => setRow(i, { direction })}
+                  />
                 </td>
                 <td>
-                  <select
-                    aria-label={`Conflict policy of ${row.prospectField}`}
+                  <Choice
+                    label={`Conflict policy of ${row.prospectField}`}
                     value={row.conflict}
-                    onChange={(e) => setRow(i, { conflict: e.target.value as Mapping['conflict'] })}
-                  >
-                    {POLICIES.map(([value, label]) => (
-                      <option key={value} value={value}>
-                        {label}
-                      </option>
-                    ))}
-                  </select>
+                    options={POLICIES}
+                    onChange={(conflict) => setRow(i, { conflict })}
+                  />
                 </td>
                 <td>
                   <button
@@ -247,4 +229,30 @@ export function Mappings() {
 /** The choices, with the current value kept even if the side no longer has it (it shows, and fails the check). */
 function withValue(choices: string[], value: string): string[] {
   return choices.includes(value) ? choices : [value, ...choices];
+}
+
+/** A labelled select of values (shown as themselves, or as `[value, label]` pairs). */
+function Choice<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: T;
+  options: ReadonlyArray<T | readonly [T, string]>;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value as T)}>
+      {options.map((o) => {
+        const [v, text] = typeof o === 'string' ? [o, o] : o;
+        return (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        );
+      })}
+    </select>
+  );
 }

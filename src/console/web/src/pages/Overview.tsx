@@ -70,6 +70,7 @@ export function Overview() {
   }));
   const errorBars = Object.entries(s.errors).map(([category, n]) => ({ category, n }));
   const budget = s.crmApi ? s.crmApi.used / s.crmApi.limit : null;
+  const per = range === 'hour' ? 'minute' : '10 minutes';
 
   return (
     <div className="overview">
@@ -160,33 +161,22 @@ export function Overview() {
             ))}
           </fieldset>
         </div>
-        <figure>
-          <figcaption>Records synced per {range === 'hour' ? 'minute' : '10 minutes'}</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <LineChart data={points}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="time" minTickGap={24} />
-              <YAxis allowDecimals={false} />
-              <Tooltip />
-              <Line type="linear" dataKey="synced" name="Records synced" stroke="#2563eb" dot={false} />
-              <Line type="linear" dataKey="errors" name="Errors" stroke="#dc2626" dot={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        </figure>
-        <figure>
-          <figcaption>API calls per {range === 'hour' ? 'minute' : '10 minutes'}</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <LineChart data={points}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="time" minTickGap={24} />
-              <YAxis allowDecimals={false} />
-              <Tooltip />
-              <Legend />
-              <Line type="linear" dataKey="crmCalls" name="CRM" stroke="#0891b2" dot={false} />
-              <Line type="linear" dataKey="marketingCalls" name="Marketing" stroke="#7c3aed" dot={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        </figure>
+        <MinuteChart
+          caption={`Records synced per ${per}`}
+          points={points}
+          lines={[
+            { key: 'synced', name: 'Records synced', color: '#2563eb' },
+            { key: 'errors', name: 'Errors', color: '#dc2626' },
+          ]}
+        />
+        <MinuteChart
+          caption={`API calls per ${per}`}
+          points={points}
+          lines={[
+            { key: 'crmCalls', name: 'CRM', color: '#0891b2' },
+            { key: 'marketingCalls', name: 'Marketing', color: '#7c3aed' },
+          ]}
+        />
         <div className="two">
           <figure>
             <figcaption>Queue depth by priority</figcaption>
@@ -215,5 +205,36 @@ export function Overview() {
         </div>
       </section>
     </div>
+  );
+}
+
+type Point = ReturnType<typeof bucket>[number];
+
+/** A line chart of per-minute (or ten-minute) counts over time, with its legend. */
+function MinuteChart({
+  caption,
+  points,
+  lines,
+}: {
+  caption: string;
+  points: Point[];
+  lines: Array<{ key: keyof Omit<Point, 'time'>; name: string; color: string }>;
+}) {
+  return (
+    <figure>
+      <figcaption>{caption}</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={points}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="time" minTickGap={24} />
+          <YAxis allowDecimals={false} />
+          <Tooltip />
+          <Legend />
+          {lines.map((l) => (
+            <Line key={l.key} type="linear" dataKey={l.key} name={l.name} stroke={l.color} dot={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
   );
 }

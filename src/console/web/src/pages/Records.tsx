@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, get, post } from '../api.js';
 import { show } from '../format.js';
-import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader, Loading, Notice } from '../components/Status.js';
 
 type Row = Record<string, unknown>;
 type Tab = 'Lead' | 'Contact' | 'prospects' | 'demo';
@@ -81,30 +81,73 @@ function Editor({
   );
 }
 
-function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
+/** Which row is being edited, the save that ends it, and what the page last said. */
+function useRecordEditor(path: string, queryKey: string, saved: string) {
   const queries = useQueryClient();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const refresh = () => void queries.invalidateQueries({ queryKey: [queryKey] });
+  const save = useMutation({
+    mutationFn: ({ id, fields }: { id: string; fields: Record<string, string | null> }) =>
+      api('PATCH', `${path}/${id}`, { fields }),
+    onSuccess: () => {
+      setEditing(null);
+      setDone(saved);
+      refresh();
+    },
+  });
+  return { editing, setEditing, done, setDone, save, refresh };
+}
+
+/** A row's Edit button (and the row's other actions), or its editor while it is edited. */
+function RowActions({
+  row,
+  label,
+  fields,
+  editor,
+  children,
+}: {
+  row: Row;
+  label: string;
+  fields: readonly string[];
+  editor: ReturnType<typeof useRecordEditor>;
+  children?: ReactNode;
+}) {
+  const id = String(row.Id ?? row.id);
+  return (
+    <td className="row-actions">
+      {editor.editing === id ? (
+        <Editor
+          row={row}
+          fields={fields}
+          busy={editor.save.isPending}
+          onSave={(values) => editor.save.mutate({ id, fields: values })}
+          onCancel={() => editor.setEditing(null)}
+        />
+      ) : (
+        <>
+          <button type="button" onClick={() => editor.setEditing(id)} aria-label={`Edit ${label}`}>
+            Edit
+          </button>
+          {children}
+        </>
+      )}
+    </td>
+  );
+}
+
+function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
   const { data, error } = useQuery({
     queryKey: ['crm', object],
     queryFn: () => get<{ records: Row[]; editable: string[] }>(`crm/${object}`),
     refetchInterval: 5_000,
   });
-  const [editing, setEditing] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const refresh = () => void queries.invalidateQueries({ queryKey: ['crm'] });
-  const save = useMutation({
-    mutationFn: ({ id, fields }: { id: string; fields: Record<string, string | null> }) =>
-      api('PATCH', `crm/${object}/${id}`, { fields }),
-    onSuccess: () => {
-      setEditing(null);
-      setDone('Saved in the CRM; the sync carries it over.');
-      refresh();
-    },
-  });
+  const editor = useRecordEditor(`crm/${object}`, 'crm', 'Saved in the CRM; the sync carries it over.');
   const convert = useMutation({
     mutationFn: (id: string) => post<{ contactId: string }>(`crm/Lead/${id}/convert`),
     onSuccess: (a) => {
-      setDone(`Converted: Contact ${a.contactId}.`);
-      refresh();
+      editor.setDone(`Converted: Contact ${a.contactId}.`);
+      editor.refresh();
     },
   });
   if (!data) return <Loading error={error} />;
@@ -117,7 +160,7 @@ function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
   ];
   return (
     <section aria-label={`${object}s`}>
-      <Notice error={save.error ?? convert.error} ok={done} />
+      <Notice error={editor.save.error ?? convert.error} ok={editor.done} />
       <div className="table-wrap">
         <table>
           <caption>Most recently changed {object}s</caption>
@@ -129,9 +172,7 @@ function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
                   {c}
                 </th>
               ))}
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody>
@@ -145,37 +186,18 @@ function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
                   {columns.map((c) => (
                     <td key={c}>{show(r[c])}</td>
                   ))}
-                  <td className="row-actions">
-                    {editing === id ? (
-                      <Editor
-                        row={r}
-                        fields={data.editable}
-                        busy={save.isPending}
-                        onSave={(fields) => save.mutate({ id, fields })}
-                        onCancel={() => setEditing(null)}
-                      />
-                    ) : (
-                      <>
-                        <button
-                          type="button"
-                          onClick={() => setEditing(id)}
-                          aria-label={`Edit ${show(r.Email)}`}
-                        >
-                          Edit
-                        </button>
-                        {object === 'Lead' && (
-                          <button
-                            type="button"
-                            onClick={() => convert.mutate(id)}
-                            disabled={convert.isPending}
-                            aria-label={`Convert ${show(r.Email)}`}
-                          >
-                            Convert
-                          </button>
-                        )}
-                      </>
+                  <RowActions row={r} label={show(r.Email)} fields={data.editable} editor={editor}>
+                    {object === 'Lead' && (
+                      <button
+                        type="button"
+                        onClick={() => convert.mutate(id)}
+                        disabled={convert.isPending}
+                        aria-label={`Convert ${show(r.Email)}`}
+                      >
+                        Convert
+                      </button>
                     )}
-                  </td>
+                  </RowActions>
                 </tr>
               );
             })}
@@ -194,31 +216,23 @@ interface User {
 }
 
 function Prospects() {
-  const queries = useQueryClient();
   const { data, error } = useQuery({
     queryKey: ['prospects'],
     queryFn: () => get<{ prospects: Row[]; users: User[]; editable: string[] }>('prospects'),
     refetchInterval: 5_000,
   });
-  const [editing, setEditing] = useState<string | null>(null);
+  const editor = useRecordEditor(
+    'prospects',
+    'prospects',
+    'Saved in the marketing engine; the sync carries it over.',
+  );
   const [assignee, setAssignee] = useState<Record<string, string>>({});
-  const [done, setDone] = useState<string | null>(null);
-  const refresh = () => void queries.invalidateQueries({ queryKey: ['prospects'] });
-  const save = useMutation({
-    mutationFn: ({ id, fields }: { id: string; fields: Record<string, string | null> }) =>
-      api('PATCH', `prospects/${id}`, { fields }),
-    onSuccess: () => {
-      setEditing(null);
-      setDone('Saved in the marketing engine; the sync carries it over.');
-      refresh();
-    },
-  });
   const assign = useMutation({
     mutationFn: ({ id, userId }: { id: string; userId: number }) =>
       post(`prospects/${id}/assign`, { userId }),
     onSuccess: () => {
-      setDone('Assigned: the sync hands the prospect to sales.');
-      refresh();
+      editor.setDone('Assigned: the sync hands the prospect to sales.');
+      editor.refresh();
     },
   });
   if (!data) return <Loading error={error} />;
@@ -228,22 +242,18 @@ function Prospects() {
   };
   return (
     <section aria-label="Prospects">
-      <Notice error={save.error ?? assign.error} ok={done} />
+      <Notice error={editor.save.error ?? assign.error} ok={editor.done} />
       <div className="table-wrap">
         <table>
           <caption>Newest prospects</caption>
           <thead>
             <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Company</th>
-              <th scope="col">Score</th>
-              <th scope="col">Grade</th>
-              <th scope="col">Assigned to</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+              {['Id', 'Email', 'Name', 'Company', 'Score', 'Grade', 'Assigned to'].map((c) => (
+                <th key={c} scope="col">
+                  {c}
+                </th>
+              ))}
+              <ActionsHeader />
             </tr>
           </thead>
           <tbody>
@@ -260,50 +270,31 @@ function Prospects() {
                   <td>{show(p.score)}</td>
                   <td>{show(p.grade)}</td>
                   <td>{userName(p.assignedToId)}</td>
-                  <td className="row-actions">
-                    {editing === id ? (
-                      <Editor
-                        row={p}
-                        fields={data.editable}
-                        busy={save.isPending}
-                        onSave={(fields) => save.mutate({ id, fields })}
-                        onCancel={() => setEditing(null)}
-                      />
-                    ) : (
-                      <>
-                        <button
-                          type="button"
-                          onClick={() => setEditing(id)}
-                          aria-label={`Edit ${show(p.email)}`}
-                        >
-                          Edit
-                        </button>
-                        <label className="visually-hidden" htmlFor={`assign-${id}`}>
-                          Assign {show(p.email)} to
-                        </label>
-                        <select
-                          id={`assign-${id}`}
-                          value={assignee[id] ?? ''}
-                          onChange={(e) => setAssignee({ ...assignee, [id]: e.target.value })}
-                        >
-                          <option value="">choose a user</option>
-                          {data.users.map((u) => (
-                            <option key={u.id} value={u.id}>
-                              {u.email}
-                            </option>
-                          ))}
-                        </select>
-                        <button
-                          type="button"
-                          disabled={!assignee[id] || assign.isPending}
-                          onClick={() => assign.mutate({ id, userId: Number(assignee[id]) })}
-                          aria-label={`Assign ${show(p.email)}`}
-                        >
-                          Assign
-                        </button>
-                      </>
-                    )}
-                  </td>
+                  <RowActions row={p} label={show(p.email)} fields={data.editable} editor={editor}>
+                    <label className="visually-hidden" htmlFor={`assign-${id}`}>
+                      Assign {show(p.email)} to
+                    </label>
+                    <select
+                      id={`assign-${id}`}
+                      value={assignee[id] ?? ''}
+                      onChange={(e) => setAssignee({ ...assignee, [id]: e.target.value })}
+                    >
+                      <option value="">choose a user</option>
+                      {data.users.map((u) => (
+                        <option key={u.id} value={u.id}>
+                          {u.email}
+                        </option>
+                      ))}
+                    </select>
+                    <button
+                      type="button"
+                      disabled={!assignee[id] || assign.isPending}
+                      onClick={() => assign.mutate({ id, userId: Number(assignee[id]) })}
+                      aria-label={`Assign ${show(p.email)}`}
+                    >
+                      Assign
+                    </button>
+                  </RowActions>
                 </tr>
               );
             })}
