@@ -111,6 +111,40 @@ describe('the handoff command', () => {
     expect(await stop(running)).toBe(0);
   });
 
+  it('console: runs the admin console alone beside the servers of the data dir, behind the admin login', async () => {
+    const dataDir = tempDir();
+    const servers = await start(['demo', ...FREE_PORTS, '--no-sync', '--data-dir', dataDir]);
+    // The demo without its connector has no console; `handoff console` brings one.
+    expect(servers.output()).not.toContain('Console');
+    const consoleOnly = await start(['console', '--console-port', '0', '--data-dir', dataDir]);
+    const url = /^Console +(\S+)$/m.exec(consoleOnly.output())?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as {
+      crm: { username: string; password: string };
+    };
+    expect(consoleOnly.output()).toContain(`log in as      ${creds.crm.username} / ${creds.crm.password}`);
+
+    const session = await fetch(`${url}/console/api/session`);
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken } = (await session.json()) as { csrfToken: string };
+    const login = await fetch(`${url}/console/api/login`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: creds.crm.username, password: creds.crm.password }),
+    });
+    expect(login.status).toBe(200);
+    const loggedIn = login.headers.get('set-cookie')!.split(';')[0]!;
+    const overview = (await (
+      await fetch(`${url}/console/api/overview`, { headers: { cookie: loggedIn } })
+    ).json()) as { connections: { crm: { ok: boolean }; marketing: { ok: boolean } } };
+    expect(overview.connections.crm.ok).toBe(true);
+    expect(overview.connections.marketing.ok).toBe(true);
+    // The front end is served at the root.
+    expect(await (await fetch(url!)).text()).toContain('<div id="root">');
+    expect(await stop(consoleOnly)).toBe(0);
+    expect(await stop(servers)).toBe(0);
+  });
+
   it('doctor: checks the connector, and says which mapping is wrong', async () => {
     const dataDir = tempDir();
     const running = await start(['demo', ...FREE_PORTS, '--no-sync', '--data-dir', dataDir]);
