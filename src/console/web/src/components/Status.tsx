@@ -27,12 +27,3 @@ export function Notice({ error, ok }: { error?: unknown; ok?: string | null }) {
     );
   return null;
 }
-
-/** The header cell over a column of row buttons: named for screen readers, blank on screen. */
-export function ActionsHeader({ label = 'Actions' }: { label?: string }) {
-  return (
-    <th scope="col">
-      <span className="visually-hidden">{label}</span>
-    </th>
-  );
-}

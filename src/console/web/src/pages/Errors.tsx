@@ -3,7 +3,8 @@ import { useState } from 'react';
 import { get, post, type Job, type SyncError } from '../api.js';
 import { when } from '../format.js';
 import { JobProgress } from '../components/JobProgress.js';
-import { ActionsHeader, Loading, Notice } from '../components/Status.js';
+import { Loading, Notice } from '../components/Status.js';
+import { HeaderRow } from '../components/Table.js';
 
 const CATEGORY_HELP: Record<string, string> = {
   validation: 'A value the other side rejects (a validation rule, a format)',
@@ -77,15 +78,10 @@ export function Errors() {
           <div className="table-wrap">
             <table>
               <thead>
-                <tr>
-                  <th scope="col">Record</th>
-                  <th scope="col">Refused by</th>
-                  <th scope="col">Fields</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">Since</th>
-                  <th scope="col">State</th>
-                  <ActionsHeader />
-                </tr>
+                <HeaderRow
+                  names={['Record', 'Refused by', 'Fields', 'Message', 'Since', 'State']}
+                  actions="Actions"
+                />
               </thead>
               <tbody>
                 {errors.map((e) => {

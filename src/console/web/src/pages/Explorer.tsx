@@ -4,6 +4,7 @@ import { navigate } from '../App.js';
 import { get, type PairView, type SearchHit } from '../api.js';
 import { show, when } from '../format.js';
 import { Loading } from '../components/Status.js';
+import { HeaderRow } from '../components/Table.js';
 
 export function Explorer({ arg }: { arg: string }) {
   const [text, setText] = useState('');
@@ -116,14 +117,7 @@ function Pair({ id }: { id: string }) {
         <div className="table-wrap">
           <table>
             <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Field</th>
-                <th scope="col">Written to</th>
-                <th scope="col">Value (was)</th>
-                <th scope="col">Why</th>
-                <th scope="col">API call</th>
-              </tr>
+              <HeaderRow names={['When', 'Field', 'Written to', 'Value (was)', 'Why', 'API call']} />
             </thead>
             <tbody>
               {[...data.history].reverse().map((h) => (

@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { get, post } from '../api.js';
 import { when } from '../format.js';
-import { ActionsHeader, Loading, Notice } from '../components/Status.js';
+import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader, HeaderRow } from '../components/Table.js';
 
 interface Source {
   id: string;
@@ -78,12 +79,7 @@ export function Ingest() {
         <div className="table-wrap">
           <table>
             <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Identify semantics</th>
-                <th scope="col">Created</th>
-                <ActionsHeader />
-              </tr>
+              <HeaderRow names={['Name', 'Identify semantics', 'Created']} actions="Actions" />
             </thead>
             <tbody>
               {data.sources.map((s) => (

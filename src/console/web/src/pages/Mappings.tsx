@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, get, type SyncSettings } from '../api.js';
-import { ActionsHeader, Loading, Notice } from '../components/Status.js';
+import { Loading, Notice } from '../components/Status.js';
+import { ActionsHeader } from '../components/Table.js';
 
 type CrmObject = 'Lead' | 'Contact';
 type Mapping = SyncSettings['mappings']['Lead'][number];

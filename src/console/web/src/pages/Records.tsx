@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, get, post } from '../api.js';
 import { show } from '../format.js';
-import { ActionsHeader, Loading, Notice } from '../components/Status.js';
+import { Loading, Notice } from '../components/Status.js';
+import { HeaderRow } from '../components/Table.js';
 
 type Row = Record<string, unknown>;
 type Tab = 'Lead' | 'Contact' | 'prospects' | 'demo';
@@ -165,15 +166,7 @@ function CrmRecords({ object }: { object: 'Lead' | 'Contact' }) {
         <table>
           <caption>Most recently changed {object}s</caption>
           <thead>
-            <tr>
-              <th scope="col">Id</th>
-              {columns.map((c) => (
-                <th key={c} scope="col">
-                  {c}
-                </th>
-              ))}
-              <ActionsHeader />
-            </tr>
+            <HeaderRow names={['Id', ...columns]} actions="Actions" />
           </thead>
           <tbody>
             {data.records.map((r) => {
@@ -247,14 +240,10 @@ function Prospects() {
         <table>
           <caption>Newest prospects</caption>
           <thead>
-            <tr>
-              {['Id', 'Email', 'Name', 'Company', 'Score', 'Grade', 'Assigned to'].map((c) => (
-                <th key={c} scope="col">
-                  {c}
-                </th>
-              ))}
-              <ActionsHeader />
-            </tr>
+            <HeaderRow
+              names={['Id', 'Email', 'Name', 'Company', 'Score', 'Grade', 'Assigned to']}
+              actions="Actions"
+            />
           </thead>
           <tbody>
             {data.prospects.map((p) => {
