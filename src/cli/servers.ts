@@ -323,11 +323,17 @@ export async function startServers(
       closers.push(() => connector.stop());
       running.connector = connector;
     }
-    if (options.set === 'console') {
+    // The console's connector: the demo's, or (`handoff console`) the configured one.
+    const consoleConnectorConfig =
+      options.set === 'console'
+        ? connectorConfigFor(config)
+        : syncing
+          ? demoConnectorConfig(running.credentials, config.connector)
+          : undefined;
+    if (options.set === 'console' && consoleConnectorConfig) {
       // The console alone, beside a `handoff sync` (or demo) of the same data dir: it reads and
       // steers the sync through the store, and never syncs itself.
-      const connectorConfig = connectorConfigFor(config);
-      const connector = await openConnector({ database, config: connectorConfig });
+      const connector = await openConnector({ database, config: consoleConnectorConfig });
       closers.push(() => connector.stop());
       running.connector = connector;
       const target = running.credentials.ingest && running.credentials.marketing;
@@ -346,13 +352,10 @@ export async function startServers(
       }
     }
 
-    if (running.connector && (options.set === 'demo' || options.set === 'console')) {
+    if (running.connector && consoleConnectorConfig) {
       const backend = await openConsoleBackend({
         connector: running.connector,
-        config:
-          options.set === 'console'
-            ? connectorConfigFor(config)
-            : demoConnectorConfig(running.credentials, config.connector),
+        config: consoleConnectorConfig,
         ingest: running.ingest,
         landingPageUrl: running.landingPageUrl,
       });

@@ -232,9 +232,7 @@ export async function openConnector(options: {
             'sync pass',
           );
       })
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'sync pass failed');
-      })
+      .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
       .finally(() => {
         passing = false;
         if (again) {
@@ -251,15 +249,17 @@ export async function openConnector(options: {
     try {
       const result = await engine.runPass(options);
       lastPass = { at: now().toISOString(), ok: true };
-      await addMinuteMetrics(database.db, unitId, {
-        minute: minuteOf(now()),
+      const counts = {
         synced: result.worked,
         writesToCrm: result.writesToCrm,
         writesToMarketing: result.writesToMarketing,
         crmCalls: crmCallsSent(crm) - calls.crm,
         marketingCalls: marketing.callsSent - calls.marketing,
         errors: result.errors.length,
-      });
+      };
+      // An idle pass (most of them, a second apart) adds nothing: no write.
+      if (Object.values(counts).some((n) => n > 0))
+        await addMinuteMetrics(database.db, unitId, { minute: minuteOf(now()), ...counts });
       return result;
     } catch (error) {
       lastPass = { at: now().toISOString(), ok: false, message: (error as Error).message };
@@ -299,15 +299,14 @@ export async function openConnector(options: {
       return problems;
     },
     fieldCatalog: () => engine.fieldCatalog(),
-    syncLog: (recordId) => selectRecordLog(database, config.marketing.businessUnitId, recordId),
+    syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
-      const unitId = config.marketing.businessUnitId;
       if (restart) await forgetBackfill(database.db, unitId);
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
     },
     errors: (states = ['open', 'retry'], limit) => selectSyncErrors(database.db, unitId, states, limit),
-    retry: (ids) => markForRetry(database.db, config.marketing.businessUnitId, ids, now().toISOString()),
-    pause: (paused) => setPaused(database.db, config.marketing.businessUnitId, paused),
+    retry: (ids) => markForRetry(database.db, unitId, ids, now().toISOString()),
+    pause: (paused) => setPaused(database.db, unitId, paused),
     start(intervalMs) {
       // Once: during the first pass no timer is set yet, so the timer cannot tell.
       if (started) return;
