@@ -4,10 +4,12 @@
 // The demo runs once to make its store, which is then filled straight through SQLite with
 // 1,000,000 linked pairs, 5,000 open sync errors, 10,000 queued changes and a day of per-minute
 // metrics (filling it through the sync would take hours); the demo then runs again on it, and
-// the console is asked as the page asks it, logged in, over HTTP.
+// the console is asked as the page asks it, logged in, over HTTP. On SQLite (the embedded
+// default), or on PostgreSQL with BENCH_PG_URL.
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { figure, percentile, startServer } from './support.js';
 
@@ -17,6 +19,21 @@ const QUEUED = 10_000;
 const ROUNDS = 20;
 const CHROMIUM = process.env.HANDOFF_CHROMIUM ?? '/usr/bin/chromium';
 
+// BENCH_PG_URL=postgres://…/test: the same on PostgreSQL, in a database of its own made for it.
+const pgAdminUrl = process.env.BENCH_PG_URL;
+const pgDatabase = 'handoff_bench_console';
+if (pgAdminUrl) {
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${pgDatabase}`);
+  await admin.query(`create database ${pgDatabase}`);
+  await admin.end();
+  const url = new URL(pgAdminUrl);
+  url.pathname = `/${pgDatabase}`;
+  process.env.HANDOFF_DATABASE_URL = url.href;
+}
+console.log(`store: ${pgAdminUrl ? `PostgreSQL (${pgDatabase})` : 'SQLite'}`);
+
 process.env.HANDOFF_SYNC = 'on';
 const first = await startServer(undefined, 'demo');
 const { dataDir } = first;
@@ -24,47 +41,89 @@ const unit = first.marketing!.businessUnitId;
 await first.stop();
 
 const seedStarted = Date.now();
-const db = new Database(join(dataDir, 'handoff.db'));
-db.pragma('journal_mode = WAL');
-const now = new Date();
-const at = now.toISOString();
-db.transaction(() => {
-  const link = db.prepare(
-    `insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at) values (?, ?, ?, ?, '{}', 0, ?)`,
-  );
-  for (let i = 0; i < LINKS; i++) {
-    const lead = i % 3 !== 0;
-    link.run(
-      unit,
-      lead ? 'Lead' : 'Contact',
-      `${lead ? '00Q' : '003'}9${String(i).padStart(11, '0')}AAA`,
-      1_000_000 + i,
-      at,
-    );
-  }
-  const error = db.prepare(
-    `insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at)
-     values (?, 'crm', 'Lead', ?, ?, '["Title"]', ?, 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Interns cannot be Leads', 'open', ?, ?)`,
-  );
-  const categories = ['validation', 'required-field', 'duplicate', 'permission'];
-  for (let i = 0; i < ERRORS; i++)
-    error.run(unit, `00Q9${String(i).padStart(11, '0')}AAA`, 1_000_000 + i, categories[i % 4], at, at);
-  const item = db.prepare(
-    `insert into connector_queue (unit_id, item_key, priority, payload, version, attempts, due_at, created_at) values (?, ?, ?, null, 1, 0, ?, ?)`,
-  );
-  // Far in the future: the running sync leaves them be, so the overview counts all of them.
-  const due = new Date(now.getTime() + 86_400_000).toISOString();
-  for (let i = 0; i < QUEUED; i++) item.run(unit, `bench:${i}`, i % 3, due, at);
-  const minute = db.prepare(
-    `insert or replace into connector_metric (unit_id, minute, synced, writes_crm, writes_marketing, crm_calls, marketing_calls, errors) values (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  for (let m = 0; m < 1440; m++) {
-    const t = new Date(now.getTime() - m * 60_000).toISOString().slice(0, 16);
-    minute.run(unit, t, 700, 400, 300, 6, 40, 1);
-  }
-})();
-db.close();
+if (pgAdminUrl) await seedPostgres(process.env.HANDOFF_DATABASE_URL!);
+else seedSqlite();
 figure('seeded (links, errors, queue, metrics)', (Date.now() - seedStarted) / 1000, 's');
+
+/** What the store is filled with, as SQL both databases take (generate_series on PostgreSQL). */
+async function seedPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const at = new Date().toISOString();
+  await client.query(
+    `insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
+     select $1, case when i % 3 = 0 then 'Contact' else 'Lead' end,
+       case when i % 3 = 0 then '003' else '00Q' end || '9' || lpad(i::text, 11, '0') || 'AAA', 1000000 + i, '{}', 0, $2
+     from generate_series(0, $3::int - 1) as i`,
+    [unit, at, LINKS],
+  );
+  await client.query(
+    `insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at)
+     select $1, 'crm', 'Lead', '00Q9' || lpad(i::text, 11, '0') || 'AAA', 1000000 + i, '["Title"]',
+       (array['validation', 'required-field', 'duplicate', 'permission'])[i % 4 + 1],
+       'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Interns cannot be Leads', 'open', $2, $2
+     from generate_series(0, $3::int - 1) as i`,
+    [unit, at, ERRORS],
+  );
+  const due = new Date(Date.now() + 86_400_000).toISOString();
+  await client.query(
+    `insert into connector_queue (unit_id, item_key, priority, payload, version, attempts, due_at, created_at)
+     select $1, 'bench:' || i, i % 3, null, 1, 0, $2, $3 from generate_series(0, $4::int - 1) as i`,
+    [unit, due, at, QUEUED],
+  );
+  await client.query(
+    `insert into connector_metric (unit_id, minute, synced, writes_crm, writes_marketing, crm_calls, marketing_calls, errors)
+     select $1, to_char((now() at time zone 'utc') - make_interval(mins => m), 'YYYY-MM-DD"T"HH24:MI'), 700, 400, 300, 6, 40, 1
+     from generate_series(0, 1439) as m on conflict do nothing`,
+    [unit],
+  );
+  // As autovacuum would soon after: counts then come from the index alone.
+  await client.query('vacuum analyze');
+  await client.end();
+}
+
+function seedSqlite(): void {
+  const db = new Database(join(dataDir, 'handoff.db'));
+  db.pragma('journal_mode = WAL');
+  const now = new Date();
+  const at = now.toISOString();
+  db.transaction(() => {
+    const link = db.prepare(
+      `insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at) values (?, ?, ?, ?, '{}', 0, ?)`,
+    );
+    for (let i = 0; i < LINKS; i++) {
+      const lead = i % 3 !== 0;
+      link.run(
+        unit,
+        lead ? 'Lead' : 'Contact',
+        `${lead ? '00Q' : '003'}9${String(i).padStart(11, '0')}AAA`,
+        1_000_000 + i,
+        at,
+      );
+    }
+    const error = db.prepare(
+      `insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at)
+     values (?, 'crm', 'Lead', ?, ?, '["Title"]', ?, 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Interns cannot be Leads', 'open', ?, ?)`,
+    );
+    const categories = ['validation', 'required-field', 'duplicate', 'permission'];
+    for (let i = 0; i < ERRORS; i++)
+      error.run(unit, `00Q9${String(i).padStart(11, '0')}AAA`, 1_000_000 + i, categories[i % 4], at, at);
+    const item = db.prepare(
+      `insert into connector_queue (unit_id, item_key, priority, payload, version, attempts, due_at, created_at) values (?, ?, ?, null, 1, 0, ?, ?)`,
+    );
+    // Far in the future: the running sync leaves them be, so the overview counts all of them.
+    const due = new Date(now.getTime() + 86_400_000).toISOString();
+    for (let i = 0; i < QUEUED; i++) item.run(unit, `bench:${i}`, i % 3, due, at);
+    const minute = db.prepare(
+      `insert or replace into connector_metric (unit_id, minute, synced, writes_crm, writes_marketing, crm_calls, marketing_calls, errors) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (let m = 0; m < 1440; m++) {
+      const t = new Date(now.getTime() - m * 60_000).toISOString().slice(0, 16);
+      minute.run(unit, t, 700, 400, 300, 6, 40, 1);
+    }
+  })();
+  db.close();
+}
 
 const server = await startServer(dataDir, 'demo');
 const base = `${server.consoleUrl}/console/api`;
@@ -154,3 +213,9 @@ if (existsSync(CHROMIUM)) {
 
 await server.stop();
 server.cleanup();
+if (pgAdminUrl) {
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${pgDatabase}`);
+  await admin.end();
+}

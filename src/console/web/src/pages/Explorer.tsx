@@ -117,7 +117,7 @@ function Pair({ id }: { id: string }) {
         <div className="table-wrap">
           <table>
             <thead>
-              <HeaderRow names={['When', 'Field', 'Written to', 'Value (was)', 'Why', 'API call']} />
+              <HeaderRow names={['When', 'Field', 'Change', 'Value (was)', 'Why', 'API call']} />
             </thead>
             <tbody>
               {[...data.history].reverse().map((h) => (
@@ -127,7 +127,10 @@ function Pair({ id }: { id: string }) {
                     {h.field}
                     {h.crmField ? ` / ${h.crmField}` : ''}
                   </td>
-                  <td>{h.toSide === 'crm' ? 'CRM' : 'Marketing'}</td>
+                  <td>
+                    {/* The sync carries a change from one side to the other. */}
+                    {h.toSide === 'crm' ? 'marketing → CRM' : 'CRM → marketing'}
+                  </td>
                   <td>
                     {show(h.value)} <span className="was">({show(h.previous)})</span>
                   </td>
