@@ -259,6 +259,21 @@ describe.runIf(hasChromium())(
       await shot('ingest');
     });
 
+    it('moves between tabs with the arrow keys, as tabs do', async () => {
+      await go('records');
+      await page.getByRole('tab', { name: 'Leads' }).focus();
+      await page.keyboard.press('ArrowRight');
+      expect(await page.getByRole('tab', { name: 'Contacts' }).getAttribute('aria-selected')).toBe('true');
+      await page
+        .getByRole('tabpanel')
+        .getByRole('table', { name: /Contacts/ })
+        .waitFor();
+      await page.keyboard.press('End');
+      expect(await page.getByRole('tab', { selected: true }).textContent()).toBe('Demo landing page');
+      await page.keyboard.press('ArrowRight');
+      expect(await page.getByRole('tab', { selected: true }).textContent()).toBe('Leads');
+    });
+
     it('fits a phone screen, and logs out', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await go('overview');

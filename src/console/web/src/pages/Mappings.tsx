@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, get, type SyncSettings } from '../api.js';
 import { Loading, Notice } from '../components/Status.js';
 import { ActionsHeader } from '../components/Table.js';
+import { Tabs } from '../components/Tabs.js';
 
 type CrmObject = 'Lead' | 'Contact';
 type Mapping = SyncSettings['mappings']['Lead'][number];
@@ -60,90 +61,92 @@ export function Mappings() {
         save.mutate(draft);
       }}
     >
-      <div role="tablist" aria-label="CRM object" className="tabs">
-        {(['Lead', 'Contact'] as const).map((o) => (
-          <button key={o} type="button" role="tab" aria-selected={object === o} onClick={() => setObject(o)}>
-            {o} mappings ({draft.mappings[o].length})
-          </button>
-        ))}
-      </div>
-      <div className="table-wrap">
-        <table>
-          <caption>Prospect fields and {object} fields kept in step</caption>
-          <thead>
-            <tr>
-              <th scope="col">Prospect field</th>
-              <th scope="col">{object} field</th>
-              <th scope="col">Direction</th>
-              <th scope="col">When both changed</th>
-              <ActionsHeader label="Remove" />
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row, i) => (
-              <tr key={i} data-field={row.prospectField}>
-                <td>
-                  <Choice
-                    label={`Prospect field of row ${i + 1}`}
-                    value={row.prospectField}
-                    options={withValue(data.fields.prospect, row.prospectField)}
-                    onChange={(prospectField) => setRow(i, { prospectField })}
-                  />
-                </td>
-                <td>
-                  <Choice
-                    label={`${object} field mapped to ${row.prospectField}`}
-                    value={row.crmField}
-                    options={withValue(data.fields.crm[object], row.crmField)}
-                    onChange={(crmField) => setRow(i, { crmField })}
-                  />
-                </td>
-                <td>
-                  <Choice
-                    label={`Direction of ${row.prospectField}`}
-                    value={row.direction}
-                    options={DIRECTIONS}
-                    onChange={(direction) => setRow(i, { direction })}
-                  />
-                </td>
-                <td>
-                  <Choice
-                    label={`Conflict policy of ${row.prospectField}`}
-                    value={row.conflict}
-                    options={POLICIES}
-                    onChange={(conflict) => setRow(i, { conflict })}
-                  />
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`Remove the mapping of ${row.prospectField}`}
-                    onClick={() => setRows(rows.filter((_, j) => j !== i))}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <button
-        type="button"
-        onClick={() =>
-          setRows([
-            ...rows,
-            {
-              prospectField: data.fields.prospect[0] ?? 'email',
-              crmField: data.fields.crm[object][0] ?? 'Email',
-              direction: 'both',
-              conflict: 'crm',
-            },
-          ])
-        }
+      <Tabs
+        label="CRM object"
+        tabs={(['Lead', 'Contact'] as const).map(
+          (o) => [o, `${o} mappings (${draft.mappings[o].length})`] as const,
+        )}
+        current={object}
+        onChange={setObject}
       >
-        Add a mapping
-      </button>
+        <div className="table-wrap">
+          <table>
+            <caption>Prospect fields and {object} fields kept in step</caption>
+            <thead>
+              <tr>
+                <th scope="col">Prospect field</th>
+                <th scope="col">{object} field</th>
+                <th scope="col">Direction</th>
+                <th scope="col">When both changed</th>
+                <ActionsHeader label="Remove" />
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row, i) => (
+                <tr key={i} data-field={row.prospectField}>
+                  <td>
+                    <Choice
+                      label={`Prospect field of row ${i + 1}`}
+                      value={row.prospectField}
+                      options={withValue(data.fields.prospect, row.prospectField)}
+                      onChange={(prospectField) => setRow(i, { prospectField })}
+                    />
+                  </td>
+                  <td>
+                    <Choice
+                      label={`${object} field mapped to ${row.prospectField}`}
+                      value={row.crmField}
+                      options={withValue(data.fields.crm[object], row.crmField)}
+                      onChange={(crmField) => setRow(i, { crmField })}
+                    />
+                  </td>
+                  <td>
+                    <Choice
+                      label={`Direction of ${row.prospectField}`}
+                      value={row.direction}
+                      options={DIRECTIONS}
+                      onChange={(direction) => setRow(i, { direction })}
+                    />
+                  </td>
+                  <td>
+                    <Choice
+                      label={`Conflict policy of ${row.prospectField}`}
+                      value={row.conflict}
+                      options={POLICIES}
+                      onChange={(conflict) => setRow(i, { conflict })}
+                    />
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      aria-label={`Remove the mapping of ${row.prospectField}`}
+                      onClick={() => setRows(rows.filter((_, j) => j !== i))}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <button
+          type="button"
+          onClick={() =>
+            setRows([
+              ...rows,
+              {
+                prospectField: data.fields.prospect[0] ?? 'email',
+                crmField: data.fields.crm[object][0] ?? 'Email',
+                direction: 'both',
+                conflict: 'crm',
+              },
+            ])
+          }
+        >
+          Add a mapping
+        </button>
+      </Tabs>
 
       <fieldset className="rules">
         <legend>Rules</legend>

@@ -4,6 +4,7 @@ import { api, get, post } from '../api.js';
 import { show } from '../format.js';
 import { Loading, Notice } from '../components/Status.js';
 import { HeaderRow } from '../components/Table.js';
+import { Tabs } from '../components/Tabs.js';
 
 type Row = Record<string, unknown>;
 type Tab = 'Lead' | 'Contact' | 'prospects' | 'demo';
@@ -18,20 +19,15 @@ export function Records() {
   const [tab, setTab] = useState<Tab>('Lead');
   return (
     <div className="records">
-      <div role="tablist" aria-label="Records" className="tabs">
-        {TABS.map(([t, label]) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-            {label}
-          </button>
-        ))}
-      </div>
-      {tab === 'Lead' || tab === 'Contact' ? (
-        <CrmRecords object={tab} />
-      ) : tab === 'prospects' ? (
-        <Prospects />
-      ) : (
-        <Demo />
-      )}
+      <Tabs label="Records" tabs={TABS} current={tab} onChange={setTab}>
+        {tab === 'Lead' || tab === 'Contact' ? (
+          <CrmRecords object={tab} />
+        ) : tab === 'prospects' ? (
+          <Prospects />
+        ) : (
+          <Demo />
+        )}
+      </Tabs>
     </div>
   );
 }
