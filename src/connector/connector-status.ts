@@ -9,7 +9,7 @@ import {
   isPaused,
   selectApiUsage,
 } from './store/link-store.js';
-import { minuteOf, selectMinuteMetrics, type MinuteMetrics } from './store/metrics-store.js';
+import { idleMinute, minuteOf, selectMinuteMetrics, type MinuteMetrics } from './store/metrics-store.js';
 import { queueDepth, type QueueDepth } from './store/work-queue.js';
 
 /** Whether a side answered its last probe, and how fast. */
@@ -140,17 +140,7 @@ export async function readMetrics(
   const series: MinuteMetrics[] = [];
   for (let i = 0; i < minutes; i++) {
     const minute = minuteOf(new Date(first.getTime() + i * 60_000));
-    series.push(
-      rows.get(minute) ?? {
-        minute,
-        synced: 0,
-        writesToCrm: 0,
-        writesToMarketing: 0,
-        crmCalls: 0,
-        marketingCalls: 0,
-        errors: 0,
-      },
-    );
+    series.push(rows.get(minute) ?? idleMinute(minute));
   }
   return series;
 }

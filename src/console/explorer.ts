@@ -1,7 +1,7 @@
 import type { ProspectRecord } from '../clients/account-engagement/ae-client.js';
 import type { MarketingActivity } from '../clients/account-engagement/ae-client.js';
 import { ACTIVITY_ID_FIELD, activityKey } from '../connector/domain/activity-task.js';
-import type { CrmObject, FieldMapping } from '../connector/domain/field-mapping.js';
+import { crmObjectOfId, type CrmObject, type FieldMapping } from '../connector/domain/field-mapping.js';
 import type { StoredSyncLogEntry } from '../connector/store/sync-log.js';
 import type { ConsoleBackend } from './console-backend.js';
 
@@ -50,17 +50,11 @@ export interface PairView {
   tasks: CrmTask[];
 }
 
-const KEY_PREFIX: Record<string, CrmObject> = { '00Q': 'Lead', '003': 'Contact' };
-const CRM_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 const PROSPECT_FIELDS = ['id', 'email', 'firstName', 'lastName', 'company', 'score', 'grade', 'assignedToId'];
 
 /** A string as a SOQL literal: quotes and backslashes escaped, so a search cannot break out. */
 function soqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function crmObjectOf(id: string): CrmObject | undefined {
-  return CRM_ID.test(id) ? KEY_PREFIX[id.slice(0, 3)] : undefined;
 }
 
 function nameOf(record: Record<string, unknown>, first: string, last: string): string {
@@ -84,7 +78,7 @@ export async function search(backend: ConsoleBackend, text: string): Promise<Sea
     if (prospect) hits.push(prospectHit(prospect));
     return hits;
   }
-  const byId = crmObjectOf(q);
+  const byId = crmObjectOfId(q);
   const where = byId
     ? `Id = ${soqlString(q)}`
     : q.includes('@')
@@ -111,8 +105,8 @@ export async function pairView(backend: ConsoleBackend, id: string): Promise<Pai
   const { connector, crm, marketing } = backend;
   const link = await connector.linkOf(id);
   const prospectId = link?.prospectId ?? (/^\d+$/.test(id) ? Number(id) : null);
-  const crmId = link?.crmId ?? (crmObjectOf(id) ? id : null);
-  const object: CrmObject = link?.crmObject ?? (crmId ? (crmObjectOf(crmId) ?? 'Lead') : 'Lead');
+  const crmId = link?.crmId ?? (crmObjectOfId(id) ? id : null);
+  const object: CrmObject = link?.crmObject ?? (crmId ? (crmObjectOfId(crmId) ?? 'Lead') : 'Lead');
   const mappings = connector.settings().mappings[object];
 
   const prospect =

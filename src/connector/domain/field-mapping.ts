@@ -8,6 +8,14 @@ export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
 export type CrmObject = 'Lead' | 'Contact';
 
+/** Salesforce's key prefixes of the synced objects: the first three characters of their ids. */
+export const CRM_KEY_PREFIXES: Readonly<Record<string, CrmObject>> = { '00Q': 'Lead', '003': 'Contact' };
+
+/** The object a CRM id names, by its key prefix; undefined for any other id or text. */
+export function crmObjectOfId(id: string): CrmObject | undefined {
+  return /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/.test(id) ? CRM_KEY_PREFIXES[id.slice(0, 3)] : undefined;
+}
+
 export interface FieldMapping {
   /** The prospect field, by its v5 name. */
   prospectField: string;

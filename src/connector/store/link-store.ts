@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database, StoreDb } from '../../store/database.js';
 import type { SyncValue } from '../domain/decide-field.js';
-import type { CrmObject } from '../domain/field-mapping.js';
+import { CRM_KEY_PREFIXES, type CrmObject } from '../domain/field-mapping.js';
 
 type Row = Record<string, unknown>;
 
@@ -112,16 +112,13 @@ export async function countLinks(db: StoreDb, unitId: string): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
-/** Key prefixes of the CRM's ids: which object a linked record is, without reading the row. */
-const KEY_PREFIXES: Record<string, CrmObject> = { '00Q': 'Lead', '003': 'Contact' };
-
 /**
  * Linked pairs by CRM object: a range of the unique index on the CRM id a prefix, so no row is
  * read (grouping by object or by prefix reads them all: ten times slower at a million).
  */
 export async function countLinksByObject(db: StoreDb, unitId: string): Promise<Record<CrmObject, number>> {
   const counts: Record<CrmObject, number> = { Lead: 0, Contact: 0 };
-  for (const [prefix, object] of Object.entries(KEY_PREFIXES)) {
+  for (const [prefix, object] of Object.entries(CRM_KEY_PREFIXES)) {
     // The prefix's last character, one up: the first id past the prefix.
     const past = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
     const r = await sql<Row>`select count(*) as n from connector_link

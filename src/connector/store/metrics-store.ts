@@ -25,6 +25,13 @@ const COLUMNS = {
   errors: 'errors',
 } as const;
 
+/** A minute without work. */
+export function idleMinute(minute: string): MinuteMetrics {
+  const metrics = { minute } as MinuteMetrics;
+  for (const key of Object.keys(COLUMNS)) metrics[key as keyof typeof COLUMNS] = 0;
+  return metrics;
+}
+
 export function minuteOf(at: Date): string {
   return at.toISOString().slice(0, 16);
 }
