@@ -27,6 +27,14 @@ export const fileConfigSchema = z
       .strict()
       .optional(),
     crm: crmConfigSchema.partial().optional(),
+    /**
+     * Fault injection (`/_handoff/faults` and `crm.faults` / `marketing.faults`): off unless the
+     * operator turns it on, here or with `--faults`. It lets an administrator make the servers fail.
+     */
+    faults: z
+      .object({ enabled: z.boolean().default(false) })
+      .strict()
+      .optional(),
     marketing: z
       .object({
         faults: z.array(marketingFaultRuleSchema).default([]),
@@ -76,6 +84,8 @@ export interface ResolvedConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   ports: { crm: number; marketing: number; ingest: number; console: number };
+  /** Whether fault injection is on (`faults.enabled`, `--faults`, HANDOFF_FAULTS=on). */
+  faultsEnabled: boolean;
   crm: z.infer<typeof fileConfigSchema>['crm'];
   marketing: z.infer<typeof fileConfigSchema>['marketing'];
   ingest: z.infer<typeof fileConfigSchema>['ingest'];
@@ -91,6 +101,7 @@ export interface CliFlags {
   marketingPort?: string;
   ingestPort?: string;
   consolePort?: string;
+  faults?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -145,6 +156,7 @@ export function resolveConfig(
       ingest: pick('ingest', flags.ingestPort, 'HANDOFF_INGEST_PORT'),
       console: pick('console', flags.consolePort, 'HANDOFF_CONSOLE_PORT'),
     },
+    faultsEnabled: flags.faults ?? (env.HANDOFF_FAULTS === 'on' || (file.faults?.enabled ?? false)),
     crm: file.crm,
     marketing: file.marketing,
     ingest: file.ingest,

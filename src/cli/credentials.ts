@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writePrivateFile } from '../store/private-files.js';
 
 const crmCredentialsSchema = z.object({
   loginUrl: z.string(),
@@ -73,6 +74,5 @@ export function readCredentials(dataDir: string): Credentials | null {
 
 /** Written owner-only: it holds the demo's passwords and secrets. */
 export function writeCredentials(dataDir: string, credentials: Credentials): void {
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(credentialsPath(dataDir), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(credentialsPath(dataDir), `${JSON.stringify(credentials, null, 2)}\n`);
 }

@@ -24,7 +24,11 @@ function addServerOptions(command: Command): Command {
     .option('--crm-port <port>', 'CRM port, 0 for any free port (env HANDOFF_CRM_PORT)', undefined)
     .option('--marketing-port <port>', 'marketing engine port (env HANDOFF_MARKETING_PORT)', undefined)
     .option('--ingest-port <port>', 'ingest port (env HANDOFF_INGEST_PORT)', undefined)
-    .option('--console-port <port>', 'console port (env HANDOFF_CONSOLE_PORT)', undefined);
+    .option('--console-port <port>', 'console port (env HANDOFF_CONSOLE_PORT)', undefined)
+    .option(
+      '--faults',
+      'turn fault injection on: /_handoff/faults and configured faults (env HANDOFF_FAULTS=on)',
+    );
 }
 
 async function run(flags: CliFlags, set: ServerSet): Promise<void> {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
@@ -26,6 +27,7 @@ import type { WebhookSubscription } from '../marketing/webhooks/webhook-service.
 import { loadSampleData, loadSampleLandingPage, loadSampleProspects } from './sample-data.js';
 import { openDataStore } from './data-store.js';
 import { buildConsoleApp } from '../console/console-app.js';
+import { makePrivateDir } from '../store/private-files.js';
 import { openConsoleBackend } from '../console/console-backend.js';
 
 /** Which servers a command runs: `demo` all of them in one process, or one alone. */
@@ -175,6 +177,7 @@ export async function startServers(
   config: ResolvedConfig,
   options: { set: ServerSet; sampleData: boolean; sync?: boolean; log: (line: string) => void },
 ): Promise<RunningServers> {
+  makePrivateDir(config.dataDir);
   const database = openDataStore(config);
   const closers: Array<() => Promise<void>> = [];
   const running: RunningServers = {
@@ -188,7 +191,10 @@ export async function startServers(
     let tokens: TokenVerifier | undefined;
     let adminUserId = '';
     if (options.set === 'demo' || options.set === 'crm') {
-      const crm = await openCrm({ database, config: config.crm });
+      const crm = await openCrm({
+        database,
+        config: { ...config.crm, faultInjection: config.faultsEnabled },
+      });
       const { credentials } = running;
       const org = await ensureOrg(crm, {
         orgName: crm.config.orgName,
@@ -246,6 +252,7 @@ export async function startServers(
       const marketing = await openMarketing({
         database,
         tokens,
+        faultInjection: config.faultsEnabled,
         faults: config.marketing?.faults,
         grading: config.marketing?.grading,
         webhooks: [...(config.marketing?.webhooks ?? []), ...demoWebhooks],
@@ -365,6 +372,7 @@ export async function startServers(
         backend,
         login: { username: running.credentials.crm.username, password: running.credentials.crm.password },
         sessionKey: Buffer.from(sessionKey, 'base64'),
+        sessionsFile: join(config.dataDir, 'console-sessions.json'),
       });
       closers.push(() => consoleApp.close());
       await consoleApp.listen({ host: config.host, port: config.ports.console });

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from '../store/private-files.js';
 
 /**
  * Secrets in configuration (client secrets, passwords, refresh tokens) are kept encrypted at
@@ -29,9 +30,7 @@ export function secretKey(dataDir: string, create = false): Buffer {
   const file = join(dataDir, 'secret.key');
   if (!existsSync(file)) {
     if (!create) throw new SecretError(`no secret key: set HANDOFF_SECRET_KEY or keep ${file}`);
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
+    writePrivateFile(file, `${randomBytes(32).toString('hex')}\n`);
   }
   const hex = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new SecretError(`${file} does not hold a 32-byte hex key`);

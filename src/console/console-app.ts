@@ -10,14 +10,16 @@ import { sendError } from './http/console-error.js';
 import { explorerRoutes } from './http/explorer-routes.js';
 import { ingestRoutes } from './http/ingest-routes.js';
 import { recordsRoutes } from './http/records-routes.js';
-import { sessionRoutes, type ConsoleLogin } from './http/session-routes.js';
+import { logoutRoute, sessionRoutes, type ConsoleLogin } from './http/session-routes.js';
+import { ConsoleSessions } from './console-sessions.js';
 import { syncRoutes } from './http/sync-routes.js';
+import { logServerError, requestBasics, serverOptions } from '../http/server-basics.js';
 
 /** How long a console session lasts without a new login. */
 const SESSION_SECONDS = 8 * 60 * 60;
 
-/** Routes open without a session: the page asks who is logged in, and logs in. */
-const OPEN_ROUTES = new Set(['/console/api/session', '/console/api/login']);
+/** The console API's prefix; its routes are registered inside it, its guard as its hooks. */
+const API_PREFIX = '/console/api';
 
 /**
  * The built front end, dist/console/web, found from dist/console (compiled) and src/console
@@ -35,6 +37,8 @@ export interface ConsoleAppOptions {
   login: ConsoleLogin;
   /** 32 bytes that seal the session cookie; keep it across restarts to keep sessions. */
   sessionKey: Buffer;
+  /** Where the live sessions are kept (private), so logins survive a restart and logouts too. */
+  sessionsFile?: string;
 }
 
 /**
@@ -42,7 +46,13 @@ export interface ConsoleAppOptions {
  * and every change needs the CSRF token) and the React front end beside it.
  */
 export async function buildConsoleApp(options: ConsoleAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify(
+    serverOptions('console', (status, message) => ({
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: status === 404 ? 'NOT_FOUND' : 'INVALID_REQUEST', message } }),
+    })),
+  );
+  requestBasics(app);
   await app.register(fastifySecureSession, {
     key: options.sessionKey,
     cookieName: 'handoff_console',
@@ -52,26 +62,9 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' });
 
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/console/api/') || OPEN_ROUTES.has(path)) return;
-    if (!request.session.get('user'))
-      return sendError(reply, 401, 'NOT_LOGGED_IN', 'Log in to use the console');
-  });
-  app.addHook('preHandler', (request, reply, done) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (
-      !path.startsWith('/console/api/') ||
-      OPEN_ROUTES.has(path) ||
-      ['GET', 'HEAD'].includes(request.method)
-    )
-      return done();
-    app.csrfProtection(request, reply, done);
-  });
-
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err: error }, 'console request failed');
+    if (status >= 500) logServerError(request, error, 'console request failed');
     const code =
       error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET'
         ? 'INVALID_CSRF_TOKEN'
@@ -88,20 +81,44 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     );
   });
 
-  sessionRoutes(app, options.login);
-  syncRoutes(app, options.backend);
-  explorerRoutes(app, options.backend);
-  recordsRoutes(app, options.backend);
-  ingestRoutes(app, options.backend.ingest);
+  const sessions = new ConsoleSessions(SESSION_SECONDS * 1000, options.sessionsFile);
+  // Open: the page asks who is logged in, and logs in (login checks its CSRF token itself).
+  await app.register(
+    async (open) => {
+      sessionRoutes(open, { login: options.login, sessions });
+    },
+    { prefix: API_PREFIX },
+  );
+  // Everything else needs a live session, and every change the CSRF token. The guard is this
+  // scope's hooks, so it runs for whatever spelling of a path the router matched to a route.
+  await app.register(
+    async (guarded) => {
+      guarded.addHook('onRequest', async (request, reply) => {
+        if (!sessions.isLive(request.session.get('sid')))
+          return sendError(reply, 401, 'NOT_LOGGED_IN', 'Log in to use the console');
+      });
+      guarded.addHook('preHandler', (request, reply, done) => {
+        if (request.method === 'GET' || request.method === 'HEAD') return done();
+        app.csrfProtection(request, reply, done);
+      });
+      logoutRoute(guarded, sessions);
+      syncRoutes(guarded, options.backend);
+      explorerRoutes(guarded, options.backend);
+      recordsRoutes(guarded, options.backend);
+      ingestRoutes(guarded, options.backend.ingest);
+    },
+    { prefix: API_PREFIX },
+  );
 
   const root = webRoot();
   if (root) {
     await app.register(fastifyStatic, { root, wildcard: false });
-    // The page routes itself (#/…): every other path is the app.
+    // The page routes itself (#/…): a GET of any other page path is the app; anything that
+    // looks like the API, however spelled, is not found (never a page, never data).
     app.setNotFoundHandler((request, reply) =>
-      request.url.startsWith('/console/api/')
-        ? sendError(reply, 404, 'NOT_FOUND', `No route ${request.method} ${request.url}`)
-        : reply.sendFile('index.html'),
+      request.method === 'GET' && !looksLikeApi(request.url)
+        ? reply.sendFile('index.html')
+        : sendError(reply, 404, 'NOT_FOUND', `No route ${request.method} ${request.url}`),
     );
   } else {
     app.get('/', async (_request, reply) =>
@@ -111,4 +128,17 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     );
   }
   return app;
+}
+
+/** Whether a path that matched no route was meant for the API, in any spelling of it. */
+function looksLikeApi(url: string): boolean {
+  let path = url;
+  for (let i = 0; i < 3; i += 1) {
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      break;
+    }
+  }
+  return /\/+console\/+api(?:[/;?#]|$)/i.test(path.replace(/;[^/]*/g, ''));
 }

@@ -24,7 +24,8 @@ import {
 import { soapRoutes } from './http/soap.js';
 import { sobjectRoutes } from './http/sobjects.js';
 import { resourceListRoute, versionListRoute } from './http/versions.js';
-import { sendRestError } from './http/wire.js';
+import { renderCrmError, sendRestError } from './http/wire.js';
+import { requestBasics, serverOptions } from '../http/server-basics.js';
 
 // Bulk-sized JSON (Collections of 200 wide records, composite) fits well inside this.
 const BODY_LIMIT = 50 * 1024 * 1024;
@@ -84,11 +85,12 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
 /** The Salesforce-compatible CRM as a Fastify app. It never listens: the CLI or a test does. */
 export function buildCrmApp(services: CrmServices, options: FastifyServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    ...serverOptions('crm', renderCrmError),
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
     ...options,
   });
+  requestBasics(app);
   void app.register(formbody);
 
   jsonBodyParser(
@@ -102,9 +104,11 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
     reply.code(404).send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
   );
 
-  void app.register(async (admin) => {
-    faultAdminRoutes(admin, services);
-  });
+  // Run-time fault rules only where the operator turned fault injection on.
+  if (services.config.faultInjection)
+    void app.register(async (admin) => {
+      faultAdminRoutes(admin, services);
+    });
   void app.register(async (soap) => {
     soapRoutes(soap, services);
   });

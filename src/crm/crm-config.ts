@@ -63,6 +63,11 @@ export const crmConfigSchema = z.object({
   duplicateRules: z.array(duplicateRuleSchema).default([]),
   /** Round robin over active users on Lead create, unless `Sforce-Auto-Assign: FALSE`. */
   leadAssignment: z.enum(['round-robin', 'off']).default('round-robin'),
+  /**
+   * Fault injection (`faults.enabled` in handoff.config.json, or `--faults`): off unless the
+   * operator turns it on. Off, `/_handoff/faults` is not there and `faults` is refused.
+   */
+  faultInjection: z.boolean().default(false),
   /** Faults injected from the start (more can be added at run time through /_handoff/faults). */
   faults: z.array(crmFaultRuleSchema).default([]),
 });

@@ -97,6 +97,8 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   let baseUrl = 'http://127.0.0.1';
   let orgId = await loadOrgId(database);
   let adminUserId = '';
+  if (config.faults.length > 0 && !config.faultInjection)
+    throw new Error('crm.faults is set but fault injection is off: set faults.enabled, or pass --faults');
   const faults = new FaultInjector<CrmFaultKind>(crmFaultRuleSchema);
   for (const rule of config.faults) faults.add(rule);
   const urls: CrmUrls = { loginUrl: () => baseUrl, instanceUrl: () => baseUrl };

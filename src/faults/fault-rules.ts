@@ -30,6 +30,11 @@ export function faultRuleSchema<K extends string>(errorKinds: readonly K[]) {
 
 export interface FaultRuleConfig<K extends string = string> {
   route: string;
+  /**
+   * Whose requests it may fault: a rule added at run time by a business unit's administrator
+   * faults that unit's requests only. Absent (the operator's own config): every request.
+   */
+  scope?: string;
   fault: CommonFaultKind | K;
   probability: number;
   times?: number;
@@ -71,21 +76,29 @@ export class FaultInjector<K extends string = string> {
     private readonly random: () => number = Math.random,
   ) {}
 
-  add(input: unknown): FaultRule<K> {
+  add(input: unknown, scope?: string): FaultRule<K> {
     const config = this.schema.parse(input);
-    const rule = { ...config, id: this.nextId++, fired: 0, matches: routeMatcher(config.route) };
+    const rule = {
+      ...config,
+      ...(scope === undefined ? {} : { scope }),
+      id: this.nextId++,
+      fired: 0,
+      matches: routeMatcher(config.route),
+    };
     this.rules.push(rule);
     return this.view(rule);
   }
 
-  remove(id: number): boolean {
+  /** Removes a rule; with a scope, only one of that scope's. */
+  remove(id: number, scope?: string): boolean {
     const before = this.rules.length;
-    this.rules = this.rules.filter((r) => r.id !== id);
+    this.rules = this.rules.filter((r) => r.id !== id || !inScope(r, scope));
     return this.rules.length !== before;
   }
 
-  clear(): void {
-    this.rules = [];
+  /** Removes every rule; with a scope, every one of that scope's. */
+  clear(scope?: string): void {
+    this.rules = scope === undefined ? [] : this.rules.filter((r) => !inScope(r, scope));
   }
 
   /** False when no rule is set: the request path then pays nothing for fault injection. */
@@ -93,19 +106,33 @@ export class FaultInjector<K extends string = string> {
     return this.rules.length > 0;
   }
 
-  list(): FaultRule<K>[] {
-    return this.rules.map((r) => this.view(r));
+  /** The rules; with a scope, that scope's only. */
+  list(scope?: string): FaultRule<K>[] {
+    return this.rules.filter((r) => inScope(r, scope)).map((r) => this.view(r));
   }
 
   private view(rule: FaultRule<K>): FaultRule<K> {
-    const { id, route, fault, probability, times, latencyMs, fired } = rule;
-    return { id, route, fault, probability, latencyMs, fired, ...(times === undefined ? {} : { times }) };
+    const { id, route, fault, probability, times, latencyMs, fired, scope } = rule;
+    return {
+      id,
+      route,
+      fault,
+      probability,
+      latencyMs,
+      fired,
+      ...(times === undefined ? {} : { times }),
+      ...(scope === undefined ? {} : { scope }),
+    };
   }
 
-  /** The fault for this request, counted as fired, or null. */
-  pick(method: string, path: string): FaultRule<K> | null {
+  /**
+   * The fault for this request, counted as fired, or null. `scope` is the request's own (its
+   * business unit): a scoped rule faults only requests of its scope.
+   */
+  pick(method: string, path: string, scope?: string): FaultRule<K> | null {
     if (this.rules.length === 0) return null;
     for (const rule of this.rules) {
+      if (rule.scope !== undefined && rule.scope !== scope) continue;
       if (rule.times !== undefined && rule.fired >= rule.times) continue;
       if (!rule.matches(method, path)) continue;
       if (this.random() >= rule.probability) continue;
@@ -114,4 +141,9 @@ export class FaultInjector<K extends string = string> {
     }
     return null;
   }
+}
+
+/** Whether a rule belongs to a scope (every rule, when no scope is asked for). */
+function inScope(rule: { scope?: string }, scope: string | undefined): boolean {
+  return scope === undefined || rule.scope === scope;
 }

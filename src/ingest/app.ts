@@ -11,6 +11,15 @@ import {
 import type { Source } from './domain/source.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import type { IngestServices } from './ingest-services.js';
+import { logServerError, requestBasics, serverOptions, type WireError } from '../http/server-basics.js';
+
+/** A failure met before any route, in the Tracking API's JSON. */
+function renderIngestError(status: number, message: string): WireError {
+  return {
+    contentType: 'application/json',
+    body: JSON.stringify({ success: false, code: status === 404 ? 'not_found' : 'invalid_request', message }),
+  };
+}
 
 function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).send({ success: false, code, message });
@@ -34,7 +43,8 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
  * follows in the background.
  */
 export function buildIngestApp(services: IngestServices): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: MAX_REQUEST_BYTES });
+  const app = Fastify({ ...serverOptions('ingest', renderIngestError), bodyLimit: MAX_REQUEST_BYTES });
+  requestBasics(app);
   const limiter = new RateLimiter(services.rateLimit);
 
   // Segment's and RudderStack's libraries may gzip the body; the size limit applies unzipped.
@@ -88,7 +98,7 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
         message.replace(/^Body is not valid JSON.*/, 'the body is not valid JSON'),
       );
     }
-    request.log.error({ err: error }, 'ingest request failed');
+    logServerError(request, error, 'ingest request failed');
     return fail(reply, 500, 'internal_error', 'the event could not be stored; send it again');
   });
   app.setNotFoundHandler((_request, reply) => fail(reply, 404, 'not_found', 'no such endpoint'));

@@ -17,6 +17,8 @@ import { v5ExportRoutes } from './http/v5-exports.js';
 import { v5CollectionRoutes } from './http/v5-collections.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
+import { renderMarketingError } from './http/framework-errors.js';
+import { requestBasics, serverOptions } from '../http/server-basics.js';
 import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
 import { trackingRoutes } from './http/tracking-routes.js';
@@ -29,15 +31,22 @@ export function buildMarketingApp(
   services: MarketingServices,
   options: FastifyServerOptions = {},
 ): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, ...options });
+  const app = Fastify({
+    ...serverOptions('marketing', renderMarketingError),
+    bodyLimit: 10 * 1024 * 1024,
+    ...options,
+  });
+  requestBasics(app);
   void app.register(formbody);
   void app.register(cookie);
   jsonBodyParser(app, () => new MarketingError(62, 'The request body is not valid JSON'));
   app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
   marketingFaultInjection(app, services);
-  void app.register(async (admin) => {
-    marketingFaultAdminRoutes(admin, services);
-  });
+  // Run-time fault rules only where the operator turned fault injection on.
+  if (services.faultInjection)
+    void app.register(async (admin) => {
+      marketingFaultAdminRoutes(admin, services);
+    });
   app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
 
   // Public: the tracker, and customers' own forms posting to their form handlers.

@@ -125,9 +125,9 @@ export class BusinessUnitService {
     return this.access.get(key) ?? undefined;
   }
 
-  /** Whether a CRM user administers at least one unit (and so may steer fault injection). */
-  isAdministrator(crmUserId: string): Promise<boolean> {
-    return store.isAdministrator(this.database.db, crmUserId);
+  /** Whether the CRM user is an administrator of this unit (another unit's admin is not). */
+  isAdministrator(crmUserId: string, unitId: string): Promise<boolean> {
+    return store.isAdministrator(this.database.db, crmUserId, unitId);
   }
 
   /** Whether `userId` is an Account Engagement user of the unit (an assignee, say). */

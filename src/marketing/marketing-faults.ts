@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { faultAdminRoutes, faultInjection } from '../faults/fault-http.js';
 import { faultRuleSchema, FaultInjector } from '../faults/fault-rules.js';
 import { MarketingError, type MarketingErrorCode } from './domain/marketing-error.js';
@@ -49,11 +49,21 @@ function respond(kind: MarketingFaultKind, reply: FastifyReply): FastifyReply {
     : sendLegacyError(request, reply, error);
 }
 
-export function marketingFaultInjection(app: FastifyInstance, services: MarketingServices): void {
-  faultInjection(app, { injector: services.faults, respond });
+function unitHeader(request: FastifyRequest): string | undefined {
+  const raw = request.headers['pardot-business-unit-id'];
+  return (Array.isArray(raw) ? raw[0] : raw)?.trim();
 }
 
-/** `/_handoff/faults` on the marketing engine: for Account Engagement administrators only. */
+export function marketingFaultInjection(app: FastifyInstance, services: MarketingServices): void {
+  // A unit administrator's rules fault that unit's API calls only (the business unit header).
+  faultInjection(app, { injector: services.faults, respond, scopeOf: unitHeader });
+}
+
+/**
+ * `/_handoff/faults` on the marketing engine: for Account Engagement administrators only, each
+ * for their own business unit (named by `Pardot-Business-Unit-Id`, as every API call does); the
+ * rules they add fault that unit's requests, and they see and remove only those.
+ */
 export function marketingFaultAdminRoutes(app: FastifyInstance, services: MarketingServices): void {
   app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
   faultAdminRoutes(app, {
@@ -63,9 +73,16 @@ export function marketingFaultAdminRoutes(app: FastifyInstance, services: Market
       const token = header ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
       const session = token ? await services.tokens.verify(token) : null;
       if (!session) throw new MarketingError(184);
-      if (!(await services.units.isAdministrator(session.userId))) {
-        throw new MarketingError(184, 'Only an Account Engagement administrator may change fault injection');
+      const unitId = unitHeader(request);
+      if (!unitId) throw new MarketingError(181);
+      const unit = services.units.get(unitId);
+      if (!unit || !(await services.units.isAdministrator(session.userId, unit.id))) {
+        throw new MarketingError(
+          201,
+          'Only an Account Engagement administrator of this business unit may change its fault injection',
+        );
       }
+      return unit.id;
     },
     invalid: (message) => new MarketingError(62, message),
     notFound: (message) => new MarketingError(404, message),

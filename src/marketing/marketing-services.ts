@@ -42,10 +42,15 @@ export interface MarketingServices {
   automation: AutomationService;
   webhooks: WebhookService;
   email: EmailService;
-  /** Where recipients and browsers reach the engine (tracked links); the request's host when unset. */
+  /**
+   * Where recipients and browsers reach the engine (tracked links, page URLs): configured, or
+   * set to the listening URL by whoever starts it; unset, the address a request reached.
+   */
   publicUrl: string | null;
   tokens: TokenVerifier;
   faults: FaultInjector<MarketingFaultKind>;
+  /** Whether `/_handoff/faults` takes run-time rules (the operator turned fault injection on). */
+  faultInjection: boolean;
   /**
    * Signs v5 page tokens, so a client cannot forge a position or widen a query. Kept in the
    * store, so tokens stay valid across restarts and across processes sharing PostgreSQL.
@@ -58,6 +63,8 @@ export interface MarketingServices {
 export interface OpenMarketingOptions {
   database: Database;
   tokens: TokenVerifier;
+  /** Fault injection (`faults.enabled`, `--faults`): off, `/_handoff/faults` is not there. */
+  faultInjection?: boolean;
   /** Fault rules active from the start (`marketing.faults` in handoff.config.json). */
   faults?: unknown[];
   /** Points per visitor activity type over the defaults (`marketing.scoring` in handoff.config.json). */
@@ -103,6 +110,10 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   });
   await exports.start();
   const collections = new CollectionService({ database, unitOfWork, prospects, now });
+  if ((options.faults ?? []).length > 0 && !options.faultInjection)
+    throw new Error(
+      'marketing.faults is set but fault injection is off: set faults.enabled, or pass --faults',
+    );
   const faults = newMarketingFaultInjector();
   for (const rule of options.faults ?? []) faults.add(rule);
   const activities = new ActivityService({ collections, prospects, unitOfWork, scoring: options.scoring });
@@ -167,6 +178,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     automation,
     forms: new FormService({ collections, submissions }),
     faults,
+    faultInjection: options.faultInjection ?? false,
     database,
     units,
     prospects,

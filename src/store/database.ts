@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { touchPrivateFile } from './private-files.js';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './store-dialect.js';
 
 /** Every area's queries run on this; areas describe their own tables in raw SQL or typed views. */
@@ -47,7 +46,8 @@ function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabase
 }
 
 function openSqlite(filename: string, busyTimeoutMs: number): Database {
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  // SQLite gives its -wal and -shm files the database file's mode: owner-only, like the file.
+  if (filename !== ':memory:') touchPrivateFile(filename);
   const connection = new SqliteDatabase(filename);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes
   // (only a power loss can drop the last transactions), the usual embedded trade-off.

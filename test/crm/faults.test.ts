@@ -35,6 +35,7 @@ describe('fault injection on the CRM', () => {
   beforeAll(async () => {
     crm = await startTestCrm({
       config: {
+        faultInjection: true,
         faults: [
           {
             route: 'GET /services/data/*/sobjects/Campaign/describe',

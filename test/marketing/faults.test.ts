@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_CREDENTIALS } from '../support/crm-server.js';
+import { startTestCrm, TEST_CREDENTIALS } from '../support/crm-server.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
@@ -8,7 +8,7 @@ describe('fault injection on the marketing engine', () => {
   let m: TestMarketing;
 
   beforeAll(async () => {
-    m = await startTestMarketing();
+    m = await startTestMarketing({ faultInjection: true });
   });
 
   afterEach(() => {
@@ -19,8 +19,7 @@ describe('fault injection on the marketing engine', () => {
     await m.close();
   });
 
-  const addFault = (rule: Json) =>
-    m.call('/_handoff/faults', { method: 'POST', body: JSON.stringify(rule), unit: null });
+  const addFault = (rule: Json) => m.call('/_handoff/faults', { method: 'POST', body: JSON.stringify(rule) });
   const createProspect = (email: string) =>
     m.call('/api/v5/objects/prospects?fields=id', { method: 'POST', body: JSON.stringify({ email }) });
   const countByEmail = async (email: string) =>
@@ -63,7 +62,7 @@ describe('fault injection on the marketing engine', () => {
 
     await addFault({ route: 'POST /api/v5/objects/prospects', fault: 'latency', latencyMs: 50, times: 1 });
     expect((await createProspect('slow@example.com')).status).toBe(201);
-    const listed = await m.call('/_handoff/faults', { unit: null });
+    const listed = await m.call('/_handoff/faults');
     expect((listed.body as { faults: Json[] }).faults.map((f) => f.fired)).toEqual([1, 1, 1]);
   });
 
@@ -104,10 +103,102 @@ describe('fault injection on the marketing engine', () => {
         }),
       })
     ).json()) as { access_token: string };
-    const outsider = await m.call('/_handoff/faults', { token: token.access_token, unit: null });
-    expect(outsider).toMatchObject({ status: 401, body: { code: 184 } });
+    const outsider = await m.call('/_handoff/faults', { token: token.access_token });
+    expect(outsider).toMatchObject({ status: 400, body: { code: 201 } });
+    expect(await m.call('/_handoff/faults', { unit: null })).toMatchObject({ body: { code: 181 } });
     expect(await m.call('/api/v5/objects/prospects?fields=id', { token: token.access_token })).toMatchObject({
       body: { code: 201 },
     });
+  });
+});
+
+describe('fault injection across business units', () => {
+  let m: TestMarketing;
+
+  beforeAll(async () => {
+    m = await startTestMarketing({ faultInjection: true });
+  });
+
+  afterAll(async () => {
+    await m.close();
+  });
+
+  /** A CRM user who administers only `unitId`, and their access token. */
+  async function adminOf(unitId: string, username: string): Promise<string> {
+    const ctx = { userId: m.crm.adminUserId, autoAssign: undefined };
+    const userId = await m.crm.services.records.create(ctx, 'User', {
+      Username: username,
+      LastName: 'Admin',
+      Email: username,
+    });
+    await m.crm.services.oauth.setPassword(userId, 'unit admin password');
+    const unit = m.services.units.get(unitId)!;
+    await m.services.units.ensure({ name: unit.name, grants: [{ crmUserId: userId, email: username }] });
+    const answer = await fetch(`${m.crm.url}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: TEST_CREDENTIALS.clientId,
+        client_secret: TEST_CREDENTIALS.clientSecret,
+        username,
+        password: 'unit admin password',
+      }),
+    });
+    return ((await answer.json()) as { access_token: string }).access_token;
+  }
+
+  it("lets one unit's administrator fault only that unit, and see and remove only its rules", async () => {
+    const other = await adminOf(m.otherUnit.id, 'other-admin@test.handoff');
+    const added = await m.call('/_handoff/faults', {
+      method: 'POST',
+      token: other,
+      unit: m.otherUnit.id,
+      body: JSON.stringify({ route: '* /api/**', fault: 'unavailable-503' }),
+    });
+    expect(added.status).toBe(201);
+    // Unit A (the test admin's) answers as ever; unit B, whose admin added the rule, fails.
+    expect((await m.call('/api/v5/objects/prospects?fields=id')).status).toBe(200);
+    expect(
+      (await m.call('/api/v5/objects/prospects?fields=id', { token: other, unit: m.otherUnit.id })).status,
+    ).toBe(503);
+    // B's admin cannot name unit A to reach it, and A's admin neither sees nor removes B's rule.
+    const intoA = await m.call('/_handoff/faults', {
+      method: 'POST',
+      token: other,
+      body: JSON.stringify({ route: '* /api/**', fault: 'unavailable-503' }),
+    });
+    expect(intoA).toMatchObject({ status: 400, body: { code: 201 } });
+    expect(((await m.call('/_handoff/faults')).body as { faults: unknown[] }).faults).toEqual([]);
+    const id = (added.body as { id: number }).id;
+    expect((await m.call(`/_handoff/faults/${id}`, { method: 'DELETE' })).status).toBe(404);
+    await m.call('/_handoff/faults', { method: 'DELETE' });
+    expect(m.services.faults.list()).toHaveLength(1);
+    expect(
+      (await m.call(`/_handoff/faults/${id}`, { method: 'DELETE', token: other, unit: m.otherUnit.id }))
+        .status,
+    ).toBe(204);
+  });
+});
+
+describe('fault injection left off', () => {
+  it('has no /_handoff/faults unless the operator turns it on, and refuses configured faults', async () => {
+    const m = await startTestMarketing();
+    try {
+      expect((await m.call('/_handoff/faults')).status).toBe(404);
+      expect(
+        (
+          await m.call('/_handoff/faults', {
+            method: 'POST',
+            body: JSON.stringify({ route: '* /api/**', fault: 'unavailable-503' }),
+          })
+        ).status,
+      ).toBe(404);
+      expect((await m.call('/api/v5/objects/prospects?fields=id')).status).toBe(200);
+    } finally {
+      await m.close();
+    }
+    await expect(
+      startTestCrm({ config: { faults: [{ route: '* /**', fault: 'lock', probability: 1, latencyMs: 0 }] } }),
+    ).rejects.toThrow(/fault injection is off/);
   });
 });

@@ -42,6 +42,8 @@ export async function startTestMarketing(
     webhooks?: WebhookSubscription[];
     automationIntervalMs?: number;
     smtp?: { url: string; from?: string };
+    /** Fault injection turned on (`/_handoff/faults`), as `--faults` does. */
+    faultInjection?: boolean;
   } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
@@ -55,6 +57,7 @@ export async function startTestMarketing(
     automationIntervalMs: options.automationIntervalMs,
     webhookFirstRetryMs: 50,
     smtp: options.smtp,
+    faultInjection: options.faultInjection,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });

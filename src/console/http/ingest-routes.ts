@@ -20,7 +20,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestServices | unde
     return ingest;
   };
 
-  app.get('/console/api/ingest', async () => {
+  app.get('/ingest', async () => {
     const i = need();
     const [sources, status, recent, failures] = await Promise.all([
       i.sources.list(),
@@ -31,7 +31,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestServices | unde
     return { sources, status, recent, failures };
   });
 
-  app.post('/console/api/ingest/sources', async (request, reply) => {
+  app.post('/ingest/sources', async (request, reply) => {
     const body = parseOr400(reply, newSource, request.body);
     if (!body) return reply;
     try {
@@ -43,7 +43,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestServices | unde
     }
   });
 
-  app.post('/console/api/ingest/sources/:id/rotate', async (request, reply) => {
+  app.post('/ingest/sources/:id/rotate', async (request, reply) => {
     try {
       return { writeKey: await need().sources.rotate((request.params as { id: string }).id) };
     } catch (error) {
@@ -52,7 +52,7 @@ export function ingestRoutes(app: FastifyInstance, ingest: IngestServices | unde
     }
   });
 
-  app.post('/console/api/ingest/retry', async (request, reply) => {
+  app.post('/ingest/retry', async (request, reply) => {
     const body = parseOr400(reply, retryBody, request.body);
     if (!body) return reply;
     return { retried: await need().retryFailed(body.seqs) };

@@ -66,7 +66,7 @@ function crmRefusal(error: unknown): { code: string; message: string } {
 export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): void {
   const { crm, marketing } = backend;
 
-  app.get('/console/api/crm/:object', async (request, reply) => {
+  app.get('/crm/:object', async (request, reply) => {
     const params = parseOr400(reply, objectParam, request.params);
     if (!params) return reply;
     const { object } = params;
@@ -77,7 +77,7 @@ export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): vo
     return { records, editable: CRM_EDITABLE[object] };
   });
 
-  app.patch('/console/api/crm/:object/:id', async (request, reply) => {
+  app.patch('/crm/:object/:id', async (request, reply) => {
     const params = parseOr400(reply, objectParam, request.params);
     if (!params) return reply;
     const body = parseOr400(reply, editSchema(CRM_EDITABLE[params.object]), request.body);
@@ -100,7 +100,7 @@ export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): vo
     return { id };
   });
 
-  app.post('/console/api/crm/Lead/:id/convert', async (request, reply) => {
+  app.post('/crm/Lead/:id/convert', async (request, reply) => {
     const { id } = request.params as { id: string };
     try {
       const [converted] = (await crm.soap.convertLead([
@@ -130,13 +130,13 @@ export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): vo
     }
   });
 
-  app.get('/console/api/prospects', async () => ({
+  app.get('/prospects', async () => ({
     prospects: await marketing.recentProspects(PROSPECT_COLUMNS),
     users: await marketing.users(),
     editable: PROSPECT_EDITABLE,
   }));
 
-  app.patch('/console/api/prospects/:id', async (request, reply) => {
+  app.patch('/prospects/:id', async (request, reply) => {
     const body = parseOr400(reply, editSchema(PROSPECT_EDITABLE), request.body);
     if (!body) return reply;
     const id = Number((request.params as { id: string }).id);
@@ -156,7 +156,7 @@ export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): vo
     return { id };
   });
 
-  app.post('/console/api/prospects/:id/assign', async (request, reply) => {
+  app.post('/prospects/:id/assign', async (request, reply) => {
     const body = parseOr400(reply, z.object({ userId: z.number().int().positive() }).strict(), request.body);
     if (!body) return reply;
     const id = Number((request.params as { id: string }).id);
@@ -171,5 +171,5 @@ export function recordsRoutes(app: FastifyInstance, backend: ConsoleBackend): vo
     return { id, assignedToId: body.userId };
   });
 
-  app.get('/console/api/demo', async () => ({ landingPageUrl: backend.landingPageUrl ?? null }));
+  app.get('/demo', async () => ({ landingPageUrl: backend.landingPageUrl ?? null }));
 }

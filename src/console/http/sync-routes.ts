@@ -18,20 +18,20 @@ const ERROR_PAGE = 1_000;
 export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void {
   const { connector, jobs } = backend;
 
-  app.get('/console/api/overview', async () => connector.status());
+  app.get('/overview', async () => connector.status());
 
-  app.get('/console/api/metrics', async (request, reply) => {
+  app.get('/metrics', async (request, reply) => {
     const query = parseOr400(reply, metricsQuery, request.query);
     if (!query) return reply;
     return { minutes: await connector.metrics(query.minutes) };
   });
 
-  app.get('/console/api/settings', async () => ({
+  app.get('/settings', async () => ({
     settings: connector.settings(),
     fields: await connector.fieldCatalog(),
   }));
 
-  app.put('/console/api/settings', async (request, reply) => {
+  app.put('/settings', async (request, reply) => {
     const settings = parseOr400(reply, syncSettingsSchema, request.body);
     if (!settings) return reply;
     const problems = await connector.saveSettings(settings);
@@ -48,11 +48,11 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     return { settings: connector.settings() };
   });
 
-  app.get('/console/api/errors', async () => ({
+  app.get('/errors', async () => ({
     errors: await connector.errors(['open', 'retry'], ERROR_PAGE),
   }));
 
-  app.get('/console/api/errors.csv', async (_request, reply) => {
+  app.get('/errors.csv', async (_request, reply) => {
     const errors = await connector.errors(['open', 'retry']);
     const csv = stringify(
       errors.map((e) => [
@@ -91,7 +91,7 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
       .send(csv);
   });
 
-  app.post('/console/api/errors/retry', async (request, reply) => {
+  app.post('/errors/retry', async (request, reply) => {
     const body = parseOr400(reply, idsBody, request.body);
     if (!body) return reply;
     if (body.ids !== 'all') {
@@ -113,7 +113,7 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     return reply.code(202).send({ job });
   });
 
-  app.post('/console/api/errors/skip', async (request, reply) => {
+  app.post('/errors/skip', async (request, reply) => {
     const body = parseOr400(reply, idsBody, request.body);
     if (!body) return reply;
     if (body.ids === 'all') {
@@ -123,7 +123,7 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     return { skipped: await connector.skip(body.ids) };
   });
 
-  app.post('/console/api/backfill', async (_request, reply) => {
+  app.post('/backfill', async (_request, reply) => {
     const job = jobs.start('backfill', async (progress) => {
       const totals = new Map<string, { done: number; total: number }>();
       const result = await connector.backfill({
@@ -141,12 +141,12 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     return reply.code(202).send({ job });
   });
 
-  app.post('/console/api/sync-now', async () => {
+  app.post('/sync-now', async () => {
     connector.kick();
     return { kicked: true };
   });
 
-  app.post('/console/api/pause', async (request, reply) => {
+  app.post('/pause', async (request, reply) => {
     const body = parseOr400(reply, z.object({ paused: z.boolean() }).strict(), request.body);
     if (!body) return reply;
     await connector.pause(body.paused);
@@ -154,9 +154,9 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     return { paused: body.paused };
   });
 
-  app.get('/console/api/jobs', async () => ({ jobs: jobs.list() }));
+  app.get('/jobs', async () => ({ jobs: jobs.list() }));
 
-  app.get('/console/api/jobs/:id', async (request, reply) => {
+  app.get('/jobs/:id', async (request, reply) => {
     const job = jobs.get((request.params as { id: string }).id);
     return job ? { job } : sendError(reply, 404, 'NOT_FOUND', 'No such job');
   });

@@ -6,6 +6,7 @@ import type { CrmFaultKind } from '../faults/crm-faults.js';
 import { INTERNAL_SECRET_HEADER } from './composite.js';
 import { bearerToken } from './request-context.js';
 import { CRM_HTTP_STATUS, restError } from './wire.js';
+import { logServerError } from '../../http/server-basics.js';
 
 function failWith(reply: FastifyReply, error: HandoffError): FastifyReply {
   return reply.code(CRM_HTTP_STATUS[error.code]).send(restError(error));
@@ -35,7 +36,7 @@ export function faultInjection(app: FastifyInstance, services: CrmServices): voi
 export function faultAdminRoutes(app: FastifyInstance, services: CrmServices): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HandoffError) return failWith(reply, error);
-    request.log.error({ err: error }, 'unexpected error in fault admin request');
+    logServerError(request, error, 'unexpected error in fault admin request');
     return failWith(reply, new HandoffError('UNKNOWN_EXCEPTION', 'unexpected error'));
   });
   adminRoutes(app, {
@@ -50,6 +51,7 @@ export function faultAdminRoutes(app: FastifyInstance, services: CrmServices): v
           'Only the org administrator may change fault injection',
         );
       }
+      return undefined;
     },
     invalid: (message) => new HandoffError('INVALID_INPUT', message),
     notFound: (message) => new HandoffError('NOT_FOUND', message),

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import { bearerToken } from './request-context.js';
+import { logServerError } from '../../http/server-basics.js';
 
 function params(request: FastifyRequest): Record<string, string | undefined> {
   const merged: Record<string, unknown> = {
@@ -21,7 +22,7 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
 export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof OAuthError) return sendOAuthError(reply, error);
-    request.log.error({ err: error }, 'unexpected error in OAuth request');
+    logServerError(request, error, 'unexpected error in OAuth request');
     return reply.code(500).send({ error: 'server_error', error_description: 'unexpected error' });
   });
 

@@ -6,6 +6,7 @@ import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
 import type { MergeRequest } from '../merge-service.js';
 import { parseApiVersion } from './request-context.js';
+import { logServerError } from '../../http/server-basics.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
 const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
@@ -87,7 +88,7 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   );
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HandoffError) return sendFault(reply, error.code, error.message);
-    request.log.error({ err: error }, 'unexpected error in SOAP request');
+    logServerError(request, error, 'unexpected error in SOAP request');
     return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors/error-codes.js';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
+import { logServerError, type WireError } from '../../http/server-basics.js';
 
 /** HTTP status of each error code on the Salesforce REST wire. */
 export const CRM_HTTP_STATUS: Record<ErrorCode, number> = {
@@ -100,6 +101,20 @@ export function sendRestError(
 ): FastifyReply {
   const handoffError = toHandoffError(error, classify);
   const status = CRM_HTTP_STATUS[handoffError.code];
-  if (status >= 500) request.log.error({ err: error }, 'unexpected error in CRM request');
+  if (status >= 500 && !isHandoffError(error)) {
+    logServerError(request, error, 'unexpected error in CRM request');
+    // As Salesforce does: an id to quote, which finds the log line (the request id).
+    const withId = new HandoffError(
+      'UNKNOWN_EXCEPTION',
+      `An unexpected error occurred. Please include this ErrorId if you contact support: ${request.id}`,
+    );
+    return reply.code(status).send(restError(withId));
+  }
   return reply.code(status).send(restError(handoffError));
+}
+
+/** A failure met before any route (a URL or headers the server cannot read), as Salesforce errors. */
+export function renderCrmError(status: number, message: string): WireError {
+  const code = status === 413 ? 'EXCEEDED_MAX_SIZE_REQUEST' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT';
+  return { contentType: 'application/json', body: JSON.stringify([{ message, errorCode: code }]) };
 }

@@ -10,6 +10,7 @@ import {
   type RelationshipStep,
 } from '../domain/soql/query-plan.js';
 import { toColumnValue } from './record-store.js';
+import { comparison } from '../../store/sql-operators.js';
 
 type Sql = RawBuilder<unknown>;
 export type Row = Record<string, unknown>;
@@ -132,7 +133,7 @@ export class SoqlSql {
           const equal = text ? this.dialect.ciEquals(col, p.value as string) : sql`${col} = ${value}`;
           return sql`(${col} is null or not (${equal}))`;
         }
-        return sql`${col} ${sql.raw(p.op)} ${value}`;
+        return sql`${col} ${comparison(p.op)} ${value}`;
       }
       case 'in': {
         const col = this.column(p.path);

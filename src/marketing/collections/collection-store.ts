@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { StoreDb } from '../../store/database.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
 import type { CollectionDef } from './collection-defs.js';
+import { comparison } from '../../store/sql-operators.js';
 
 export interface CollectionRecord {
   id: number;
@@ -108,7 +109,7 @@ function queryConditions(q: Omit<CollectionQuery, 'descending' | 'limit'>): RawB
   const conditions: RawBuilder<unknown>[] = [sql`unit_id = ${q.unitId}`];
   if (q.deleted !== 'all') conditions.push(sql`is_deleted = ${q.deleted === 'true' ? 1 : 0}`);
   for (const [col, op, value] of q.where)
-    conditions.push(sql`${sql.ref(col)} ${sql.raw(op)} ${toColumn(value)}`);
+    conditions.push(sql`${sql.ref(col)} ${comparison(op)} ${toColumn(value)}`);
   return conditions;
 }
 
@@ -132,7 +133,7 @@ export async function queryRecords(
   const conditions: RawBuilder<unknown>[] = [sql`unit_id = ${q.unitId}`];
   if (q.deleted !== 'all') conditions.push(sql`is_deleted = ${q.deleted === 'true' ? 1 : 0}`);
   for (const [col, op, value] of q.where)
-    conditions.push(sql`${sql.ref(col)} ${sql.raw(op)} ${toColumn(value)}`);
+    conditions.push(sql`${sql.ref(col)} ${comparison(op)} ${toColumn(value)}`);
   if (q.afterId > 0) conditions.push(q.descending ? sql`id < ${q.afterId}` : sql`id > ${q.afterId}`);
   const r = await sql<Row>`select * from ${sql.table(def.table)} where ${sql.join(conditions, sql` and `)}
     order by id ${sql.raw(q.descending ? 'desc' : 'asc')} limit ${q.limit} offset ${q.offset ?? 0}`.execute(

@@ -7,6 +7,7 @@ import { escapeHtml, page } from '../forms/form-page.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { fieldsOf, recordJson } from './v5-collections.js';
 import { objectBody } from './v5-wire.js';
+import { publicBase } from './public-base.js';
 
 /** A transparent 1×1 GIF: the open pixel. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -89,7 +90,7 @@ export function v5EmailRoutes(app: FastifyInstance, services: MarketingServices)
     const fields = fieldsOf(EMAILS, (request.query as Record<string, unknown>).fields ?? 'id');
     const parsed = sendEmailSchema.safeParse(objectBody(request.body));
     if (!parsed.success) throw new MarketingError(62, `Invalid email: ${zodMessage(parsed.error)}`);
-    const baseUrl = services.publicUrl ?? `${request.protocol}://${request.host}`;
+    const baseUrl = publicBase(services.publicUrl, request);
     const record = await services.email.send(unit, parsed.data, baseUrl);
     return reply
       .code(201)

@@ -4,6 +4,7 @@ import { isMarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
 import { legacyDatetime } from '../domain/unit-time.js';
+import { logServerError } from '../../http/server-basics.js';
 
 const xml = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, format: false });
 
@@ -49,7 +50,8 @@ export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, er
     message = error.message;
     status = error.status;
   } else {
-    request.log.error({ err: error }, 'unexpected error in the v3/v4 API');
+    logServerError(request, error, 'unexpected error in the v3/v4 API');
+    message = `An internal error occurred (request ${request.id})`;
   }
   reply.code(status);
   if (legacyFormat(request) === 'json') {

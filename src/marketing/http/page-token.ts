@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
 import type { ProspectQuery } from '../store/prospect-store.js';
@@ -14,6 +15,34 @@ export interface PageState {
   issuedAt: number;
 }
 
+/** A column name as the store names them (snake case): quoted as an identifier, never spliced. */
+const column = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+const value = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null()]);
+
+/**
+ * What a token may carry, checked on the way in even though it is signed: typed values only, an
+ * operator from the fixed list, names of the right shape (and, by the caller, of known columns).
+ * A leaked or guessed secret then buys a reader nothing beyond the query it could already ask.
+ */
+const pageStateSchema = z
+  .object({
+    unitId: z.string().min(1).max(64),
+    fields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/)).max(500),
+    query: z
+      .object({
+        deleted: z.enum(['false', 'true', 'all']),
+        where: z.array(z.tuple([column, z.enum(['>', '<', '>=', '<=', '=']), value])).max(50),
+        orderColumn: column,
+        descending: z.boolean(),
+        limit: z.number().int().min(1).max(100_000),
+      })
+      .strict(),
+    after: z.object({ key: value, id: z.number().int().min(0) }).strict(),
+    served: z.number().int().min(0),
+    issuedAt: z.number().int().min(0),
+  })
+  .strict();
+
 export const PAGE_TOKEN_TTL_MS = 4 * 3_600_000;
 /** A token sequence stops here, with `Pardot-Warning: 203`. */
 export const MAX_RECORDS_PER_SEQUENCE = 100_000;
@@ -27,8 +56,18 @@ export function encodePageToken(secret: Buffer, state: PageState): string {
   return `${payload}.${sign(secret, payload)}`;
 }
 
-/** The state behind a token; a forged or altered token is invalid (5), an old one expired (210). */
-export function decodePageToken(secret: Buffer, token: string, unitId: string, nowMs: number): PageState {
+/**
+ * The state behind a token; a forged, altered or malformed token is invalid (5), an old one
+ * expired (210). `columns` are the ones the collection may filter and order on.
+ */
+export function decodePageToken(
+  secret: Buffer,
+  token: string,
+  unitId: string,
+  nowMs: number,
+  columns: ReadonlySet<string>,
+): PageState {
+  const invalid = () => new MarketingError(5, 'Invalid value for nextPageToken');
   const [payload, signature] = token.split('.');
   const expected = payload ? sign(secret, payload) : '';
   if (
@@ -37,23 +76,27 @@ export function decodePageToken(secret: Buffer, token: string, unitId: string, n
     signature.length !== expected.length ||
     !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
   ) {
-    throw new MarketingError(5, 'Invalid value for nextPageToken');
+    throw invalid();
   }
-  const state = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PageState;
-  if (state.unitId !== unitId) throw new MarketingError(5, 'Invalid value for nextPageToken');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const parsed = pageStateSchema.safeParse(raw);
+  if (!parsed.success) throw invalid();
+  const state: PageState = parsed.data;
+  if (state.unitId !== unitId) throw invalid();
+  if (!columns.has(state.query.orderColumn) || state.query.where.some(([name]) => !columns.has(name)))
+    throw invalid();
   if (nowMs - state.issuedAt > PAGE_TOKEN_TTL_MS) throw new MarketingError(210);
   return state;
 }
 
-/** The `nextPageUrl` of a v5 page: the collection's URL on this host with the token. */
-export function nextPageUrl(
-  request: { protocol: string; host: string },
-  path: string,
-  token: string | null,
-): string | null {
-  return token
-    ? `${request.protocol}://${request.host}${path}?nextPageToken=${encodeURIComponent(token)}`
-    : null;
+/** The `nextPageUrl` of a v5 page: the collection's URL under the engine's base URL, with the token. */
+export function nextPageUrl(base: string, path: string, token: string | null): string | null {
+  return token ? `${base}${path}?nextPageToken=${encodeURIComponent(token)}` : null;
 }
 
 /**
@@ -65,10 +108,13 @@ export function continuedPage(
   params: Record<string, unknown>,
   unitId: string,
   nowMs: number,
+  columns: ReadonlySet<string>,
 ): PageState | null {
   if (params.nextPageToken === undefined) return null;
   const extra = Object.keys(params).filter((k) => k !== 'nextPageToken' && k !== 'fields');
   if (extra.length > 0)
     throw new MarketingError(5, `Invalid query parameter with nextPageToken: ${extra[0]}`);
-  return decodePageToken(secret, String(params.nextPageToken), unitId, nowMs);
+  if (typeof params.nextPageToken !== 'string')
+    throw new MarketingError(5, 'Invalid value for nextPageToken');
+  return decodePageToken(secret, params.nextPageToken, unitId, nowMs, columns);
 }

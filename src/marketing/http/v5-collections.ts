@@ -3,6 +3,7 @@ import type { CollectionDef } from '../collections/collection-defs.js';
 import type { CollectionQuery, CollectionRecord } from '../collections/collection-service.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
+import { publicBase } from './public-base.js';
 import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
@@ -107,7 +108,13 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
     const def = resolve(request);
     const { unit } = request.marketing;
     const params = (request.query ?? {}) as Record<string, unknown>;
-    let state = continuedPage(services.pageTokenSecret, params, unit.id, services.now().getTime());
+    let state = continuedPage(
+      services.pageTokenSecret,
+      params,
+      unit.id,
+      services.now().getTime(),
+      new Set(def.fields.map((f) => f.column)),
+    );
     if (!state) {
       const q = parseQuery(def, params, unit.timeZone);
       state = {
@@ -147,7 +154,11 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
         : null;
     return {
       nextPageToken,
-      nextPageUrl: nextPageUrl(request, `/api/v5/objects/${def.name}`, nextPageToken),
+      nextPageUrl: nextPageUrl(
+        publicBase(services.publicUrl, request),
+        `/api/v5/objects/${def.name}`,
+        nextPageToken,
+      ),
       values: page.map((r) => recordJson(def, r, state.fields, unit.timeZone)),
     };
   });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MarketingError } from '../domain/marketing-error.js';
 import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
+import { publicBase } from './public-base.js';
 import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
 import { parseProspectQuery } from './v5-query.js';
 import { objectBody, prospectJson, requestedFields } from './v5-wire.js';
@@ -17,6 +18,9 @@ function query(request: FastifyRequest): Record<string, unknown> {
   return (request.query ?? {}) as Record<string, unknown>;
 }
 
+/** The columns a prospect query may filter and order on (a page token names no others). */
+const PROSPECT_COLUMNS: ReadonlySet<string> = new Set(PROSPECT_FIELDS.map((f) => f.column));
+
 /** `/api/v5/objects/prospects`: reads, queries with page tokens, writes and the `do/` actions. */
 export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServices): void {
   const base = '/api/v5/objects/prospects';
@@ -24,7 +28,13 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
   app.get(base, async (request, reply) => {
     const { unit } = request.marketing;
     const params = query(request);
-    let state = continuedPage(services.pageTokenSecret, params, unit.id, services.now().getTime());
+    let state = continuedPage(
+      services.pageTokenSecret,
+      params,
+      unit.id,
+      services.now().getTime(),
+      PROSPECT_COLUMNS,
+    );
     if (!state) {
       state = {
         unitId: unit.id,
@@ -61,7 +71,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
     if (capped) reply.header('Pardot-Warning', '203');
     return {
       nextPageToken,
-      nextPageUrl: nextPageUrl(request, base, nextPageToken),
+      nextPageUrl: nextPageUrl(publicBase(services.publicUrl, request), base, nextPageToken),
       values: page.map((p) => prospectJson(p, state.fields, unit.timeZone)),
     };
   });

@@ -4,6 +4,7 @@ import type { Prospect } from '../domain/prospect.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { v5Datetime } from '../domain/unit-time.js';
+import { logServerError } from '../../http/server-basics.js';
 
 /** v5 errors: `{"code": N, "message": "…"}` with the code's HTTP status. */
 export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
@@ -15,8 +16,8 @@ export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error:
     // Fastify's own (a body it could not parse …) — still in the service's format.
     return reply.code(status).send({ code: 62, message: (error as Error).message });
   }
-  request.log.error({ err: error }, 'unexpected error in the v5 API');
-  return reply.code(500).send({ code: 500, message: 'An internal error occurred' });
+  logServerError(request, error, 'unexpected error in the v5 API');
+  return reply.code(500).send({ code: 500, message: `An internal error occurred (request ${request.id})` });
 }
 
 /** v5 datetimes carry the unit's offset: `2026-11-22T05:20:30-05:00`. */

@@ -4,6 +4,7 @@ import type { StoreDialect } from '../../store/store-dialect.js';
 import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
 import { PROSPECT_FIELDS, FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
 import { cachedSql, statementChunks } from '../../store/compiled-statements.js';
+import { comparison } from '../../store/sql-operators.js';
 
 type Row = Record<string, unknown>;
 
@@ -248,7 +249,7 @@ function filterConditions(
     // Emails match without regard to case, as everywhere in the engine.
     if (column === 'email' && op === '=' && typeof value === 'string')
       conditions.push(dialect.ciEquals(sql.ref(column), value));
-    else conditions.push(sql`${sql.ref(column)} ${sql.raw(op)} ${toColumn(value)}`);
+    else conditions.push(sql`${sql.ref(column)} ${comparison(op)} ${toColumn(value)}`);
   }
   return conditions;
 }

@@ -148,9 +148,9 @@ export async function userExists(db: StoreDb, unitId: string, userId: number): P
   return r.rows.length > 0;
 }
 
-export async function isAdministrator(db: StoreDb, crmUserId: string): Promise<boolean> {
+export async function isAdministrator(db: StoreDb, crmUserId: string, unitId: string): Promise<boolean> {
   const r = await sql<{ id: number | string }>`select id from marketing_user
-    where crm_user_id = ${crmUserId} and role = 'Administrator' limit 1`.execute(db);
+    where crm_user_id = ${crmUserId} and unit_id = ${unitId} and role = 'Administrator' limit 1`.execute(db);
   return r.rows.length > 0;
 }
 

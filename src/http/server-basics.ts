@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { createLogger } from '../log.js';
+
+/** How a service writes an error the framework itself meets (a bad URL, headers too large …). */
+export interface WireError {
+  contentType: string;
+  body: string;
+}
+
+/** Renders a framework-level failure (`status`, a plain `message`) in the service's own format. */
+export type RenderWireError = (status: number, message: string, request?: FastifyRequest) => WireError;
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
+
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  type(contentType: string): FastifyReplyLike;
+  send(body: string): unknown;
+}
+
+/** Node's parser errors, each as the status a client should see. */
+function clientErrorStatus(error: Error & { code?: string }): number {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'HPE_URI_TOO_LONG':
+      return 414;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}
+
+/**
+ * The Fastify options every Handoff server shares: a pino logger (errors only: request logging
+ * off, so a busy server does not flood its terminal), a request id for each request, and
+ * parser-level failures (431, 414, a malformed request line) answered in the service's format
+ * rather than Node's or Fastify's own.
+ */
+export function serverOptions(name: string, render: RenderWireError): FastifyServerOptions {
+  return {
+    loggerInstance: createLogger(name),
+    disableRequestLogging: true,
+    genReqId: () => randomUUID(),
+    // Requests whose URL Fastify cannot decode (a lone `%`), in the service's own shape.
+    frameworkErrors: (error, request, reply) => {
+      const raw = (error as { statusCode?: number }).statusCode ?? 400;
+      const status = raw < 500 ? raw : 400;
+      const answer = render(status, error.message, request as FastifyRequest);
+      const plain = reply as unknown as FastifyReplyLike;
+      void plain.code(status).type(answer.contentType).send(answer.body);
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = clientErrorStatus(error);
+      const answer = render(status, STATUS_TEXT[status] ?? 'Bad Request');
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\n` +
+          `Content-Type: ${answer.contentType}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\n` +
+          `Connection: close\r\n\r\n${answer.body}`,
+      );
+    },
+  };
+}
+
+/**
+ * What every Handoff server does for every request: the response names the request id (so a
+ * user can quote it, and an operator find the log line), and a 5xx is always logged — with the
+ * id, the route and the stack, never the body — whichever handler produced it.
+ */
+export function requestBasics(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500 && !request.errorLogged)
+      request.log.error(
+        { method: request.method, route: request.routeOptions.url, status: reply.statusCode },
+        'answered with a server error',
+      );
+  });
+}
+
+/** Logs an unexpected error once, with what an operator needs and nothing of the body. */
+export function logServerError(request: FastifyRequest, error: unknown, what: string): void {
+  request.errorLogged = true;
+  request.log.error({ err: error, method: request.method, route: request.routeOptions.url }, what);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once an error handler has logged this request's failure (so it is logged once). */
+    errorLogged?: boolean;
+  }
+}

@@ -1,0 +1,13 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * The engine's own base URL for links it hands out (page URLs, tracked email links): the
+ * configured public URL, else the address the request actually reached — never the Host
+ * header, which the caller writes and could point at any site.
+ */
+export function publicBase(publicUrl: string | null, request: FastifyRequest): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const { localAddress, localPort } = request.socket;
+  const host = localAddress?.includes(':') ? `[${localAddress}]` : (localAddress ?? '127.0.0.1');
+  return `${request.protocol}://${host}:${localPort ?? 80}`;
+}
