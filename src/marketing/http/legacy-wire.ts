@@ -43,12 +43,18 @@ export function sendLegacyOk(
 /** v3/v4 failure, `stat="fail"` with the numbered error. */
 export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   let code = 500;
-  let message = 'An internal error occurred';
+  let message: string;
   let status = 500;
+  const frameworkStatus = (error as { statusCode?: number }).statusCode;
   if (isMarketingError(error)) {
     code = error.code;
     message = error.message;
     status = error.status;
+  } else if (frameworkStatus && frameworkStatus >= 400 && frameworkStatus < 500) {
+    // Fastify's own (a body it cannot parse, a content type it does not take): the caller's fault.
+    code = 62;
+    message = (error as Error).message;
+    status = frameworkStatus;
   } else {
     logServerError(request, error, 'unexpected error in the v3/v4 API');
     message = `An internal error occurred (request ${request.id})`;
