@@ -6,6 +6,7 @@ import fastifySecureSession from '@fastify/secure-session';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ConsoleBackend } from './console-backend.js';
+import { invalidInputMessage } from '../http/invalid-input.js';
 import { sendError } from './http/console-error.js';
 import { explorerRoutes } from './http/explorer-routes.js';
 import { ingestRoutes } from './http/ingest-routes.js';
@@ -63,6 +64,8 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const invalid = invalidInputMessage(error);
+    if (invalid !== undefined) return sendError(reply, 400, 'INVALID_INPUT', invalid);
     const status = error.statusCode ?? 500;
     if (status >= 500) logServerError(request, error, 'console request failed');
     const code =

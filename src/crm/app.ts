@@ -24,7 +24,7 @@ import {
 import { soapRoutes } from './http/soap.js';
 import { sobjectRoutes } from './http/sobjects.js';
 import { resourceListRoute, versionListRoute } from './http/versions.js';
-import { renderCrmError, sendRestError } from './http/wire.js';
+import { renderCrmError, sendCrmError, sendRestError } from './http/wire.js';
 import { requestBasics, serverOptions } from '../http/server-basics.js';
 
 // Bulk-sized JSON (Collections of 200 wide records, composite) fits well inside this.
@@ -99,9 +99,9 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
   );
 
   faultInjection(app, services);
-  app.setErrorHandler((error, request, reply) => sendRestError(request, reply, error));
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
+  app.setErrorHandler((error, request, reply) => sendCrmError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendCrmError(request, reply, new HandoffError('NOT_FOUND', 'The requested resource does not exist')),
   );
 
   // Run-time fault rules only where the operator turned fault injection on.

@@ -83,13 +83,20 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   const unitOfWork = new UnitOfWork(database.db);
   const changeEvents = new ChangeEventService({ database, unitOfWork, now });
   await changeEvents.start();
+  // A User written (deactivated, say) sends the OAuth service back to the store for its sessions.
+  let userChanged = () => {};
   const records = new RecordService({
     schema,
     database,
     unitOfWork,
     ids: new IdAllocator(),
     config,
-    events: changeEvents,
+    events: {
+      record: (ctx, changes) => {
+        if (changes.some((change) => change.def.name === 'User')) userChanged();
+        return changeEvents.record(ctx, changes);
+      },
+    },
     now,
   });
   await records.start();
@@ -111,6 +118,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     now,
   });
+  userChanged = () => oauth.forgetCachedSessions();
   const bulkIngest = new BulkIngestService({
     database,
     unitOfWork,

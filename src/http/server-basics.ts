@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { createLogger } from '../log.js';
+import { recordRoutes } from './route-registry.js';
 
 /** How a service writes an error the framework itself meets (a bad URL, headers too large …). */
 export interface WireError {
@@ -78,6 +79,7 @@ export function serverOptions(name: string, render: RenderWireError): FastifySer
  * id, the route and the stack, never the body — whichever handler produced it.
  */
 export function requestBasics(app: FastifyInstance): void {
+  recordRoutes(app);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -10,6 +10,7 @@ import {
 } from './domain/segment-message.js';
 import type { Source } from './domain/source.js';
 import { RateLimiter } from './http/rate-limiter.js';
+import { invalidInputMessage } from '../http/invalid-input.js';
 import type { IngestServices } from './ingest-services.js';
 import { logServerError, requestBasics, serverOptions, type WireError } from '../http/server-basics.js';
 
@@ -88,6 +89,8 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
     if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
       return fail(reply, 400, 'invalid_request', 'the body is not valid gzip');
     }
+    const invalid = invalidInputMessage(error);
+    if (invalid !== undefined) return fail(reply, 400, 'invalid_request', invalid);
     if (error.statusCode && error.statusCode < 500) {
       const message =
         error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'send JSON (application/json)' : error.message;

@@ -1,6 +1,11 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { jsonBodyParser } from '../http/json-body.js';
 import { MarketingError } from './domain/marketing-error.js';
 import { historyRoutes } from './http/history.js';
@@ -17,7 +22,7 @@ import { v5ExportRoutes } from './http/v5-exports.js';
 import { v5CollectionRoutes } from './http/v5-collections.js';
 import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
-import { renderMarketingError } from './http/framework-errors.js';
+import { isLegacyPath, renderMarketingError } from './http/framework-errors.js';
 import { requestBasics, serverOptions } from '../http/server-basics.js';
 import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
@@ -25,6 +30,13 @@ import { trackingRoutes } from './http/tracking-routes.js';
 import { formRoutes } from './http/form-routes.js';
 import { emailTrackingRoutes, v5EmailRoutes } from './http/email-routes.js';
 import { marketingFaultAdminRoutes, marketingFaultInjection } from './marketing-faults.js';
+
+/** Outside the API scopes (no route matched; a body unread): v3/v4's envelope on its paths, else v5's. */
+function sendMarketingError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  return isLegacyPath(request.url)
+    ? sendLegacyError(request, reply, error)
+    : sendV5Error(request, reply, error);
+}
 
 /** The Account Engagement-compatible marketing engine as a Fastify app; the CLI or a test listens. */
 export function buildMarketingApp(
@@ -40,14 +52,14 @@ export function buildMarketingApp(
   void app.register(formbody);
   void app.register(cookie);
   jsonBodyParser(app, () => new MarketingError(62, 'The request body is not valid JSON'));
-  app.setErrorHandler((error, request, reply) => sendV5Error(request, reply, error));
+  app.setErrorHandler((error, request, reply) => sendMarketingError(request, reply, error));
   marketingFaultInjection(app, services);
   // Run-time fault rules only where the operator turned fault injection on.
   if (services.faultInjection)
     void app.register(async (admin) => {
       marketingFaultAdminRoutes(admin, services);
     });
-  app.setNotFoundHandler((request, reply) => sendV5Error(request, reply, new MarketingError(404)));
+  app.setNotFoundHandler((request, reply) => sendMarketingError(request, reply, new MarketingError(404)));
 
   // Public: the tracker, and customers' own forms posting to their form handlers.
   trackingRoutes(app, services);

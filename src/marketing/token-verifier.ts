@@ -3,6 +3,9 @@ export interface TokenVerifier {
   verify(token: string): Promise<{ userId: string } | null>;
 }
 
+/** How long the engine alone trusts an answer from the CRM about a token. */
+export const TOKEN_CACHE_MS = 2_000;
+
 interface Cached {
   userId: string | null;
   until: number;
@@ -11,14 +14,15 @@ interface Cached {
 /**
  * Verifies tokens with the CRM's `/services/oauth2/userinfo`, as a marketing engine running in
  * its own process (`handoff marketing`) must. Answers are cached briefly so a burst of calls
- * costs one round trip; a revoked token is refused within `cacheMs`.
+ * costs one round trip; a revoked token, or a deactivated user's, is refused within `cacheMs`
+ * (TOKEN_CACHE_MS: two seconds).
  */
 export class HttpTokenVerifier implements TokenVerifier {
   private readonly cache = new Map<string, Cached>();
 
   constructor(
     private readonly crmUrl: string,
-    private readonly cacheMs = 30_000,
+    private readonly cacheMs = TOKEN_CACHE_MS,
   ) {}
 
   async verify(token: string): Promise<{ userId: string } | null> {

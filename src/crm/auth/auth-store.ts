@@ -61,6 +61,13 @@ export async function deleteAccessToken(db: StoreDb, hash: string): Promise<numb
   return Number(r.numAffectedRows ?? 0);
 }
 
+/** Every access token a user holds through one connected app (a revoked refresh token's family). */
+export async function deleteAccessTokensOf(db: StoreDb, userId: string, clientId: string): Promise<number> {
+  const r =
+    await sql`delete from crm_access_token where user_id = ${userId} and client_id = ${clientId}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
 export async function deleteExpiredAccessTokens(db: StoreDb, now: string): Promise<void> {
   await sql`delete from crm_access_token where expires_at < ${now}`.execute(db);
 }

@@ -4,6 +4,7 @@ import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
 import { selectByFieldValues, selectByIds } from '../store/record-store.js';
 import * as store from './auth-store.js';
 import { hashSecret, randomToken, tokenHash, tokenSignature, verifySecret } from './secrets.js';
+import { LoginThrottle, lockedMessage } from '../../http/login-throttle.js';
 
 /** An OAuth error, rendered as `{error, error_description}` (RFC 6749), not as a REST error. */
 export class OAuthError extends Error {
@@ -52,17 +53,26 @@ interface Grant {
 const SCOPE = 'api refresh_token';
 // Verified tokens stay cached briefly so each request does not cost a database read.
 const CACHE_LIMIT = 10_000;
+/**
+ * How long a verified token is trusted without looking again. Revocation and deactivation in
+ * this process end access at once (the cache is cleared); another process sharing the database
+ * notices within this bound.
+ */
+export const VERIFY_CACHE_MS = 1_000;
 
 /** OAuth 2.0 token service of the embedded org: password, client credentials, refresh and JWT bearer grants. */
 // Sessions from SOAP login belong to no connected app; this stands in for one.
 const SOAP_CLIENT_ID = 'SOAP API';
 
 export class OAuthService {
-  private readonly cache = new Map<string, Session & { expiresAt: number }>();
+  private readonly cache = new Map<string, Session & { expiresAt: number; until: number }>();
   private readonly now: () => Date;
+  /** Wrong passwords per username, for the password grant and SOAP login alike. */
+  private readonly throttle: LoginThrottle;
 
   constructor(private readonly deps: OAuthServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.throttle = new LoginThrottle(() => this.now().getTime());
   }
 
   private get db() {
@@ -142,11 +152,9 @@ export class OAuthService {
 
   private async passwordGrant(p: Record<string, string | undefined>): Promise<Grant> {
     const app = await this.client(p.client_id, p.client_secret, true);
-    const userId = p.username ? await this.activeUserByUsername(p.username) : null;
-    const hash = userId ? await store.selectPasswordHash(this.db, userId) : undefined;
-    if (!userId || !hash || !p.password || !verifySecret(p.password, hash)) {
-      throw new OAuthError('invalid_grant', 'authentication failure');
-    }
+    const userId = await this.checkPassword(p.username, p.password, (retryAt) =>
+      retryAt ? `authentication failure: ${lockedMessage(retryAt)}` : 'authentication failure',
+    );
     return { userId, clientId: app.client_id, clientSecret: p.client_secret ?? null, withRefreshToken: true };
   }
 
@@ -155,14 +163,11 @@ export class OAuthService {
    * password may carry a security token on its end, which the embedded org does not issue.
    */
   async soapLogin(username: string, password: string): Promise<{ accessToken: string; userId: string }> {
-    const userId = await this.activeUserByUsername(username);
-    const hash = userId ? await store.selectPasswordHash(this.db, userId) : undefined;
-    if (!userId || !hash || !verifySecret(password, hash)) {
-      throw new OAuthError(
-        'invalid_grant',
-        'Invalid username, password, security token; or user locked out.',
-      );
-    }
+    const userId = await this.checkPassword(username, password, (retryAt) =>
+      retryAt
+        ? `Invalid username, password, security token; or user locked out. ${lockedMessage(retryAt)}`
+        : 'Invalid username, password, security token; or user locked out.',
+    );
     const issued = await this.issue({
       userId,
       clientId: SOAP_CLIENT_ID,
@@ -170,6 +175,28 @@ export class OAuthService {
       withRefreshToken: false,
     });
     return { accessToken: issued.access_token, userId };
+  }
+
+  /**
+   * The user a username and password log in, or invalid_grant. After repeated wrong passwords
+   * the username is locked for a window (whatever the password), and the message says until when.
+   */
+  private async checkPassword(
+    username: string | undefined,
+    password: string | undefined,
+    message: (retryAt?: Date) => string,
+  ): Promise<string> {
+    if (!username || !password) throw new OAuthError('invalid_grant', message());
+    const gate = this.throttle.check(username);
+    if (!gate.allowed) throw new OAuthError('invalid_grant', message(gate.retryAt));
+    const userId = await this.activeUserByUsername(username);
+    const hash = userId ? await store.selectPasswordHash(this.db, userId) : undefined;
+    if (!userId || !hash || !verifySecret(password, hash)) {
+      this.throttle.failed(username);
+      throw new OAuthError('invalid_grant', message());
+    }
+    this.throttle.succeeded(username);
+    return userId;
   }
 
   private async clientCredentialsGrant(p: Record<string, string | undefined>): Promise<Grant> {
@@ -269,32 +296,53 @@ export class OAuthService {
     return response;
   }
 
-  /** The session behind a bearer token, or null when it is unknown, revoked or expired. */
+  /**
+   * The session behind a bearer token, or null when it is unknown, revoked or expired, or its
+   * user is no longer active. Checked again at least every VERIFY_CACHE_MS.
+   */
   async verify(accessToken: string): Promise<Session | null> {
     const nowMs = this.now().getTime();
     // Keyed by the token itself: hashing it on every request cost more than the lookup.
     const cached = this.cache.get(accessToken);
     if (cached) {
-      if (cached.expiresAt > nowMs) return { userId: cached.userId, clientId: cached.clientId };
+      if (cached.expiresAt > nowMs && cached.until > nowMs)
+        return { userId: cached.userId, clientId: cached.clientId };
       this.cache.delete(accessToken);
-      return null;
+      if (cached.expiresAt <= nowMs) return null;
     }
     const row = await store.selectAccessToken(this.db, tokenHash(accessToken));
     if (!row) return null;
     const expiresAt = Date.parse(row.expires_at);
     if (expiresAt <= nowMs) return null;
+    // A deactivated (or deleted) user's tokens stop working with the user.
+    if (!(await this.activeUser(row.user_id))) return null;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(accessToken, { userId: row.user_id, clientId: row.client_id, expiresAt });
+    this.cache.set(accessToken, {
+      userId: row.user_id,
+      clientId: row.client_id,
+      expiresAt,
+      until: nowMs + VERIFY_CACHE_MS,
+    });
     return { userId: row.user_id, clientId: row.client_id };
   }
 
-  /** Revokes an access or refresh token. */
+  /**
+   * Revokes an access or refresh token. A refresh token takes the access tokens its user holds
+   * through the same connected app with it: revoking the grant ends the access it gave.
+   */
   async revoke(token: string): Promise<boolean> {
     const hash = tokenHash(token);
-    this.cache.delete(token);
-    const removed =
+    this.cache.clear();
+    const refresh = await store.selectRefreshToken(this.db, hash);
+    let removed =
       (await store.deleteAccessToken(this.db, hash)) + (await store.deleteRefreshToken(this.db, hash));
+    if (refresh) removed += await store.deleteAccessTokensOf(this.db, refresh.user_id, refresh.client_id);
     return removed > 0;
+  }
+
+  /** A user was changed (deactivated, say): their cached sessions are looked at again. */
+  forgetCachedSessions(): void {
+    this.cache.clear();
   }
 
   async purgeExpired(): Promise<void> {

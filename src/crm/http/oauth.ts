@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HandoffError } from '../../errors/handoff-error.js';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import { bearerToken } from './request-context.js';
 import { logServerError } from '../../http/server-basics.js';
 
 function params(request: FastifyRequest): Record<string, string | undefined> {
+  const body = request.body;
   const merged: Record<string, unknown> = {
     ...(request.query as Record<string, unknown>),
-    ...((request.body as Record<string, unknown> | undefined) ?? {}),
+    ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}),
   };
   return Object.fromEntries(
     Object.entries(merged).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
@@ -22,6 +24,15 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
 export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof OAuthError) return sendOAuthError(reply, error);
+    // The body parser's (malformed JSON): the request's fault, in OAuth's own terms.
+    if (error instanceof HandoffError)
+      return reply.code(400).send({ error: 'invalid_request', error_description: error.message });
+    const status = (error as { statusCode?: number }).statusCode;
+    // Fastify's own refusals (a body it cannot parse, a content type it does not take).
+    if (status && status >= 400 && status < 500)
+      return reply
+        .code(status)
+        .send({ error: 'invalid_request', error_description: (error as Error).message });
     logServerError(request, error, 'unexpected error in OAuth request');
     return reply.code(500).send({ error: 'server_error', error_description: 'unexpected error' });
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { HandoffError } from '../../errors/handoff-error.js';
+import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
@@ -46,9 +47,25 @@ function errorXml(error: HandoffError): Xml {
   return { statusCode: error.code, message: error.message, fields: error.fields };
 }
 
+/**
+ * Faults Salesforce answers with HTTP 500, as SOAP 1.1 has every fault: a refused login or
+ * session, the daily limit, and its own failures. A request that is not a SOAP call at all (not
+ * XML, an operation it does not have, a content type it does not take) is the caller's
+ * mistake and gets 400, with the fault in the body all the same.
+ */
+const SERVER_STATUS_FAULTS = new Set([
+  'INVALID_LOGIN',
+  'INVALID_SESSION_ID',
+  'REQUEST_LIMIT_EXCEEDED',
+  'UNKNOWN_EXCEPTION',
+]);
+
+/** The calls this endpoint answers besides login. */
+const SOAP_OPERATIONS = new Set(['convertLead', 'undelete', 'getUserInfo', 'merge', 'logout']);
+
 function sendFault(reply: FastifyReply, code: string, message: string): FastifyReply {
   return reply
-    .code(500)
+    .code(SERVER_STATUS_FAULTS.has(code) ? 500 : 400)
     .type('text/xml; charset=utf-8')
     .send(envelope({ 'soapenv:Fault': { faultcode: `sf:${code}`, faultstring: `${code}: ${message}` } }));
 }
@@ -88,6 +105,9 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   );
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HandoffError) return sendFault(reply, error.code, error.message);
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500)
+      return sendFault(reply, 'INVALID_INPUT', (error as Error).message);
     logServerError(request, error, 'unexpected error in SOAP request');
     return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');
   });
@@ -106,6 +126,12 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
     const args = (method ? body[method] : {}) as Xml;
     // login is the one call made before there is a session.
     if (method === 'login') return login(reply, services, apiVersion, args);
+    if (!method || !SOAP_OPERATIONS.has(method))
+      return sendFault(
+        reply,
+        'INVALID_OPERATION',
+        `The operation ${method ?? '(none)'} is not supported by this server`,
+      );
 
     const sessionId = text(((soap.Header as Xml | undefined)?.SessionHeader as Xml | undefined)?.sessionId);
     const session = sessionId ? await services.oauth.verify(sessionId) : null;
@@ -143,6 +169,10 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
         result = restored.map((r) => ({ id: r.id, success: r.success, errors: r.errors.map(errorXml) }));
         break;
       }
+      case 'logout':
+        // Ends the session: its id (an access token) stops working at once.
+        await services.oauth.revoke(sessionId ?? '');
+        return reply.type('text/xml; charset=utf-8').send(envelope({ logoutResponse: '' }));
       case 'getUserInfo':
         result = await userInfo(services, session.userId);
         break;
@@ -198,11 +228,13 @@ async function login(reply: FastifyReply, services: CrmServices, apiVersion: str
   try {
     if (!username || !password) throw new Error('missing credentials');
     session = await services.oauth.soapLogin(username, password);
-  } catch {
+  } catch (error) {
+    // The lockout's message says until when; any other failure says no more than Salesforce does.
+    const locked = error instanceof OAuthError && /try again after/.test(error.description);
     return sendFault(
       reply,
       'INVALID_LOGIN',
-      'Invalid username, password, security token; or user locked out.',
+      locked ? error.description : 'Invalid username, password, security token; or user locked out.',
     );
   }
   const instance = services.urls.instanceUrl();

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors/error-codes.js';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
+import { invalidInputMessage } from '../../http/invalid-input.js';
 import { logServerError, type WireError } from '../../http/server-basics.js';
 
 /** HTTP status of each error code on the Salesforce REST wire. */
@@ -78,6 +79,8 @@ export function toHandoffError(error: unknown, classify?: (e: unknown) => string
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new HandoffError('EXCEEDED_MAX_SIZE_REQUEST', 'Request body exceeds the maximum size');
   }
+  const invalid = invalidInputMessage(error);
+  if (invalid !== undefined) return new HandoffError('INVALID_INPUT', invalid);
   if (fastifyError.code === 'FST_ERR_VALIDATION') {
     return new HandoffError('JSON_PARSER_ERROR', fastifyError.message ?? 'invalid request');
   }
@@ -113,8 +116,50 @@ export function sendRestError(
   return reply.code(status).send(restError(handoffError));
 }
 
-/** A failure met before any route (a URL or headers the server cannot read), as Salesforce errors. */
-export function renderCrmError(status: number, message: string): WireError {
-  const code = status === 413 ? 'EXCEEDED_MAX_SIZE_REQUEST' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT';
+/**
+ * A failure met before any route (a URL or headers the server cannot read), in the wire of the
+ * API the path belongs to: a SOAP fault, an OAuth error, or Salesforce's REST errors.
+ */
+export function renderCrmError(
+  status: number,
+  message: string,
+  request?: FastifyRequest,
+  errorCode?: string,
+): WireError {
+  const path = (request?.url ?? '').toLowerCase();
+  if (path.startsWith('/services/soap/')) {
+    const code = errorCode ?? 'INVALID_INPUT';
+    const escaped = message.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
+    return {
+      contentType: 'text/xml; charset=utf-8',
+      body:
+        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">' +
+        `<soapenv:Body><soapenv:Fault><faultcode>sf:${code}</faultcode><faultstring>${code}: ${escaped}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+    };
+  }
+  if (path.startsWith('/services/oauth2/') || path.startsWith('/id/'))
+    return {
+      contentType: 'application/json',
+      body: JSON.stringify({ error: 'invalid_request', error_description: message }),
+    };
+  const code =
+    errorCode ??
+    (status === 413 ? 'EXCEEDED_MAX_SIZE_REQUEST' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT');
   return { contentType: 'application/json', body: JSON.stringify([{ message, errorCode: code }]) };
+}
+
+/**
+ * An error outside any API's own scope (no route matched, or the body could not be read before
+ * routing chose one), in the wire of the API its path belongs to.
+ */
+export function sendCrmError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const path = request.url.toLowerCase();
+  const family =
+    path.startsWith('/services/soap/') || path.startsWith('/services/oauth2/') || path.startsWith('/id/');
+  if (!family) return sendRestError(request, reply, error);
+  const handoffError = toHandoffError(error);
+  const status = CRM_HTTP_STATUS[handoffError.code];
+  if (status >= 500) logServerError(request, error, 'unexpected error in CRM request');
+  const answer = renderCrmError(status, handoffError.message, request, handoffError.code);
+  return reply.code(status).type(answer.contentType).send(answer.body);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, valueDepth } from '../../http/json-body.js';
 
 /** Segment's limits (API-FACTS.md): 32 KB an event, 500 KB a request, 2,500 events a batch. */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -65,6 +66,9 @@ export interface SegmentMessage {
   integrations?: Record<string, unknown>;
 }
 
+/** The largest time a JavaScript Date holds (±100,000,000 days from 1970). */
+const MAX_TIME_MS = 8.64e15;
+
 export class InvalidMessage extends Error {
   constructor(message: string) {
     super(message);
@@ -95,6 +99,9 @@ export function readMessage(
 ): SegmentMessage {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new InvalidMessage(`${where} must be an object`);
+  // Never deliverable, so refused now (400), not accepted and retried for ever.
+  if (valueDepth(raw) > MAX_JSON_DEPTH)
+    throw new InvalidMessage(`${where} nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (Buffer.byteLength(JSON.stringify(raw)) > MAX_EVENT_BYTES) {
     throw new InvalidMessage(`${where} is larger than ${MAX_EVENT_BYTES / 1024} KB`);
   }
@@ -115,6 +122,8 @@ export function readMessage(
         ? receivedAt.getTime() - (new Date(sentAt).getTime() - timestamp)
         : timestamp;
   }
+  if (!Number.isFinite(at) || Math.abs(at) > MAX_TIME_MS)
+    throw new InvalidMessage(`${where}.timestamp is not a date that can be stored`);
   const message: SegmentMessage = {
     type,
     messageId: m.messageId ?? `handoff-${randomUUID()}`,
@@ -148,6 +157,9 @@ const batchSchema = z.looseObject({
 
 /** A `/v1/batch` body: every item checked; one bad item refuses the whole request. */
 export function readBatch(raw: unknown, receivedAt: Date): SegmentMessage[] {
+  // A batch's events sit two levels down: each may nest as deeply as a single call's.
+  if (valueDepth(raw, MAX_JSON_DEPTH + 3) > MAX_JSON_DEPTH + 2)
+    throw new InvalidMessage(`batch nests deeper than ${MAX_JSON_DEPTH} levels`);
   const parsed = batchSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidMessage(describe(parsed.error, 'batch'));
   const { batch, context, integrations, sentAt } = parsed.data;

@@ -1,4 +1,5 @@
 import { WRITABLE_PROSPECT_FIELDS } from '../../clients/account-engagement/prospect-fields.js';
+import { ownValue } from '../../own-value.js';
 
 /**
  * Segment traits → Account Engagement prospect fields. A trait matches a field by name in any
@@ -77,7 +78,8 @@ export function mapTraits(
       out.audiences[trait] = value;
       return;
     }
-    const field = STANDARD.get(key) ?? STANDARD.get(normalize(SPEC_ALIASES[key] ?? '')) ?? custom.get(key);
+    const field =
+      STANDARD.get(key) ?? STANDARD.get(normalize(ownValue(SPEC_ALIASES, key) ?? '')) ?? custom.get(key);
     const v = scalar(value);
     if (field && v !== undefined) {
       // An explicit field beats a spec alias given in the same call (`jobTitle` over `title`).

@@ -395,6 +395,20 @@ export const USERS: CollectionDef = {
   equalityFilters: ['email', 'salesforceId'],
 };
 
+/**
+ * Where a form or form handler sends the browser: an absolute http(s) URL, or nothing. A
+ * `javascript:` or relative location would run script on, or break, the redirect.
+ */
+function checkLocations(values: Record<string, ProspectValue>, names: readonly string[]): void {
+  for (const name of names) {
+    const value = values[name];
+    if (value === null || value === undefined || value === '') continue;
+    const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new MarketingError(62, `Invalid value for ${name}: an absolute http or https URL is required`);
+  }
+}
+
 /** Forms as definitions; what a submission does comes with the engine's forms. */
 export const FORMS: CollectionDef = {
   name: 'forms',
@@ -413,7 +427,10 @@ export const FORMS: CollectionDef = {
   ],
   unique: ['name'],
   equalityFilters: ['name', 'campaignId'],
-  validate: (values) => void parseActions(values.completionActions, 'completionActions'),
+  validate: (values) => {
+    checkLocations(values, ['successLocation']);
+    parseActions(values.completionActions, 'completionActions');
+  },
 };
 
 /** A form's fields, in `sortOrder`: what the hosted form shows and which prospect field each fills. */
@@ -481,7 +498,10 @@ export const FORM_HANDLERS: CollectionDef = {
   ],
   unique: ['name'],
   equalityFilters: ['name', 'campaignId'],
-  validate: (values) => void parseActions(values.completionActions, 'completionActions'),
+  validate: (values) => {
+    checkLocations(values, ['successLocation', 'errorLocation']);
+    parseActions(values.completionActions, 'completionActions');
+  },
 };
 
 export const FORM_HANDLER_FIELDS: CollectionDef = {

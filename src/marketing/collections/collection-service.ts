@@ -5,6 +5,7 @@ import { coerceProspectValue, type ProspectValue } from '../domain/prospect-fiel
 import type { ProspectService } from '../prospect-service.js';
 import { COLLECTIONS, TAGGABLE, TAGGED_OBJECTS, type CollectionDef } from './collection-defs.js';
 import * as store from './collection-store.js';
+import { ownValue } from '../../own-value.js';
 
 export type { CollectionRecord, CollectionQuery } from './collection-store.js';
 
@@ -187,7 +188,7 @@ export class CollectionService {
 
   /** The object type name of a live taggable object, or the error for a missing one. */
   private async taggableObject(unitId: string, object: { collection: string; id: number }): Promise<string> {
-    const objectType = TAGGABLE[object.collection];
+    const objectType = ownValue(TAGGABLE, object.collection);
     if (!objectType) throw new MarketingError(404, `Objects of ${object.collection} cannot be tagged`);
     if (object.collection === 'prospects') {
       const prospect = await this.deps.prospects.read(unitId, object.id);

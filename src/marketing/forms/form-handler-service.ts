@@ -5,6 +5,7 @@ import { parseActions } from '../domain/automation.js';
 import { isMarketingError } from '../domain/marketing-error.js';
 import { text } from './form-service.js';
 import type { SubmissionService } from './submission.js';
+import { redirectLocation } from '../domain/redirect-location.js';
 
 /** What a submission came to: where to send the submitter, and what happened. */
 export type Submission =
@@ -67,7 +68,7 @@ export class FormHandlerService {
       visitorId,
     );
     return outcome.ok
-      ? { ...outcome, redirect: text(handler.values.successLocation) }
-      : { ok: false, errors: outcome.errors, redirect: text(handler.values.errorLocation) };
+      ? { ...outcome, redirect: redirectLocation(text(handler.values.successLocation)) }
+      : { ok: false, errors: outcome.errors, redirect: redirectLocation(text(handler.values.errorLocation)) };
   }
 }

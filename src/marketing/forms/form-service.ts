@@ -3,6 +3,7 @@ import type { CollectionRecord, CollectionService } from '../collections/collect
 import { parseActions } from '../domain/automation.js';
 import type { BusinessUnit } from '../domain/business-unit.js';
 import type { InputRule, SubmissionOutcome, SubmissionService } from './submission.js';
+import { redirectLocation } from '../domain/redirect-location.js';
 
 /** A form as the hosted page shows it: its definition, its fields in order, and their rules. */
 export interface HostedForm {
@@ -59,7 +60,7 @@ export class FormService {
       id: form.id,
       name: String(form.values.name),
       campaignId: typeof form.values.campaignId === 'number' ? form.values.campaignId : null,
-      successLocation: text(form.values.successLocation),
+      successLocation: redirectLocation(text(form.values.successLocation)),
       thankYouContent: text(form.values.thankYouContent),
       completionActions: parseActions(form.values.completionActions, 'completionActions'),
       fields: fields.map((f) => {

@@ -10,9 +10,13 @@ import { requestVisitor } from './visitor-cookie.js';
 export function formHandlerRoutes(app: FastifyInstance, services: MarketingServices): void {
   app.post('/l/:unitId/:formHandlerId', async (request, reply) => {
     const { unitId, formHandlerId } = request.params as { unitId: string; formHandlerId: string };
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const raw = request.body;
+    const body = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<
+      string,
+      unknown
+    >;
     const input = Object.fromEntries(
-      Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(String).join(';') : String(v ?? '')]),
+      Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(formText).join(';') : formText(v)]),
     );
     const unit = services.units.get(unitId);
     const outcome =
@@ -28,7 +32,7 @@ export function formHandlerRoutes(app: FastifyInstance, services: MarketingServi
       if (outcome.redirect) return reply.redirect(outcome.redirect, 302);
       return reply.type('text/html; charset=utf-8').send('<!doctype html><p>Thank you.</p>');
     }
-    if (outcome.redirect) {
+    if (outcome.redirect && URL.canParse(outcome.redirect)) {
       const url = new URL(outcome.redirect);
       url.searchParams.set('errorMessage', 'Please correct the errors below');
       for (const [field, message] of Object.entries(outcome.errors)) url.searchParams.set(field, message);
@@ -43,4 +47,10 @@ export function formHandlerRoutes(app: FastifyInstance, services: MarketingServi
           .join('\n'),
       );
   });
+}
+
+/** A posted value as a form field's text: JSON bodies may nest, a form field does not. */
+function formText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

@@ -4,8 +4,12 @@ import type { WireError } from '../../http/server-basics.js';
 
 const xml = new XMLBuilder({ ignoreAttributes: false, format: false });
 
-/** The legacy API's paths: `/api/{object}/version/{3|4}/…`. */
-const LEGACY_PATH = /^\/api\/[^/]+\/version\/[34]\b/i;
+/** The legacy API's paths: `/api/{object}/version/{3|4}/…` (every `/api/` path but v5's). */
+const LEGACY_PATH = /^\/api\/(?!v5(?:\/|$))/i;
+
+export function isLegacyPath(url: string): boolean {
+  return LEGACY_PATH.test(url);
+}
 
 /**
  * A failure met before any route (a URL or headers the engine cannot read): v3/v4 paths get the

@@ -12,6 +12,7 @@ import type { MarketingServices } from '../marketing-services.js';
 import { legacyFormat, legacyParams, sendLegacyOk } from './legacy-wire.js';
 import { legacyDatetime, queryDatetime } from '../domain/unit-time.js';
 import type { BusinessUnit } from '../domain/business-unit.js';
+import { ownValue } from '../../own-value.js';
 
 /** A v3/v4 object served from a v5 collection: its URL name, element name and field names. */
 interface LegacyObject {
@@ -119,7 +120,7 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.params as { object: string; version: string; op: string; '*'?: string };
-    const object = OBJECTS[path.object];
+    const object = ownValue(OBJECTS, path.object);
     if (!object) throw new MarketingError(24, `Invalid object: ${path.object}`);
     if (path.version !== '3' && path.version !== '4')
       throw new MarketingError(24, `Invalid API version: ${path.version}`);

@@ -1,5 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalidInputMessage } from '../../http/invalid-input.js';
 import { isMarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
@@ -46,10 +47,15 @@ export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, er
   let message: string;
   let status = 500;
   const frameworkStatus = (error as { statusCode?: number }).statusCode;
+  const invalid = invalidInputMessage(error);
   if (isMarketingError(error)) {
     code = error.code;
     message = error.message;
     status = error.status;
+  } else if (invalid !== undefined) {
+    code = 62;
+    message = invalid;
+    status = 400;
   } else if (frameworkStatus && frameworkStatus >= 400 && frameworkStatus < 500) {
     // Fastify's own (a body it cannot parse, a content type it does not take): the caller's fault.
     code = 62;

@@ -8,6 +8,7 @@ import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl }
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
 import { queryDatetime } from '../domain/unit-time.js';
+import { ownValue } from '../../own-value.js';
 
 type Op = '>' | '<' | '>=' | '<=' | '=';
 
@@ -63,7 +64,7 @@ function parseQuery(
   const filtered = new Set<string>();
   for (const [name, raw] of Object.entries(params)) {
     if (['fields', 'limit', 'orderBy', 'deleted', 'nextPageToken'].includes(name)) continue;
-    const range = RANGE_FILTERS[name];
+    const range = ownValue(RANGE_FILTERS, name);
     const equality = def.equalityFilters?.includes(name)
       ? def.fields.find((f) => f.name === name)
       : undefined;

@@ -2,6 +2,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import { queryDatetime } from '../domain/unit-time.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
 import type { DeletedFilter, ProspectQuery } from '../store/prospect-store.js';
+import { ownValue } from '../../own-value.js';
 
 type Op = '>' | '<' | '>=' | '<=' | '=';
 
@@ -39,7 +40,7 @@ export function parseProspectQuery(
   const filtered = new Set<string>();
   for (const [name, raw] of Object.entries(params)) {
     if (QUERY_PARAMETERS.has(name)) continue;
-    const filter = FILTERS[name];
+    const filter = ownValue(FILTERS, name);
     if (!filter) throw new MarketingError(5, `Invalid query parameter: ${name}`);
     if (typeof raw !== 'string' || raw === '') throw new MarketingError(5, `Invalid value for ${name}`);
     filtered.add(filter.field);

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalidInputMessage } from '../../http/invalid-input.js';
 import { isMarketingError, MarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
@@ -11,6 +12,8 @@ export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error:
   if (isMarketingError(error)) {
     return reply.code(error.status).send({ code: error.code, message: error.message });
   }
+  const invalid = invalidInputMessage(error);
+  if (invalid !== undefined) return reply.code(400).send({ code: 62, message: invalid });
   const status = (error as { statusCode?: number }).statusCode;
   if (status && status >= 400 && status < 500) {
     // Fastify's own (a body it could not parse …) — still in the service's format.
