@@ -80,6 +80,12 @@ export function serverOptions(name: string, render: RenderWireError): FastifySer
  */
 export function requestBasics(app: FastifyInstance): void {
   recordRoutes(app);
+  // NUL cannot be stored by PostgreSQL's text, and no real field holds one: refused everywhere,
+  // on every store alike, before a handler sees it (each scope's handler writes the 400).
+  app.addHook('preValidation', async (request) => {
+    for (const part of [request.params, request.query, request.body])
+      if (holdsNul(part)) throw new InvalidRequestError('The request contains a NUL character (\\u0000)');
+  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -103,4 +109,35 @@ declare module 'fastify' {
     /** Set once an error handler has logged this request's failure (so it is logged once). */
     errorLogged?: boolean;
   }
+}
+
+/** A 4xx the caller caused, for each scope's error handler to write in its own format. */
+export class InvalidRequestError extends Error {
+  readonly statusCode = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** Whether a request part (text, or parsed JSON of bounded depth) holds a NUL anywhere. */
+function holdsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  let seen = 0;
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return true;
+    } else if (Buffer.isBuffer(current)) {
+      if (current.includes(0)) return true;
+    } else if (typeof current === 'object' && current !== null) {
+      // Bodies are bounded in size and depth before this; a walk of their entries is cheap.
+      if ((seen += 1) > 1_000_000) return false;
+      for (const [key, child] of Object.entries(current)) {
+        if (key.includes('\u0000')) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
 }

@@ -84,6 +84,15 @@ export function toHandoffError(error: unknown, classify?: (e: unknown) => string
   if (fastifyError.code === 'FST_ERR_VALIDATION') {
     return new HandoffError('JSON_PARSER_ERROR', fastifyError.message ?? 'invalid request');
   }
+  // Any other refusal of the request itself (Fastify's, or a NUL): the caller's, by its status.
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const message = fastifyError.message ?? 'invalid request';
+    if (status === 413) return new HandoffError('EXCEEDED_MAX_SIZE_REQUEST', message);
+    if (status === 415) return new HandoffError('UNSUPPORTED_MEDIA_TYPE', message);
+    if (status === 404) return new HandoffError('NOT_FOUND', message);
+    return new HandoffError('INVALID_INPUT', message);
+  }
   if (classify?.(error) === 'lock-timeout') {
     return new HandoffError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record');
   }

@@ -324,6 +324,9 @@ class QueryResolver {
         if (literalType === 'DATE_LITERAL' || literalType === 'DATE_N_LITERAL') {
           const n = condition?.dateLiteralVariable;
           const r = dateLiteralRange(text, this.options.now, typeof n === 'number' ? n : undefined);
+          // LAST_N_DAYS:999999999 reaches before any date there is: the query is wrong, not the server.
+          if (Number.isNaN(r.start.getTime()) || Number.isNaN(r.end.getTime()))
+            throw malformed(`${text}${typeof n === 'number' ? `:${n}` : ''} is out of the range of dates`);
           const fmt = (d: Date) => (f.type === 'date' ? d.toISOString().slice(0, 10) : d.toISOString());
           return { value: null, range: { start: fmt(r.start), end: fmt(r.end) } };
         }
