@@ -58,6 +58,8 @@ export const fileConfigSchema = z
             dailyApiLimit: z.number().int().positive(),
             /** Track nothing of a visitor until it consents (`pi_opt_in`). */
             requireTrackingConsent: z.boolean(),
+            /** The sites the tracker runs on: origins or host names (`example.com`). */
+            trackerDomains: z.array(z.string().min(1)),
           })
           .partial()
           .strict()

@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ConsoleBackend } from './console-backend.js';
 import { invalidInputMessage } from '../http/invalid-input.js';
+import { consoleSecurityHeaders } from '../http/security-headers.js';
 import { sendError } from './http/console-error.js';
 import { explorerRoutes } from './http/explorer-routes.js';
 import { ingestRoutes } from './http/ingest-routes.js';
@@ -54,6 +55,8 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     })),
   );
   requestBasics(app);
+  const landing = options.backend.landingPageUrl;
+  consoleSecurityHeaders(app, landing && URL.canParse(landing) ? [new URL(landing).origin] : []);
   await app.register(fastifySecureSession, {
     key: options.sessionKey,
     cookieName: 'handoff_console',

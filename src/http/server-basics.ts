@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createLogger } from '../log.js';
 import { recordRoutes } from './route-registry.js';
 
@@ -49,8 +49,9 @@ function clientErrorStatus(error: Error & { code?: string }): number {
  */
 export function serverOptions(name: string, render: RenderWireError): FastifyServerOptions {
   return {
-    loggerInstance: createLogger(name),
-    disableRequestLogging: true,
+    // Warnings and errors only, unless HANDOFF_LOG_LEVEL asks for more: a 5xx is always an error.
+    loggerInstance: createLogger(name, process.env.HANDOFF_LOG_LEVEL ?? 'warn'),
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     // Requests whose URL Fastify cannot decode (a lone `%`), in the service's own shape.
     frameworkErrors: (error, request, reply) => {

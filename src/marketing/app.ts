@@ -24,6 +24,7 @@ import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import { isLegacyPath, renderMarketingError } from './http/framework-errors.js';
 import { requestBasics, serverOptions } from '../http/server-basics.js';
+import { hostedPageSecurityHeaders } from '../http/security-headers.js';
 import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
 import { trackingRoutes } from './http/tracking-routes.js';
@@ -49,6 +50,7 @@ export function buildMarketingApp(
     ...options,
   });
   requestBasics(app);
+  hostedPageSecurityHeaders(app);
   void app.register(formbody);
   void app.register(cookie);
   jsonBodyParser(app, () => new MarketingError(62, 'The request body is not valid JSON'));

@@ -26,6 +26,8 @@ export interface UnitGrant {
 export class BusinessUnitService {
   private readonly units = new Map<string, BusinessUnit>();
   private readonly access = new Map<string, number | null>();
+  /** Whether a CRM user administers a unit, by `unit:user` (cleared when a grant changes). */
+  private readonly administrators = new Map<string, boolean>();
   private readonly counters = new Map<string, DailyCounter>();
   private readonly inFlight = new Map<string, number>();
 
@@ -71,6 +73,7 @@ export class BusinessUnitService {
         timeZone: options.timeZone ?? 'UTC',
         trackingId: await store.nextTrackingId(this.database.db),
         requireTrackingConsent: false,
+        trackerDomains: [],
         createdAt: this.now().toISOString(),
       };
       await store.insertUnit(this.database.db, unit);
@@ -92,6 +95,7 @@ export class BusinessUnitService {
       createdAt: this.now().toISOString(),
     });
     this.access.delete(`${unitId}:${grant.crmUserId}`);
+    this.administrators.delete(`${unitId}:${grant.crmUserId}`);
   }
 
   async updateSettings(
@@ -99,7 +103,12 @@ export class BusinessUnitService {
     settings: Partial<
       Pick<
         BusinessUnit,
-        'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone' | 'requireTrackingConsent'
+        | 'active'
+        | 'allowMultiplePerEmail'
+        | 'dailyApiLimit'
+        | 'timeZone'
+        | 'requireTrackingConsent'
+        | 'trackerDomains'
       >
     >,
   ): Promise<BusinessUnit> {
@@ -126,8 +135,14 @@ export class BusinessUnitService {
   }
 
   /** Whether the CRM user is an administrator of this unit (another unit's admin is not). */
-  isAdministrator(crmUserId: string, unitId: string): Promise<boolean> {
-    return store.isAdministrator(this.database.db, crmUserId, unitId);
+  async isAdministrator(crmUserId: string, unitId: string): Promise<boolean> {
+    const key = `${unitId}:${crmUserId}`;
+    let admin = this.administrators.get(key);
+    if (admin === undefined) {
+      admin = await store.isAdministrator(this.database.db, crmUserId, unitId);
+      this.administrators.set(key, admin);
+    }
+    return admin;
   }
 
   /** Whether `userId` is an Account Engagement user of the unit (an assignee, say). */

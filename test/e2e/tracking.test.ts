@@ -68,6 +68,9 @@ describe.runIf(hasChromium())('tracking in a real browser (chromium)', () => {
       }),
       '/consent': trackedPage({ piAId: m.v4Unit.trackingId, engineHost, title: 'Consent first' }),
     });
+    // The site is each unit's tracker domain: its pages may read the tracker's answers.
+    for (const unit of [m.v3Unit, m.v4Unit])
+      await m.services.units.updateSettings(unit.id, { trackerDomains: [site.url] });
   });
 
   afterAll(async () => {

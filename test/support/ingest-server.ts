@@ -36,9 +36,13 @@ export interface TestIngest {
  * business unit.
  */
 export async function startTestIngest(
-  options: { dialect?: DialectName; rateLimit?: number } = {},
+  options: { dialect?: DialectName; rateLimit?: number; faultInjection?: boolean } = {},
 ): Promise<TestIngest> {
-  const m = await startTestMarketing({ dialect: options.dialect });
+  const m = await startTestMarketing({
+    dialect: options.dialect,
+    faultInjection: options.faultInjection,
+    crmConfig: options.faultInjection ? { faultInjection: true } : undefined,
+  });
   const services = await openIngest({
     database: m.crm.database,
     rateLimit: options.rateLimit,

@@ -25,8 +25,10 @@ export interface Surfaces {
   close(): Promise<void>;
 }
 
-export async function startSurfaces(options: { dialect?: DialectName } = {}): Promise<Surfaces> {
-  const ingest = await startTestIngest({ dialect: options.dialect });
+export async function startSurfaces(
+  options: { dialect?: DialectName; faultInjection?: boolean } = {},
+): Promise<Surfaces> {
+  const ingest = await startTestIngest(options);
   const { m } = ingest;
   const login = { flow: 'password' as const, loginUrl: m.crm.url, ...TEST_CREDENTIALS };
   const config = {

@@ -12,7 +12,26 @@ export interface BusinessUnit {
   trackingId: number;
   /** On: nothing of a visitor is tracked until it consents (`pi_opt_in` true). */
   requireTrackingConsent: boolean;
+  /**
+   * The sites the tracker runs on (Account Engagement's tracker domains): origins
+   * (`https://www.example.com`) or host names (`example.com`, its subdomains too). Only their
+   * pages may read the tracker's answers with the visitor's cookies.
+   */
+  trackerDomains: string[];
   createdAt: string;
+}
+
+/** Whether a page's origin is one of the unit's tracker domains. */
+export function isTrackerOrigin(unit: Pick<BusinessUnit, 'trackerDomains'>, origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const { protocol, hostname } = new URL(origin);
+  if (protocol !== 'http:' && protocol !== 'https:') return false;
+  return unit.trackerDomains.some((domain) => {
+    if (domain.includes('://'))
+      return URL.canParse(domain) && new URL(domain).origin === new URL(origin).origin;
+    const host = domain.toLowerCase();
+    return hostname === host || hostname.endsWith(`.${host}`);
+  });
 }
 
 /** The tracking cookie of a unit's visitors: `visitor_id{piAId − 1000}`, as Account Engagement's. */

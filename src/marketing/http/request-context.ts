@@ -34,12 +34,19 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /**
  * Who history should say made a change. Account Engagement cannot tell a connector's writes
  * from any other API call; Handoff's connector, console and ingest say what they are with
- * `X-Handoff-Actor` (a label for history, not a permission), and real services ignore it.
+ * `X-Handoff-Actor`, and real services ignore it. `sync` is more than a label — the sync may
+ * write a prospect's CRM links — so it is taken only from the identity a connector runs as,
+ * an administrator of the unit; anyone else claiming it is an ordinary API caller.
  */
 const ACTOR_TYPES = new Set<Actor['type']>(['api', 'sync', 'user', 'form']);
-function actorType(request: FastifyRequest): Actor['type'] {
+async function actorType(
+  request: FastifyRequest,
+  mayActAsSync: () => Promise<boolean>,
+): Promise<Actor['type']> {
   const claimed = header(request, 'x-handoff-actor')?.trim().toLowerCase() as Actor['type'] | undefined;
-  return claimed && ACTOR_TYPES.has(claimed) ? claimed : 'api';
+  if (!claimed || !ACTOR_TYPES.has(claimed)) return 'api';
+  if (claimed === 'sync' && !(await mayActAsSync())) return 'api';
+  return claimed;
 }
 
 export function authenticate(app: FastifyInstance, services: MarketingServices): void {
@@ -66,7 +73,10 @@ export function authenticate(app: FastifyInstance, services: MarketingServices):
       unit,
       crmUserId: session.userId,
       userId,
-      actor: { type: actorType(request), id: session.userId },
+      actor: {
+        type: await actorType(request, () => services.units.isAdministrator(session.userId, unit.id)),
+        id: session.userId,
+      },
       holdsSlot: true,
     };
     // A connection that closes before the answer is sent (the client gave up, an answer lost)

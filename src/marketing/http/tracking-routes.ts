@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { isTrackerOrigin, type BusinessUnit } from '../domain/business-unit.js';
 import { isValidEmail } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { PD_JS } from '../tracking/pd-script.js';
@@ -32,13 +33,20 @@ export function trackingRoutes(app: FastifyInstance, services: MarketingServices
 
   app.get('/analytics', async (request, reply) => {
     const origin = request.headers.origin;
-    if (origin) {
-      reply.header('access-control-allow-origin', origin);
-      reply.header('access-control-allow-credentials', 'true');
-      reply.header('vary', 'Origin');
-    }
+    // Any page may send a hit; only the unit's own sites may read the answer with the
+    // visitor's cookies (credentials), so no other site learns a visitor's id.
+    const allow = (unit?: BusinessUnit) => {
+      if (!origin) return;
+      void reply.header('vary', 'Origin');
+      if (unit && isTrackerOrigin(unit, origin)) {
+        void reply.header('access-control-allow-origin', origin);
+        void reply.header('access-control-allow-credentials', 'true');
+      } else void reply.header('access-control-allow-origin', '*');
+    };
     reply.header('cache-control', 'no-store');
     const parsed = analyticsQuery.safeParse(request.query);
+    const unit = parsed.success ? services.units.byTrackingId(parsed.data.account_id) : undefined;
+    allow(unit);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       return reply
@@ -46,7 +54,6 @@ export function trackingRoutes(app: FastifyInstance, services: MarketingServices
         .send({ code: 62, message: `Invalid value for ${issue.path.join('.')}: ${issue.message}` });
     }
     const query = parsed.data;
-    const unit = services.units.byTrackingId(query.account_id);
     if (!unit || !unit.active) return reply.code(404).send({ code: 404, message: 'No such tracker account' });
     if (!mayTrack(unit, requestConsent(request, unit, query.pi_opt_in))) return { tracked: false };
     const { tracking } = services;

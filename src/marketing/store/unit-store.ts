@@ -16,17 +16,23 @@ function unitFromRow(row: Row): BusinessUnit {
     timeZone: String(row.time_zone),
     trackingId: Number(row.tracking_id),
     requireTrackingConsent: Number(row.require_tracking_consent) === 1,
+    trackerDomains: trackerDomainsOf(row.tracker_domains),
     createdAt: String(row.created_at),
   };
 }
 
+function trackerDomainsOf(raw: unknown): string[] {
+  if (typeof raw !== 'string' || raw === '') return [];
+  const parsed = JSON.parse(raw) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((d): d is string => typeof d === 'string') : [];
+}
+
 export async function insertUnit(db: StoreDb, unit: BusinessUnit): Promise<void> {
   await sql`insert into marketing_business_unit (id, name, active, allow_multiple_per_email, daily_api_limit, time_zone, created_at,
-      tracking_id, require_tracking_consent)
+      tracking_id, require_tracking_consent, tracker_domains)
     values (${unit.id}, ${unit.name}, ${unit.active ? 1 : 0}, ${unit.allowMultiplePerEmail ? 1 : 0},
-      ${unit.dailyApiLimit}, ${unit.timeZone}, ${unit.createdAt}, ${unit.trackingId}, ${unit.requireTrackingConsent ? 1 : 0})`.execute(
-    db,
-  );
+      ${unit.dailyApiLimit}, ${unit.timeZone}, ${unit.createdAt}, ${unit.trackingId}, ${unit.requireTrackingConsent ? 1 : 0},
+      ${JSON.stringify(unit.trackerDomains)})`.execute(db);
 }
 
 /** The next tracker account number: one past the highest (1001 for the first unit). */
@@ -42,10 +48,16 @@ export async function updateUnitSettings(
   id: string,
   settings: Pick<
     BusinessUnit,
-    'active' | 'allowMultiplePerEmail' | 'dailyApiLimit' | 'timeZone' | 'requireTrackingConsent'
+    | 'active'
+    | 'allowMultiplePerEmail'
+    | 'dailyApiLimit'
+    | 'timeZone'
+    | 'requireTrackingConsent'
+    | 'trackerDomains'
   >,
 ): Promise<void> {
   await sql`update marketing_business_unit set active = ${settings.active ? 1 : 0},
+    tracker_domains = ${JSON.stringify(settings.trackerDomains)},
     require_tracking_consent = ${settings.requireTrackingConsent ? 1 : 0},
     allow_multiple_per_email = ${settings.allowMultiplePerEmail ? 1 : 0},
     daily_api_limit = ${settings.dailyApiLimit}, time_zone = ${settings.timeZone} where id = ${id}`.execute(

@@ -401,5 +401,11 @@ export function marketingMigrations(database: Database): Record<string, Migratio
         await sql`alter table marketing_list add column salesforce_campaign_id ${text}`.execute(db);
       },
     },
+    '013-tracker-domains': {
+      async up(db) {
+        // The sites whose pages may read the tracker's answers with the visitor's cookies (JSON list).
+        await sql`alter table marketing_business_unit add column tracker_domains ${text}`.execute(db);
+      },
+    },
   };
 }
