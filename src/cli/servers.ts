@@ -5,7 +5,7 @@ import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { ensureOrg } from '../crm/org-setup.js';
 import { mergeMappings } from '../connector/connector-config.js';
 import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
-import { resolveSecret, SecretError, secretKey } from '../connector/secrets.js';
+import { resolveSecret, SecretError, secretKey } from '../store/sealed-secrets.js';
 import type { SalesforceLogin } from '../clients/salesforce-oauth.js';
 import { buildIngestApp } from '../ingest/app.js';
 import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
@@ -253,6 +253,7 @@ export async function startServers(
         database,
         tokens,
         faultInjection: config.faultsEnabled,
+        sealKey: () => secretKey(config.dataDir, true),
         faults: config.marketing?.faults,
         grading: config.marketing?.grading,
         webhooks: [...(config.marketing?.webhooks ?? []), ...demoWebhooks],

@@ -13,7 +13,7 @@ import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
 import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
 import { runDoctor } from '../connector/doctor.js';
-import { encryptSecret, resolveSecret, secretKey } from '../connector/secrets.js';
+import { encryptSecret, resolveSecret, secretKey } from '../store/sealed-secrets.js';
 import { selectRecordLog } from '../connector/store/sync-log.js';
 import { queueDepth } from '../connector/store/work-queue.js';
 import { migrateArea } from '../store/migrations.js';

@@ -17,6 +17,8 @@ export interface UnitGrant {
   email: string;
   firstName?: string | null;
   lastName?: string | null;
+  /** Account Engagement's role: `Administrator` (the default), `Marketing`, `Sales` … */
+  role?: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export class BusinessUnitService {
       email: grant.email,
       firstName: grant.firstName ?? null,
       lastName: grant.lastName ?? null,
-      role: 'Administrator',
+      role: grant.role ?? 'Administrator',
       createdAt: this.now().toISOString(),
     });
     this.access.delete(`${unitId}:${grant.crmUserId}`);

@@ -10,7 +10,7 @@ import { ActivityService } from './activity-service.js';
 import { createLogger } from '../log.js';
 import { ProspectService } from './prospect-service.js';
 import { marketingMigrations } from './store/migrations/index.js';
-import { settingOrCreate } from './store/unit-store.js';
+import { secretSettingOrCreate } from './store/unit-store.js';
 import type { TokenVerifier } from './token-verifier.js';
 import type { FaultInjector } from '../faults/fault-rules.js';
 import type { GradingProfile } from './domain/grading.js';
@@ -80,6 +80,11 @@ export interface OpenMarketingOptions {
   /** Mail goes out through this SMTP server (`marketing.smtp`); none: sends are only recorded. */
   smtp?: { url: string; from?: string };
   publicUrl?: string;
+  /**
+   * The deployment's key (the data dir's secret.key, or HANDOFF_SECRET_KEY): the engine's
+   * signing keys are kept sealed with it in the store. None (tests, embedding): kept plain.
+   */
+  sealKey?: () => Buffer;
   now?: () => Date;
 }
 
@@ -124,7 +129,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     unitOfWork,
     now,
     secret: Buffer.from(
-      await settingOrCreate(database.db, 'visitor_cookie_secret', randomBytes(32).toString('base64')),
+      await secretSettingOrCreate(database.db, 'visitor_cookie_secret', randomBytes(32).toString('base64'), options.sealKey),
       'base64',
     ),
   });
@@ -134,7 +139,12 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     now,
     log,
     subscriptions: options.webhooks ?? [],
-    notifySecret: await settingOrCreate(database.db, 'webhook_secret', randomBytes(24).toString('base64url')),
+    notifySecret: await secretSettingOrCreate(
+      database.db,
+      'webhook_secret',
+      randomBytes(24).toString('base64url'),
+      options.sealKey,
+    ),
     firstRetryMs: options.webhookFirstRetryMs,
   });
   announceProspectWrites(prospects, webhooks);
@@ -189,7 +199,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     formHandlers: new FormHandlerService({ collections, submissions }),
     tokens: options.tokens,
     pageTokenSecret: Buffer.from(
-      await settingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64')),
+      await secretSettingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64'), options.sealKey),
       'base64',
     ),
     now,

@@ -23,10 +23,11 @@ export class HttpTokenVerifier implements TokenVerifier {
   constructor(
     private readonly crmUrl: string,
     private readonly cacheMs = TOKEN_CACHE_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async verify(token: string): Promise<{ userId: string } | null> {
-    const now = Date.now();
+    const now = this.now();
     const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.userId ? { userId: hit.userId } : null;
     const response = await fetch(`${this.crmUrl.replace(/\/$/, '')}/services/oauth2/userinfo`, {

@@ -64,6 +64,8 @@ const SERVER_STATUS_FAULTS = new Set([
 const SOAP_OPERATIONS = new Set(['convertLead', 'undelete', 'getUserInfo', 'merge', 'logout']);
 
 function sendFault(reply: FastifyReply, code: string, message: string): FastifyReply {
+  // A refused login is SOAP's 500 but no server failure: not logged as one.
+  if (code !== 'UNKNOWN_EXCEPTION') reply.request.errorLogged = true;
   return reply
     .code(SERVER_STATUS_FAULTS.has(code) ? 500 : 400)
     .type('text/xml; charset=utf-8')

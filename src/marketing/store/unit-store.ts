@@ -3,6 +3,7 @@ import type { StoreDb } from '../../store/database.js';
 import type { DailyCountStore } from '../../store/daily-counter.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { BusinessUnit, CustomField } from '../domain/business-unit.js';
+import { encryptSecret, resolveSecret, SecretError } from '../../store/sealed-secrets.js';
 
 type Row = Record<string, unknown>;
 
@@ -172,6 +173,33 @@ export async function settingOrCreate(db: StoreDb, key: string, initial: string)
     on conflict (key) do nothing`.execute(db);
   const r = await sql<{ value: string }>`select value from marketing_setting where key = ${key}`.execute(db);
   return r.rows[0]?.value ?? initial;
+}
+
+/**
+ * A secret setting (a signing key), sealed at rest with the deployment's key when there is one:
+ * a copy of the database alone does not give it away. A plain value from before is sealed on
+ * first read. A value sealed under another key is refused with a message saying which key to use.
+ */
+export async function secretSettingOrCreate(
+  db: StoreDb,
+  key: string,
+  initial: string,
+  sealKey: (() => Buffer) | undefined,
+): Promise<string> {
+  const stored = await settingOrCreate(db, key, sealKey ? encryptSecret(initial, sealKey()) : initial);
+  if (stored.startsWith('enc:')) {
+    if (!sealKey)
+      throw new SecretError(`the setting ${key} is sealed: start with the data dir (or HANDOFF_SECRET_KEY) that sealed it`);
+    try {
+      return resolveSecret(stored, sealKey);
+    } catch (error) {
+      throw new SecretError(
+        `the setting ${key} was sealed with another key: set HANDOFF_SECRET_KEY to the key of the deployment's first process (its data dir's secret.key) — ${(error as Error).message}`,
+      );
+    }
+  }
+  if (sealKey) await saveSetting(db, key, encryptSecret(stored, sealKey()));
+  return stored;
 }
 
 export async function saveSetting(db: StoreDb, key: string, value: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writePrivateFile } from '../store/private-files.js';
+import { writePrivateFile } from './private-files.js';
 
 /**
  * Secrets in configuration (client secrets, passwords, refresh tokens) are kept encrypted at
