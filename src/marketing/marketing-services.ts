@@ -129,7 +129,12 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     unitOfWork,
     now,
     secret: Buffer.from(
-      await secretSettingOrCreate(database.db, 'visitor_cookie_secret', randomBytes(32).toString('base64'), options.sealKey),
+      await secretSettingOrCreate(
+        database.db,
+        'visitor_cookie_secret',
+        randomBytes(32).toString('base64'),
+        options.sealKey,
+      ),
       'base64',
     ),
   });
@@ -199,7 +204,12 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
     formHandlers: new FormHandlerService({ collections, submissions }),
     tokens: options.tokens,
     pageTokenSecret: Buffer.from(
-      await secretSettingOrCreate(database.db, 'page_token_secret', randomBytes(32).toString('base64'), options.sealKey),
+      await secretSettingOrCreate(
+        database.db,
+        'page_token_secret',
+        randomBytes(32).toString('base64'),
+        options.sealKey,
+      ),
       'base64',
     ),
     now,

@@ -11,7 +11,7 @@ import { encodePageToken } from '../../src/marketing/http/page-token.js';
 import { HttpTokenVerifier, TOKEN_CACHE_MS } from '../../src/marketing/token-verifier.js';
 import { TEST_CREDENTIALS } from '../support/crm-server.js';
 import { DIALECTS } from '../support/databases.js';
-import { consoleSession, startSurfaces, type Surfaces } from '../support/surfaces.js';
+import { startSurfaces, type Surfaces } from '../support/surfaces.js';
 
 type Json = Record<string, unknown>;
 

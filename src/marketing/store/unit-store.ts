@@ -189,7 +189,9 @@ export async function secretSettingOrCreate(
   const stored = await settingOrCreate(db, key, sealKey ? encryptSecret(initial, sealKey()) : initial);
   if (stored.startsWith('enc:')) {
     if (!sealKey)
-      throw new SecretError(`the setting ${key} is sealed: start with the data dir (or HANDOFF_SECRET_KEY) that sealed it`);
+      throw new SecretError(
+        `the setting ${key} is sealed: start with the data dir (or HANDOFF_SECRET_KEY) that sealed it`,
+      );
     try {
       return resolveSecret(stored, sealKey);
     } catch (error) {
