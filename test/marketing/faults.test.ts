@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCrm, TEST_CREDENTIALS } from '../support/crm-server.js';
+import { passwordGrant, startTestCrm, TEST_CREDENTIALS } from '../support/crm-server.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
@@ -134,17 +134,7 @@ describe('fault injection across business units', () => {
     await m.crm.services.oauth.setPassword(userId, 'unit admin password');
     const unit = m.services.units.get(unitId)!;
     await m.services.units.ensure({ name: unit.name, grants: [{ crmUserId: userId, email: username }] });
-    const answer = await fetch(`${m.crm.url}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: TEST_CREDENTIALS.clientId,
-        client_secret: TEST_CREDENTIALS.clientSecret,
-        username,
-        password: 'unit admin password',
-      }),
-    });
-    return ((await answer.json()) as { access_token: string }).access_token;
+    return String((await passwordGrant(m.crm.url, username, 'unit admin password')).body.access_token);
   }
 
   it("lets one unit's administrator fault only that unit, and see and remove only its rules", async () => {

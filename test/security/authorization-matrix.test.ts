@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegisteredRoute } from '../../src/http/route-registry.js';
-import { TEST_CREDENTIALS } from '../support/crm-server.js';
+import { passwordGrant, TEST_CREDENTIALS } from '../support/crm-server.js';
 import { consoleSession, startSurfaces, type Surfaces } from '../support/surfaces.js';
 
 /**
@@ -91,22 +91,10 @@ describe('the authorization matrix: every route × every way in that must fail',
   let pairs = 0;
   const failures: string[] = [];
 
-  async function passwordToken(
-    username: string,
-    password: string,
-  ): Promise<{ access_token: string; refresh_token: string }> {
-    const answer = await fetch(`${s.ingest.m.crm.url}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: TEST_CREDENTIALS.clientId,
-        client_secret: TEST_CREDENTIALS.clientSecret,
-        username,
-        password,
-      }),
-    });
+  async function passwordToken(username: string, password: string) {
+    const answer = await passwordGrant(s.ingest.m.crm.url, username, password);
     expect(answer.status).toBe(200);
-    return (await answer.json()) as { access_token: string; refresh_token: string };
+    return answer.body as { access_token: string; refresh_token: string };
   }
 
   async function newUser(username: string): Promise<string> {
@@ -124,6 +112,32 @@ describe('the authorization matrix: every route × every way in that must fail',
     pairs += 1;
     const status = await attempt();
     if (!refused(status)) failures.push(`${label} → ${status}`);
+  }
+
+  /** One route against each case (headers, by name), then each spelling of its path over a socket. */
+  async function checkRoute(
+    surface: string,
+    app: FastifyInstance,
+    route: RegisteredRoute,
+    path: string,
+    cases: Record<string, Record<string, string>>,
+    spelledHeaders: Record<string, string> = {},
+  ): Promise<void> {
+    const withBody = route.method !== 'GET' && route.method !== 'DELETE';
+    for (const [name, headers] of Object.entries(cases))
+      await check(`${surface} ${route.method} ${path} [${name}]`, async () => {
+        const answer = await app.inject({
+          method: route.method as 'GET',
+          url: path,
+          headers: withBody ? { ...headers, 'content-type': 'application/json' } : headers,
+          payload: withBody ? '{}' : undefined,
+        });
+        return answer.statusCode;
+      });
+    for (const spelled of spellings(path))
+      await check(`${surface} ${route.method} ${spelled} [spelled]`, () =>
+        rawRequest(urlOf(app), route.method, spelled, spelledHeaders),
+      );
   }
 
   beforeAll(async () => {
@@ -160,7 +174,6 @@ describe('the authorization matrix: every route × every way in that must fail',
 
   it('refuses the CRM’s data API, identity, streaming and fault routes without a live, rightful token', async () => {
     const app = s.crmApp;
-    const url = s.ingest.m.crm.url;
     const values = {
       version: 'v60.0',
       type: 'Lead',
@@ -182,29 +195,12 @@ describe('the authorization matrix: every route × every way in that must fail',
       // Fault injection: the instance's administrator only.
       if (route.url.startsWith('/_handoff/'))
         cases['not the administrator'] = { authorization: `Bearer ${tokens.outsider}` };
-      for (const [name, headers] of Object.entries(cases))
-        await check(
-          `crm ${route.method} ${path} [${name}]`,
-          async () =>
-            (
-              await app.inject({
-                method: route.method as 'GET',
-                url: path,
-                headers,
-                payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
-              })
-            ).statusCode,
-        );
-      for (const spelled of spellings(path))
-        await check(`crm ${route.method} ${spelled} [spelled]`, () =>
-          rawRequest(url, route.method, spelled, {}),
-        );
+      await checkRoute('crm', app, route, path, cases, {});
     }
   });
 
   it('refuses the marketing engine’s API without a live token for a unit the caller holds', async () => {
     const app = s.marketingApp;
-    const url = s.ingest.m.url;
     const unit = s.ingest.m.v3Unit.id;
     const values = {
       object: 'prospect',
@@ -235,48 +231,23 @@ describe('the authorization matrix: every route × every way in that must fail',
           'pardot-business-unit-id': s.ingest.m.otherUnit.id,
         },
       };
-      for (const [name, headers] of Object.entries(cases))
-        await check(
-          `marketing ${route.method} ${path} [${name}]`,
-          async () =>
-            (
-              await app.inject({
-                method: route.method as 'GET',
-                url: path,
-                headers,
-                payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
-              })
-            ).statusCode,
-        );
-      for (const spelled of spellings(path))
-        await check(`marketing ${route.method} ${spelled} [spelled]`, () =>
-          rawRequest(url, route.method, spelled, { 'pardot-business-unit-id': unit }),
-        );
+      await checkRoute('marketing', app, route, path, cases, { 'pardot-business-unit-id': unit });
     }
   });
 
   it('refuses the Tracking API without a write key of a live source', async () => {
     const app = s.ingestApp;
     for (const route of app.registeredRoutes.filter((r) => !PUBLIC.ingest!.test(r.url))) {
-      const body = { userId: 'u', event: 'e', batch: [{ type: 'track', userId: 'u', event: 'e' }] };
       const cases: Record<string, Record<string, string>> = {
         'no credentials': {},
         'wrong write key': { authorization: `Basic ${Buffer.from('not-a-key:').toString('base64')}` },
       };
-      for (const [name, headers] of Object.entries(cases))
-        await check(
-          `ingest ${route.method} ${route.url} [${name}]`,
-          async () =>
-            (await app.inject({ method: 'POST', url: route.url, headers, payload: body })).statusCode,
-        );
-      for (const spelled of spellings(route.url))
-        await check(`ingest POST ${spelled} [spelled]`, () => rawRequest(s.ingest.url, 'POST', spelled, {}));
+      await checkRoute('ingest', app, route, route.url, cases, {});
     }
   });
 
   it('refuses the console’s API without a live session, and every change without its CSRF token', async () => {
     const app = s.console.app;
-    const url = urlOf(app);
     const live = await consoleSession(app, s.console.login);
     // A copy of a cookie taken before its session logged out.
     const before = await consoleSession(app, s.console.login);
@@ -299,23 +270,7 @@ describe('the authorization matrix: every route × every way in that must fail',
       if (change) cases['no CSRF token'] = { cookie: live.cookie };
       if (change)
         cases['another session’s CSRF token'] = { cookie: live.cookie, 'x-csrf-token': before.csrf };
-      for (const [name, headers] of Object.entries(cases))
-        await check(
-          `console ${route.method} ${path} [${name}]`,
-          async () =>
-            (
-              await app.inject({
-                method: route.method as 'GET',
-                url: path,
-                headers: { ...headers, 'content-type': 'application/json' },
-                payload: change ? '{}' : undefined,
-              })
-            ).statusCode,
-        );
-      for (const spelled of spellings(path))
-        await check(`console ${route.method} ${spelled} [spelled]`, () =>
-          rawRequest(url, route.method, spelled, {}),
-        );
+      await checkRoute('console', app, route, path, cases, {});
     }
     // The live session still works: the refusals were the guard's, not a broken console.
     expect(

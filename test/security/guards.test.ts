@@ -9,7 +9,7 @@ import { startServers } from '../../src/cli/servers.js';
 import { buildCrmApp } from '../../src/crm/app.js';
 import { encodePageToken } from '../../src/marketing/http/page-token.js';
 import { HttpTokenVerifier, TOKEN_CACHE_MS } from '../../src/marketing/token-verifier.js';
-import { TEST_CREDENTIALS } from '../support/crm-server.js';
+import { passwordGrant, TEST_CREDENTIALS } from '../support/crm-server.js';
 import { DIALECTS } from '../support/databases.js';
 import { startSurfaces, type Surfaces } from '../support/surfaces.js';
 
@@ -20,19 +20,7 @@ for (const dialect of DIALECTS) {
     let s: Surfaces;
     const m = () => s.ingest.m;
 
-    const tokenFor = async (username: string, password: string) => {
-      const answer = await fetch(`${m().crm.url}/services/oauth2/token`, {
-        method: 'POST',
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: TEST_CREDENTIALS.clientId,
-          client_secret: TEST_CREDENTIALS.clientSecret,
-          username,
-          password,
-        }),
-      });
-      return { status: answer.status, body: (await answer.json()) as Json };
-    };
+    const tokenFor = (username: string, password: string) => passwordGrant(m().crm.url, username, password);
 
     const newUser = async (username: string) => {
       const ctx = { userId: m().crm.adminUserId, autoAssign: undefined };

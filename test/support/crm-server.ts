@@ -136,3 +136,22 @@ export async function startTestCrm(
     },
   };
 }
+
+/** The OAuth password grant through the test connected app, as any client would call it. */
+export async function passwordGrant(
+  crmUrl: string,
+  username: string,
+  password: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const answer = await fetch(`${crmUrl}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: TEST_CREDENTIALS.clientId,
+      client_secret: TEST_CREDENTIALS.clientSecret,
+      username,
+      password,
+    }),
+  });
+  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+}
