@@ -13,6 +13,8 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       m = await startTestMarketing({ dialect, now: () => new Date(clock) });
+      // The site these hits come from is the unit's tracker domain.
+      await m.services.units.updateSettings(m.v3Unit.id, { trackerDomains: ['example.com'] });
     });
     afterAll(() => m.close());
 
@@ -50,6 +52,7 @@ for (const dialect of DIALECTS) {
       const first = await hit({ title: 'Home' });
       expect(first.status).toBe(200);
       expect(first.headers.get('access-control-allow-origin')).toBe('https://www.example.com');
+      expect(first.headers.get('access-control-allow-credentials')).toBe('true');
       expect(first.body).toMatchObject({
         tracked: true,
         visitorId: expect.any(Number),

@@ -11,7 +11,7 @@ import { consoleSession, startSurfaces, type Surfaces } from '../support/surface
  * shape, and the process still answering. In CI it runs a fixed number of runs with a fixed
  * seed; `npm run fuzz -- --runs N --seed S` runs it longer.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 
 /** Strings that broke servers somewhere: prototype names, NULs, huge numbers, bad dates, SQL. */
