@@ -13,6 +13,8 @@ import { consoleSession, startSurfaces, type Surfaces } from '../support/surface
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
+/** SQLite in CI; `--dialect postgres` (with HANDOFF_TEST_PG_URL) runs the same inputs on PostgreSQL. */
+const DIALECT = process.env.FUZZ_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Strings that broke servers somewhere: prototype names, NULs, huge numbers, bad dates, SQL. */
 const NASTY = [
@@ -287,7 +289,7 @@ describe('fuzzing every surface with malformed input', { timeout: 600_000 }, () 
   let session = { cookie: '', csrf: '' };
 
   beforeAll(async () => {
-    s = await startSurfaces();
+    s = await startSurfaces({ dialect: DIALECT });
     const lead = await s.ingest.m.crm.call('/sobjects/Lead', 'POST', {
       LastName: 'Fuzz',
       Company: 'F',
