@@ -85,7 +85,7 @@ export function buildMarketingApp(
   });
   // v3/v4: XML (or JSON with format=json) envelopes with `stat="fail"`.
   void app.register(async (legacy) => {
-    authenticate(legacy, services);
+    authenticate(legacy, services, 'preValidation');
     legacy.setErrorHandler((error, request, reply) => sendLegacyError(request, reply, error));
     legacyProspectRoutes(legacy, services);
     legacyActivityRoutes(legacy, services);

@@ -73,11 +73,13 @@ export class AccountEngagementClient {
 
   // ---- prospects ------------------------------------------------------------------------------
 
+  /** A prospect by id, in the recycle bin or not (ask for `isDeleted` to tell). */
   readProspect(id: number, fields: readonly string[]): Promise<ProspectRecord> {
     return this.json({
       method: 'GET',
       path: `/api/v5/objects/prospects/${id}`,
-      query: { fields: fields.join(',') },
+      // A real unit answers 404 for a recycled prospect unless asked: the sync must see those.
+      query: { fields: fields.join(','), deleted: 'all' },
       idempotent: true,
     });
   }

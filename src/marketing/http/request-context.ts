@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BusinessUnit } from '../domain/business-unit.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { Actor } from '../domain/prospect.js';
@@ -49,7 +49,15 @@ async function actorType(
   return claimed;
 }
 
-export function authenticate(app: FastifyInstance, services: MarketingServices): void {
+export function authenticate(
+  app: FastifyInstance,
+  services: MarketingServices,
+  /**
+   * When the checks run. v3/v4 take `format=json` from the form body too, so their errors
+   * (token, header, unit) can only be written in the asked format once the body is read.
+   */
+  stage: 'onRequest' | 'preValidation' = 'onRequest',
+): void {
   app.decorateRequest('marketing', null as unknown as MarketingRequestContext);
   const release = (request: FastifyRequest) => {
     if (request.marketing?.holdsSlot) {
@@ -57,7 +65,7 @@ export function authenticate(app: FastifyInstance, services: MarketingServices):
       services.units.leave(request.marketing.unit.id);
     }
   };
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook(stage, async (request: FastifyRequest, reply: FastifyReply) => {
     const auth = header(request, 'authorization');
     const token = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim())?.[1] : undefined;
     const session = token ? await services.tokens.verify(token) : null;

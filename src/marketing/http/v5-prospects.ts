@@ -78,11 +78,20 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
 
   app.get(`${base}/:id`, async (request) => {
     const { unit } = request.marketing;
-    const fields = await requestedFields(services, unit.id, query(request).fields);
+    const params = query(request);
+    const fields = await requestedFields(services, unit.id, params.fields);
+    const deleted = params.deleted ?? 'false';
+    if (deleted !== 'true' && deleted !== 'false' && deleted !== 'all')
+      throw new MarketingError(5, 'Invalid value for deleted');
     const prospect = await services.prospects.read(
       unit.id,
       prospectId((request.params as { id: string }).id),
     );
+    // As Account Engagement: a prospect in the recycle bin is read only when asked for.
+    if (prospect.isDeleted && deleted === 'false')
+      throw new MarketingError(3, 'The prospect does not exist or is in the recycle bin');
+    if (!prospect.isDeleted && deleted === 'true')
+      throw new MarketingError(3, 'The prospect is not in the recycle bin');
     return prospectJson(prospect, fields, unit.timeZone);
   });
 
