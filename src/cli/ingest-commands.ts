@@ -31,6 +31,7 @@ interface SourceFlags extends CliFlags {
   campaignId?: string;
   accountId?: string;
   audience?: string[];
+  allowedOrigin?: string[];
 }
 
 function settingsFrom(flags: SourceFlags): Partial<DestinationSettings> {
@@ -45,6 +46,7 @@ function settingsFrom(flags: SourceFlags): Partial<DestinationSettings> {
   if (flags.businessUnit !== undefined) settings.businessUnitId = flags.businessUnit;
   if (flags.campaignId !== undefined) settings.campaignId = Number(flags.campaignId);
   if (flags.accountId !== undefined) settings.accountId = flags.accountId;
+  if (flags.allowedOrigin?.length) settings.allowedOrigins = flags.allowedOrigin;
   if (flags.audience?.length) {
     settings.audiences = {};
     for (const pair of flags.audience) {
@@ -73,7 +75,8 @@ function withSettingsOptions(command: Command): Command {
     .option('--business-unit <id>', 'the business unit (0Uv…) prospects go to')
     .option('--campaign-id <id>', 'the campaign new prospects are created in')
     .option('--account-id <piAId>', 'the tracking script account id')
-    .option('--audience <name=listId...>', 'an audience trait that maps to a list');
+    .option('--audience <name=listId...>', 'an audience trait that maps to a list')
+    .option('--allowed-origin <origin...>', 'browser pages that may send (default: any origin)');
 }
 
 /** `handoff ingest sources …` and `handoff ingest failures`. */

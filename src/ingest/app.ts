@@ -9,6 +9,7 @@ import {
   type MessageType,
 } from './domain/segment-message.js';
 import type { Source } from './domain/source.js';
+import { allowCors, browserRoutes } from './http/browser-routes.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { invalidInputMessage } from '../http/invalid-input.js';
 import type { IngestServices } from './ingest-services.js';
@@ -109,8 +110,14 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
   const accept = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch') => {
     const writeKey = writeKeyOf(request);
     const source: Source | undefined = writeKey ? await services.sources.authenticate(writeKey) : undefined;
+    if (request.headers.origin) void reply.header('access-control-allow-origin', '*');
     if (!source)
       return fail(reply, 401, 'unauthorized', 'a valid write key is required (Basic auth user name)');
+    // A browser page: only from an origin the source takes.
+    if (!allowCors(request, reply, source)) {
+      void reply.removeHeader('access-control-allow-origin');
+      return fail(reply, 403, 'origin_not_allowed', 'this source does not take events from this origin');
+    }
     const receivedAt = services.now();
     let messages;
     try {
@@ -137,7 +144,8 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
 
   for (const type of MESSAGE_TYPES) app.post(`/v1/${type}`, (request, reply) => accept(request, reply, type));
   app.post('/v1/batch', (request, reply) => accept(request, reply, 'batch'));
-  // Segment's libraries also use the one-letter paths.
+  // Segment's libraries also use the one-letter paths; the browser SDK needs the rest.
   app.post('/v1/b', (request, reply) => accept(request, reply, 'batch'));
+  browserRoutes(app, services, accept);
   return app;
 }

@@ -27,8 +27,26 @@ export const destinationSettingsSchema = z
       .nullish(),
     /** Audience trait (snake_cased audience name) → list id. */
     audiences: z.record(z.string(), z.number().int().positive()).default({}),
+    /**
+     * The page origins browsers may send from (`https://www.example.com`); unset, any origin
+     * (never with credentials: the write key travels in the body and header, not in cookies).
+     */
+    allowedOrigins: z
+      .array(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme and host, like https://www.example.com'),
+      )
+      .nullish(),
   })
   .strict();
+
+/** Whether a browser page of this origin may send with the source's write key. */
+export function originAllowed(
+  settings: Pick<DestinationSettings, 'allowedOrigins'>,
+  origin: string,
+): boolean {
+  const allowed = settings.allowedOrigins;
+  return !allowed || allowed.length === 0 || allowed.some((o) => o.toLowerCase() === origin.toLowerCase());
+}
 
 export type DestinationSettings = z.infer<typeof destinationSettingsSchema>;
 

@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originAllowed, type Source } from '../domain/source.js';
+import type { IngestServices } from '../ingest-services.js';
+
+/**
+ * Segment's browser SDK (analytics.js, `@segment/analytics-next`), served and answered by the
+ * ingest, so a page can point the SDK's CDN and API host at it:
+ *
+ * - `GET /analytics.js/v1/{writeKey}/analytics.min.js`: the SDK itself (Segment's snippet loads
+ *   it from here when `analytics._cdn` names the ingest), and `/analytics-next/bundles/*` the
+ *   parts it loads on demand;
+ * - `GET /v1/projects/{writeKey}/settings`: what the SDK needs to start (the `Segment.io`
+ *   integration: the write key and where to send), nothing secret;
+ * - CORS preflights for `/v1/*`, for the origins the source allows (any, by default, never
+ *   with credentials); `/v1/m`, the SDK's own metrics, answered and dropped.
+ */
+export function browserRoutes(
+  app: FastifyInstance,
+  services: IngestServices,
+  accept: (request: FastifyRequest, reply: FastifyReply, type: 'batch' | SingleType) => Promise<FastifyReply>,
+): void {
+  const bundles = analyticsNextBundles();
+
+  app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
+    const { writeKey } = request.params as { writeKey: string };
+    const source = await services.sources.authenticate(writeKey);
+    if (!source)
+      return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
+    if (!allowCors(request, reply, source))
+      return reply
+        .code(403)
+        .send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
+    const base = ingestBase(request);
+    return reply.header('cache-control', 'no-cache').send(sdkSettings(writeKey, base));
+  });
+
+  app.get('/analytics.js/v1/:writeKey/analytics.min.js', async (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('access-control-allow-origin', '*')
+      .header('cache-control', 'public, max-age=300')
+      .send(await readFile(join(bundles, 'standalone.js'))),
+  );
+
+  app.get('/analytics-next/bundles/:file', async (request, reply) => {
+    const { file } = request.params as { file: string };
+    // Only the SDK's own chunk files, by name: nothing else of the disk.
+    if (!/^[\w-]+\.bundle\.[0-9a-f]+\.js$/.test(file))
+      return reply.code(404).send({ success: false, code: 'not_found', message: 'no such bundle' });
+    const body = await readFile(join(bundles, file)).catch(() => undefined);
+    if (!body) return reply.code(404).send({ success: false, code: 'not_found', message: 'no such bundle' });
+    return reply
+      .type('application/javascript; charset=utf-8')
+      .header('access-control-allow-origin', '*')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(body);
+  });
+
+  // One event a request, by the first letter of its type, as analytics.js sends them.
+  for (const [letter, type] of Object.entries(SINGLE_PATHS))
+    app.post(`/v1/${letter}`, (request, reply) => accept(request, reply, type));
+
+  // The SDK's own metrics: taken and dropped (they are Segment's, not the user's data).
+  app.post('/v1/m', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin) void reply.header('access-control-allow-origin', '*');
+    return reply.code(200).send({ success: true });
+  });
+
+  // Preflights: the source is not known until the request itself (its write key), so any
+  // origin passes here and the request is checked against its source's origins.
+  app.options('/v1/*', async (request, reply) => {
+    const requested = request.headers['access-control-request-headers'];
+    return reply
+      .code(204)
+      .header('access-control-allow-origin', request.headers.origin ? '*' : undefined)
+      .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+      .header('access-control-allow-headers', requested ?? 'authorization, content-type')
+      .header('access-control-max-age', '86400')
+      .send();
+  });
+}
+
+export type SingleType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';
+
+const SINGLE_PATHS: Record<string, SingleType> = {
+  i: 'identify',
+  t: 'track',
+  p: 'page',
+  s: 'screen',
+  g: 'group',
+  a: 'alias',
+};
+
+/**
+ * The CORS answer for a browser request of a source: `*` (no credentials) when the source takes
+ * the page's origin, nothing and false when it does not. Requests without an Origin (servers)
+ * always pass.
+ */
+export function allowCors(request: FastifyRequest, reply: FastifyReply, source: Source): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return true;
+  if (!originAllowed(source.settings, origin)) return false;
+  void reply.header('access-control-allow-origin', source.settings.allowedOrigins?.length ? origin : '*');
+  if (source.settings.allowedOrigins?.length) void reply.header('vary', 'Origin');
+  return true;
+}
+
+/** The ingest as the browser reaches it: the address the request arrived at (never the Host header). */
+function ingestBase(request: FastifyRequest): { host: string; protocol: 'http' | 'https' } {
+  const { localAddress, localPort } = request.socket;
+  const address = localAddress?.includes(':') ? `[${localAddress}]` : (localAddress ?? '127.0.0.1');
+  return { host: `${address}:${localPort ?? 80}`, protocol: request.protocol === 'https' ? 'https' : 'http' };
+}
+
+/** What analytics.js reads at start: its integrations (only `Segment.io`, pointed here) and plan. */
+function sdkSettings(writeKey: string, base: { host: string; protocol: 'http' | 'https' }) {
+  return {
+    integrations: {
+      'Segment.io': {
+        apiKey: writeKey,
+        apiHost: `${base.host}/v1`,
+        protocol: base.protocol,
+        unbundledIntegrations: [],
+        addBundledMetadata: true,
+        maybeBundledConfigIds: {},
+        versionSettings: { version: '4.4.7', componentTypes: ['browser'] },
+      },
+    },
+    plan: {
+      track: { __default: { enabled: true, integrations: {} } },
+      identify: { __default: { enabled: true } },
+      group: { __default: { enabled: true } },
+    },
+    edgeFunction: {},
+    analyticsNextEnabled: true,
+    middlewareSettings: {},
+    enabledMiddleware: {},
+    metrics: { sampleRate: 0 },
+    legacyVideoPluginsEnabled: false,
+    remotePlugins: [],
+  };
+}
+
+/** The folder of analytics-next's browser build (its standalone script and chunks). */
+function analyticsNextBundles(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@segment/analytics-next/package.json')), 'dist', 'umd');
+}

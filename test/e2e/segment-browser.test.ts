@@ -1,0 +1,152 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, startSite } from '../support/browser.js';
+import { startTestIngest, type TestIngest } from '../support/ingest-server.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * A customer's page with Segment's snippet, as Segment gives it in shape (a call queue on
+ * `window.analytics`, the write key and the CDN on it, the SDK loaded from the CDN), the CDN being
+ * the ingest. analytics-next itself (`@segment/analytics-next`, unchanged) is served by the ingest.
+ */
+function segmentPage(ingestUrl: string, writeKey: string): string {
+  return `<!doctype html><html><head><title>Pricing</title><script>
+!function(){
+  var analytics = window.analytics = window.analytics || [];
+  if (analytics.initialize) return;
+  analytics.methods = ['page', 'identify', 'track', 'alias', 'group', 'ready', 'reset'];
+  analytics.factory = function (method) {
+    return function () {
+      var args = Array.prototype.slice.call(arguments);
+      args.unshift(method);
+      analytics.push(args);
+      return analytics;
+    };
+  };
+  for (var i = 0; i < analytics.methods.length; i++) {
+    var key = analytics.methods[i];
+    analytics[key] = analytics.factory(key);
+  }
+  analytics._writeKey = ${JSON.stringify(writeKey)};
+  analytics._cdn = ${JSON.stringify(ingestUrl)};
+  analytics.load = function (key, options) {
+    var script = document.createElement('script');
+    script.type = 'text/javascript';
+    script.async = true;
+    script.src = analytics._cdn + '/analytics.js/v1/' + key + '/analytics.min.js';
+    var first = document.getElementsByTagName('script')[0];
+    first.parentNode.insertBefore(script, first);
+    analytics._loadOptions = options;
+  };
+  analytics.SNIPPET_VERSION = '5.2.0';
+  analytics.load(${JSON.stringify(writeKey)});
+  analytics.page();
+}();
+</script></head><body><h1>Pricing</h1></body></html>`;
+}
+
+describe.runIf(hasChromium())(
+  'Segment’s browser SDK (analytics-next) against the ingest, in chromium',
+  () => {
+    let t: TestIngest;
+    let browser: Browser;
+    let site: { url: string; close(): Promise<void> };
+
+    beforeAll(async () => {
+      t = await startTestIngest();
+      browser = await launchChromium();
+      site = await startSite({ '/pricing': segmentPage(t.url, t.v3.writeKey) });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await site?.close();
+      await t?.close();
+    });
+
+    it('sends an anonymous page view, then identify and track, and they land on one prospect', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const sent: string[] = [];
+      page.on('requestfinished', (request) => {
+        if (request.url().startsWith(`${t.url}/v1/`))
+          sent.push(`${request.method()} ${new URL(request.url()).pathname}`);
+      });
+      await page.goto(`${site.url}/pricing`);
+      // The SDK replaces the snippet's queue with itself once it has its settings.
+      await page.waitForFunction(() => {
+        const a = (globalThis as unknown as { analytics?: unknown }).analytics;
+        return Boolean(a) && !Array.isArray(a);
+      });
+      await page.evaluate(async () => {
+        const analytics = (
+          globalThis as unknown as {
+            analytics: {
+              identify(id: string, traits: Json): Promise<unknown>;
+              track(event: string, properties: Json): Promise<unknown>;
+            };
+          }
+        ).analytics;
+        await analytics.identify('browser-user-1', { email: 'browser@example.com', firstName: 'Bea' });
+        await analytics.track('Trial Started', { plan: 'pro' });
+      });
+      // The SDK resolves a call once it is queued; the requests follow.
+      await expect
+        .poll(() => sent, { timeout: 15_000 })
+        .toEqual(
+          expect.arrayContaining([
+            'GET /v1/projects/' + t.v3.writeKey + '/settings',
+            'POST /v1/p',
+            'POST /v1/i',
+            'POST /v1/t',
+          ]),
+        );
+      await t.settled();
+
+      const unit = t.m.v3Unit.id;
+      const found = (
+        await t.m.call('/api/v5/objects/prospects?fields=id,email,firstName&email=browser%40example.com', {
+          unit,
+        })
+      ).body as { values: Json[] };
+      expect(found.values).toHaveLength(1);
+      expect(found.values[0]).toMatchObject({ email: 'browser@example.com', firstName: 'Bea' });
+      const activities = (
+        await t.m.call(
+          `/api/v5/objects/external-activities?fields=type,value&prospectId=${String(found.values[0]!.id)}`,
+          {
+            unit,
+          },
+        )
+      ).body as { values: Json[] };
+      const kinds = activities.values.map((a) => `${String(a.type)}:${String(a.value)}`);
+      // The page view made before the person was known, and the track after.
+      expect(kinds.some((k) => /page/i.test(k) || /Pricing/.test(k))).toBe(true);
+      expect(kinds.some((k) => /Trial Started/.test(k))).toBe(true);
+      await context.close();
+    });
+
+    it('refuses a page from an origin the source does not take', async () => {
+      const { writeKey } = await t.addSource('locked', {
+        apiVersion: 3,
+        businessUnitId: t.m.v3Unit.id,
+        allowedOrigins: ['https://www.example.com'],
+      });
+      const answer = await fetch(`${t.url}/v1/t`, {
+        method: 'POST',
+        headers: { origin: site.url, 'content-type': 'text/plain' },
+        body: JSON.stringify({ writeKey, userId: 'u', event: 'x' }),
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      const settings = await fetch(`${t.url}/v1/projects/${writeKey}/settings`, {
+        headers: { origin: 'https://www.example.com' },
+      });
+      expect(settings.headers.get('access-control-allow-origin')).toBe('https://www.example.com');
+      expect(((await settings.json()) as { integrations: Json }).integrations['Segment.io']).toMatchObject({
+        apiKey: writeKey,
+      });
+    });
+  },
+);
