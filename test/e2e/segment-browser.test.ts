@@ -1,4 +1,7 @@
-import type { Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium, startSite } from '../support/browser.js';
 import { startTestIngest, type TestIngest } from '../support/ingest-server.js';
@@ -46,8 +49,59 @@ function segmentPage(ingestUrl: string, writeKey: string): string {
 </script></head><body><h1>Pricing</h1></body></html>`;
 }
 
+/** RudderStack's browser SDK as a customer installs it from npm: its bundled build, on their page. */
+function rudderstackSdk(): string {
+  const require = createRequire(import.meta.url);
+  // The package's main entry is dist/npm/modern/cjs/index.cjs; its bundled browser build sits beside.
+  const main = require.resolve('@rudderstack/analytics-js');
+  return readFileSync(join(dirname(main), '..', 'bundled', 'umd', 'index.js'), 'utf8');
+}
+
+function rudderstackPage(ingestUrl: string, writeKey: string): string {
+  return `<!doctype html><html><head><title>Docs</title><script src="/rsa.js"></script><script>
+  window.rs = new rudderanalytics.RudderAnalytics();
+  rs.load(${JSON.stringify(writeKey)}, ${JSON.stringify(ingestUrl)}, {
+    configUrl: ${JSON.stringify(`${ingestUrl}/v1/rudderstack`)},
+    plugins: [],
+  });
+  rs.page();
+</script></head><body><h1>Docs</h1></body></html>`;
+}
+
+/** The ingest's paths a page called, as they finished. */
+function requestsTo(page: Page, ingestUrl: string): string[] {
+  const sent: string[] = [];
+  page.on('requestfinished', (request) => {
+    if (request.url().startsWith(`${ingestUrl}/v1/`))
+      sent.push(`${request.method()} ${new URL(request.url()).pathname}`);
+  });
+  return sent;
+}
+
+/** The prospect of an email and the kinds of its external activities, read through v5. */
+async function prospectWithActivities(t: TestIngest, email: string) {
+  const unit = t.m.v3Unit.id;
+  const path = `/api/v5/objects/prospects?fields=id,email,firstName&email=${encodeURIComponent(email)}`;
+  const found = (await t.m.call(path, { unit })).body as { values: Json[] };
+  const [prospect] = found.values;
+  const activities = prospect
+    ? ((
+        await t.m.call(
+          `/api/v5/objects/external-activities?fields=type,value&prospectId=${String(prospect.id)}`,
+          {
+            unit,
+          },
+        )
+      ).body as { values: Json[] })
+    : { values: [] };
+  return {
+    prospects: found.values,
+    kinds: activities.values.map((a) => `${String(a.type)}:${String(a.value)}`),
+  };
+}
+
 describe.runIf(hasChromium())(
-  'Segment’s browser SDK (analytics-next) against the ingest, in chromium',
+  'Segment’s and RudderStack’s browser SDKs against the ingest, in chromium',
   () => {
     let t: TestIngest;
     let browser: Browser;
@@ -56,7 +110,11 @@ describe.runIf(hasChromium())(
     beforeAll(async () => {
       t = await startTestIngest();
       browser = await launchChromium();
-      site = await startSite({ '/pricing': segmentPage(t.url, t.v3.writeKey) });
+      site = await startSite({
+        '/pricing': segmentPage(t.url, t.v3.writeKey),
+        '/docs': rudderstackPage(t.url, t.v3.writeKey),
+        '/rsa.js': rudderstackSdk(),
+      });
     });
 
     afterAll(async () => {
@@ -68,11 +126,7 @@ describe.runIf(hasChromium())(
     it('sends an anonymous page view, then identify and track, and they land on one prospect', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
-      const sent: string[] = [];
-      page.on('requestfinished', (request) => {
-        if (request.url().startsWith(`${t.url}/v1/`))
-          sent.push(`${request.method()} ${new URL(request.url()).pathname}`);
-      });
+      const sent = requestsTo(page, t.url);
       await page.goto(`${site.url}/pricing`);
       // The SDK replaces the snippet's queue with itself once it has its settings.
       await page.waitForFunction(() => {
@@ -103,26 +157,44 @@ describe.runIf(hasChromium())(
           ]),
         );
       await t.settled();
-
-      const unit = t.m.v3Unit.id;
-      const found = (
-        await t.m.call('/api/v5/objects/prospects?fields=id,email,firstName&email=browser%40example.com', {
-          unit,
-        })
-      ).body as { values: Json[] };
-      expect(found.values).toHaveLength(1);
-      expect(found.values[0]).toMatchObject({ email: 'browser@example.com', firstName: 'Bea' });
-      const activities = (
-        await t.m.call(
-          `/api/v5/objects/external-activities?fields=type,value&prospectId=${String(found.values[0]!.id)}`,
-          {
-            unit,
-          },
-        )
-      ).body as { values: Json[] };
-      const kinds = activities.values.map((a) => `${String(a.type)}:${String(a.value)}`);
+      const { prospects, kinds } = await prospectWithActivities(t, 'browser@example.com');
+      expect(prospects).toHaveLength(1);
+      expect(prospects[0]).toMatchObject({ email: 'browser@example.com', firstName: 'Bea' });
       // The page view made before the person was known, and the track after.
-      expect(kinds.some((k) => /page/i.test(k) || /Pricing/.test(k))).toBe(true);
+      expect(kinds.some((k) => /page/i.test(k))).toBe(true);
+      expect(kinds.some((k) => /Trial Started/.test(k))).toBe(true);
+      await context.close();
+    });
+
+    it('takes RudderStack’s browser SDK the same way: its config, then page, identify and track', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const sent = requestsTo(page, t.url);
+      await page.goto(`${site.url}/docs`);
+      await page.evaluate(() => {
+        const rs = (
+          globalThis as unknown as {
+            rs: { identify(id: string, traits: Json): void; track(event: string, properties: Json): void };
+          }
+        ).rs;
+        rs.identify('rudder-user-1', { email: 'rudder@example.com', firstName: 'Rui' });
+        rs.track('Trial Started', { plan: 'team' });
+      });
+      await expect
+        .poll(() => sent, { timeout: 15_000 })
+        .toEqual(
+          expect.arrayContaining([
+            'GET /v1/rudderstack/sourceConfig/',
+            'POST /v1/page',
+            'POST /v1/identify',
+            'POST /v1/track',
+          ]),
+        );
+      await t.settled();
+      const { prospects, kinds } = await prospectWithActivities(t, 'rudder@example.com');
+      expect(prospects).toHaveLength(1);
+      expect(prospects[0]).toMatchObject({ firstName: 'Rui' });
+      expect(kinds.some((k) => /page/i.test(k))).toBe(true);
       expect(kinds.some((k) => /Trial Started/.test(k))).toBe(true);
       await context.close();
     });

@@ -21,8 +21,10 @@ export async function startSite(
   pages: Record<string, string>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    const body = pages[new URL(request.url ?? '/', 'http://x').pathname];
-    response.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const body = pages[path];
+    const type = path.endsWith('.js') ? 'application/javascript' : 'text/html';
+    response.writeHead(body === undefined ? 404 : 200, { 'content-type': `${type}; charset=utf-8` });
     response.end(body ?? 'not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -108,8 +108,9 @@ export function readMessage(
   const parsed = messageSchemas[type].safeParse(raw);
   if (!parsed.success) throw new InvalidMessage(describe(parsed.error, where));
   const m = parsed.data as z.infer<(typeof messageSchemas)['track']> & Record<string, unknown>;
-  const userId = m.userId ?? null;
-  const anonymousId = m.anonymousId ?? null;
+  // RudderStack's browser SDK sends `userId: ""` for a visitor not yet identified.
+  const userId = m.userId || null;
+  const anonymousId = m.anonymousId || null;
   if (!userId && !anonymousId) throw new InvalidMessage(`${where} needs a userId or an anonymousId`);
 
   const sentAt = m.sentAt ?? (defaults.sentAt as string | number | undefined);
@@ -136,8 +137,18 @@ export function readMessage(
   if (Object.keys(context).length > 0) message.context = context;
   const integrations = { ...defaults.integrations, ...(m.integrations ?? {}) };
   if (Object.keys(integrations).length > 0) message.integrations = integrations;
-  if (type === 'identify' || type === 'group')
-    message.traits = (m.traits as Record<string, unknown> | null) ?? {};
+  if (type === 'identify') {
+    // RudderStack's browser SDK carries an identify's traits in `context.traits` only; Segment's
+    // SDKs put them at the top, which wins where both name a trait.
+    const contextTraits = (m.context as { traits?: unknown } | null | undefined)?.traits;
+    message.traits = {
+      ...(typeof contextTraits === 'object' && contextTraits !== null && !Array.isArray(contextTraits)
+        ? (contextTraits as Record<string, unknown>)
+        : {}),
+      ...((m.traits as Record<string, unknown> | null) ?? {}),
+    };
+  }
+  if (type === 'group') message.traits = (m.traits as Record<string, unknown> | null) ?? {};
   if (type === 'track') message.event = m.event;
   if (type === 'track' || type === 'page' || type === 'screen')
     message.properties = (m.properties as Record<string, unknown> | null) ?? {};

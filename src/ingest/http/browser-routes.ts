@@ -14,6 +14,7 @@ import type { IngestServices } from '../ingest-services.js';
  *   parts it loads on demand;
  * - `GET /v1/projects/{writeKey}/settings`: what the SDK needs to start (the `Segment.io`
  *   integration: the write key and where to send), nothing secret;
+ * - `GET /v1/rudderstack/sourceConfig`: RudderStack's browser SDK's source config;
  * - CORS preflights for `/v1/*`, for the origins the source allows (any, by default, never
  *   with credentials); `/v1/m`, the SDK's own metrics, answered and dropped.
  */
@@ -36,6 +37,30 @@ export function browserRoutes(
     const base = ingestBase(request);
     return reply.header('cache-control', 'no-cache').send(sdkSettings(writeKey, base));
   });
+
+  // RudderStack's browser SDK asks `{configUrl}/sourceConfig/?writeKey=…` (point its
+  // `configUrl` at `{ingest}/v1/rudderstack`): the source, enabled, with no device-mode
+  // destinations and the SDK's own error and metrics reporting off.
+  const rudderConfig = async (request: FastifyRequest, reply: FastifyReply) => {
+    const writeKey = (request.query as { writeKey?: unknown }).writeKey;
+    const source = typeof writeKey === 'string' ? await services.sources.authenticate(writeKey) : undefined;
+    if (!source) return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
+    if (!allowCors(request, reply, source))
+      return reply.code(403).send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
+    return reply.header('cache-control', 'no-cache').send({
+      source: {
+        id: source.id,
+        name: source.name,
+        writeKey,
+        enabled: true,
+        workspaceId: 'handoff',
+        config: { statsCollection: { errors: { enabled: false }, metrics: { enabled: false } } },
+        destinations: [],
+      },
+    });
+  };
+  app.get('/v1/rudderstack/sourceConfig', rudderConfig);
+  app.get('/v1/rudderstack/sourceConfig/', rudderConfig);
 
   app.get('/analytics.js/v1/:writeKey/analytics.min.js', async (_request, reply) =>
     reply
