@@ -1,6 +1,7 @@
 // The ingest of `handoff demo` (SQLite, its own process): events accepted durably per second and
-// the accept latency for batch and single calls, then identify → prospect delivery lag at a
-// steady 1,000 identifies/s, read back through the marketing engine's v5 API.
+// the accept latency for batch and single calls, the browser path (analytics.js's `/v1/t` in
+// text/plain after a CORS preflight, from another origin), then identify → prospect delivery lag
+// at a steady 1,000 identifies/s, read back through the marketing engine's v5 API.
 import http from 'node:http';
 import { figure, jsonClient, load, paced, percentile, startServer } from './support.js';
 
@@ -48,6 +49,52 @@ function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: 
   };
 }
 
+/**
+ * A browser's send, as analytics.js makes it from another origin: the CORS preflight, then the
+ * event in text/plain with the write key. Resolves with the latency of the pair in ms (a browser
+ * without a cached preflight waits for both).
+ */
+function browserClient(server: Awaited<ReturnType<typeof startServer>>, sockets: number) {
+  const ingest = new URL(server.ingest!.url);
+  const writeKey = server.ingest!.writeKey;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const origin = 'http://shop.bench.example';
+  const send = (method: string, headers: Record<string, string | number>, payload?: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        { agent, host: ingest.hostname, port: ingest.port, method, path: '/v1/t', headers },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode! < 300 ? resolve() : reject(new Error(`unexpected ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  return async (body: Record<string, unknown>): Promise<number> => {
+    const payload = JSON.stringify({ ...body, writeKey });
+    const started = process.hrtime.bigint();
+    await send('OPTIONS', {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type',
+    });
+    await send(
+      'POST',
+      {
+        origin,
+        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+        'content-type': 'text/plain',
+        'content-length': Buffer.byteLength(payload),
+      },
+      payload,
+    );
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+}
+
 const track = (i: number, tag: string) => ({
   type: 'track',
   // Anonymous visitors: accepted and kept, their delivery parked until they are identified.
@@ -84,6 +131,19 @@ try {
   );
   const single = await load(SINGLE_CALLS, CONCURRENCY, (i) => post('/v1/track', track(i, 'single')));
   figure(`accepted, single /v1/track, ${CONCURRENCY} clients`, SINGLE_CALLS / single.seconds, 'events/s');
+
+  // The browser path: a preflight and a text/plain /v1/t per event, as analytics.js sends them.
+  const browser = browserClient(server, CONCURRENCY);
+  const browserPaced = await paced(1_000, 5, (i) => browser(track(i, 'browser-paced')));
+  figure('browser /v1/t with preflight, 1,000 events/s: p50', percentile(browserPaced, 50), 'ms');
+  figure('browser /v1/t with preflight, 1,000 events/s: p99', percentile(browserPaced, 99), 'ms', '<= 20');
+  const browserLoad = await load(SINGLE_CALLS / 2, CONCURRENCY, (i) => browser(track(i, 'browser')));
+  figure(
+    `accepted, browser /v1/t with preflight, ${CONCURRENCY} clients`,
+    SINGLE_CALLS / 2 / browserLoad.seconds,
+    'events/s',
+  );
+  figure('  p99 at saturation', percentile(browserLoad.latencies, 99), 'ms');
   figure('peak RSS of the demo process', server.peakRssMb(), 'MB');
 } finally {
   await server.stop();
