@@ -44,9 +44,12 @@ export function browserRoutes(
   const rudderConfig = async (request: FastifyRequest, reply: FastifyReply) => {
     const writeKey = (request.query as { writeKey?: unknown }).writeKey;
     const source = typeof writeKey === 'string' ? await services.sources.authenticate(writeKey) : undefined;
-    if (!source) return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
+    if (!source)
+      return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
     if (!allowCors(request, reply, source))
-      return reply.code(403).send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
+      return reply
+        .code(403)
+        .send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
     return reply.header('cache-control', 'no-cache').send({
       source: {
         id: source.id,
