@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import { DailyCounter } from '../store/daily-counter.js';
-import { BUSINESS_UNIT_PREFIX, MAX_CONCURRENT_REQUESTS, type BusinessUnit } from './domain/business-unit.js';
+import {
+  BUSINESS_UNIT_PREFIX,
+  MAX_CONCURRENT_REQUESTS,
+  type BusinessUnit,
+  type UnitSettings,
+} from './domain/business-unit.js';
 import { MarketingError } from './domain/marketing-error.js';
 import * as store from './store/unit-store.js';
 
@@ -100,20 +105,7 @@ export class BusinessUnitService {
     this.administrators.delete(`${unitId}:${grant.crmUserId}`);
   }
 
-  async updateSettings(
-    unitId: string,
-    settings: Partial<
-      Pick<
-        BusinessUnit,
-        | 'active'
-        | 'allowMultiplePerEmail'
-        | 'dailyApiLimit'
-        | 'timeZone'
-        | 'requireTrackingConsent'
-        | 'trackerDomains'
-      >
-    >,
-  ): Promise<BusinessUnit> {
+  async updateSettings(unitId: string, settings: Partial<UnitSettings>): Promise<BusinessUnit> {
     const unit = this.units.get(unitId);
     if (!unit) throw new MarketingError(201);
     const next = { ...unit, ...settings };

@@ -25,15 +25,32 @@ export function browserRoutes(
 ): void {
   const bundles = analyticsNextBundles();
 
-  app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
-    const { writeKey } = request.params as { writeKey: string };
-    const source = await services.sources.authenticate(writeKey);
-    if (!source)
-      return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
-    if (!allowCors(request, reply, source))
-      return reply
+  /**
+   * The source of a write key a browser SDK names in its config request, with its CORS answer
+   * set; undefined (and the answer sent: 404, or 403 for an origin it does not take) otherwise.
+   */
+  const browserSource = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    writeKey: unknown,
+  ): Promise<Source | undefined> => {
+    const source = typeof writeKey === 'string' ? await services.sources.authenticate(writeKey) : undefined;
+    if (!source) {
+      void reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
+      return undefined;
+    }
+    if (!allowCors(request, reply, source)) {
+      void reply
         .code(403)
         .send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
+      return undefined;
+    }
+    return source;
+  };
+
+  app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
+    const { writeKey } = request.params as { writeKey: string };
+    if (!(await browserSource(request, reply, writeKey))) return reply;
     const base = ingestBase(request);
     return reply.header('cache-control', 'no-cache').send(sdkSettings(writeKey, base));
   });
@@ -43,13 +60,8 @@ export function browserRoutes(
   // destinations and the SDK's own error and metrics reporting off.
   const rudderConfig = async (request: FastifyRequest, reply: FastifyReply) => {
     const writeKey = (request.query as { writeKey?: unknown }).writeKey;
-    const source = typeof writeKey === 'string' ? await services.sources.authenticate(writeKey) : undefined;
-    if (!source)
-      return reply.code(404).send({ success: false, code: 'not_found', message: 'no such source' });
-    if (!allowCors(request, reply, source))
-      return reply
-        .code(403)
-        .send({ success: false, code: 'origin_not_allowed', message: 'this origin may not send' });
+    const source = await browserSource(request, reply, writeKey);
+    if (!source) return reply;
     return reply.header('cache-control', 'no-cache').send({
       source: {
         id: source.id,

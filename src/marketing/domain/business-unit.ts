@@ -21,6 +21,17 @@ export interface BusinessUnit {
   createdAt: string;
 }
 
+/** What an operator may change of a unit (the rest is fixed at creation). */
+export type UnitSettings = Pick<
+  BusinessUnit,
+  | 'active'
+  | 'allowMultiplePerEmail'
+  | 'dailyApiLimit'
+  | 'timeZone'
+  | 'requireTrackingConsent'
+  | 'trackerDomains'
+>;
+
 /** Whether a page's origin is one of the unit's tracker domains. */
 export function isTrackerOrigin(unit: Pick<BusinessUnit, 'trackerDomains'>, origin: string): boolean {
   if (!URL.canParse(origin)) return false;

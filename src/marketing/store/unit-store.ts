@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { StoreDb } from '../../store/database.js';
 import type { DailyCountStore } from '../../store/daily-counter.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
-import type { BusinessUnit, CustomField } from '../domain/business-unit.js';
+import type { BusinessUnit, CustomField, UnitSettings } from '../domain/business-unit.js';
 import { encryptSecret, resolveSecret, SecretError } from '../../store/sealed-secrets.js';
 
 type Row = Record<string, unknown>;
@@ -44,19 +44,7 @@ export async function nextTrackingId(db: StoreDb): Promise<number> {
   return Math.max(1000, Number(r.rows[0]?.top ?? 1000)) + 1;
 }
 
-export async function updateUnitSettings(
-  db: StoreDb,
-  id: string,
-  settings: Pick<
-    BusinessUnit,
-    | 'active'
-    | 'allowMultiplePerEmail'
-    | 'dailyApiLimit'
-    | 'timeZone'
-    | 'requireTrackingConsent'
-    | 'trackerDomains'
-  >,
-): Promise<void> {
+export async function updateUnitSettings(db: StoreDb, id: string, settings: UnitSettings): Promise<void> {
   await sql`update marketing_business_unit set active = ${settings.active ? 1 : 0},
     tracker_domains = ${JSON.stringify(settings.trackerDomains)},
     require_tracking_consent = ${settings.requireTrackingConsent ? 1 : 0},
