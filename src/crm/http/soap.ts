@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import { HandoffError } from '../../errors/handoff-error.js';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
@@ -7,33 +7,11 @@ import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
 import type { MergeRequest } from '../merge-service.js';
 import { parseApiVersion } from './request-context.js';
+import { envelope, faultEnvelope, type Xml } from './soap-envelope.js';
 import { logServerError } from '../../http/server-basics.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
 const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  suppressEmptyNode: true,
-  suppressBooleanAttributes: false,
-});
-
-type Xml = Record<string, unknown>;
-
-function envelope(body: Xml): string {
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>' +
-    builder.build({
-      'soapenv:Envelope': {
-        '@_xmlns:soapenv': 'http://schemas.xmlsoap.org/soap/envelope/',
-        '@_xmlns': 'urn:partner.soap.sforce.com',
-        '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
-        '@_xmlns:sf': 'urn:fault.partner.soap.sforce.com',
-        'soapenv:Body': body,
-      },
-    })
-  );
-}
-
 /** A value for the builder: null becomes an `xsi:nil` element, as Salesforce writes it. */
 function xmlValue(value: unknown): unknown {
   if (value === null || value === undefined) return { '@_xsi:nil': 'true' };
@@ -69,7 +47,7 @@ function sendFault(reply: FastifyReply, code: string, message: string): FastifyR
   return reply
     .code(SERVER_STATUS_FAULTS.has(code) ? 500 : 400)
     .type('text/xml; charset=utf-8')
-    .send(envelope({ 'soapenv:Fault': { faultcode: `sf:${code}`, faultstring: `${code}: ${message}` } }));
+    .send(faultEnvelope(code, message));
 }
 
 function asArray(value: unknown): unknown[] {

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../errors/error-codes.js';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
 import { invalidInputMessage } from '../../http/invalid-input.js';
 import { logServerError, type WireError } from '../../http/server-basics.js';
+import { faultEnvelope } from './soap-envelope.js';
 
 /** HTTP status of each error code on the Salesforce REST wire. */
 export const CRM_HTTP_STATUS: Record<ErrorCode, number> = {
@@ -125,6 +126,14 @@ export function sendRestError(
   return reply.code(status).send(restError(handoffError));
 }
 
+/** Which of the CRM's wires a path speaks: SOAP faults, OAuth errors, or the REST API's. */
+function wireOf(url: string): 'soap' | 'oauth' | 'rest' {
+  const path = url.toLowerCase();
+  if (path.startsWith('/services/soap/')) return 'soap';
+  if (path.startsWith('/services/oauth2/') || path.startsWith('/id/')) return 'oauth';
+  return 'rest';
+}
+
 /**
  * A failure met before any route (a URL or headers the server cannot read), in the wire of the
  * API the path belongs to: a SOAP fault, an OAuth error, or Salesforce's REST errors.
@@ -135,26 +144,24 @@ export function renderCrmError(
   request?: FastifyRequest,
   errorCode?: string,
 ): WireError {
-  const path = (request?.url ?? '').toLowerCase();
-  if (path.startsWith('/services/soap/')) {
-    const code = errorCode ?? 'INVALID_INPUT';
-    const escaped = message.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
-    return {
-      contentType: 'text/xml; charset=utf-8',
-      body:
-        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">' +
-        `<soapenv:Body><soapenv:Fault><faultcode>sf:${code}</faultcode><faultstring>${code}: ${escaped}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
-    };
+  switch (wireOf(request?.url ?? '')) {
+    case 'soap':
+      return {
+        contentType: 'text/xml; charset=utf-8',
+        body: faultEnvelope(errorCode ?? 'INVALID_INPUT', message),
+      };
+    case 'oauth':
+      return {
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'invalid_request', error_description: message }),
+      };
+    case 'rest': {
+      const code =
+        errorCode ??
+        (status === 413 ? 'EXCEEDED_MAX_SIZE_REQUEST' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT');
+      return { contentType: 'application/json', body: JSON.stringify([{ message, errorCode: code }]) };
+    }
   }
-  if (path.startsWith('/services/oauth2/') || path.startsWith('/id/'))
-    return {
-      contentType: 'application/json',
-      body: JSON.stringify({ error: 'invalid_request', error_description: message }),
-    };
-  const code =
-    errorCode ??
-    (status === 413 ? 'EXCEEDED_MAX_SIZE_REQUEST' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT');
-  return { contentType: 'application/json', body: JSON.stringify([{ message, errorCode: code }]) };
 }
 
 /**
@@ -162,10 +169,7 @@ export function renderCrmError(
  * routing chose one), in the wire of the API its path belongs to.
  */
 export function sendCrmError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const path = request.url.toLowerCase();
-  const family =
-    path.startsWith('/services/soap/') || path.startsWith('/services/oauth2/') || path.startsWith('/id/');
-  if (!family) return sendRestError(request, reply, error);
+  if (wireOf(request.url) === 'rest') return sendRestError(request, reply, error);
   const handoffError = toHandoffError(error);
   const status = CRM_HTTP_STATUS[handoffError.code];
   if (status >= 500) logServerError(request, error, 'unexpected error in CRM request');
