@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type Source } from '../domain/source.js';
 import type { IngestServices } from '../ingest-services.js';
+import { socketOrigin } from '../../http/socket-origin.js';
 
 /**
  * Segment's browser SDK (analytics.js, `@segment/analytics-next`), served and answered by the
@@ -51,7 +52,7 @@ export function browserRoutes(
   app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
     const { writeKey } = request.params as { writeKey: string };
     if (!(await browserSource(request, reply, writeKey))) return reply;
-    const base = ingestBase(request);
+    const base = socketOrigin(request);
     return reply.header('cache-control', 'no-cache').send(sdkSettings(writeKey, base));
   });
 
@@ -147,13 +148,6 @@ export function allowCors(request: FastifyRequest, reply: FastifyReply, source: 
   void reply.header('access-control-allow-origin', source.settings.allowedOrigins?.length ? origin : '*');
   if (source.settings.allowedOrigins?.length) void reply.header('vary', 'Origin');
   return true;
-}
-
-/** The ingest as the browser reaches it: the address the request arrived at (never the Host header). */
-function ingestBase(request: FastifyRequest): { host: string; protocol: 'http' | 'https' } {
-  const { localAddress, localPort } = request.socket;
-  const address = localAddress?.includes(':') ? `[${localAddress}]` : (localAddress ?? '127.0.0.1');
-  return { host: `${address}:${localPort ?? 80}`, protocol: request.protocol === 'https' ? 'https' : 'http' };
 }
 
 /** What analytics.js reads at start: its integrations (only `Segment.io`, pointed here) and plan. */

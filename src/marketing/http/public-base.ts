@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { socketOrigin } from '../../http/socket-origin.js';
 
 /**
  * The engine's own base URL for links it hands out (page URLs, tracked email links): the
@@ -7,7 +8,6 @@ import type { FastifyRequest } from 'fastify';
  */
 export function publicBase(publicUrl: string | null, request: FastifyRequest): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, '');
-  const { localAddress, localPort } = request.socket;
-  const host = localAddress?.includes(':') ? `[${localAddress}]` : (localAddress ?? '127.0.0.1');
-  return `${request.protocol}://${host}:${localPort ?? 80}`;
+  const { protocol, host } = socketOrigin(request);
+  return `${protocol}://${host}`;
 }
