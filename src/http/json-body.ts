@@ -1,10 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 
-/**
- * Replaces Fastify's JSON parser with one that answers malformed JSON with the service's own
- * error (`invalid` builds it from the parser's message) and takes an empty body as no body, as
- * Salesforce and Account Engagement both do.
- */
 /** Deeper than any real API body; deeper ones are refused before anything walks them. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -46,6 +41,11 @@ export function valueDepth(value: unknown, limit = MAX_JSON_DEPTH + 1): number {
   return deepest;
 }
 
+/**
+ * Replaces Fastify's JSON parser with one that answers malformed JSON with the service's own
+ * error (`invalid` builds it from the parser's message) and takes an empty body as no body, as
+ * Salesforce and Account Engagement both do.
+ */
 export function jsonBodyParser(app: FastifyInstance, invalid: (detail: string) => Error): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -332,6 +332,8 @@ export class OAuthService {
    */
   async revoke(token: string): Promise<boolean> {
     const hash = tokenHash(token);
+    // The cache is keyed by access tokens in the clear, which a refresh token's family is not
+    // known by here: look every session up again (revocations are rare, lookups cheap).
     this.cache.clear();
     const refresh = await store.selectRefreshToken(this.db, hash);
     let removed =
