@@ -33,7 +33,7 @@ function fromMarketing(prospectField: string, crmField: string): FieldMapping {
   return { prospectField, crmField, direction: 'marketing-to-crm', conflict: 'marketing' };
 }
 
-/** The fields both objects share, as ../shared/DEFAULT-MAPPINGS.md has them. */
+/** The fields both objects share, as the native connector maps them by default. */
 const COMMON: FieldMapping[] = [
   both('email', 'Email'),
   both('salutation', 'Salutation'),
