@@ -12,3 +12,13 @@ export function invalidInputMessage(error: unknown): string | undefined {
       .join('; ');
   return undefined;
 }
+
+/**
+ * The status of a refusal of the request itself — Fastify's own (a body it cannot parse, a
+ * content type it does not take, a body too large) or a shared check's (a NUL) — when what was
+ * thrown is one: a 4xx each wire writes in its own format. Undefined for anything else.
+ */
+export function requestErrorStatus(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}

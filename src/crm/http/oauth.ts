@@ -4,6 +4,7 @@ import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import { bearerToken } from './request-context.js';
 import { logServerError } from '../../http/server-basics.js';
+import { requestErrorStatus } from '../../http/invalid-input.js';
 
 function params(request: FastifyRequest): Record<string, string | undefined> {
   const body = request.body;
@@ -27,9 +28,8 @@ export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
     // The body parser's (malformed JSON): the request's fault, in OAuth's own terms.
     if (error instanceof HandoffError)
       return reply.code(400).send({ error: 'invalid_request', error_description: error.message });
-    const status = (error as { statusCode?: number }).statusCode;
-    // Fastify's own refusals (a body it cannot parse, a content type it does not take).
-    if (status && status >= 400 && status < 500)
+    const status = requestErrorStatus(error);
+    if (status !== undefined)
       return reply
         .code(status)
         .send({ error: 'invalid_request', error_description: (error as Error).message });

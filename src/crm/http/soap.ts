@@ -9,6 +9,7 @@ import type { MergeRequest } from '../merge-service.js';
 import { parseApiVersion } from './request-context.js';
 import { envelope, faultEnvelope, type Xml } from './soap-envelope.js';
 import { logServerError } from '../../http/server-basics.js';
+import { requestErrorStatus } from '../../http/invalid-input.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
 const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
@@ -85,8 +86,7 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   );
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof HandoffError) return sendFault(reply, error.code, error.message);
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500)
+    if (requestErrorStatus(error) !== undefined)
       return sendFault(reply, 'INVALID_INPUT', (error as Error).message);
     logServerError(request, error, 'unexpected error in SOAP request');
     return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors/error-codes.js';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
-import { invalidInputMessage } from '../../http/invalid-input.js';
+import { invalidInputMessage, requestErrorStatus } from '../../http/invalid-input.js';
 import { logServerError, type WireError } from '../../http/server-basics.js';
 import { faultEnvelope } from './soap-envelope.js';
 
@@ -86,8 +86,8 @@ export function toHandoffError(error: unknown, classify?: (e: unknown) => string
     return new HandoffError('JSON_PARSER_ERROR', fastifyError.message ?? 'invalid request');
   }
   // Any other refusal of the request itself (Fastify's, or a NUL): the caller's, by its status.
-  const status = fastifyError.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
+  const status = requestErrorStatus(error);
+  if (status !== undefined) {
     const message = fastifyError.message ?? 'invalid request';
     if (status === 413) return new HandoffError('EXCEEDED_MAX_SIZE_REQUEST', message);
     if (status === 415) return new HandoffError('UNSUPPORTED_MEDIA_TYPE', message);

@@ -1,6 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { invalidInputMessage } from '../../http/invalid-input.js';
+import { invalidInputMessage, requestErrorStatus } from '../../http/invalid-input.js';
 import { isMarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import { FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
@@ -46,7 +46,7 @@ export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, er
   let code = 500;
   let message: string;
   let status = 500;
-  const frameworkStatus = (error as { statusCode?: number }).statusCode;
+  const frameworkStatus = requestErrorStatus(error);
   const invalid = invalidInputMessage(error);
   if (isMarketingError(error)) {
     code = error.code;
@@ -56,7 +56,7 @@ export function sendLegacyError(request: FastifyRequest, reply: FastifyReply, er
     code = 62;
     message = invalid;
     status = 400;
-  } else if (frameworkStatus && frameworkStatus >= 400 && frameworkStatus < 500) {
+  } else if (frameworkStatus !== undefined) {
     // Fastify's own (a body it cannot parse, a content type it does not take): the caller's fault.
     code = 62;
     message = (error as Error).message;

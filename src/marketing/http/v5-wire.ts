@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { invalidInputMessage } from '../../http/invalid-input.js';
+import { invalidInputMessage, requestErrorStatus } from '../../http/invalid-input.js';
 import { isMarketingError, MarketingError } from '../domain/marketing-error.js';
 import type { Prospect } from '../domain/prospect.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
@@ -14,8 +14,8 @@ export function sendV5Error(request: FastifyRequest, reply: FastifyReply, error:
   }
   const invalid = invalidInputMessage(error);
   if (invalid !== undefined) return reply.code(400).send({ code: 62, message: invalid });
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status && status >= 400 && status < 500) {
+  const status = requestErrorStatus(error);
+  if (status !== undefined) {
     // Fastify's own (a body it could not parse …) — still in the service's format.
     return reply.code(status).send({ code: 62, message: (error as Error).message });
   }
