@@ -30,6 +30,7 @@ interface SourceFlags extends CliFlags {
   businessUnit?: string;
   campaignId?: string;
   accountId?: string;
+  trackerHost?: string;
   audience?: string[];
   allowedOrigin?: string[];
 }
@@ -46,6 +47,7 @@ function settingsFrom(flags: SourceFlags): Partial<DestinationSettings> {
   if (flags.businessUnit !== undefined) settings.businessUnitId = flags.businessUnit;
   if (flags.campaignId !== undefined) settings.campaignId = Number(flags.campaignId);
   if (flags.accountId !== undefined) settings.accountId = flags.accountId;
+  if (flags.trackerHost !== undefined) settings.trackerHost = flags.trackerHost;
   if (flags.allowedOrigin?.length) settings.allowedOrigins = flags.allowedOrigin;
   if (flags.audience?.length) {
     settings.audiences = {};
@@ -74,7 +76,14 @@ function withSettingsOptions(command: Command): Command {
     .option('--use-user-id', 'v4: use the userId as the lookup value')
     .option('--business-unit <id>', 'the business unit (0Uv…) prospects go to')
     .option('--campaign-id <id>', 'the campaign new prospects are created in')
-    .option('--account-id <piAId>', 'the tracking script account id')
+    .option(
+      '--account-id <piAId>',
+      'the tracking account id: page views become visits; analytics.js loads pd.js',
+    )
+    .option(
+      '--tracker-host <host[:port]>',
+      'where browsers reach the tracker (default: the marketing engine)',
+    )
     .option('--audience <name=listId...>', 'an audience trait that maps to a list')
     .option('--allowed-origin <origin...>', 'browser pages that may send (default: any origin)');
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
+import type { TrackerClient } from '../clients/account-engagement/tracker-client.js';
 import type { Database, StoreDb } from '../store/database.js';
-import { sendsToPardot } from './domain/segment-message.js';
+import { pardotInBrowser, sendsToPardot } from './domain/segment-message.js';
 import { traitEmail } from './domain/trait-mapping.js';
 import { ProspectDestination, type Outcome } from './prospect-destination.js';
 import type { SourceService } from './source-service.js';
@@ -22,6 +23,8 @@ export interface DeliveryWorkerOptions {
   sources: SourceService;
   /** The marketing client for a business unit (the ingest's default unit when null). */
   clientFor: (businessUnitId: string | null) => AccountEngagementClient;
+  /** The marketing engine's tracker (every business unit's: the tracking account id tells them apart). */
+  tracker: TrackerClient;
   now: () => Date;
   log: Logger;
   batchSize?: number;
@@ -208,7 +211,14 @@ export class DeliveryWorker {
   ): Promise<{ parked: number; groups: store.StoredEvent[][] }> {
     const { database, now } = this.options;
     const candidates = groups.filter((group) =>
-      group.every((e) => ACTIVITY_TYPES.has(e.message.type) && sendsToPardot(e.message) && !e.nextAttemptAt),
+      group.every(
+        (e) =>
+          ACTIVITY_TYPES.has(e.message.type) &&
+          sendsToPardot(e.message) &&
+          // Counted in the browser already: skipped at once, not parked until the person is known.
+          !(e.message.type === 'page' && pardotInBrowser(e.message)) &&
+          !e.nextAttemptAt,
+      ),
     );
     if (candidates.length === 0) return { parked: 0, groups };
     const bySource = new Map<string, store.StoredEvent[][]>();
@@ -261,6 +271,7 @@ export class DeliveryWorker {
     return destination.deliver(event, {
       db: database.db,
       client: clientFor(source.settings.businessUnitId ?? null),
+      tracker: this.options.tracker,
       now,
       markCreateTried: (at) =>
         store.updateEvent(database.db, event.seq, {

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
+import { TrackerClient } from '../clients/account-engagement/tracker-client.js';
 import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesforce-oauth.js';
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
@@ -25,6 +26,8 @@ export interface IngestServices {
   now: () => Date;
   /** Events a second, per source; over it the API answers 429. 0: no limit. */
   rateLimit: number;
+  /** The host (and port) of the marketing engine: where browsers find its tracker by default. */
+  trackerHost: string;
   /** Events by delivery status. */
   status(): Promise<Record<store.EventStatus, number>>;
   failures(options?: { sourceId?: string; limit?: number }): Promise<store.StoredEvent[]>;
@@ -68,7 +71,8 @@ export async function openIngest(options: OpenIngestOptions): Promise<IngestServ
     }
     return client;
   };
-  const delivery = new DeliveryWorker({ database, sources, clientFor, now, log });
+  const tracker = new TrackerClient(options.marketing.baseUrl);
+  const delivery = new DeliveryWorker({ database, sources, clientFor, tracker, now, log });
   const events = new EventLog(database, () => delivery.kick());
   if (options.deliver !== false) delivery.start();
   return {
@@ -78,6 +82,7 @@ export async function openIngest(options: OpenIngestOptions): Promise<IngestServ
     delivery,
     now,
     rateLimit: options.rateLimit ?? 0,
+    trackerHost: new URL(options.marketing.baseUrl).host,
     status: () => store.countByStatus(database.db),
     recent: (limit) => store.selectRecent(database.db, limit),
     failures: (o = {}) =>

@@ -1,8 +1,14 @@
 import type { AccountEngagementClient, ProspectValues } from '../clients/account-engagement/ae-client.js';
 import { AE_CODES, isAccountEngagementError } from '../clients/account-engagement/ae-error.js';
+import { TrackerError, type TrackerClient } from '../clients/account-engagement/tracker-client.js';
 import type { StoreDb } from '../store/database.js';
-import { pardotOptions, sendsToPardot, type SegmentMessage } from './domain/segment-message.js';
-import type { Source } from './domain/source.js';
+import {
+  pardotInBrowser,
+  pardotOptions,
+  sendsToPardot,
+  type SegmentMessage,
+} from './domain/segment-message.js';
+import { tracksVisitors, type Source } from './domain/source.js';
 import { mapTraits, traitEmail } from './domain/trait-mapping.js';
 import * as store from './store/ingest-store.js';
 
@@ -24,6 +30,8 @@ export interface DeliveryEvent {
 export interface DestinationDeps {
   db: StoreDb;
   client: AccountEngagementClient;
+  /** The business unit's tracker, for page views of sources with a tracking account id. */
+  tracker: TrackerClient;
   now: () => Date;
   /** Persists "a create is being tried" before the call, so a retry knows to look first. */
   markCreateTried: (at: string) => Promise<void>;
@@ -50,6 +58,8 @@ function customFields(client: AccountEngagementClient, maxAgeMs = CUSTOM_FIELDS_
 
 class PermanentFailure extends Error {}
 
+const NO_CONSENT = 'the business unit may not track this visitor without consent';
+
 /**
  * The prospect destination: what Segment's Pardot destination does with each call, with the
  * duplicate-prospect failures fixed — Handoff remembers which prospect each userId,
@@ -67,8 +77,10 @@ export class ProspectDestination {
       switch (message.type) {
         case 'identify':
           return await this.identify(event, deps);
-        case 'track':
         case 'page':
+          if (tracksVisitors(this.source.settings)) return await this.pageView(message, deps);
+          return await this.activity(message, deps);
+        case 'track':
         case 'screen':
           return await this.activity(message, deps);
         case 'alias':
@@ -78,6 +90,10 @@ export class ProspectDestination {
       }
     } catch (error) {
       if (error instanceof PermanentFailure) return { status: 'failed', error: error.message };
+      if (error instanceof TrackerError) {
+        if (error.retryable) return { status: 'retry', error: error.message, delayMs: 5_000 };
+        return { status: 'failed', error: error.message };
+      }
       if (isAccountEngagementError(error)) {
         if (error.retryable) return { status: 'retry', error: error.message, delayMs: error.retryDelayMs };
         return { status: 'failed', error: error.message, code: error.code };
@@ -282,12 +298,8 @@ export class ProspectDestination {
   private async activity(message: SegmentMessage, deps: DestinationDeps): Promise<Outcome> {
     const identity = await this.known(message, deps.db);
     if (!identity) return { status: 'waiting', reason: 'no prospect known yet for this user' };
-    let email = identity.email;
-    if (!email) {
-      const prospect = await deps.client.readProspect(identity.prospectId, ['email']);
-      email = typeof prospect.email === 'string' ? prospect.email : null;
-      if (!email) return { status: 'skipped', reason: `prospect ${identity.prospectId} has no email` };
-    }
+    const email = identity.email ?? (await this.emailOf(identity.prospectId, deps));
+    if (!email) return { status: 'skipped', reason: `prospect ${identity.prospectId} has no email` };
     const type =
       message.type === 'track' ? message.event! : message.type === 'page' ? 'Page View' : 'Screen View';
     const properties = message.properties ?? {};
@@ -306,6 +318,61 @@ export class ProspectDestination {
       status: 'delivered',
       result: { prospectId: identity.prospectId, activityId: activity.id ?? null },
     };
+  }
+
+  /**
+   * A page view of a source with a tracking account id: counted by the business unit's tracker
+   * as a page view of the person's visitor, in a visit, on the prospect (and its score), as if
+   * the tracking script had seen it. Page views from before the person was known wait, and are
+   * counted once the identify has named the prospect (with the time of delivery: the tracker
+   * takes no other). The browser SDK in device mode counts its page views itself.
+   */
+  private async pageView(message: SegmentMessage, deps: DestinationDeps): Promise<Outcome> {
+    if (pardotInBrowser(message))
+      return { status: 'skipped', reason: 'counted in the browser by the tracking script', local: true };
+    const identity = await this.known(message, deps.db);
+    if (!identity) return { status: 'waiting', reason: 'no prospect known yet for this user' };
+    const properties = message.properties ?? {};
+    const url = String(properties.url ?? properties.path ?? message.name ?? '') || 'about:blank';
+    const title = typeof properties.title === 'string' ? properties.title : (message.name ?? null);
+    const campaignId = this.source.settings.campaignId ?? null;
+    const visit = { accountId: this.source.settings.accountId!, url, campaignId };
+    const visitor =
+      (await store.selectVisitor(deps.db, this.source.id, identity.prospectId)) ??
+      (await this.tieVisitor(identity, visit, undefined, deps));
+    if (typeof visitor === 'string') return { status: 'skipped', reason: visitor };
+    const counted = await deps.tracker.hit({ ...visit, title, visitor });
+    if (!counted) return { status: 'skipped', reason: NO_CONSENT };
+    if (counted.id !== visitor.id) {
+      // The tracker no longer knew the visitor (its signature changed): it counted the view on
+      // a new one, which is tied to the prospect now, the view with it.
+      const tied = await this.tieVisitor(identity, visit, counted, deps);
+      if (typeof tied === 'string') return { status: 'skipped', reason: tied };
+    }
+    return { status: 'delivered', result: { prospectId: identity.prospectId, visitorId: counted.id } };
+  }
+
+  /**
+   * Ties a visitor (a new one when none is given) to the prospect by its email, without
+   * counting a page view, and remembers it as the prospect's; a reason when it cannot.
+   */
+  private async tieVisitor(
+    identity: store.Identity,
+    visit: { accountId: string; url: string; campaignId: number | null },
+    visitor: { id: number; sign: string } | undefined,
+    deps: DestinationDeps,
+  ): Promise<{ id: number; sign: string } | string> {
+    const email = identity.email ?? (await this.emailOf(identity.prospectId, deps));
+    if (!email) return `prospect ${identity.prospectId} has no email`;
+    const tied = await deps.tracker.hit({ ...visit, email, visitor });
+    if (!tied) return NO_CONSENT;
+    await store.upsertVisitor(deps.db, this.source.id, identity.prospectId, tied, deps.now().toISOString());
+    return tied;
+  }
+
+  private async emailOf(prospectId: number, deps: DestinationDeps): Promise<string | null> {
+    const prospect = await deps.client.readProspect(prospectId, ['email']);
+    return typeof prospect.email === 'string' ? prospect.email : null;
   }
 
   // ---- alias -------------------------------------------------------------------------------------

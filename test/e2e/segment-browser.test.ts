@@ -106,15 +106,18 @@ describe.runIf(hasChromium())(
     let t: TestIngest;
     let browser: Browser;
     let site: { url: string; close(): Promise<void> };
+    // The site's pages: a test may add one for a source it makes.
+    const pages: Record<string, string> = {};
 
     beforeAll(async () => {
       t = await startTestIngest();
       browser = await launchChromium();
-      site = await startSite({
+      Object.assign(pages, {
         '/pricing': segmentPage(t.url, t.v3.writeKey),
         '/docs': rudderstackPage(t.url, t.v3.writeKey),
         '/rsa.js': rudderstackSdk(),
       });
+      site = await startSite(pages);
     });
 
     afterAll(async () => {
@@ -196,6 +199,86 @@ describe.runIf(hasChromium())(
       expect(prospects[0]).toMatchObject({ firstName: 'Rui' });
       expect(kinds.some((k) => /page/i.test(k))).toBe(true);
       expect(kinds.some((k) => /Trial Started/.test(k))).toBe(true);
+      await context.close();
+    });
+
+    it('loads the engine’s tracking script through analytics.js when the source enables Account Engagement, and its visit lands on the identified prospect', async () => {
+      const unit = t.m.v3Unit;
+      // The tracker answers a page's visitor cookies only to the unit's own sites.
+      await t.m.services.units.updateSettings(unit.id, { trackerDomains: [site.url] });
+      const { writeKey } = await t.addSource('with tracking', {
+        apiVersion: 3,
+        businessUnitId: unit.id,
+        accountId: String(unit.trackingId),
+      });
+      const settings = (await (await fetch(`${t.url}/v1/projects/${writeKey}/settings`)).json()) as {
+        integrations: Record<string, Json>;
+      };
+      expect(settings.integrations.Pardot).toMatchObject({
+        piAId: String(unit.trackingId),
+        piHostname: new URL(t.m.url).host,
+      });
+      pages['/device'] = segmentPage(t.url, writeKey);
+
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const loaded: string[] = [];
+      page.on('requestfinished', (request) => {
+        const url = new URL(request.url());
+        if (url.origin === t.m.url || url.pathname.startsWith('/next-integrations/'))
+          loaded.push(url.pathname);
+      });
+      await page.goto(`${site.url}/device`);
+      // analytics.js loads the integration, which loads pd.js, which counts the page view.
+      await expect
+        .poll(() => loaded, { timeout: 15_000 })
+        .toEqual(
+          expect.arrayContaining([
+            '/next-integrations/integrations/pardot/1.0.0/pardot.dynamic.js.gz',
+            '/pd.js',
+            '/analytics',
+          ]),
+        );
+      const visitorCookie = `visitor_id${unit.trackingId - 1000}`;
+      await expect
+        .poll(async () => (await context.cookies(site.url)).map((c) => c.name), { timeout: 10_000 })
+        .toContain(visitorCookie);
+      const visitorId = Number(
+        (await context.cookies(site.url)).find((c) => c.name === visitorCookie)!.value,
+      );
+
+      await page.evaluate(async () => {
+        const analytics = (
+          globalThis as unknown as { analytics: { identify(id: string, traits: Json): Promise<unknown> } }
+        ).analytics;
+        await analytics.identify('device-user-1', { email: 'device@example.com', firstName: 'Dee' });
+      });
+      // The integration ties the visitor to the prospect in the browser; the ingest sets the
+      // traits from the server side. One prospect, with the visitor, its visit and page view.
+      const read = (path: string) =>
+        t.m.call(path, { unit: unit.id }).then((r) => r.body as { values: Json[] });
+      const visitorPath = `/api/v5/objects/visitors/${visitorId}?fields=id,prospectId`;
+      await expect
+        .poll(async () => ((await read(visitorPath)) as unknown as Json).prospectId ?? null, {
+          timeout: 15_000,
+        })
+        .not.toBeNull();
+      await t.settled();
+      const { prospects } = await prospectWithActivities(t, 'device@example.com');
+      expect(prospects).toHaveLength(1);
+      expect(prospects[0]).toMatchObject({ firstName: 'Dee' });
+      const prospectId = prospects[0]!.id;
+      const visitor = (await read(visitorPath)) as unknown as Json;
+      expect(visitor.prospectId).toBe(prospectId);
+      const visits = await read(
+        `/api/v5/objects/visits?fields=id,visitorId,prospectId&prospectId=${String(prospectId)}`,
+      );
+      expect(visits.values).toEqual([expect.objectContaining({ visitorId, prospectId })]);
+      const views = await read(
+        `/api/v5/objects/visitor-activities?fields=type,visitorId&prospectId=${String(prospectId)}&type=2`,
+      );
+      // The page counted once: by pd.js in the browser, not again from the SDK's page call.
+      expect(views.values).toEqual([expect.objectContaining({ type: 2, visitorId })]);
       await context.close();
     });
 

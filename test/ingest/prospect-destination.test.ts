@@ -261,6 +261,72 @@ for (const dialect of DIALECTS) {
       expect((await activities(unit, lin!.id as number)).map((a) => a.type)).toContain('Screen View');
     });
 
+    it('counts page views of a source with a tracking account id as the prospect’s visits, scored, the anonymous ones from identify on', async () => {
+      const unit = t.m.v3Unit;
+      const { writeKey } = await t.addSource(`tracked ${dialect}`, {
+        apiVersion: 3,
+        businessUnitId: unit.id,
+        accountId: String(unit.trackingId),
+      });
+      const read = async (path: string) =>
+        ((await t.m.call(path, { unit: unit.id })).body as { values: Json[] }).values;
+      // Before the person is known: held. One more from analytics.js in device mode (Pardot
+      // bundled): its tracking script counted it in the browser, so the ingest does not.
+      await rudder(writeKey, (a) => {
+        a.page({
+          anonymousId: 'tracked-1',
+          name: 'Pricing',
+          properties: { url: 'https://shop.example/pricing', title: 'Pricing' },
+        });
+      });
+      const bundled = await t.post(
+        '/v1/page',
+        {
+          anonymousId: 'tracked-1',
+          properties: { url: 'https://shop.example/in-browser' },
+          _metadata: { bundled: ['Pardot', 'Segment.io'], unbundled: [] },
+        },
+        writeKey,
+      );
+      expect(bundled.status).toBe(200);
+      await t.settled();
+      await segment(writeKey, (a) => {
+        a.identify({
+          userId: 'tracked-user',
+          anonymousId: 'tracked-1',
+          traits: { email: 'tracked@example.com' },
+        });
+        a.page({ userId: 'tracked-user', name: 'Docs', properties: { url: 'https://shop.example/docs' } });
+      });
+      await t.settled();
+      const [person] = await prospects(unit.id, 'tracked@example.com', ',score');
+      const prospectId = person!.id as number;
+      const views = await read(
+        `/api/v5/objects/visitor-page-views?fields=url,visitorId,visitId&prospectId=${prospectId}`,
+      );
+      expect(views.map((v) => v.url).sort()).toEqual([
+        'https://shop.example/docs',
+        'https://shop.example/pricing',
+      ]);
+      // One visitor of the prospect, one visit holding both views; each View scored a point.
+      expect(new Set(views.map((v) => v.visitorId)).size).toBe(1);
+      const visits = await read(
+        `/api/v5/objects/visits?fields=id,visitorPageViewCount&prospectId=${prospectId}`,
+      );
+      expect(visits).toEqual([expect.objectContaining({ visitorPageViewCount: 2 })]);
+      const scored = await read(
+        `/api/v5/objects/visitor-activities?fields=type&prospectId=${prospectId}&type=2`,
+      );
+      expect(scored).toHaveLength(2);
+      expect(person!.score).toBe(2);
+      // Not external activities as well: the tracker has them.
+      expect((await activities(unit.id, prospectId)).map((a) => a.type)).not.toContain('Page View');
+      const skipped = await t.services.recent(20);
+      expect(
+        skipped.find((e) => e.message.properties?.url === 'https://shop.example/in-browser')?.status,
+      ).toBe('skipped');
+    });
+
     it('creates one prospect for 50 concurrent first identifies of one email, on v3 and v4', async () => {
       for (const [source, unit, email] of [
         [t.v3, t.m.v3Unit.id, 'rush-v3@example.com'],

@@ -15,9 +15,11 @@ import { consoleSession, startSurfaces, type Surfaces } from '../support/surface
 const PUBLIC: Record<string, RegExp> = {
   crm: /^(\/services\/data$|\/services\/oauth2\/(token|revoke)$|\/services\/Soap\/u\/:version(\/:orgId)?$)/,
   marketing: /^\/(pd\.js|analytics|l\/|form\/|lp\/|e\/)/,
-  // The browser SDK's own script and chunks, its metrics sink and CORS preflights (the settings
-  // route needs a live write key in its path, so it is checked like the rest).
-  ingest: /^(\/analytics\.js\/v1\/|\/analytics-next\/bundles\/|\/v1\/m$|\/v1\/\*$)/,
+  // The browser SDK's own script and chunks, the device-mode integration it loads, its metrics
+  // sink and CORS preflights (the settings route needs a live write key in its path, so it is
+  // checked like the rest).
+  ingest:
+    /^(\/analytics\.js\/v1\/|\/analytics-next\/bundles\/|\/next-integrations\/integrations\/pardot\/|\/v1\/m$|\/v1\/\*$)/,
   console: /^(\/console\/api\/(session|login)$|\/$|\/index\.html$|\/assets\/)/,
 };
 

@@ -64,6 +64,11 @@ export interface SegmentMessage {
   previousId?: string;
   context?: Record<string, unknown>;
   integrations?: Record<string, unknown>;
+  /**
+   * The destinations the sender ran in the browser (analytics.js's `_metadata.bundled`): a
+   * destination listed here has had the event already and is not sent it again.
+   */
+  bundled?: string[];
 }
 
 /** The largest time a JavaScript Date holds (±100,000,000 days from 1970). */
@@ -148,6 +153,11 @@ export function readMessage(
       ...((m.traits as Record<string, unknown> | null) ?? {}),
     };
   }
+  const bundled = (m._metadata as { bundled?: unknown } | null | undefined)?.bundled;
+  if (Array.isArray(bundled)) {
+    const names = bundled.filter((name): name is string => typeof name === 'string' && name.length <= 100);
+    if (names.length > 0) message.bundled = names.slice(0, 100);
+  }
   if (type === 'group') message.traits = (m.traits as Record<string, unknown> | null) ?? {};
   if (type === 'track') message.event = m.event;
   if (type === 'track' || type === 'page' || type === 'screen')
@@ -196,6 +206,11 @@ export function sendsToPardot(message: SegmentMessage): boolean {
   if (named === false) return false;
   if (named !== undefined && named !== null) return true;
   return integrations.All !== false;
+}
+
+/** Whether the sender ran the Pardot destination in the browser for this event (device mode). */
+export function pardotInBrowser(message: SegmentMessage): boolean {
+  return message.bundled?.includes('Pardot') ?? false;
 }
 
 /** `integrations.Pardot.{id, fid}`: a prospect the caller names directly. */

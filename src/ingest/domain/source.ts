@@ -16,8 +16,19 @@ export const destinationSettingsSchema = z
       .nullish(),
     /** Use the message's userId as the lookup value instead of the trait of the lookup field's name. */
     useUserIdAsLookup: z.boolean().default(false),
-    /** piAId: the tracking script's account id. */
+    /**
+     * piAId: the tracking account id. Set, analytics.js loads the engine's tracking script in
+     * the browser (device mode), as Segment's Pardot destination loads Pardot's.
+     */
     accountId: z.string().nullish(),
+    /**
+     * Where browsers reach the engine's tracker (`pd.js`, `/analytics`): `host` or `host:port`
+     * (piHostname). Unset: the host of the marketing engine the ingest delivers to.
+     */
+    trackerHost: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'a host name, optionally with :port, like go.example.com')
+      .nullish(),
     /** piCId: the campaign new prospects are created in. */
     campaignId: z.number().int().positive().nullish(),
     /** The business unit prospects live in (18 chars, 0Uv…); the ingest's default unit when unset. */
@@ -49,6 +60,15 @@ export function originAllowed(
 }
 
 export type DestinationSettings = z.infer<typeof destinationSettingsSchema>;
+
+/**
+ * Whether the source names the business unit's tracking account (piAId): then its page views
+ * are the tracker's (visitor page views and visits), in the browser (device mode) and from
+ * servers alike, instead of external activities.
+ */
+export function tracksVisitors(settings: Pick<DestinationSettings, 'accountId'>): boolean {
+  return /^\d+$/.test(settings.accountId ?? '');
+}
 
 export interface Source {
   id: string;

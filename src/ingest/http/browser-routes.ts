@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { originAllowed, type Source } from '../domain/source.js';
 import type { IngestServices } from '../ingest-services.js';
 import { socketOrigin } from '../../http/socket-origin.js';
+import { PARDOT_INTEGRATION_JS, pardotDeviceMode, pardotSettings } from './pardot-device-mode.js';
 
 /**
  * Segment's browser SDK (analytics.js, `@segment/analytics-next`), served and answered by the
@@ -14,7 +15,10 @@ import { socketOrigin } from '../../http/socket-origin.js';
  *   it from here when `analytics._cdn` names the ingest), and `/analytics-next/bundles/*` the
  *   parts it loads on demand;
  * - `GET /v1/projects/{writeKey}/settings`: what the SDK needs to start (the `Segment.io`
- *   integration: the write key and where to send), nothing secret;
+ *   integration: the write key and where to send; `Pardot` in device mode when the source has
+ *   a tracking account id), nothing secret;
+ * - `GET /next-integrations/integrations/pardot/{version}/pardot.dynamic.js.gz`: that
+ *   device-mode integration, which loads the engine's tracking script;
  * - `GET /v1/rudderstack/sourceConfig`: RudderStack's browser SDK's source config;
  * - CORS preflights for `/v1/*`, for the origins the source allows (any, by default, never
  *   with credentials); `/v1/m`, the SDK's own metrics, answered and dropped.
@@ -51,9 +55,12 @@ export function browserRoutes(
 
   app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
     const { writeKey } = request.params as { writeKey: string };
-    if (!(await browserSource(request, reply, writeKey))) return reply;
-    const base = socketOrigin(request);
-    return reply.header('cache-control', 'no-cache').send(sdkSettings(writeKey, base));
+    const source = await browserSource(request, reply, writeKey);
+    if (!source) return reply;
+    const settings = sdkSettings(writeKey, socketOrigin(request));
+    if (pardotDeviceMode(source))
+      Object.assign(settings.integrations, { Pardot: pardotSettings(source, services.trackerHost) });
+    return reply.header('cache-control', 'no-cache').send(settings);
   });
 
   // RudderStack's browser SDK asks `{configUrl}/sourceConfig/?writeKey=…` (point its
@@ -99,6 +106,16 @@ export function browserRoutes(
       .header('cache-control', 'public, max-age=31536000, immutable')
       .send(body);
   });
+
+  // The path analytics.js builds from the CDN, the integration's name and its version; the
+  // name says `.gz`, but the body is plain (analytics.js loads it with a script tag either way).
+  app.get('/next-integrations/integrations/pardot/:version/pardot.dynamic.js.gz', async (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('access-control-allow-origin', '*')
+      .header('cache-control', 'public, max-age=300')
+      .send(PARDOT_INTEGRATION_JS),
+  );
 
   // One event a request, by the first letter of its type, as analytics.js sends them.
   for (const [letter, type] of Object.entries(SINGLE_PATHS))

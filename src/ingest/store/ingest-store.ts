@@ -305,6 +305,32 @@ export async function updateIdentityEmail(
     where source_id = ${sourceId} and prospect_id = ${prospectId}`.execute(db);
 }
 
+// ---- tracker visitors -------------------------------------------------------------------------------
+
+export async function selectVisitor(
+  db: StoreDb,
+  sourceId: string,
+  prospectId: number,
+): Promise<{ id: number; sign: string } | undefined> {
+  const r = await sql<Row>`select visitor_id, sign from ingest_visitor
+    where source_id = ${sourceId} and prospect_id = ${prospectId}`.execute(db);
+  const row = r.rows[0];
+  return row ? { id: Number(row.visitor_id), sign: String(row.sign) } : undefined;
+}
+
+export async function upsertVisitor(
+  db: StoreDb,
+  sourceId: string,
+  prospectId: number,
+  visitor: { id: number; sign: string },
+  at: string,
+): Promise<void> {
+  await sql`insert into ingest_visitor (source_id, prospect_id, visitor_id, sign, updated_at)
+    values (${sourceId}, ${prospectId}, ${visitor.id}, ${visitor.sign}, ${at})
+    on conflict (source_id, prospect_id) do update set visitor_id = excluded.visitor_id,
+      sign = excluded.sign, updated_at = excluded.updated_at`.execute(db);
+}
+
 // ---- the delivery lease ----------------------------------------------------------------------------
 
 /** Takes or renews the named lease for `owner` until `until`; true when `owner` holds it. */

@@ -86,5 +86,20 @@ export function ingestMigrations(database: Database): Record<string, Migration> 
           .execute();
       },
     },
+    '002-tracker-visitors': {
+      async up(db) {
+        // The tracker's visitor each prospect's server-reported page views are counted on.
+        await db.schema
+          .createTable('ingest_visitor')
+          .addColumn('source_id', text, (c) => c.notNull())
+          .addColumn('prospect_id', int, (c) => c.notNull())
+          .addColumn('visitor_id', int, (c) => c.notNull())
+          // The tracker's signature of the visitor id: it proves the visitor is ours to use.
+          .addColumn('sign', text, (c) => c.notNull())
+          .addColumn('updated_at', ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('ingest_visitor_pk', ['source_id', 'prospect_id'])
+          .execute();
+      },
+    },
   };
 }

@@ -10,6 +10,8 @@
  * - `pi_email` in the page URL identifies the visitor without counting a page view.
  * - Iframes of the engine's hosted forms get the visitor in their URL, so a submission is
  *   tied to the visitor even where the browser keeps the engine's own cookie from it.
+ * - `piTracker.identify(email)` ties the visitor to a prospect; `piTracker.page()` counts the
+ *   page again (a single-page app that moved on).
  * - `piTracker.ready` settles once the page's call has been answered.
  */
 export const PD_JS = String.raw`(function () {
@@ -90,6 +92,9 @@ export const PD_JS = String.raw`(function () {
     },
     identify: function (email) {
       return send({ pi_email: email });
+    },
+    page: function () {
+      return send({});
     },
     ready: null
   };
