@@ -87,7 +87,9 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
   const app = Fastify({
     ...serverOptions('crm', renderCrmError),
     bodyLimit: BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Salesforce answers `//services/data/…` like `/services/data/…`: the Salesforce CLI keeps
+    // instance URLs with a trailing slash, so every request it makes through jsforce starts `//`.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ...options,
   });
   requestBasics(app);
