@@ -5,6 +5,7 @@ import type { UnitOfWork } from '../store/unit-of-work.js';
 import { formatDatetime } from './domain/field-values.js';
 import type { FieldDef, FieldValue } from './domain/schema/field-def.js';
 import type { SchemaRegistry } from './domain/schema/schema-registry.js';
+import { queryColumns, type QueryColumns } from './domain/soql/query-columns.js';
 import { isAggregatePlan, joinKey, type QueryPlan } from './domain/soql/query-plan.js';
 import { SoqlPlanner } from './domain/soql/soql-planner.js';
 import { fromColumnValue } from './store/record-store.js';
@@ -89,10 +90,12 @@ export class QueryService {
     }
 
     const first = Math.min(options.pageSize, limit);
-    // One row more than the page tells whether another page exists without counting.
+    // One row more than the page tells whether another page exists without counting. A page
+    // that reaches the LIMIT is the last, whatever else matches: Salesforce answers done:true
+    // there, and clients (jsforce's and nforce's autoFetch) re-run a query left done:false.
     const rows = await compiled.page(db, { after: null, limit: first + 1, offset: plan.offset });
-    const more = rows.length > first;
-    const pageRows = more ? rows.slice(0, first) : rows;
+    const more = rows.length > first && first < limit;
+    const pageRows = rows.length > first ? rows.slice(0, first) : rows;
     const totalSize = more
       ? Math.min(Math.max(0, (await compiled.count(db)) - plan.offset), limit)
       : pageRows.length;
@@ -123,6 +126,11 @@ export class QueryService {
     return result;
   }
 
+  /** The columns a query would answer (`columns=true`), without running it. */
+  columns(soql: string, includeDeleted: boolean): QueryColumns {
+    return queryColumns(this.planner.plan(soql, { includeDeleted, now: this.now() }));
+  }
+
   /** The next page of an open query. Locators look like `01g…-2000` (cursor id, rows so far). */
   async more(
     locator: string,
@@ -141,8 +149,8 @@ export class QueryService {
       limit: size + 1,
       offset: 0,
     });
-    const more = rows.length > size;
-    const pageRows = more ? rows.slice(0, size) : rows;
+    const more = rows.length > size && size < cursor.remaining;
+    const pageRows = rows.length > size ? rows.slice(0, size) : rows;
     cursor.returned += pageRows.length;
     cursor.remaining -= pageRows.length;
     const last = pageRows[pageRows.length - 1];
