@@ -4,13 +4,20 @@ import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
 import { pageSizeFrom } from '../query-service.js';
 
-/** SOQL: `/query` and `/queryAll`, and their next pages at `/query/{locator}`. */
+/**
+ * SOQL: `/query` and `/queryAll` (or their column metadata with `columns=true`), and their next
+ * pages at `/query/{locator}`.
+ */
 export function queryRoutes(app: FastifyInstance, services: CrmServices): void {
   for (const resource of ['query', 'queryAll'] as const) {
     const includeDeleted = resource === 'queryAll';
     app.get(`/${resource}`, async (request) => {
-      const { q } = z.object({ q: z.string().optional() }).parse(request.query);
+      const { q, columns } = z
+        .object({ q: z.string().optional(), columns: z.string().optional() })
+        .parse(request.query);
       if (!q || q.trim() === '') throw new HandoffError('MALFORMED_QUERY', 'A query string (q) is required');
+      // The Salesforce CLI asks for the columns after every query, to lay out its table.
+      if (columns === 'true') return services.queries.columns(q, includeDeleted);
       const header = request.headers['sforce-query-options'];
       return services.queries.query(q, {
         includeDeleted,
