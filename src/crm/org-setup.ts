@@ -74,6 +74,8 @@ export async function ensureOrg(services: CrmServices, seed: OrgSeed): Promise<O
         IsSandbox: false,
         InstanceName: 'HX1',
         TimeZoneSidKey: 'GMT',
+        LanguageLocaleKey: 'en_US',
+        DefaultLocaleSidKey: 'en_US',
       }),
     ]);
     return id;

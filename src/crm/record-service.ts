@@ -7,6 +7,7 @@ import { keyPrefixOf, normalizeId, type IdAllocator } from './domain/record-id.j
 import {
   applyDefaults,
   applyDerivedFields,
+  assignAutoNumbers,
   checkRequiredFields,
   checkValidationRules,
   readInput,
@@ -564,6 +565,7 @@ export class RecordService {
             CreatedDate: now,
             CreatedById: ctx.userId,
           });
+          assignAutoNumbers(p.def, p.record);
           const list = inserts.get(p.def);
           if (list) list.push(p.record);
           else inserts.set(p.def, [p.record]);

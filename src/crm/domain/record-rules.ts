@@ -1,6 +1,7 @@
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { RuleCondition, ValidationRuleConfig } from '../crm-config.js';
 import { coerceFieldValue } from './field-values.js';
+import { sequenceOf } from './record-id.js';
 import type { FieldDef, FieldValue, ObjectDef, RecordValues } from './schema/field-def.js';
 import type { SchemaRegistry } from './schema/schema-registry.js';
 
@@ -25,9 +26,18 @@ export function applyDerivedFields(def: ObjectDef, record: RecordValues): void {
       record.IsClosed = record.StageName === 'Closed Won' || record.StageName === 'Closed Lost';
       record.IsWon = record.StageName === 'Closed Won';
       break;
+    case 'Case':
+      record.IsClosed = record.Status === 'Closed';
+      break;
     default:
       break;
   }
+}
+
+/** Numbers the server gives a record as it is made (Salesforce's auto-number fields). */
+export function assignAutoNumbers(def: ObjectDef, record: RecordValues): void {
+  if (def.name === 'Case' && typeof record.Id === 'string')
+    record.CaseNumber = String(sequenceOf(record.Id)).padStart(8, '0');
 }
 
 type Mode = 'create' | 'update';

@@ -1,5 +1,6 @@
 import { formatDatetime } from '../domain/field-values.js';
 import type { FieldDef, ObjectDef, RecordValues } from '../domain/schema/field-def.js';
+import type { ChildRelationship } from '../domain/schema/schema-registry.js';
 
 export function recordUrl(apiVersion: string, type: string, id: string): string {
   return `/services/data/v${apiVersion}/sobjects/${type}/${id}`;
@@ -112,10 +113,23 @@ export function describeGlobal(objects: ObjectDef[], apiVersion: string): Record
   return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: objects.map((d) => objectSummary(d, apiVersion)) };
 }
 
-export function describeObject(def: ObjectDef, apiVersion: string): Record<string, unknown> {
+export function describeObject(
+  def: ObjectDef,
+  apiVersion: string,
+  children: ChildRelationship[] = [],
+): Record<string, unknown> {
   return {
     ...objectSummary(def, apiVersion),
-    childRelationships: [],
+    childRelationships: children.map((r) => ({
+      cascadeDelete: false,
+      childSObject: r.child.name,
+      deprecatedAndHidden: false,
+      field: r.field.name,
+      junctionIdListNames: [],
+      junctionReferenceTo: [],
+      relationshipName: r.name,
+      restrictedDelete: false,
+    })),
     fields: def.fields.map(describeField),
     recordTypeInfos: [],
   };

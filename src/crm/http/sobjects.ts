@@ -30,7 +30,8 @@ export function sobjectRoutes(app: FastifyInstance, services: CrmServices): void
 
   app.get('/sobjects/:type/describe', async (request) => {
     const { type } = typeParams.parse(request.params);
-    return describeObject(records.objectDef(type), request.crm.apiVersion);
+    const def = records.objectDef(type);
+    return describeObject(def, request.crm.apiVersion, schema.childRelationships(def));
   });
 
   app.post('/sobjects/:type', async (request, reply) => {

@@ -41,6 +41,8 @@ export interface FieldDef {
   restrictedPicklist: boolean;
   referenceTo: string[];
   relationshipName: string | null;
+  /** A reference field's name on the parent's side: `Contacts` for Contact.AccountId. */
+  childRelationshipName: string | null;
   externalId: boolean;
   unique: boolean;
   custom: boolean;
@@ -112,6 +114,7 @@ export function field(name: string, type: FieldType, options: FieldOptions = {})
     restrictedPicklist: options.restrictedPicklist ?? false,
     referenceTo: options.referenceTo ?? [],
     relationshipName: options.relationshipName ?? null,
+    childRelationshipName: options.childRelationshipName ?? null,
     externalId: options.externalId ?? false,
     unique: options.unique ?? false,
     custom: options.custom ?? name.endsWith('__c'),

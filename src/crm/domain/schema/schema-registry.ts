@@ -6,6 +6,13 @@ import { standardObjects } from './standard-objects.js';
  * The org's schema: standard objects plus the custom fields declared in config. Names are
  * matched case-insensitively, as Salesforce does, and always answered in canonical case.
  */
+/** A parent's view of the records that point at it: `Contacts` of an Account, through AccountId. */
+export interface ChildRelationship {
+  child: ObjectDef;
+  field: FieldDef;
+  name: string;
+}
+
 export class SchemaRegistry {
   private readonly objects = new Map<string, ObjectDef>();
   private readonly fieldsByObject = new Map<string, Map<string, FieldDef>>();
@@ -83,6 +90,27 @@ export class SchemaRegistry {
 
   field(def: ObjectDef, name: string): FieldDef | undefined {
     return this.fieldsByObject.get(def.name.toLowerCase())?.get(name.toLowerCase());
+  }
+
+  /** The objects that point at `def` through a named child relationship (Account → Contacts …). */
+  childRelationships(def: ObjectDef): ChildRelationship[] {
+    const out: ChildRelationship[] = [];
+    for (const child of this.objects.values()) {
+      for (const f of child.fields) {
+        if (f.childRelationshipName && f.referenceTo.includes(def.name))
+          out.push({ child, field: f, name: f.childRelationshipName });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The child relationship of `def` called `name` (`Contacts` of Account). Polymorphic ones
+   * (Tasks through WhoId and WhatId) resolve to the field that can point at `def`.
+   */
+  childRelationship(def: ObjectDef, name: string): ChildRelationship | undefined {
+    const lower = name.toLowerCase();
+    return this.childRelationships(def).find((r) => r.name.toLowerCase() === lower);
   }
 
   /** The reference field whose relationship is `name` (Owner → OwnerId, Account → AccountId, Foo__r → Foo__c). */
