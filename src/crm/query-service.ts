@@ -6,7 +6,14 @@ import { formatDatetime } from './domain/field-values.js';
 import type { FieldDef, FieldValue } from './domain/schema/field-def.js';
 import type { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { queryColumns, type QueryColumns } from './domain/soql/query-columns.js';
-import { isAggregatePlan, joinKey, type QueryPlan } from './domain/soql/query-plan.js';
+import {
+  isAggregatePlan,
+  joinKey,
+  type FieldPath,
+  type Predicate,
+  type QueryPlan,
+  type SelectItem,
+} from './domain/soql/query-plan.js';
 import { SoqlPlanner } from './domain/soql/soql-planner.js';
 import { fromColumnValue } from './store/record-store.js';
 import { SoqlSql, type Keyset, type Row } from './store/soql-sql.js';
@@ -14,6 +21,8 @@ import { SoqlSql, type Keyset, type Row } from './store/soql-sql.js';
 export const DEFAULT_BATCH_SIZE = 2000;
 const MIN_BATCH_SIZE = 200;
 const AGGREGATE_ROW_LIMIT = 2000;
+/** Child rows read for one page of parents and one subquery, at most. */
+const MAX_CHILD_ROWS = 200_000;
 // Salesforce keeps a cursor 15 minutes after its last use; so do we, up to a bound on memory.
 const LOCATOR_TTL_MS = 15 * 60_000;
 const MAX_OPEN_LOCATORS = 10_000;
@@ -102,7 +111,7 @@ export class QueryService {
     const result: QueryResult = {
       totalSize,
       done: !more,
-      records: pageRows.map((r) => this.record(plan, compiled, r, options.apiVersion)),
+      records: await this.records(compiled, pageRows, options.apiVersion),
     };
     const last = pageRows[pageRows.length - 1];
     if (more && last) {
@@ -157,7 +166,7 @@ export class QueryService {
     const result: QueryResult = {
       totalSize: cursor.totalSize,
       done: !more,
-      records: pageRows.map((r) => this.record(cursor.compiled.plan, cursor.compiled, r, options.apiVersion)),
+      records: await this.records(cursor.compiled, pageRows, options.apiVersion),
     };
     if (more && last && id) {
       cursor.after = cursor.compiled.keysetOf(last);
@@ -173,6 +182,9 @@ export class QueryService {
     const plan = this.planner.plan(soql, { includeDeleted, now: this.now() });
     if (isAggregatePlan(plan) || plan.countOnly) {
       throw new HandoffError('INVALID_INPUT', 'Aggregate queries are not supported by Bulk API query jobs');
+    }
+    if (plan.select.some((s) => s.kind === 'children')) {
+      throw new HandoffError('INVALID_INPUT', 'Nested queries are not supported by Bulk API query jobs');
     }
     return plan;
   }
@@ -229,7 +241,69 @@ export class QueryService {
     return id;
   }
 
-  private record(plan: QueryPlan, compiled: SoqlSql, row: Row, apiVersion: string): WireRecord {
+  /** A page's rows as the wire gives them, each with its subqueries' child records. */
+  private async records(compiled: SoqlSql, rows: Row[], apiVersion: string): Promise<WireRecord[]> {
+    const { plan } = compiled;
+    const children = new Map<number, Map<unknown, WireRecord[]>>();
+    const idKey = `k${compiled.sortKeys.length - 1}`;
+    for (const [i, item] of plan.select.entries()) {
+      if (item.kind !== 'children' || rows.length === 0) continue;
+      children.set(
+        i,
+        await this.childRecords(
+          item,
+          rows.map((r) => r[idKey]),
+          apiVersion,
+        ),
+      );
+    }
+    return rows.map((r) => this.record(plan, compiled, r, apiVersion, children));
+  }
+
+  /**
+   * The child records of a page of parents, for one subquery: one query for the whole page
+   * (the link field IN the parents' ids), grouped by parent, each parent's LIMIT applied.
+   */
+  private async childRecords(
+    item: Extract<SelectItem, { kind: 'children' }>,
+    parentIds: unknown[],
+    apiVersion: string,
+  ): Promise<Map<unknown, WireRecord[]>> {
+    const link: FieldPath = { steps: [], field: item.link };
+    const within: Predicate = { kind: 'in', path: link, values: parentIds.map(String), negate: false };
+    const plan: QueryPlan = {
+      ...item.plan,
+      // The link travels as a last, unseen column: the child plan's own select says what is shown.
+      select: [...item.plan.select, { kind: 'field', path: link }],
+      where: item.plan.where ? { kind: 'and', items: [within, item.plan.where] } : within,
+      limit: null,
+      offset: 0,
+    };
+    const compiled = new SoqlSql(plan, this.deps.dialect);
+    const perParent = item.plan.limit ?? Infinity;
+    const rows = await compiled.page(this.deps.unitOfWork.current(), {
+      after: null,
+      limit: Math.min(MAX_CHILD_ROWS, parentIds.length * Math.min(perParent, MAX_CHILD_ROWS)),
+      offset: 0,
+    });
+    const linkColumn = `c${plan.select.length - 1}`;
+    const byParent = new Map<unknown, WireRecord[]>();
+    for (const row of rows) {
+      const list = byParent.get(row[linkColumn]) ?? [];
+      if (list.length >= perParent) continue;
+      list.push(this.record(item.plan, compiled, row, apiVersion));
+      byParent.set(row[linkColumn], list);
+    }
+    return byParent;
+  }
+
+  private record(
+    plan: QueryPlan,
+    compiled: SoqlSql,
+    row: Row,
+    apiVersion: string,
+    children?: Map<number, Map<unknown, WireRecord[]>>,
+  ): WireRecord {
     const base = `/services/data/v${apiVersion}/sobjects`;
     // The last sort key is always the record's Id (the tie-breaker, or the caller's own ORDER BY Id).
     const rootId = row[`k${compiled.sortKeys.length - 1}`];
@@ -240,6 +314,12 @@ export class QueryService {
       compiled.relationshipAliases().map(({ steps }, i) => [joinKey(steps), row[`r${i}`]]),
     );
     plan.select.forEach((s, i) => {
+      if (s.kind === 'children') {
+        // A parent with no children has null, not an empty list (as Salesforce answers).
+        const list = children?.get(i)?.get(rootId);
+        out[s.name] = list ? { totalSize: list.length, done: true, records: list } : null;
+        return;
+      }
       if (s.kind !== 'field') return;
       let target = out;
       let reachable = true;
@@ -270,6 +350,7 @@ export class QueryService {
     const out: WireRecord = { attributes: { type: 'AggregateResult' } };
     plan.select.forEach((s, i) => {
       const raw = row[`a${i}`];
+      if (s.kind === 'children') return;
       if (s.kind === 'field') {
         out[s.path.field.name] = wireValue(s.path.field, raw);
       } else if (s.path && (s.fn === 'MIN' || s.fn === 'MAX')) {

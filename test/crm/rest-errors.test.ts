@@ -151,12 +151,12 @@ describe('REST error responses', () => {
     expect(bad.body[0]?.errorCode).toBe('MALFORMED_QUERY');
     const semiJoin = await errorOf(
       await crm.api(
-        `/query?q=${encodeURIComponent('SELECT Id FROM Lead WHERE Id IN (SELECT LeadId FROM CampaignMember)')}`,
+        `/query?q=${encodeURIComponent('SELECT Id FROM Lead WHERE Id IN (SELECT LeadId FROM CampaignMember WHERE LeadId IN (SELECT Id FROM Lead))')}`,
       ),
     );
     expect(semiJoin.body[0]).toMatchObject({
       errorCode: 'MALFORMED_QUERY',
-      message: expect.stringContaining('semi-join'),
+      message: expect.stringContaining('semi join'),
     });
   });
 

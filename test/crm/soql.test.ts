@@ -338,7 +338,7 @@ for (const dialect of DIALECTS) {
 
     it('rejects unsupported constructs by name rather than answering wrongly', async () => {
       for (const [soql, named] of [
-        ['SELECT Id, (SELECT Id FROM Contacts) FROM Account', 'subquery'],
+        ['SELECT TYPEOF What WHEN Account THEN Name END FROM Task', 'TYPEOF'],
         ["SELECT Id FROM Task WHERE Who.Name = 'x'", 'polymorphic'],
         ['SELECT toLabel(Status) FROM Lead', 'function'],
         ['SELECT LeadSource, COUNT(Id) FROM Lead GROUP BY LeadSource HAVING COUNT(Id) > 1', 'HAVING'],

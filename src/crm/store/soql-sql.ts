@@ -40,7 +40,7 @@ export class SoqlSql {
     readonly plan: QueryPlan,
     private readonly dialect: StoreDialect,
   ) {
-    for (const item of plan.select) if (item.path) this.column(item.path);
+    for (const item of plan.select) if (item.kind !== 'children' && item.path) this.column(item.path);
     this.filter = plan.where ? this.predicate(plan.where) : null;
     this.sortKeys = plan.orderBy.map((o) => ({
       expression: this.sortExpression(o.path),
@@ -154,6 +154,12 @@ export class SoqlSql {
       }
       case 'like':
         return this.dialect.ciLike(this.column(p.path), p.pattern);
+      case 'semi': {
+        // Uncorrelated: the inner query's aliases (t, j1 …) shadow the outer ones only inside it.
+        const col = this.column(p.path);
+        const inner = new SoqlSql(p.inner, this.dialect).selectOne();
+        return p.negate ? sql`(${col} is null or ${col} not in (${inner}))` : sql`${col} in (${inner})`;
+      }
       case 'range': {
         const col = this.column(p.path);
         switch (p.op) {
@@ -233,6 +239,14 @@ export class SoqlSql {
     return sql.join(items);
   }
 
+  /** A semi-join's inner query: its one field, never null (a null would make NOT IN match nothing). */
+  selectOne(): Sql {
+    const [only] = this.plan.select;
+    if (only?.kind !== 'field') throw new Error('a semi-join selects one field');
+    const col = this.column(only.path);
+    return sql`select ${col} from ${this.from()} where ${this.where(null)} and ${col} is not null`;
+  }
+
   async page(db: StoreDb, options: { after: Keyset | null; limit: number; offset: number }): Promise<Row[]> {
     const keyset = options.after ? this.keysetPredicate(options.after) : null;
     const offset = options.offset > 0 ? sql` offset ${options.offset}` : sql``;
@@ -256,6 +270,7 @@ export class SoqlSql {
   async aggregate(db: StoreDb, limit: number): Promise<Row[]> {
     const items = this.plan.select.map((s, i) => {
       const alias = sql.id(`a${i}`);
+      if (s.kind === 'children') throw new Error('subqueries are refused with aggregates');
       if (s.kind === 'field') return sql`${this.column(s.path)} as ${alias}`;
       const arg = s.path ? this.column(s.path) : sql`*`;
       switch (s.fn) {

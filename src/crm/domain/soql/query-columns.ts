@@ -116,6 +116,13 @@ export function queryColumns(plan: QueryPlan): QueryColumns {
   const columns: QueryColumn[] = [];
   for (const item of plan.select) {
     if (item.kind === 'aggregate') columns.push(aggregateColumn(item));
+    else if (item.kind === 'children')
+      // A subquery: an aggregate column (a list per row) whose joinColumns are the child's.
+      columns.push({
+        ...relationshipColumn(item.name),
+        aggregate: true,
+        joinColumns: queryColumns(item.plan).columnMetadata,
+      });
     else place(columns, item.path);
   }
   return {

@@ -23,13 +23,20 @@ export type Predicate =
   | { kind: 'in'; path: FieldPath; values: FieldValue[]; negate: boolean }
   | { kind: 'like'; path: FieldPath; pattern: string }
   /** A date literal: the value lies in [start, end), compared as `op` says. */
-  | { kind: 'range'; path: FieldPath; op: CompareOp; start: string; end: string };
+  | { kind: 'range'; path: FieldPath; op: CompareOp; start: string; end: string }
+  /** A semi-join (`Id IN (SELECT LeadId FROM CampaignMember …)`) or, negated, an anti-join. */
+  | { kind: 'semi'; path: FieldPath; inner: QueryPlan; negate: boolean };
 
 export type AggregateFn = 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
 
 export type SelectItem =
   | { kind: 'field'; path: FieldPath }
-  | { kind: 'aggregate'; fn: AggregateFn; path: FieldPath | null; alias: string };
+  | { kind: 'aggregate'; fn: AggregateFn; path: FieldPath | null; alias: string }
+  /**
+   * A parent-child subquery (`(SELECT Id FROM Contacts)`): the child records whose `link`
+   * field points at each row, as the child plan selects, filters, orders and limits them.
+   */
+  | { kind: 'children'; name: string; link: FieldDef; plan: QueryPlan };
 
 export interface OrderItem {
   path: FieldPath;

@@ -10,15 +10,16 @@ import { normalizeId } from '../record-id.js';
 import { isTextType, type FieldDef, type FieldValue, type ObjectDef } from '../schema/field-def.js';
 import type { SchemaRegistry } from '../schema/schema-registry.js';
 import { dateLiteralRange } from './date-literals.js';
-import type {
-  AggregateFn,
-  CompareOp,
-  FieldPath,
-  OrderItem,
-  Predicate,
-  QueryPlan,
-  RelationshipStep,
-  SelectItem,
+import {
+  isAggregatePlan,
+  type AggregateFn,
+  type CompareOp,
+  type FieldPath,
+  type OrderItem,
+  type Predicate,
+  type QueryPlan,
+  type RelationshipStep,
+  type SelectItem,
 } from './query-plan.js';
 import { buildWhereTree, type ParsedCondition, type ParsedWhere, type WhereNode } from './where-tree.js';
 
@@ -76,9 +77,12 @@ export class SoqlPlanner {
         error instanceof Error ? (error.message.split('\n')[0] ?? 'parse error') : 'parse error',
       );
     }
-    return new QueryResolver(this.schema, query, options).resolve();
+    return new QueryResolver(this.schema, query, options, null).resolve();
   }
 }
+
+/** Where a query sits: at the top, as a parent-child subquery, or as a semi-join's inner query. */
+type Nesting = null | 'children' | 'semi-join';
 
 class QueryResolver {
   private readonly object: ObjectDef;
@@ -87,6 +91,7 @@ class QueryResolver {
     private readonly schema: SchemaRegistry,
     private readonly query: Query,
     private readonly options: PlanOptions,
+    private readonly nesting: Nesting,
   ) {
     const name = query.sObject ?? '';
     const def = schema.object(name);
@@ -118,6 +123,8 @@ class QueryResolver {
     const groupBy = this.resolveGroupBy();
     const orderBy = this.resolveOrderBy();
     const hasAggregate = select.some((s) => s.kind === 'aggregate');
+    if ((hasAggregate || groupBy.length > 0) && select.some((s) => s.kind === 'children'))
+      throw malformed('Subqueries cannot be used with aggregate functions or GROUP BY');
     if (hasAggregate || groupBy.length > 0) {
       const grouped = new Set(groupBy.map((g) => this.pathName(g).toLowerCase()));
       for (const item of select) {
@@ -209,7 +216,8 @@ class QueryResolver {
           break;
         }
         case 'FieldSubquery':
-          throw unsupported('a subquery in the SELECT list');
+          items.push(this.resolveChildren(f.subquery as Query & { relationshipName?: string }));
+          break;
         case 'FieldTypeof':
           throw unsupported('TYPEOF');
         default:
@@ -218,6 +226,48 @@ class QueryResolver {
     }
     if (items.length === 0) throw malformed('SELECT needs at least one field');
     return items;
+  }
+
+  /** `(SELECT … FROM Contacts …)`: the child relationship by its name on this object. */
+  private resolveChildren(subquery: Query & { relationshipName?: string }): SelectItem {
+    if (this.nesting !== null) throw malformed('Nested subqueries are not supported');
+    const name = subquery.relationshipName ?? '';
+    const relationship = this.schema.childRelationship(this.object, name);
+    if (!relationship) {
+      throw new HandoffError(
+        'INVALID_TYPE',
+        `Didn't understand relationship '${name}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.`,
+      );
+    }
+    if (subquery.offset) throw unsupported('OFFSET in a subquery');
+    const plan = new QueryResolver(
+      this.schema,
+      { ...subquery, sObject: relationship.child.name },
+      this.options,
+      'children',
+    ).resolve();
+    if (isAggregatePlan(plan) || plan.countOnly)
+      throw malformed('Aggregate functions are not allowed in a subquery');
+    return { kind: 'children', name: relationship.name, link: relationship.field, plan };
+  }
+
+  /** `Field [NOT] IN (SELECT Ref FROM Other …)`: the inner query selects one id or reference field. */
+  private resolveSemiJoin(c: ParsedCondition): Predicate {
+    if (this.nesting === 'semi-join') throw malformed('Nesting of semi join sub-selects is not supported');
+    const operator = String(c.operator).toUpperCase();
+    if (operator !== 'IN' && operator !== 'NOT IN')
+      throw malformed(`invalid operator with a subquery: ${operator}`);
+    const path = this.resolvePath(c.field ?? '');
+    const inner = new QueryResolver(this.schema, c.valueQuery as Query, this.options, 'semi-join').resolve();
+    const [only, ...rest] = inner.select;
+    if (!only || rest.length > 0 || only.kind !== 'field' || isAggregatePlan(inner) || inner.countOnly)
+      throw malformed('A semi join sub-select must select exactly one field');
+    const idTypes = ['id', 'reference'];
+    if (!idTypes.includes(only.path.field.type) || !idTypes.includes(path.field.type))
+      throw malformed(
+        `Semi join sub-selects are only supported on ID and reference fields, not ${path.field.name} and ${only.path.field.name}`,
+      );
+    return { kind: 'semi', path, inner: { ...inner, includeDeleted: false }, negate: operator === 'NOT IN' };
   }
 
   private resolveGroupBy(): FieldPath[] {
@@ -259,7 +309,7 @@ class QueryResolver {
 
   private resolveCondition(c: ParsedCondition): Predicate {
     if (c.fn) throw unsupported('functions in WHERE');
-    if (c.literalType === 'SUBQUERY' || c.valueQuery) throw unsupported('semi-joins (IN with a subquery)');
+    if (c.literalType === 'SUBQUERY' || c.valueQuery) return this.resolveSemiJoin(c);
     if (!c.field) throw unsupported('this WHERE condition');
     const path = this.resolvePath(c.field);
     const operator = String(c.operator).toUpperCase();
