@@ -11,6 +11,7 @@ import { collectionRoutes } from './http/collections.js';
 import { cometdRoutes } from './http/cometd.js';
 import { BayeuxServer } from './events/bayeux-server.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
+import { compositeTreeRoutes } from './http/composite-tree.js';
 import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { limitsRoutes } from './http/limits.js';
 import { oauthRoutes } from './http/oauth.js';
@@ -76,6 +77,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   changeWindowRoutes(app, services);
   collectionRoutes(app, services);
   compositeRoutes(app, services);
+  compositeTreeRoutes(app, services);
   queryRoutes(app, services);
   limitsRoutes(app, services);
   bulkIngestRoutes(app, services);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
@@ -32,6 +32,52 @@ interface SubResponse {
 }
 
 class RollBack extends Error {}
+
+const batchBody = z.object({
+  batchRequests: z
+    .array(
+      z.object({
+        method: z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']),
+        url: z.string().min(1),
+        richInput: z.unknown().optional(),
+      }),
+    )
+    .min(1),
+  haltOnError: z.boolean().optional().default(false),
+});
+
+/**
+ * One subrequest of a composite call, through the same routes (and checks) as a direct call,
+ * as the composite's caller: the answer's status, body and Location.
+ */
+async function subrequest(
+  app: FastifyInstance,
+  services: CrmServices,
+  request: FastifyRequest,
+  sub: { method: string; path: string; body: unknown; headers?: Record<string, string> },
+): Promise<{ status: number; body: unknown; location?: string }> {
+  const injected = await app.inject({
+    method: sub.method as 'GET',
+    url: sub.path,
+    headers: {
+      ...(sub.headers ?? {}),
+      ...(sub.body === undefined ? {} : { 'content-type': 'application/json' }),
+      [INTERNAL_SECRET_HEADER]: services.internalSecret,
+      [INTERNAL_USER_HEADER]: request.crm.userId,
+      ...(request.crm.autoAssign === false ? { 'sforce-auto-assign': 'FALSE' } : {}),
+      // Subrequests write with the composite caller's client id, for their change events.
+      ...(request.headers['sforce-call-options']
+        ? { 'sforce-call-options': String(request.headers['sforce-call-options']) }
+        : {}),
+    },
+    ...(sub.body === undefined ? {} : { payload: JSON.stringify(sub.body) }),
+  });
+  return {
+    status: injected.statusCode,
+    body: injected.body === '' ? null : (JSON.parse(injected.body) as unknown),
+    location: injected.headers.location ? String(injected.headers.location) : undefined,
+  };
+}
 
 /** Follows `records[0].Id`-style paths into an earlier result. */
 function lookup(value: unknown, path: string): unknown {
@@ -101,29 +147,16 @@ export function compositeRoutes(app: FastifyInstance, services: CrmServices): vo
           if (!path)
             throw new HandoffError('INVALID_INPUT', `The URL must begin with /services/data/: ${url}`);
           const body = sub.body === undefined ? undefined : resolveReferences(sub.body, results);
-          const injected = await app.inject({
+          const answer = await subrequest(app, services, request, {
             method: sub.method,
-            url: path,
-            headers: {
-              ...(sub.httpHeaders ?? {}),
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-              [INTERNAL_SECRET_HEADER]: services.internalSecret,
-              [INTERNAL_USER_HEADER]: request.crm.userId,
-              ...(request.crm.autoAssign === false ? { 'sforce-auto-assign': 'FALSE' } : {}),
-              // Subrequests write with the composite caller's client id, for their change events.
-              ...(request.headers['sforce-call-options']
-                ? { 'sforce-call-options': String(request.headers['sforce-call-options']) }
-                : {}),
-            },
-            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+            path,
+            body,
+            headers: sub.httpHeaders,
           });
-          const parsedBody: unknown = injected.body === '' ? null : JSON.parse(injected.body);
-          const headers: Record<string, string> = {};
-          if (injected.headers.location) headers.Location = String(injected.headers.location);
           response = {
-            body: parsedBody,
-            httpHeaders: headers,
-            httpStatusCode: injected.statusCode,
+            body: answer.body,
+            httpHeaders: answer.location ? { Location: answer.location } : {},
+            httpStatusCode: answer.status,
             referenceId: sub.referenceId,
           };
         } catch (error) {
@@ -164,5 +197,51 @@ export function compositeRoutes(app: FastifyInstance, services: CrmServices): vo
         ),
       };
     }
+  });
+
+  /**
+   * `/composite/batch`: up to 25 independent subrequests (each its own transaction), URLs
+   * relative to `/services/data/` (`v60.0/sobjects/Account/…`). With haltOnError, those after
+   * the first failure are not run and answer 412 BATCH_PROCESSING_HALTED.
+   */
+  app.post('/composite/batch', async (request) => {
+    const parsed = batchBody.safeParse(request.body);
+    if (!parsed.success) throw new HandoffError('JSON_PARSER_ERROR', 'Expected {"batchRequests":[…]}');
+    const { batchRequests, haltOnError } = parsed.data;
+    if (batchRequests.length > MAX_SUBREQUESTS) {
+      throw new HandoffError(
+        'EXCEEDED_ID_LIMIT',
+        `Maximum number of subrequests allowed is ${MAX_SUBREQUESTS}.`,
+      );
+    }
+    const results: Array<{ statusCode: number; result: unknown }> = [];
+    let halted = false;
+    for (const sub of batchRequests) {
+      if (halted) {
+        results.push({
+          statusCode: 412,
+          result: [{ errorCode: 'BATCH_PROCESSING_HALTED', message: 'Batch processing halted per request' }],
+        });
+        continue;
+      }
+      const relative = sub.url.replace(/^\/?(services\/data\/)?/, '');
+      if (!/^v\d+\.\d+\//.test(relative)) {
+        results.push({
+          statusCode: 400,
+          result: restError(
+            new HandoffError('INVALID_INPUT', `The URL must name an API version: ${sub.url}`),
+          ),
+        });
+      } else {
+        const answer = await subrequest(app, services, request, {
+          method: sub.method,
+          path: `/services/data/${relative}`,
+          body: sub.richInput,
+        });
+        results.push({ statusCode: answer.status, result: answer.body });
+      }
+      if (results[results.length - 1]!.statusCode >= 400 && haltOnError) halted = true;
+    }
+    return { hasErrors: results.some((r) => r.statusCode >= 400), results };
   });
 }
