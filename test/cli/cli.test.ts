@@ -109,7 +109,7 @@ describe('the handoff command', () => {
     expect(log.output).toContain(`→ prospect ${prospectId} * = "synced@demo.example"`);
     expect(log.output).toContain('prospect made for a new Lead; POST /api/v5/objects/prospects');
     expect(await stop(running)).toBe(0);
-  });
+  }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
 
   it('console: runs the admin console alone beside the servers of the data dir, behind the admin login', async () => {
     const dataDir = tempDir();
