@@ -16,6 +16,7 @@ import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { limitsRoutes } from './http/limits.js';
 import { oauthRoutes } from './http/oauth.js';
 import { queryRoutes } from './http/query.js';
+import { searchRoutes } from './http/search.js';
 import {
   autoAssignHeader,
   bearerToken,
@@ -79,6 +80,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   compositeRoutes(app, services);
   compositeTreeRoutes(app, services);
   queryRoutes(app, services);
+  searchRoutes(app, services);
   limitsRoutes(app, services);
   bulkIngestRoutes(app, services);
   bulkQueryRoutes(app, services);

@@ -15,6 +15,7 @@ import { ChangeEventService } from './events/change-event-service.js';
 import { FaultInjector } from '../faults/fault-rules.js';
 import { crmFaultRuleSchema, type CrmFaultKind } from './faults/crm-faults.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
+import { SearchService } from './search-service.js';
 import { LeadConversionService } from './lead-conversion-service.js';
 import { MergeService } from './merge-service.js';
 import { QueryService } from './query-service.js';
@@ -36,6 +37,7 @@ export interface CrmServices {
   unitOfWork: UnitOfWork;
   records: RecordService;
   queries: QueryService;
+  search: SearchService;
   conversions: LeadConversionService;
   merges: MergeService;
   bulkIngest: BulkIngestService;
@@ -158,6 +160,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     unitOfWork,
     records,
     queries,
+    search: new SearchService({ schema, queries }),
     conversions: new LeadConversionService(records, unitOfWork, now),
     merges: new MergeService(records, unitOfWork),
     bulkIngest,

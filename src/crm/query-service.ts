@@ -6,6 +6,8 @@ import { formatDatetime } from './domain/field-values.js';
 import type { FieldDef, FieldValue } from './domain/schema/field-def.js';
 import type { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { queryColumns, type QueryColumns } from './domain/soql/query-columns.js';
+import { isSearchable, scopeFields } from './domain/sosl/searchable.js';
+import type { SearchExpression, SearchScope } from './domain/sosl/sosl.js';
 import {
   isAggregatePlan,
   joinKey,
@@ -133,6 +135,35 @@ export class QueryService {
       );
     }
     return result;
+  }
+
+  /**
+   * The rows of one object of a search: `SELECT {fields} FROM {object} {clauses}` with the
+   * search as one more condition, at most `limit` rows (or the clauses' own LIMIT if smaller).
+   */
+  async searchRows(
+    returning: { object: string; fields: string | null; clauses: string },
+    search: { scope: SearchScope; expression: SearchExpression },
+    limit: number,
+    apiVersion: string,
+  ): Promise<WireRecord[]> {
+    const soql = `SELECT ${returning.fields ?? 'Id'} FROM ${returning.object} ${returning.clauses}`;
+    const plan = this.planner.plan(soql, { includeDeleted: false, now: this.now() });
+    if (!isSearchable(plan.object))
+      throw new HandoffError('INVALID_TYPE', `entity type ${plan.object.name} does not support search`);
+    if (isAggregatePlan(plan) || plan.countOnly)
+      throw new HandoffError('MALFORMED_SEARCH', 'Aggregate functions are not supported in a search');
+    const fields = scopeFields(plan.object, search.scope);
+    const rowLimit = Math.min(limit, plan.limit ?? Infinity);
+    if (fields.length === 0 || rowLimit <= 0) return [];
+    const match: Predicate = { kind: 'search', fields, expression: search.expression };
+    const compiled = new SoqlSql(
+      { ...plan, where: plan.where ? { kind: 'and', items: [match, plan.where] } : match },
+      this.deps.dialect,
+    );
+    const db = this.deps.unitOfWork.current();
+    const rows = await compiled.page(db, { after: null, limit: rowLimit, offset: plan.offset });
+    return this.records(compiled, rows, apiVersion);
   }
 
   /** The columns a query would answer (`columns=true`), without running it. */

@@ -129,7 +129,8 @@ for (const dialect of DIALECTS) {
       for (const [body, errorCode] of cases) {
         const r = await post('/composite/tree/Account', body);
         expect(r.status, errorCode).toBe(400);
-        const first = Array.isArray(r.body) ? r.body[0] : (r.body.results as Json[])[0];
+        const answer = r.body as unknown;
+        const first = Array.isArray(answer) ? answer[0] : ((answer as Json).results as Json[])[0];
         expect(JSON.stringify(first), errorCode).toContain(errorCode);
       }
       expect(await count("SELECT COUNT() FROM Account WHERE Name = 'x'")).toBe(0);

@@ -4,6 +4,7 @@ import type { ColumnKind } from '../../store/store-dialect.js';
 import type { FieldDef, ObjectDef } from '../domain/schema/field-def.js';
 import { isTextType } from '../domain/schema/field-def.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
+import { syncSearchIndexes } from './search-index.js';
 
 /** When a record went to the recycle bin; not a Salesforce field, so never on the wire. */
 export const DELETED_AT_COLUMN = '_deleted_at';
@@ -78,4 +79,5 @@ export async function syncRecordTables(database: Database, schema: SchemaRegistr
     }
     await createIndexes(database, def, def.fields);
   }
+  await syncSearchIndexes(database, schema);
 }

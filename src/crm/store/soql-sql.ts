@@ -11,6 +11,7 @@ import {
 } from '../domain/soql/query-plan.js';
 import { toColumnValue } from './record-store.js';
 import { comparison } from '../../store/sql-operators.js';
+import { searchMatch } from './search-index.js';
 
 type Sql = RawBuilder<unknown>;
 export type Row = Record<string, unknown>;
@@ -154,6 +155,8 @@ export class SoqlSql {
       }
       case 'like':
         return this.dialect.ciLike(this.column(p.path), p.pattern);
+      case 'search':
+        return searchMatch(this.dialect, this.plan.object, 't', p.fields, p.expression);
       case 'semi': {
         // Uncorrelated: the inner query's aliases (t, j1 …) shadow the outer ones only inside it.
         const col = this.column(p.path);

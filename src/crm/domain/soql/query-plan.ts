@@ -1,4 +1,5 @@
 import type { FieldDef, FieldValue, ObjectDef } from '../schema/field-def.js';
+import type { SearchExpression } from '../sosl/sosl.js';
 
 /** One hop along a relationship: from the current object through `via` (a reference field) to `target`. */
 export interface RelationshipStep {
@@ -25,7 +26,9 @@ export type Predicate =
   /** A date literal: the value lies in [start, end), compared as `op` says. */
   | { kind: 'range'; path: FieldPath; op: CompareOp; start: string; end: string }
   /** A semi-join (`Id IN (SELECT LeadId FROM CampaignMember …)`) or, negated, an anti-join. */
-  | { kind: 'semi'; path: FieldPath; inner: QueryPlan; negate: boolean };
+  | { kind: 'semi'; path: FieldPath; inner: QueryPlan; negate: boolean }
+  /** A SOSL search: the record's text `fields` (a subset of its searchable ones) match. */
+  | { kind: 'search'; fields: FieldDef[]; expression: SearchExpression };
 
 export type AggregateFn = 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
 
