@@ -284,6 +284,13 @@ export class RecordService {
         const ids = byValue.get(item.value.toLowerCase()) ?? [];
         created.push(ids.length === 0);
         try {
+          // An upsert keyed on Id inserts the rows that have none, as Salesforce's does.
+          if (item.value === '' && f.name === 'Id' && !options.updateOnly) {
+            const { Id: _none, ...input } = item.input;
+            created[created.length - 1] = true;
+            pending.push(this.prepareCreate(def, input));
+            continue;
+          }
           if (item.value === '') {
             throw new HandoffError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${f.name}]`, {
               fields: [f.name],
