@@ -7,7 +7,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.handoff/**', 'coverage/**'] },
+  { ignores: ['dist/**', '**/node_modules/**', '.handoff/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

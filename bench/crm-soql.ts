@@ -1,6 +1,7 @@
 // Pages through 1,000,000 Leads with `WHERE SystemModstamp > …` over HTTP against `handoff crm`
 // (SQLite, its own process), following nextRecordsUrl; prints rows/s and the server's peak RSS.
-// The Leads are written straight through the store first: loading them is not what is measured.
+// Then a parent-child query over 100,000 Accounts with 3 Contacts each (child rows/s).
+// The records are written straight through the store first: loading them is not what is measured.
 import { join } from 'node:path';
 import { openCrm } from '../src/crm/crm-services.js';
 import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
@@ -10,6 +11,8 @@ import { openDatabase } from '../src/store/database.js';
 import { figure, jsonClient, startServer } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const PARENTS = Number(process.env.BENCH_PARENTS ?? 100_000);
+const CHILDREN_EACH = 3;
 const BATCH = 10_000;
 
 async function seed(dataDir: string, ownerId: string): Promise<string> {
@@ -48,6 +51,49 @@ async function seed(dataDir: string, ownerId: string): Promise<string> {
   await crm.close();
   await database.close();
   return new Date(base - 1000).toISOString();
+}
+
+/** Accounts, each with its Contacts, written through the store. */
+async function seedFamilies(dataDir: string, ownerId: string): Promise<void> {
+  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
+  const crm = await openCrm({ database });
+  const accountDef = crm.records.objectDef('Account');
+  const contactDef = crm.records.objectDef('Contact');
+  const at = new Date().toISOString();
+  const system = (def: typeof accountDef): RecordValues => ({
+    Id: crm.records.allocateId(def.keyPrefix),
+    IsDeleted: false,
+    CreatedDate: at,
+    CreatedById: ownerId,
+    LastModifiedDate: at,
+    LastModifiedById: ownerId,
+    SystemModstamp: at,
+    OwnerId: ownerId,
+  });
+  for (let start = 0; start < PARENTS; start += BATCH / 4) {
+    const accounts: RecordValues[] = [];
+    const contacts: RecordValues[] = [];
+    for (let i = start; i < Math.min(PARENTS, start + BATCH / 4); i++) {
+      const account: RecordValues = { ...system(accountDef), Name: `Family ${i}` };
+      accounts.push(account);
+      for (let c = 0; c < CHILDREN_EACH; c++) {
+        const contact: RecordValues = {
+          ...system(contactDef),
+          FirstName: `Kid${c}`,
+          LastName: `Family ${i}`,
+          AccountId: account.Id as string,
+        };
+        applyDerivedFields(contactDef, contact);
+        contacts.push(contact);
+      }
+    }
+    await crm.unitOfWork.run(async (db) => {
+      await insertRecords(db, accountDef, accounts);
+      await insertRecords(db, contactDef, contacts);
+    });
+  }
+  await crm.close();
+  await database.close();
 }
 
 async function pageThrough(
@@ -112,5 +158,41 @@ try {
   figure('server peak RSS', server.peakRssMb(), 'MB', '< 300');
 } finally {
   await server.stop();
-  server.cleanup();
+}
+
+// Parent-child: each page of Accounts reads its Contacts in one query.
+await seedFamilies(first.dataDir, ownerId);
+const families = await startServer(first.dataDir);
+try {
+  const client = jsonClient(families, 1);
+  const soql = `SELECT Id, Name, (SELECT Id, FirstName, LastName FROM Contacts) FROM Account WHERE Name LIKE 'Family %'`;
+  let path = `/services/data/v60.0/query?q=${encodeURIComponent(soql)}`;
+  let parents = 0;
+  let children = 0;
+  const started = process.hrtime.bigint();
+  for (;;) {
+    const response = await client('GET', path);
+    if (response.status !== 200) throw new Error(`${response.status}: ${response.body.slice(0, 200)}`);
+    const page = JSON.parse(response.body) as {
+      records: Array<{ Contacts: { records: unknown[] } | null }>;
+      nextRecordsUrl?: string;
+    };
+    parents += page.records.length;
+    for (const r of page.records) children += r.Contacts?.records.length ?? 0;
+    if (!page.nextRecordsUrl) break;
+    path = page.nextRecordsUrl;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (parents !== PARENTS || children !== PARENTS * CHILDREN_EACH)
+    throw new Error(`read ${parents} parents and ${children} children`);
+  figure(
+    `parent-child query, ${PARENTS} Accounts × ${CHILDREN_EACH} Contacts`,
+    children / seconds,
+    'child rows/s',
+    '>= 50,000',
+  );
+  figure('server peak RSS', families.peakRssMb(), 'MB');
+} finally {
+  await families.stop();
+  families.cleanup();
 }

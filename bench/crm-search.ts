@@ -1,0 +1,107 @@
+// SOSL over 1,000,000 Leads against `handoff crm` (SQLite, its own process): queries/s and
+// latency for a term that names one Lead (an email, a last name), and for a common word with a
+// LIMIT. The Leads are written straight through the store first (the search index is kept by the
+// database as they go in): loading them is not what is measured.
+import { join } from 'node:path';
+import { openCrm } from '../src/crm/crm-services.js';
+import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
+import type { RecordValues } from '../src/crm/domain/schema/field-def.js';
+import { insertRecords } from '../src/crm/store/record-store.js';
+import { openDatabase } from '../src/store/database.js';
+import { figure, jsonClient, load, percentile, startServer } from './support.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 4_000);
+const CONCURRENCY = 8;
+const BATCH = 10_000;
+const SURNAMES = ['Quill', 'Marsh', 'Okafor', 'Lindqvist', 'Haddad', 'Moreau', 'Tanaka', 'Novak'];
+
+async function seed(dataDir: string, ownerId: string): Promise<void> {
+  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
+  const crm = await openCrm({ database });
+  const def = crm.records.objectDef('Lead');
+  const at = new Date().toISOString();
+  const started = process.hrtime.bigint();
+  for (let start = 0; start < ROWS; start += BATCH) {
+    const rows: RecordValues[] = [];
+    for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
+      const record: RecordValues = {
+        Id: crm.records.allocateId(def.keyPrefix),
+        IsDeleted: false,
+        CreatedDate: at,
+        CreatedById: ownerId,
+        LastModifiedDate: at,
+        LastModifiedById: ownerId,
+        SystemModstamp: at,
+        OwnerId: ownerId,
+        FirstName: `Person${i}`,
+        LastName: SURNAMES[i % SURNAMES.length]!,
+        Company: `Company ${i % 1000} Widgets`,
+        Email: `person${i}@example${i % 100}.com`,
+        Phone: `(415) 555-${String(i % 10_000).padStart(4, '0')}`,
+        Status: 'Open - Not Contacted',
+      };
+      applyDerivedFields(def, record);
+      rows.push(record);
+    }
+    await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  figure('seed through the store, index kept (not a target)', ROWS / seconds, 'rows/s');
+  await crm.close();
+  await database.close();
+}
+
+const first = await startServer();
+const ownerId = JSON.parse(
+  (
+    await jsonClient(first, 1)(
+      'GET',
+      '/services/data/v60.0/query?q=' + encodeURIComponent('SELECT Id FROM User LIMIT 1'),
+    )
+  ).body,
+).records[0].Id as string;
+await first.stop();
+await seed(first.dataDir, ownerId);
+
+const server = await startServer(first.dataDir);
+try {
+  const client = jsonClient(server, CONCURRENCY);
+  const searchOnce = async (sosl: string, expect?: number): Promise<number> => {
+    const started = process.hrtime.bigint();
+    const response = await client('GET', `/services/data/v60.0/search?q=${encodeURIComponent(sosl)}`);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (response.status !== 200) throw new Error(`${response.status}: ${response.body.slice(0, 200)}`);
+    const found = (JSON.parse(response.body) as { searchRecords: unknown[] }).searchRecords.length;
+    if (expect !== undefined && found !== expect)
+      throw new Error(`${sosl}: ${found} records, expected ${expect}`);
+    return ms;
+  };
+  const pick = (i: number) => (i * 7919) % ROWS;
+
+  const one = await load(QUERIES, CONCURRENCY, (i) =>
+    searchOnce(
+      `FIND {person${pick(i)}@example${pick(i) % 100}.com} IN EMAIL FIELDS RETURNING Lead(Id, Name, Email)`,
+      1,
+    ),
+  );
+  figure(`SOSL, an email that names one Lead, ${CONCURRENCY} clients`, QUERIES / one.seconds, 'queries/s');
+  figure('  p50', percentile(one.latencies, 50), 'ms');
+  figure('  p99', percentile(one.latencies, 99), 'ms', '<= 50');
+
+  const prefix = await load(QUERIES, CONCURRENCY, (i) =>
+    searchOnce(`FIND {person${pick(i)}*} RETURNING Lead(Id, Name LIMIT 20)`),
+  );
+  figure(`SOSL, a prefix, LIMIT 20, ${CONCURRENCY} clients`, QUERIES / prefix.seconds, 'queries/s');
+  figure('  p99', percentile(prefix.latencies, 99), 'ms', '<= 50');
+
+  const common = await load(QUERIES / 4, CONCURRENCY, (i) =>
+    searchOnce(`FIND {${SURNAMES[i % SURNAMES.length]} widgets} RETURNING Lead(Id, Name LIMIT 200)`, 200),
+  );
+  figure(`SOSL, two common words (125,000 matches), LIMIT 200`, QUERIES / 4 / common.seconds, 'queries/s');
+  figure('  p99', percentile(common.latencies, 99), 'ms', '<= 50');
+  figure('server peak RSS', server.peakRssMb(), 'MB');
+} finally {
+  await server.stop();
+  server.cleanup();
+}
