@@ -14,8 +14,9 @@ export function toColumnValue(f: FieldDef | undefined, value: FieldValue): unkno
 }
 
 export function fromColumnValue(f: FieldDef, value: unknown): FieldValue {
-  if (value === null || value === undefined) return null;
+  // A Salesforce checkbox is never null: one added to the schema reads false on older rows.
   if (f.type === 'boolean') return value === 1 || value === true || value === '1';
+  if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   return String(value);
 }

@@ -75,6 +75,9 @@ export async function syncRecordTables(database: Database, schema: SchemaRegistr
           .alterTable(def.table)
           .addColumn(f.name, dialect.columnType(columnKind(f)))
           .execute();
+        // Checkboxes are never null: the rows already there get false.
+        if (f.type === 'boolean')
+          await sql`update ${sql.table(def.table)} set ${sql.ref(f.name)} = false`.execute(db);
       }
     }
     await createIndexes(database, def, def.fields);

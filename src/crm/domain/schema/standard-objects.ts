@@ -1,4 +1,5 @@
 import { field, picklist, reference, type FieldDef, type ObjectDef } from './field-def.js';
+import { completeFromFacts, nameChildRelationships } from './standard-facts.js';
 
 /** Fields every object carries, maintained by the server. */
 function systemFields(options: { owned: boolean }): FieldDef[] {
@@ -123,8 +124,15 @@ function object(
   };
 }
 
-/** The standard objects of the embedded CRM, with the fields integrations rely on. */
+/**
+ * The standard objects of the embedded CRM: the fields integrations rely on as written here
+ * (types, lengths, picklists), completed with every other standard field of jsforce's schema.
+ */
 export function standardObjects(): ObjectDef[] {
+  return nameChildRelationships(curatedObjects().map(completeFromFacts));
+}
+
+function curatedObjects(): ObjectDef[] {
   return [
     object(
       'Organization',
