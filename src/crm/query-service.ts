@@ -158,7 +158,11 @@ export class QueryService {
     if (fields.length === 0 || rowLimit <= 0) return [];
     const match: Predicate = { kind: 'search', fields, expression: search.expression };
     const compiled = new SoqlSql(
-      { ...plan, where: plan.where ? { kind: 'and', items: [match, plan.where] } : match },
+      {
+        ...plan,
+        where: plan.where ? { kind: 'and', items: [match, plan.where] } : match,
+        unordered: plan.orderBy.length === 0,
+      },
       this.deps.dialect,
     );
     const db = this.deps.unitOfWork.current();

@@ -19,7 +19,7 @@ type Sql = RawBuilder<unknown>;
  * Both split text into lower-case runs of letters and digits, so `ann@example.com` is the tokens
  * ann, example, com on either store, and a search for it is the phrase of those tokens.
  */
-function ftsTable(def: ObjectDef): string {
+export function ftsTable(def: ObjectDef): string {
   return `${def.table}_search`;
 }
 
@@ -152,6 +152,17 @@ function tsTerm(term: SearchTerm): string {
 
 function tsQuery(expression: SearchExpression): string {
   return expression.any.map((group) => `(${group.all.map(tsTerm).join(' & ')})`).join(' | ');
+}
+
+/**
+ * SQLite, with the FTS table joined to the record table on rowid (see SoqlSql): the join's own
+ * condition. The index then drives the query, so a common word with a LIMIT reads only the
+ * rows it returns, instead of collecting every match first.
+ */
+export function sqliteJoinedMatch(def: ObjectDef, fields: FieldDef[], expression: SearchExpression): Sql {
+  const scoped = fields.length < searchableFields(def).length;
+  const table = ftsTable(def);
+  return sql`${sql.table(table)} match ${ftsQuery(expression, scoped ? fields.map((f) => f.name) : null)}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '../domain/soql/query-plan.js';
 import { toColumnValue } from './record-store.js';
 import { comparison } from '../../store/sql-operators.js';
-import { searchMatch } from './search-index.js';
+import { ftsTable, searchMatch, sqliteJoinedMatch } from './search-index.js';
 
 type Sql = RawBuilder<unknown>;
 export type Row = Record<string, unknown>;
@@ -36,12 +36,15 @@ export class SoqlSql {
   readonly sortKeys: SortKey[];
   /** Compiled once, up front, so every join a filter needs exists before FROM is written. */
   private readonly filter: Sql | null;
+  /** SQLite: the search every row must match, whose text index is joined to drive the query. */
+  private readonly searchJoin: Extract<Predicate, { kind: 'search' }> | null;
 
   constructor(
     readonly plan: QueryPlan,
     private readonly dialect: StoreDialect,
   ) {
     for (const item of plan.select) if (item.kind !== 'children' && item.path) this.column(item.path);
+    this.searchJoin = dialect.name === 'sqlite' ? requiredSearch(plan.where) : null;
     this.filter = plan.where ? this.predicate(plan.where) : null;
     this.sortKeys = plan.orderBy.map((o) => ({
       expression: this.sortExpression(o.path),
@@ -95,7 +98,11 @@ export class SoqlSql {
       const parent = this.joinAlias(steps.slice(0, -1));
       return sql`left join ${sql.table(last.target.table)} as ${sql.id(alias)} on ${sql.ref(`${alias}.Id`)} = ${sql.ref(`${parent}.${last.via.name}`)}`;
     });
-    return sql`${sql.table(this.plan.object.table)} as t ${sql.join(joins, sql` `)}`;
+    const table = this.plan.object.table;
+    const base = this.searchJoin
+      ? sql`${sql.table(ftsTable(this.plan.object))} join ${sql.table(table)} as t on ${sql.ref('t.rowid')} = ${sql.ref(`${ftsTable(this.plan.object)}.rowid`)}`
+      : sql`${sql.table(table)} as t`;
+    return sql`${base} ${sql.join(joins, sql` `)}`;
   }
 
   private where(keyset: Sql | null): Sql {
@@ -156,7 +163,9 @@ export class SoqlSql {
       case 'like':
         return this.dialect.ciLike(this.column(p.path), p.pattern);
       case 'search':
-        return searchMatch(this.dialect, this.plan.object, 't', p.fields, p.expression);
+        return p === this.searchJoin
+          ? sqliteJoinedMatch(this.plan.object, p.fields, p.expression)
+          : searchMatch(this.dialect, this.plan.object, 't', p.fields, p.expression);
       case 'semi': {
         // Uncorrelated: the inner query's aliases (t, j1 …) shadow the outer ones only inside it.
         const col = this.column(p.path);
@@ -253,8 +262,13 @@ export class SoqlSql {
   async page(db: StoreDb, options: { after: Keyset | null; limit: number; offset: number }): Promise<Row[]> {
     const keyset = options.after ? this.keysetPredicate(options.after) : null;
     const offset = options.offset > 0 ? sql` offset ${options.offset}` : sql``;
-    const r = await sql<Row>`select ${this.selectList()} from ${this.from()} where ${this.where(keyset)}
-      order by ${this.orderClause()} limit ${options.limit}${offset}`.execute(db);
+    // A search without ORDER BY answers in the index's order (Salesforce's is relevance), so the
+    // index can stop at the LIMIT.
+    const order =
+      this.plan.unordered && this.plan.orderBy.length === 0 ? sql`` : sql` order by ${this.orderClause()}`;
+    const r =
+      await sql<Row>`select ${this.selectList()} from ${this.from()} where ${this.where(keyset)}${order}
+      limit ${options.limit}${offset}`.execute(db);
     return r.rows;
   }
 
@@ -303,4 +317,14 @@ export class SoqlSql {
       limit ${limit}`.execute(db);
     return r.rows;
   }
+}
+
+/** A search predicate every matching row must satisfy: the WHERE itself, or one of its top ANDs. */
+function requiredSearch(where: Predicate | null): Extract<Predicate, { kind: 'search' }> | null {
+  if (!where) return null;
+  if (where.kind === 'search') return where;
+  if (where.kind === 'and') {
+    for (const item of where.items) if (item.kind === 'search') return item;
+  }
+  return null;
 }

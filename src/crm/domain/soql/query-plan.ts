@@ -59,6 +59,8 @@ export interface QueryPlan {
   countOnly: boolean;
   /** queryAll: deleted records are included. */
   includeDeleted: boolean;
+  /** A search without ORDER BY: any order will do (Salesforce's is relevance). */
+  unordered?: boolean;
 }
 
 export function isAggregatePlan(plan: QueryPlan): boolean {
