@@ -73,7 +73,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   app.setErrorHandler((error, request, reply) =>
     sendRestError(request, reply, error, (e) => services.database.dialect.classifyError(e)),
   );
-  resourceListRoute(app);
+  resourceListRoute(app, (userId) => services.oauth.identityUrl(userId));
   sobjectRoutes(app, services);
   changeWindowRoutes(app, services);
   collectionRoutes(app, services);

@@ -100,6 +100,18 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('completes a job whose upload is empty with 0 records, as Salesforce does', async () => {
+      const job = (await json('/jobs/ingest', 'POST', { object: 'Lead', operation: 'insert' }))
+        .body as JobInfo;
+      expect((await upload(job.id, '')).status).toBe(201);
+      expect((await json(`/jobs/ingest/${job.id}`, 'PATCH', { state: 'UploadComplete' })).status).toBe(200);
+      expect(await waitFor(job.id)).toMatchObject({
+        state: 'JobComplete',
+        numberRecordsProcessed: 0,
+        numberRecordsFailed: 0,
+      });
+    });
+
     it('refuses what the state machine does not allow', async () => {
       const job = (await json('/jobs/ingest', 'POST', { object: 'Lead', operation: 'insert' }))
         .body as JobInfo;

@@ -146,7 +146,7 @@ export class BulkIngestService {
         'INVALIDJOBSTATE',
         `Job's state is ${job.state}; data can only be uploaded while it is Open`,
       );
-    if (csv.trim() === '') throw new HandoffError('INVALID_INPUT', 'The uploaded CSV is empty');
+    // An empty upload is taken, as Salesforce takes it: the job then completes with 0 records.
     await store.insertUpload(this.db, id, csv);
   }
 

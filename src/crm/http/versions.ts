@@ -23,11 +23,28 @@ export function versionListRoute(app: FastifyInstance): void {
   });
 }
 
-/** `GET /services/data/vXX.X`: the resources of a version. */
-export function resourceListRoute(app: FastifyInstance): void {
+/** The resources of a version this CRM serves, as Salesforce names them. */
+const RESOURCES = [
+  'sobjects',
+  'query',
+  'queryAll',
+  'search',
+  'parameterizedSearch',
+  'composite',
+  'limits',
+  'jobs',
+];
+
+/**
+ * `GET /services/data/vXX.X`: the resources of a version, and `identity`, the caller's identity
+ * URL (jsforce's `conn.identity()` reads it from here).
+ */
+export function resourceListRoute(app: FastifyInstance, identityUrl: (userId: string) => string): void {
   app.get('/', async (request) => {
     const base = `/services/data/v${request.crm.apiVersion}`;
-    const names = ['sobjects', 'query', 'queryAll', 'composite', 'limits'];
-    return Object.fromEntries(names.map((n) => [n, `${base}/${n}`]));
+    return {
+      ...Object.fromEntries(RESOURCES.map((n) => [n, `${base}/${n}`])),
+      identity: identityUrl(request.crm.userId),
+    };
   });
 }
