@@ -40,7 +40,14 @@ async function createIndexes(database: Database, def: ObjectDef, fields: FieldDe
   await sql`create index if not exists ${sql.id(`${table}_deleted_at`)} on ${sql.table(table)} (${sql.ref(DELETED_AT_COLUMN)})
     where ${sql.ref(DELETED_AT_COLUMN)} is not null`.execute(db);
   for (const f of fields) {
-    const wantsIndex = f.externalId || f.unique || f.name === 'Email' || f.name === 'Username';
+    // Lookups a parent's children are found by (Contact.AccountId for Account's Contacts): the
+    // subqueries and semi-joins that follow them read by these.
+    const wantsIndex =
+      f.externalId ||
+      f.unique ||
+      f.name === 'Email' ||
+      f.name === 'Username' ||
+      (f.type === 'reference' && f.childRelationshipName !== null);
     if (!wantsIndex) continue;
     const expression = isTextType(f.type) ? dialect.ciIndexExpression(f.name) : sql.ref(f.name);
     const unique = f.unique ? sql`unique` : sql``;
