@@ -27,6 +27,8 @@ const ingestCredentialsSchema = z.object({
 const consoleCredentialsSchema = z.object({
   /** 32 bytes (base64) sealing the console's session cookies: sessions outlive a restart. */
   sessionKey: z.string(),
+  /** Where the console answers, beside the other servers' URLs. */
+  url: z.string().optional(),
 });
 
 /** `<data-dir>/credentials.json`; each area adds its own section, unknown sections are kept. */

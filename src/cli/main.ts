@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
@@ -88,7 +89,8 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
 
 const program = new Command()
   .name('handoff')
-  .description('Handoff: a Salesforce-compatible CRM, a marketing engine, and the sync between them');
+  .description('Handoff: a Salesforce-compatible CRM, a marketing engine, and the sync between them')
+  .version(packageVersion(), '-V, --version', 'print the version');
 
 addServerOptions(
   program.command('demo').description('run every embedded server in one process, with sample data'),
@@ -192,3 +194,9 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   }
   process.exit(1);
 });
+
+/** The version of the installed package (package.json sits two levels up, from src/ and dist/). */
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
+}

@@ -213,7 +213,7 @@ export async function startServers(
         () => crm.close(),
         () => crmApp.close(),
       );
-      await crmApp.listen({ host: config.host, port: config.ports.crm });
+      await listenOn(crmApp, 'CRM', config.host, config.ports.crm, '--crm-port');
       running.crmUrl = urlOf(crmApp, config.host);
       running.crm = crm;
       crm.setUrls(running.crmUrl);
@@ -280,7 +280,13 @@ export async function startServers(
         () => marketing.close(),
         () => marketingApp.close(),
       );
-      await marketingApp.listen({ host: config.host, port: config.ports.marketing });
+      await listenOn(
+        marketingApp,
+        'marketing engine',
+        config.host,
+        config.ports.marketing,
+        '--marketing-port',
+      );
       running.marketingUrl = urlOf(marketingApp, config.host);
       if (landingPageId !== null)
         running.landingPageUrl = `${running.marketingUrl}/lp/${unit.id}/${landingPageId}`;
@@ -314,7 +320,7 @@ export async function startServers(
         () => ingest.close(),
         () => ingestApp.close(),
       );
-      await ingestApp.listen({ host: config.host, port: config.ports.ingest });
+      await listenOn(ingestApp, 'ingest', config.host, config.ports.ingest, '--ingest-port');
       running.ingestUrl = urlOf(ingestApp, config.host);
       running.ingest = ingest;
       running.credentials.ingest = { url: running.ingestUrl, writeKey };
@@ -368,7 +374,6 @@ export async function startServers(
         landingPageUrl: running.landingPageUrl,
       });
       const sessionKey = running.credentials.console?.sessionKey ?? randomBytes(32).toString('base64');
-      running.credentials.console = { sessionKey };
       const consoleApp = await buildConsoleApp({
         backend,
         login: { username: running.credentials.crm.username, password: running.credentials.crm.password },
@@ -376,13 +381,36 @@ export async function startServers(
         sessionsFile: join(config.dataDir, 'console-sessions.json'),
       });
       closers.push(() => consoleApp.close());
-      await consoleApp.listen({ host: config.host, port: config.ports.console });
+      await listenOn(consoleApp, 'console', config.host, config.ports.console, '--console-port');
       running.consoleUrl = urlOf(consoleApp, config.host);
+      running.credentials.console = { sessionKey, url: running.consoleUrl };
     }
     writeCredentials(config.dataDir, running.credentials);
     return running;
   } catch (error) {
     await running.stop().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Listens, and says which server could not and how to choose another port when the port is
+ * taken (a second `npm start`, say), instead of a bare EADDRINUSE stack.
+ */
+async function listenOn(
+  app: { listen(options: { host: string; port: number }): Promise<string> },
+  server: string,
+  host: string,
+  port: number,
+  flag: string,
+): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    throw new ConfigError(
+      `the ${server} cannot listen on ${host}:${port}: the port is taken (is Handoff already running?). ` +
+        `Stop the other process, or pick another port with ${flag} <port> (0 for any free one).`,
+    );
   }
 }

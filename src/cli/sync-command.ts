@@ -133,7 +133,11 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
 export async function runSyncLog(flags: CliFlags, recordId: string): Promise<void> {
   await withConnectorStore(flags, async (database, unitId) => {
     const entries = await selectRecordLog(database, unitId, recordId);
-    if (entries.length === 0) console.log(`nothing synced for ${recordId}`);
+    if (entries.length === 0) {
+      // Not found is a failure a script can see.
+      console.error(`nothing synced for ${recordId}`);
+      process.exitCode = 1;
+    }
     for (const e of entries) {
       const target =
         e.toSide === 'crm'

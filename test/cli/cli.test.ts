@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,26 @@ import {
 afterEach(cleanUp);
 
 describe('the handoff command', () => {
+  it('prints its version, and says which server’s port is taken and how to pick another', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const printed = await run(['--version']);
+    expect(printed.output.trim()).toBe(version);
+    expect(printed.code).toBe(0);
+
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const clash = await run(['crm', '--crm-port', String(port), '--data-dir', tempDir()]);
+      expect(clash.code).toBe(1);
+      expect(clash.output).toContain(`the CRM cannot listen on 127.0.0.1:${port}: the port is taken`);
+      expect(clash.output).toContain('--crm-port');
+      expect(clash.output).not.toMatch(/^\s+at /m);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('demo: starts the CRM on a free port, writes its credentials, loads sample data and prints ready', async () => {
     const dataDir = tempDir();
     const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
@@ -24,6 +45,10 @@ describe('the handoff command', () => {
     expect(crm.instanceUrl).toBe(crm.loginUrl);
     expect(running.output()).toContain(crm.password);
     expect(statSync(join(dataDir, 'credentials.json')).mode & 0o077).toBe(0);
+    // Every server's URL is in the credentials, the console's too.
+    const consoleUrl = (readCredentials(dataDir) as { console?: { url?: string } }).console?.url;
+    expect(consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(running.output()).toContain(consoleUrl);
 
     const conn = await login(dataDir);
     const leads = await conn.query('SELECT COUNT() FROM Lead');
@@ -108,6 +133,9 @@ describe('the handoff command', () => {
     const log = await run(['sync', 'log', prospectId, '--data-dir', dataDir]);
     expect(log.output).toContain(`→ prospect ${prospectId} * = "synced@demo.example"`);
     expect(log.output).toContain('prospect made for a new Lead; POST /api/v5/objects/prospects');
+    const unknown = await run(['sync', 'log', 'nonsense', '--data-dir', dataDir]);
+    expect(unknown.output).toContain('nothing synced for nonsense');
+    expect(unknown.code).toBe(1);
     expect(await stop(running)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
 
