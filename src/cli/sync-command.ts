@@ -245,7 +245,14 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
         );
         continue;
       }
-      const lag = Math.max(0, Math.round((now - Date.parse(c.value)) / 1000));
+      // Time cursors say how far behind they are; id cursors (visitor activities, change-event
+      // replay ids) say where they stand.
+      const at = /^-?\d+$/.test(c.value) ? Number.NaN : Date.parse(c.value);
+      if (Number.isNaN(at)) {
+        console.log(`cursor ${c.name.padEnd(10)} after id ${c.value}`);
+        continue;
+      }
+      const lag = Math.max(0, Math.round((now - at) / 1000));
       console.log(`cursor ${c.name.padEnd(10)} ${c.value}  (${lag} s behind now)`);
     }
     const depth = await queueDepth(database, unitId);

@@ -122,6 +122,9 @@ describe('the handoff command', () => {
     const status = await run(['sync', 'status', '--data-dir', dataDir]);
     expect(status.output).toMatch(/linked pairs {3}1\b/);
     expect(status.output).toMatch(/cursor Lead/);
+    // An id cursor says where it stands, not a lag computed from an id read as a time.
+    expect(status.output).toMatch(/cursor activities +after id -?\d+/);
+    expect(status.output).not.toMatch(/\d{7,} s behind now/);
     expect(status.output).toContain('sync errors    0');
     expect(status.output).toContain('queue          0');
     expect(status.output).toContain('paused         no');
