@@ -170,6 +170,39 @@ export class QueryService {
     return this.records(compiled, rows, apiVersion);
   }
 
+  /**
+   * `query?explain=`: the plan Salesforce's optimizer would report, from real counts — the rows
+   * the query matches and the object's rows. An Id lookup leads with the index; anything else
+   * is reported as the table scan it is here.
+   */
+  async explain(soql: string): Promise<{ plans: Array<Record<string, unknown>>; sourceQuery: string }> {
+    const plan = this.planner.plan(soql, { includeDeleted: false, now: this.now() });
+    const db = this.deps.unitOfWork.current();
+    const matching = await new SoqlSql({ ...plan, limit: null, offset: 0 }, this.deps.dialect).count(db);
+    const all = await new SoqlSql({ ...plan, where: null, limit: null, offset: 0 }, this.deps.dialect).count(
+      db,
+    );
+    const byId =
+      plan.where !== null &&
+      (plan.where.kind === 'compare' || plan.where.kind === 'in') &&
+      plan.where.path.steps.length === 0 &&
+      plan.where.path.field.name === 'Id';
+    return {
+      plans: [
+        {
+          cardinality: Math.min(matching, plan.limit ?? Infinity),
+          fields: byId ? ['Id'] : [],
+          leadingOperationType: byId ? 'Index' : 'TableScan',
+          notes: [],
+          relativeCost: all === 0 ? 0 : Math.round((matching / all) * 1000) / 1000,
+          sobjectCardinality: all,
+          sobjectType: plan.object.name,
+        },
+      ],
+      sourceQuery: soql,
+    };
+  }
+
   /** The columns a query would answer (`columns=true`), without running it. */
   columns(soql: string, includeDeleted: boolean): QueryColumns {
     return queryColumns(this.planner.plan(soql, { includeDeleted, now: this.now() }));

@@ -159,6 +159,32 @@ for (const dialect of DIALECTS) {
       expect(records).toHaveLength(250);
     });
 
+    it('explains a query with real counts, as jsforce’s explain() asks for it', async () => {
+      const conn = await crm.connect();
+      const explained = (await conn.query(`SELECT Id ${where}`).explain()) as unknown as {
+        plans: Array<Record<string, unknown>>;
+      };
+      expect(explained.plans).toEqual([
+        expect.objectContaining({
+          cardinality: MATCHING,
+          leadingOperationType: 'TableScan',
+          sobjectType: 'Lead',
+          sobjectCardinality: expect.any(Number),
+        }),
+      ]);
+      expect(explained.plans[0]!.sobjectCardinality as number).toBeGreaterThanOrEqual(MATCHING);
+      const [one] = (await conn.query(`SELECT Id ${where} LIMIT 1`)).records as Array<{ Id: string }>;
+      const byId = (await (
+        await crm.api(
+          `/query/?explain=${encodeURIComponent(`SELECT Name FROM Lead WHERE Id = '${one!.Id}'`)}`,
+        )
+      ).json()) as { plans: Array<Record<string, unknown>> };
+      expect(byId.plans[0]).toMatchObject({ cardinality: 1, leadingOperationType: 'Index', fields: ['Id'] });
+      const bad = await crm.api(`/query?explain=${encodeURIComponent('SELECT Nope FROM Lead')}`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual([expect.objectContaining({ errorCode: 'INVALID_FIELD' })]);
+    });
+
     it('describes a query’s columns with columns=true, parents as joinColumns, without running it', async () => {
       const columns = async (soql: string) => {
         const r = await crm.api(`/query?q=${encodeURIComponent(soql)}&columns=true`);

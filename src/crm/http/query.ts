@@ -12,9 +12,15 @@ export function queryRoutes(app: FastifyInstance, services: CrmServices): void {
   for (const resource of ['query', 'queryAll'] as const) {
     const includeDeleted = resource === 'queryAll';
     app.get(`/${resource}`, async (request) => {
-      const { q, columns } = z
-        .object({ q: z.string().optional(), columns: z.string().optional() })
+      const { q, columns, explain } = z
+        .object({ q: z.string().optional(), columns: z.string().optional(), explain: z.string().optional() })
         .parse(request.query);
+      // jsforce's query(…).explain() asks `query/?explain=<soql>` for the optimizer's plan.
+      if (explain !== undefined && q === undefined) {
+        if (explain.trim() === '')
+          throw new HandoffError('MALFORMED_QUERY', 'A query to explain is required');
+        return services.queries.explain(explain);
+      }
       if (!q || q.trim() === '') throw new HandoffError('MALFORMED_QUERY', 'A query string (q) is required');
       // The Salesforce CLI asks for the columns after every query, to lay out its table.
       if (columns === 'true') return services.queries.columns(q, includeDeleted);
