@@ -2,12 +2,10 @@
 // latency for a term that names one Lead (an email, a last name), and for a common word with a
 // LIMIT. The Leads are written straight through the store first (the search index is kept by the
 // database as they go in): loading them is not what is measured.
-import { join } from 'node:path';
-import { openCrm } from '../src/crm/crm-services.js';
 import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
 import type { RecordValues } from '../src/crm/domain/schema/field-def.js';
 import { insertRecords } from '../src/crm/store/record-store.js';
-import { openDatabase } from '../src/store/database.js';
+import { newOrg, systemValues, withStoreCrm } from './support-store.js';
 import { figure, jsonClient, load, percentile, startServer } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -17,54 +15,36 @@ const BATCH = 10_000;
 const SURNAMES = ['Quill', 'Marsh', 'Okafor', 'Lindqvist', 'Haddad', 'Moreau', 'Tanaka', 'Novak'];
 
 async function seed(dataDir: string, ownerId: string): Promise<void> {
-  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
-  const crm = await openCrm({ database });
-  const def = crm.records.objectDef('Lead');
-  const at = new Date().toISOString();
-  const started = process.hrtime.bigint();
-  for (let start = 0; start < ROWS; start += BATCH) {
-    const rows: RecordValues[] = [];
-    for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
-      const record: RecordValues = {
-        Id: crm.records.allocateId(def.keyPrefix),
-        IsDeleted: false,
-        CreatedDate: at,
-        CreatedById: ownerId,
-        LastModifiedDate: at,
-        LastModifiedById: ownerId,
-        SystemModstamp: at,
-        OwnerId: ownerId,
-        FirstName: `Person${i}`,
-        LastName: SURNAMES[i % SURNAMES.length]!,
-        Company: `Company ${i % 1000} Widgets`,
-        Email: `person${i}@example${i % 100}.com`,
-        Phone: `(415) 555-${String(i % 10_000).padStart(4, '0')}`,
-        Status: 'Open - Not Contacted',
-      };
-      applyDerivedFields(def, record);
-      rows.push(record);
+  await withStoreCrm(dataDir, async (crm) => {
+    const def = crm.records.objectDef('Lead');
+    const at = new Date().toISOString();
+    const started = process.hrtime.bigint();
+    for (let start = 0; start < ROWS; start += BATCH) {
+      const rows: RecordValues[] = [];
+      for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
+        const record: RecordValues = {
+          ...systemValues(crm, def, ownerId, at),
+          FirstName: `Person${i}`,
+          LastName: SURNAMES[i % SURNAMES.length]!,
+          Company: `Company ${i % 1000} Widgets`,
+          Email: `person${i}@example${i % 100}.com`,
+          Phone: `(415) 555-${String(i % 10_000).padStart(4, '0')}`,
+          Status: 'Open - Not Contacted',
+        };
+        applyDerivedFields(def, record);
+        rows.push(record);
+      }
+      await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
     }
-    await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  figure('seed through the store, index kept (not a target)', ROWS / seconds, 'rows/s');
-  await crm.close();
-  await database.close();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    figure('seed through the store, index kept (not a target)', ROWS / seconds, 'rows/s');
+  });
 }
 
-const first = await startServer();
-const ownerId = JSON.parse(
-  (
-    await jsonClient(first, 1)(
-      'GET',
-      '/services/data/v60.0/query?q=' + encodeURIComponent('SELECT Id FROM User LIMIT 1'),
-    )
-  ).body,
-).records[0].Id as string;
-await first.stop();
-await seed(first.dataDir, ownerId);
+const { dataDir, ownerId } = await newOrg();
+await seed(dataDir, ownerId);
 
-const server = await startServer(first.dataDir);
+const server = await startServer(dataDir);
 try {
   const client = jsonClient(server, CONCURRENCY);
   const searchOnce = async (sosl: string, expect?: number): Promise<number> => {

@@ -2,12 +2,10 @@
 // (SQLite, its own process), following nextRecordsUrl; prints rows/s and the server's peak RSS.
 // Then a parent-child query over 100,000 Accounts with 3 Contacts each (child rows/s).
 // The records are written straight through the store first: loading them is not what is measured.
-import { join } from 'node:path';
-import { openCrm } from '../src/crm/crm-services.js';
 import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
 import type { RecordValues } from '../src/crm/domain/schema/field-def.js';
 import { insertRecords } from '../src/crm/store/record-store.js';
-import { openDatabase } from '../src/store/database.js';
+import { newOrg, systemValues, withStoreCrm } from './support-store.js';
 import { figure, jsonClient, startServer } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -16,84 +14,62 @@ const CHILDREN_EACH = 3;
 const BATCH = 10_000;
 
 async function seed(dataDir: string, ownerId: string): Promise<string> {
-  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
-  const crm = await openCrm({ database });
-  const def = crm.records.objectDef('Lead');
   const base = Date.now() - 5 * 86_400_000;
-  const started = process.hrtime.bigint();
-  for (let start = 0; start < ROWS; start += BATCH) {
-    const rows: RecordValues[] = [];
-    for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
-      const at = new Date(base + i * 100).toISOString();
-      const record: RecordValues = {
-        Id: crm.records.allocateId(def.keyPrefix),
-        IsDeleted: false,
-        CreatedDate: at,
-        CreatedById: ownerId,
-        LastModifiedDate: at,
-        LastModifiedById: ownerId,
-        SystemModstamp: at,
-        OwnerId: ownerId,
-        FirstName: 'Bulk',
-        LastName: `Lead ${i}`,
-        Company: `Company ${i % 1000}`,
-        Email: `lead${i}@example.com`,
-        Status: 'Open - Not Contacted',
-        LeadSource: 'Web',
-      };
-      applyDerivedFields(def, record);
-      rows.push(record);
+  await withStoreCrm(dataDir, async (crm) => {
+    const def = crm.records.objectDef('Lead');
+    const started = process.hrtime.bigint();
+    for (let start = 0; start < ROWS; start += BATCH) {
+      const rows: RecordValues[] = [];
+      for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
+        const record: RecordValues = {
+          ...systemValues(crm, def, ownerId, new Date(base + i * 100).toISOString()),
+          FirstName: 'Bulk',
+          LastName: `Lead ${i}`,
+          Company: `Company ${i % 1000}`,
+          Email: `lead${i}@example.com`,
+          Status: 'Open - Not Contacted',
+          LeadSource: 'Web',
+        };
+        applyDerivedFields(def, record);
+        rows.push(record);
+      }
+      await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
     }
-    await crm.unitOfWork.run((db) => insertRecords(db, def, rows));
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  figure('seed through the store (not a target)', ROWS / seconds, 'rows/s');
-  await crm.close();
-  await database.close();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    figure('seed through the store (not a target)', ROWS / seconds, 'rows/s');
+  });
   return new Date(base - 1000).toISOString();
 }
 
 /** Accounts, each with its Contacts, written through the store. */
 async function seedFamilies(dataDir: string, ownerId: string): Promise<void> {
-  const database = openDatabase({ kind: 'sqlite', filename: join(dataDir, 'handoff.db') });
-  const crm = await openCrm({ database });
-  const accountDef = crm.records.objectDef('Account');
-  const contactDef = crm.records.objectDef('Contact');
-  const at = new Date().toISOString();
-  const system = (def: typeof accountDef): RecordValues => ({
-    Id: crm.records.allocateId(def.keyPrefix),
-    IsDeleted: false,
-    CreatedDate: at,
-    CreatedById: ownerId,
-    LastModifiedDate: at,
-    LastModifiedById: ownerId,
-    SystemModstamp: at,
-    OwnerId: ownerId,
-  });
-  for (let start = 0; start < PARENTS; start += BATCH / 4) {
-    const accounts: RecordValues[] = [];
-    const contacts: RecordValues[] = [];
-    for (let i = start; i < Math.min(PARENTS, start + BATCH / 4); i++) {
-      const account: RecordValues = { ...system(accountDef), Name: `Family ${i}` };
-      accounts.push(account);
-      for (let c = 0; c < CHILDREN_EACH; c++) {
-        const contact: RecordValues = {
-          ...system(contactDef),
-          FirstName: `Kid${c}`,
-          LastName: `Family ${i}`,
-          AccountId: account.Id as string,
-        };
-        applyDerivedFields(contactDef, contact);
-        contacts.push(contact);
+  await withStoreCrm(dataDir, async (crm) => {
+    const accountDef = crm.records.objectDef('Account');
+    const contactDef = crm.records.objectDef('Contact');
+    const at = new Date().toISOString();
+    for (let start = 0; start < PARENTS; start += BATCH / 4) {
+      const accounts: RecordValues[] = [];
+      const contacts: RecordValues[] = [];
+      for (let i = start; i < Math.min(PARENTS, start + BATCH / 4); i++) {
+        const account: RecordValues = { ...systemValues(crm, accountDef, ownerId, at), Name: `Family ${i}` };
+        accounts.push(account);
+        for (let c = 0; c < CHILDREN_EACH; c++) {
+          const contact: RecordValues = {
+            ...systemValues(crm, contactDef, ownerId, at),
+            FirstName: `Kid${c}`,
+            LastName: `Family ${i}`,
+            AccountId: account.Id as string,
+          };
+          applyDerivedFields(contactDef, contact);
+          contacts.push(contact);
+        }
       }
+      await crm.unitOfWork.run(async (db) => {
+        await insertRecords(db, accountDef, accounts);
+        await insertRecords(db, contactDef, contacts);
+      });
     }
-    await crm.unitOfWork.run(async (db) => {
-      await insertRecords(db, accountDef, accounts);
-      await insertRecords(db, contactDef, contacts);
-    });
-  }
-  await crm.close();
-  await database.close();
+  });
 }
 
 async function pageThrough(
@@ -129,19 +105,10 @@ async function pageThrough(
 }
 
 // First start creates the org and its credentials; then the server stops while the Leads go in.
-const first = await startServer();
-const ownerId = JSON.parse(
-  (
-    await jsonClient(first, 1)(
-      'GET',
-      '/services/data/v60.0/query?q=' + encodeURIComponent('SELECT Id FROM User LIMIT 1'),
-    )
-  ).body,
-).records[0].Id as string;
-await first.stop();
-const since = await seed(first.dataDir, ownerId);
+const { dataDir, ownerId } = await newOrg();
+const since = await seed(dataDir, ownerId);
 
-const server = await startServer(first.dataDir);
+const server = await startServer(dataDir);
 try {
   await pageThrough(
     server,
@@ -161,8 +128,8 @@ try {
 }
 
 // Parent-child: each page of Accounts reads its Contacts in one query.
-await seedFamilies(first.dataDir, ownerId);
-const families = await startServer(first.dataDir);
+await seedFamilies(dataDir, ownerId);
+const families = await startServer(dataDir);
 try {
   const client = jsonClient(families, 1);
   const soql = `SELECT Id, Name, (SELECT Id, FirstName, LastName FROM Contacts) FROM Account WHERE Name LIKE 'Family %'`;
