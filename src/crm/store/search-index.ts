@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../../store/database.js';
-import type { StoreDialect } from '../../store/store-dialect.js';
 import type { FieldDef, ObjectDef } from '../domain/schema/field-def.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
 import { searchableFields } from '../domain/sosl/searchable.js';
@@ -23,34 +22,23 @@ export function ftsTable(def: ObjectDef): string {
   return `${def.table}_search`;
 }
 
-/** PostgreSQL: the fields' text as one tsvector; the query must use this very expression. */
-function pgVector(fields: FieldDef[]): Sql {
+/**
+ * PostgreSQL: the fields' text (of the table aliased `alias`, or unqualified in the index) as
+ * one tsvector: lower case, Latin accents folded (as SQLite's remove_diacritics does), split on
+ * whatever is not a letter or digit. Every function here is immutable, so an index can hold it;
+ * a query must use this very expression to use the index.
+ */
+function pgVector(alias: string | null, fields: FieldDef[]): Sql {
   const text = sql.join(
-    fields.map((f) => sql`coalesce(${sql.ref(f.name)}::text, '')`),
+    fields.map((f) => sql`coalesce(${sql.ref(alias ? `${alias}.${f.name}` : f.name)}::text, '')`),
     sql` || ' ' || `,
   );
-  return tsVector(text);
-}
-
-/**
- * Lower case, Latin accents folded (as SQLite's remove_diacritics does), split on whatever is
- * not a letter or digit; every function here is immutable, so an index can hold it.
- */
-function tsVector(text: Sql): Sql {
   const folded = sql`translate(lower(${text}), ${sql.lit(ACCENTED)}, ${sql.lit(PLAIN)})`;
   return sql`to_tsvector('simple'::regconfig, regexp_replace(${folded}, '[^[:alnum:]]+', ' ', 'g'))`;
 }
 
 const ACCENTED = 'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťùúûüūůűųýÿźżž';
 const PLAIN = 'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzz';
-
-function pgVectorOf(alias: string, fields: FieldDef[]): Sql {
-  const text = sql.join(
-    fields.map((f) => sql`coalesce(${sql.ref(`${alias}.${f.name}`)}::text, '')`),
-    sql` || ' ' || `,
-  );
-  return tsVector(text);
-}
 
 function fingerprint(fields: FieldDef[]): string {
   return createHash('sha256')
@@ -107,7 +95,7 @@ async function syncPostgresIndex(database: Database, def: ObjectDef, fields: Fie
     db,
   );
   for (const row of stale.rows) await sql`drop index if exists ${sql.id(row.indexname)}`.execute(db);
-  await sql`create index if not exists ${sql.id(name)} on ${sql.table(def.table)} using gin (${pgVector(fields)})`.execute(
+  await sql`create index if not exists ${sql.id(name)} on ${sql.table(def.table)} using gin (${pgVector(null, fields)})`.execute(
     db,
   );
 }
@@ -126,8 +114,7 @@ export async function syncSearchIndexes(database: Database, schema: SchemaRegist
 
 /** FTS5's query language: quoted tokens (only letters and digits, so nothing to escape). */
 function ftsTerm(term: SearchTerm): string {
-  const phrase = `"${term.tokens.join(' ')}"${term.prefix ? '*' : ''}`;
-  return phrase;
+  return `"${term.tokens.join(' ')}"${term.prefix ? '*' : ''}`;
 }
 
 function ftsQuery(expression: SearchExpression, columns: string[] | null): string {
@@ -166,27 +153,20 @@ export function sqliteJoinedMatch(def: ObjectDef, fields: FieldDef[], expression
 }
 
 /**
- * The SQL condition that a record (alias `alias` of the object's table) matches the search in
- * `fields` — all of the object's searchable fields, or a scope's subset of them.
+ * PostgreSQL: the condition that a record (alias `alias` of the object's table) matches the
+ * search in `fields` — all of the object's searchable fields, or a scope's subset of them.
  */
-export function searchMatch(
-  dialect: StoreDialect,
+export function postgresMatch(
   def: ObjectDef,
   alias: string,
   fields: FieldDef[],
   expression: SearchExpression,
 ): Sql {
   const all = searchableFields(def);
-  const scoped = fields.length < all.length;
-  if (dialect.name === 'sqlite') {
-    const table = ftsTable(def);
-    const query = ftsQuery(expression, scoped ? fields.map((f) => f.name) : null);
-    return sql`${sql.ref(`${alias}.rowid`)} in (select rowid from ${sql.table(table)} where ${sql.table(table)} match ${query})`;
-  }
   const query = tsQuery(expression);
   // The whole-record vector is what the index holds; a scope checks its own fields after it.
-  const indexed = sql`${pgVectorOf(alias, all)} @@ to_tsquery('simple'::regconfig, ${query})`;
-  return scoped
-    ? sql`(${indexed} and ${pgVectorOf(alias, fields)} @@ to_tsquery('simple'::regconfig, ${query}))`
+  const indexed = sql`${pgVector(alias, all)} @@ to_tsquery('simple'::regconfig, ${query})`;
+  return fields.length < all.length
+    ? sql`(${indexed} and ${pgVector(alias, fields)} @@ to_tsquery('simple'::regconfig, ${query}))`
     : indexed;
 }

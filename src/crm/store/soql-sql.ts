@@ -11,7 +11,7 @@ import {
 } from '../domain/soql/query-plan.js';
 import { toColumnValue } from './record-store.js';
 import { comparison } from '../../store/sql-operators.js';
-import { ftsTable, searchMatch, sqliteJoinedMatch } from './search-index.js';
+import { ftsTable, postgresMatch, sqliteJoinedMatch } from './search-index.js';
 
 type Sql = RawBuilder<unknown>;
 export type Row = Record<string, unknown>;
@@ -163,9 +163,11 @@ export class SoqlSql {
       case 'like':
         return this.dialect.ciLike(this.column(p.path), p.pattern);
       case 'search':
-        return p === this.searchJoin
-          ? sqliteJoinedMatch(this.plan.object, p.fields, p.expression)
-          : searchMatch(this.dialect, this.plan.object, 't', p.fields, p.expression);
+        if (this.dialect.name === 'postgres')
+          return postgresMatch(this.plan.object, 't', p.fields, p.expression);
+        // SQLite searches through the joined index: the search must hold for every row.
+        if (p !== this.searchJoin) throw new Error('a search must be a condition every row meets');
+        return sqliteJoinedMatch(this.plan.object, p.fields, p.expression);
       case 'semi': {
         // Uncorrelated: the inner query's aliases (t, j1 …) shadow the outer ones only inside it.
         const col = this.column(p.path);
