@@ -1,7 +1,13 @@
 import { HandoffError } from '../errors/handoff-error.js';
 import type { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { isSearchable } from './domain/sosl/searchable.js';
-import { parseSearchTerm, parseSosl, type ReturningObject, type SearchScope } from './domain/sosl/sosl.js';
+import {
+  parseSearchTerm,
+  parseSosl,
+  type ReturningObject,
+  type SearchExpression,
+  type SearchScope,
+} from './domain/sosl/sosl.js';
 import type { QueryService, WireRecord } from './query-service.js';
 
 /** Salesforce returns at most 2,000 records a search. */
@@ -53,7 +59,7 @@ export class SearchService {
   }
 
   private async run(
-    expression: ReturnType<typeof parseSearchTerm>,
+    expression: SearchExpression,
     scope: SearchScope,
     returning: ReturningObject[],
     limit: number | null,

@@ -33,6 +33,15 @@ interface SubResponse {
 
 class RollBack extends Error {}
 
+/** Composite and batch both take at most 25 subrequests. */
+function checkSubrequestCount(count: number): void {
+  if (count > MAX_SUBREQUESTS)
+    throw new HandoffError(
+      'EXCEEDED_ID_LIMIT',
+      `Maximum number of subrequests allowed is ${MAX_SUBREQUESTS}.`,
+    );
+}
+
 const batchBody = z.object({
   batchRequests: z
     .array(
@@ -129,12 +138,7 @@ export function compositeRoutes(app: FastifyInstance, services: CrmServices): vo
     const parsed = compositeBody.safeParse(request.body);
     if (!parsed.success) throw new HandoffError('JSON_PARSER_ERROR', 'Expected {"compositeRequest":[…]}');
     const { allOrNone, compositeRequest } = parsed.data;
-    if (compositeRequest.length > MAX_SUBREQUESTS) {
-      throw new HandoffError(
-        'EXCEEDED_ID_LIMIT',
-        `Maximum number of subrequests allowed is ${MAX_SUBREQUESTS}.`,
-      );
-    }
+    checkSubrequestCount(compositeRequest.length);
     const results = new Map<string, unknown>();
     const responses: SubResponse[] = [];
 
@@ -208,12 +212,7 @@ export function compositeRoutes(app: FastifyInstance, services: CrmServices): vo
     const parsed = batchBody.safeParse(request.body);
     if (!parsed.success) throw new HandoffError('JSON_PARSER_ERROR', 'Expected {"batchRequests":[…]}');
     const { batchRequests, haltOnError } = parsed.data;
-    if (batchRequests.length > MAX_SUBREQUESTS) {
-      throw new HandoffError(
-        'EXCEEDED_ID_LIMIT',
-        `Maximum number of subrequests allowed is ${MAX_SUBREQUESTS}.`,
-      );
-    }
+    checkSubrequestCount(batchRequests.length);
     const results: Array<{ statusCode: number; result: unknown }> = [];
     let halted = false;
     for (const sub of batchRequests) {

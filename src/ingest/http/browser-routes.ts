@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { originAllowed, type Source } from '../domain/source.js';
+import { originAllowed, tracksVisitors, type Source } from '../domain/source.js';
 import type { IngestServices } from '../ingest-services.js';
 import { socketOrigin } from '../../http/socket-origin.js';
-import { PARDOT_INTEGRATION_JS, pardotDeviceMode, pardotSettings } from './pardot-device-mode.js';
+import { PARDOT_INTEGRATION_JS, pardotSettings } from './pardot-device-mode.js';
 
 /**
  * Segment's browser SDK (analytics.js, `@segment/analytics-next`), served and answered by the
@@ -58,7 +58,9 @@ export function browserRoutes(
     const source = await browserSource(request, reply, writeKey);
     if (!source) return reply;
     const settings = sdkSettings(writeKey, socketOrigin(request));
-    if (pardotDeviceMode(source))
+    // A source that tracks visitors runs Account Engagement's tracking in the browser too
+    // (device mode), as Segment's Pardot destination loads Pardot's snippet through analytics.js.
+    if (tracksVisitors(source.settings))
       Object.assign(settings.integrations, { Pardot: pardotSettings(source, services.trackerHost) });
     return reply.header('cache-control', 'no-cache').send(settings);
   });
@@ -86,11 +88,7 @@ export function browserRoutes(
   app.get('/v1/rudderstack/sourceConfig/', rudderConfig);
 
   app.get('/analytics.js/v1/:writeKey/analytics.min.js', async (_request, reply) =>
-    reply
-      .type('application/javascript; charset=utf-8')
-      .header('access-control-allow-origin', '*')
-      .header('cache-control', 'public, max-age=300')
-      .send(await readFile(join(bundles, 'standalone.js'))),
+    sendScript(reply, await readFile(join(bundles, 'standalone.js')), 'public, max-age=300'),
   );
 
   app.get('/analytics-next/bundles/:file', async (request, reply) => {
@@ -100,21 +98,13 @@ export function browserRoutes(
       return reply.code(404).send({ success: false, code: 'not_found', message: 'no such bundle' });
     const body = await readFile(join(bundles, file)).catch(() => undefined);
     if (!body) return reply.code(404).send({ success: false, code: 'not_found', message: 'no such bundle' });
-    return reply
-      .type('application/javascript; charset=utf-8')
-      .header('access-control-allow-origin', '*')
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .send(body);
+    return sendScript(reply, body, 'public, max-age=31536000, immutable');
   });
 
   // The path analytics.js builds from the CDN, the integration's name and its version; the
   // name says `.gz`, but the body is plain (analytics.js loads it with a script tag either way).
   app.get('/next-integrations/integrations/pardot/:version/pardot.dynamic.js.gz', async (_request, reply) =>
-    reply
-      .type('application/javascript; charset=utf-8')
-      .header('access-control-allow-origin', '*')
-      .header('cache-control', 'public, max-age=300')
-      .send(PARDOT_INTEGRATION_JS),
+    sendScript(reply, PARDOT_INTEGRATION_JS, 'public, max-age=300'),
   );
 
   // One event a request, by the first letter of its type, as analytics.js sends them.
@@ -140,6 +130,15 @@ export function browserRoutes(
       .header('access-control-max-age', '86400')
       .send();
   });
+}
+
+/** A script any page may load (no credentials), cached as long as `cacheControl` says. */
+function sendScript(reply: FastifyReply, body: string | Buffer, cacheControl: string): FastifyReply {
+  return reply
+    .type('application/javascript; charset=utf-8')
+    .header('access-control-allow-origin', '*')
+    .header('cache-control', cacheControl)
+    .send(body);
 }
 
 export type SingleType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';

@@ -1,16 +1,7 @@
-import { tracksVisitors, type Source } from '../domain/source.js';
+import type { Source } from '../domain/source.js';
 
 /** The version analytics.js asks for in the integration's path; any version gets this script. */
 export const PARDOT_INTEGRATION_VERSION = '1.0.0';
-
-/**
- * Whether a source runs Account Engagement's tracking in the browser ("device mode"): it has
- * the tracking account id (`piAId`), as Segment's Pardot destination does when it loads
- * Pardot's snippet through analytics.js.
- */
-export function pardotDeviceMode(source: Source): boolean {
-  return tracksVisitors(source.settings);
-}
 
 /**
  * The `Pardot` entry of a source's analytics.js settings: device mode (`type: browser`,

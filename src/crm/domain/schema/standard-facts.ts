@@ -58,7 +58,7 @@ export function factObjectNames(): string[] {
 }
 
 /** A field of the facts as the CRM models it, inferred from its type and name. */
-function inferField(def: ObjectDef, fact: FactField, parents: FactObject['parents']): FieldDef | null {
+function inferField(fact: FactField, parents: FactObject['parents']): FieldDef | null {
   if (COMPOUND_TYPES.has(fact.type)) return null;
   const readOnly = READ_ONLY.has(fact.name);
   // Salesforce fills many of the non-null ones itself (ForecastCategory from the stage, a user's
@@ -97,7 +97,6 @@ function inferField(def: ObjectDef, fact: FactField, parents: FactObject['parent
     }
     default:
       // A type this CRM does not model (base64 bodies, JSON): left out of describe.
-      void def;
       return null;
   }
 }
@@ -114,7 +113,7 @@ export function completeFromFacts(def: ObjectDef): ObjectDef {
   const added: FieldDef[] = [];
   for (const f of fact.fields) {
     if (known.has(f.name.toLowerCase())) continue;
-    const inferred = inferField(def, f, fact.parents);
+    const inferred = inferField(f, fact.parents);
     if (inferred) added.push(inferred);
   }
   return { ...def, fields: [...def.fields, ...added] };

@@ -102,37 +102,37 @@ function braced(text: string, start: number): { inner: string; end: number } {
   throw malformed('search term must be enclosed in braces: FIND {term}');
 }
 
+/** Each character of `text` with the parentheses open before it, and whether it is quoted. */
+function* scan(text: string): Generator<{ at: number; ch: string; depth: number; quoted: boolean }> {
+  let depth = 0;
+  let quoted = false;
+  for (let at = 0; at < text.length; at++) {
+    const ch = text[at]!;
+    if (ch === "'" && text[at - 1] !== '\\') quoted = !quoted;
+    yield { at, ch, depth, quoted };
+    if (!quoted && ch === '(') depth++;
+    if (!quoted && ch === ')') depth--;
+  }
+}
+
 /** Splits `Lead(Id, Name WHERE …), Contact` at top-level commas. */
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let current = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === "'" && text[i - 1] !== '\\') quoted = !quoted;
-    if (!quoted && ch === '(') depth++;
-    if (!quoted && ch === ')') depth--;
-    if (!quoted && depth === 0 && ch === ',') {
-      parts.push(current.trim());
-      current = '';
-    } else current += ch;
+  let from = 0;
+  for (const c of scan(text)) {
+    if (c.quoted || c.depth !== 0 || c.ch !== ',') continue;
+    parts.push(text.slice(from, c.at).trim());
+    from = c.at + 1;
   }
-  if (current.trim() !== '') parts.push(current.trim());
+  const last = text.slice(from).trim();
+  if (last !== '') parts.push(last);
   return parts;
 }
 
 /** How many parentheses are open at `index` (quotes respected). */
 function depthAt(text: string, index: number): number {
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < index; i++) {
-    const ch = text[i]!;
-    if (ch === "'" && text[i - 1] !== '\\') quoted = !quoted;
-    if (!quoted && ch === '(') depth++;
-    if (!quoted && ch === ')') depth--;
-  }
-  return depth;
+  for (const c of scan(text)) if (c.at === index) return c.depth;
+  return 0;
 }
 
 function returningObject(text: string): ReturningObject {
