@@ -22,34 +22,29 @@ for (const dialect of DIALECTS) {
         body: (await r.json()) as QueryBody & Array<{ errorCode: string; message: string }>,
       };
     };
-    const create = async (type: string, body: Json) => {
-      const r = await crm.api(`/sobjects/${type}`, { method: 'POST', body: JSON.stringify(body) });
-      expect(r.status).toBe(201);
-      return ((await r.json()) as { id: string }).id;
-    };
 
     beforeAll(async () => {
       crm = await startTestCrm({ dialect });
-      ids.acme = await create('Account', { Name: 'Rel Acme', AccountNumber: 'A-1' });
-      ids.globex = await create('Account', { Name: 'Rel Globex' });
-      ids.empty = await create('Account', { Name: 'Rel Empty' });
+      ids.acme = await crm.create('Account', { Name: 'Rel Acme', AccountNumber: 'A-1' });
+      ids.globex = await crm.create('Account', { Name: 'Rel Globex' });
+      ids.empty = await crm.create('Account', { Name: 'Rel Empty' });
       for (const [last, account] of [
         ['Ames', 'acme'],
         ['Baker', 'acme'],
         ['Cole', 'acme'],
         ['Drew', 'globex'],
       ] as const) {
-        ids[last] = await create('Contact', {
+        ids[last] = await crm.create('Contact', {
           LastName: last,
           AccountId: ids[account],
           Email: `${last}@rel.example`,
         });
       }
-      ids.campaign = await create('Campaign', { Name: 'Rel Webinar' });
-      ids.inLead = await create('Lead', { LastName: 'Member', Company: 'Rel Co' });
-      ids.outLead = await create('Lead', { LastName: 'Outsider', Company: 'Rel Co' });
-      await create('CampaignMember', { CampaignId: ids.campaign, LeadId: ids.inLead });
-      await create('Task', { Subject: 'Call', WhoId: ids.inLead, WhatId: ids.acme });
+      ids.campaign = await crm.create('Campaign', { Name: 'Rel Webinar' });
+      ids.inLead = await crm.create('Lead', { LastName: 'Member', Company: 'Rel Co' });
+      ids.outLead = await crm.create('Lead', { LastName: 'Outsider', Company: 'Rel Co' });
+      await crm.create('CampaignMember', { CampaignId: ids.campaign, LeadId: ids.inLead });
+      await crm.create('Task', { Subject: 'Call', WhoId: ids.inLead, WhatId: ids.acme });
     });
 
     afterAll(async () => {
@@ -102,11 +97,11 @@ for (const dialect of DIALECTS) {
     it('keeps children on every page of a paged parent query', async () => {
       const many = await Promise.all(
         Array.from({ length: 250 }, (_, i) =>
-          create('Account', { Name: `Paged Parent ${String(i).padStart(3, '0')}` }),
+          crm.create('Account', { Name: `Paged Parent ${String(i).padStart(3, '0')}` }),
         ),
       );
       await Promise.all(
-        many.map((accountId, i) => create('Contact', { LastName: `Kid${i}`, AccountId: accountId })),
+        many.map((accountId, i) => crm.create('Contact', { LastName: `Kid${i}`, AccountId: accountId })),
       );
       const first = await query(
         `SELECT Id, (SELECT LastName FROM Contacts) FROM Account WHERE Name LIKE 'Paged Parent %' ORDER BY Name`,
@@ -195,8 +190,12 @@ for (const dialect of DIALECTS) {
       const account = await query(`SELECT AccountNumber FROM Account WHERE Id = '${ids.acme}'`);
       expect(account.body.records[0]).toMatchObject({ AccountNumber: 'A-1' });
 
-      const first = await create('Case', { Subject: 'Broken', AccountId: ids.acme, Origin: 'Web' });
-      const second = await create('Case', { Subject: 'Still broken', ContactId: ids.Ames, Status: 'Closed' });
+      const first = await crm.create('Case', { Subject: 'Broken', AccountId: ids.acme, Origin: 'Web' });
+      const second = await crm.create('Case', {
+        Subject: 'Still broken',
+        ContactId: ids.Ames,
+        Status: 'Closed',
+      });
       const cases = await query(
         `SELECT CaseNumber, Status, Priority, IsClosed, Account.Name FROM Case WHERE Id IN ('${first}', '${second}') ORDER BY CaseNumber`,
       );

@@ -29,15 +29,9 @@ describe('REST semantics beyond the happy path', () => {
     await crm.close();
   });
 
-  const create = async (type: string, body: Record<string, unknown>) => {
-    const r = await crm.api(`/sobjects/${type}`, { method: 'POST', body: JSON.stringify(body) });
-    expect(r.status).toBe(201);
-    return ((await r.json()) as { id: string }).id;
-  };
-
   it('answers an upsert matching several records with 300 and their URLs, changing none', async () => {
-    const a = await create('Lead', buildLead({ Legacy_Key__c: 'dup-key' }));
-    const b = await create('Lead', buildLead({ Legacy_Key__c: 'DUP-KEY' }));
+    const a = await crm.create('Lead', buildLead({ Legacy_Key__c: 'dup-key' }));
+    const b = await crm.create('Lead', buildLead({ Legacy_Key__c: 'DUP-KEY' }));
     const r = await crm.api('/sobjects/Lead/Legacy_Key__c/dup-key', {
       method: 'PATCH',
       body: JSON.stringify({ Title: 'X' }),
@@ -63,7 +57,7 @@ describe('REST semantics beyond the happy path', () => {
   });
 
   it('accepts 15-character ids in URLs and answers with the 18-character form', async () => {
-    const id = await create('Lead', buildLead());
+    const id = await crm.create('Lead', buildLead());
     const r = await crm.api(`/sobjects/Lead/${id.slice(0, 15)}?fields=Id`);
     expect(r.status).toBe(200);
     expect(((await r.json()) as { Id: string }).Id).toBe(id);
@@ -78,8 +72,8 @@ describe('REST semantics beyond the happy path', () => {
   });
 
   it('lets a duplicate through when the duplicate rule only allows', async () => {
-    await create('Contact', buildContact({ Email: 'same@example.com' }));
-    await create('Contact', buildContact({ Email: 'same@example.com' }));
+    await crm.create('Contact', buildContact({ Email: 'same@example.com' }));
+    await crm.create('Contact', buildContact({ Email: 'same@example.com' }));
   });
 
   it('refuses replication windows that start too long ago or end before they start', async () => {
@@ -104,7 +98,7 @@ describe('REST semantics beyond the happy path', () => {
   it('ignores seconds in a window: a record changed in the current minute is not yet covered', async () => {
     // The window ends before the record is written, so it can never be covered, minute boundary or not.
     const now = new Date();
-    const id = await create('Lead', buildLead());
+    const id = await crm.create('Lead', buildLead());
     const start = new Date(now.getTime() - 5 * 60_000).toISOString();
     const r = await crm.api(`/sobjects/Lead/updated?start=${start}&end=${now.toISOString()}`);
     const body = (await r.json()) as { ids: string[]; latestDateCovered: string };

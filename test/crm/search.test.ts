@@ -18,27 +18,22 @@ for (const dialect of DIALECTS) {
       expect(status, sosl).toBe(200);
       return body.searchRecords.map((r) => r.Id as string);
     };
-    const create = async (type: string, body: Json) => {
-      const r = await crm.api(`/sobjects/${type}`, { method: 'POST', body: JSON.stringify(body) });
-      expect(r.status).toBe(201);
-      return ((await r.json()) as { id: string }).id;
-    };
 
     beforeAll(async () => {
       crm = await startTestCrm({ dialect });
-      ids.ann = await create('Lead', {
+      ids.ann = await crm.create('Lead', {
         FirstName: 'Ann',
         LastName: 'Quill',
         Company: 'Zephyr Widgets',
         Email: 'ann.quill@zephyr.example',
         Phone: '(415) 555-0199',
       });
-      ids.bo = await create('Lead', { FirstName: 'Bo', LastName: 'Zephyr', Company: 'Other Co' });
-      ids.account = await create('Account', {
+      ids.bo = await crm.create('Lead', { FirstName: 'Bo', LastName: 'Zephyr', Company: 'Other Co' });
+      ids.account = await crm.create('Account', {
         Name: 'Zephyr Holdings',
         Description: 'Makes São Paulo widgets',
       });
-      ids.contact = await create('Contact', {
+      ids.contact = await crm.create('Contact', {
         LastName: 'Marsh',
         Email: 'marsh@zephyr.example',
         AccountId: ids.account,

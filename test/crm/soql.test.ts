@@ -31,13 +31,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       crm = await startTestCrm({ dialect, now: () => NOW });
-      const create = async (type: string, body: Record<string, unknown>) => {
-        const r = await crm.api(`/sobjects/${type}`, { method: 'POST', body: JSON.stringify(body) });
-        const json = (await r.json()) as { id: string };
-        if (r.status !== 201) throw new Error(`setup failed: ${JSON.stringify(json)}`);
-        return json.id;
-      };
-      ids.acme = await create('Account', { Name: 'Acme', Industry: 'Technology' });
+      ids.acme = await crm.create('Account', { Name: 'Acme', Industry: 'Technology' });
       const leads = [
         {
           LastName: 'Alpha',
@@ -75,9 +69,13 @@ for (const dialect of DIALECTS) {
           AnnualRevenue: 10,
         },
       ];
-      for (const lead of leads) ids[lead.LastName] = await create('Lead', { ...lead, Company: company });
-      ids.contact = await create('Contact', { LastName: 'Kim', AccountId: ids.acme, Email: 'kim@acme.com' });
-      ids.orphan = await create('Contact', { LastName: 'Orphan' });
+      for (const lead of leads) ids[lead.LastName] = await crm.create('Lead', { ...lead, Company: company });
+      ids.contact = await crm.create('Contact', {
+        LastName: 'Kim',
+        AccountId: ids.acme,
+        Email: 'kim@acme.com',
+      });
+      ids.orphan = await crm.create('Contact', { LastName: 'Orphan' });
     });
 
     afterAll(async () => {

@@ -25,6 +25,8 @@ export interface TestCrm {
   token(): Promise<string>;
   /** A JSON call to the data API: the status and the parsed body (null when empty). */
   call(path: string, method: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Creates a record through `POST /sobjects/{type}` and answers its id; throws the answer unless 201. */
+  create(type: string, values: Record<string, unknown>): Promise<string>;
   /** fetch() against the data API of v60.0, with the token unless `auth: false`. */
   api(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>;
   close(): Promise<void>;
@@ -121,6 +123,13 @@ export async function startTestCrm(
     },
     token,
     api,
+    async create(type, values) {
+      const r = await api(`/sobjects/${type}`, { method: 'POST', body: JSON.stringify(values) });
+      const answer = (await r.json()) as { id: string };
+      if (r.status !== 201)
+        throw new Error(`creating a ${type} failed: ${r.status} ${JSON.stringify(answer)}`);
+      return answer.id;
+    },
     async call(path, method, body) {
       const r = await api(path, {
         method,
