@@ -16,6 +16,14 @@ import {
 } from './sync-command.js';
 import { startServers, type ServerSet } from './servers.js';
 
+/**
+ * A command that both runs (`handoff sync`) and has subcommands (`handoff sync status`) takes a
+ * misspelt subcommand as an argument: say it is unknown, with commander's "did you mean".
+ */
+function refuseUnknownSubcommand(command: Command): void {
+  if (command.args.length > 0) (command as unknown as { unknownCommand(): never }).unknownCommand();
+}
+
 function addServerOptions(command: Command): Command {
   return command
     .option('--host <host>', 'interface to bind (env HANDOFF_HOST)', undefined)
@@ -122,10 +130,14 @@ const syncCommand = program
   )
   .option('--once', 'one full pass, then exit')
   .option('--interval <ms>', 'time between passes', '1000')
+  .allowExcessArguments() // refused in the action, with a suggestion
   .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
-  .action((flags: CliFlags & { once?: boolean; interval: string }) => runSync(flags));
+  .action((flags: CliFlags & { once?: boolean; interval: string }, command: Command) => {
+    refuseUnknownSubcommand(command);
+    return runSync(flags);
+  });
 syncCommand
   .command('pause')
   .description('stop syncing (cursors stay put; nothing is missed on resume)')
@@ -183,7 +195,10 @@ const ingestCommand = program
   .description(
     'run the Segment-compatible ingest alone (needs the marketing engine of the data dir), or manage it',
   );
-addServerOptions(ingestCommand).action((flags: CliFlags) => run(flags, 'ingest'));
+addServerOptions(ingestCommand.allowExcessArguments()).action((flags: CliFlags, command: Command) => {
+  refuseUnknownSubcommand(command);
+  return run(flags, 'ingest');
+});
 addIngestCommands(ingestCommand);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -37,6 +37,19 @@ describe('the handoff command', () => {
     }
   });
 
+  it('suggests the command meant when one is misspelt, and exits 1', async () => {
+    for (const [args, suggestion] of [
+      [['snyc'], 'sync'],
+      [['sync', 'stauts'], 'status'],
+      [['ingest', 'sorces'], 'sources'],
+    ] as const) {
+      const answer = await run([...args]);
+      expect(answer.code).toBe(1);
+      expect(answer.output).toContain(`unknown command '${args.at(-1)}'`);
+      expect(answer.output).toContain(`(Did you mean ${suggestion}?)`);
+    }
+  });
+
   it('demo: starts the CRM on a free port, writes its credentials, loads sample data and prints ready', async () => {
     const dataDir = tempDir();
     const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir]);
