@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
@@ -98,7 +98,18 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
 const program = new Command()
   .name('handoff')
   .description('Handoff: a Salesforce-compatible CRM, a marketing engine, and the sync between them')
-  .version(packageVersion(), '-V, --version', 'print the version');
+  .version(packageVersion(), '-V, --version', 'print the version')
+  .addOption(
+    new Option(
+      '--log-level <level>',
+      'how much to log (env HANDOFF_LOG_LEVEL; default warn for servers)',
+    ).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  )
+  // Every logger reads HANDOFF_LOG_LEVEL when it is made: the flag sets it before any is.
+  .hook('preAction', (command) => {
+    const { logLevel } = command.opts<{ logLevel?: string }>();
+    if (logLevel) process.env.HANDOFF_LOG_LEVEL = logLevel;
+  });
 
 addServerOptions(
   program.command('demo').description('run every embedded server in one process, with sample data'),
@@ -130,14 +141,20 @@ const syncCommand = program
   )
   .option('--once', 'one full pass, then exit')
   .option('--interval <ms>', 'time between passes', '1000')
+  .option(
+    '--metrics-port <port>',
+    'serve /metrics, /healthz and /readyz on this port (env HANDOFF_METRICS_PORT)',
+  )
   .allowExcessArguments() // refused in the action, with a suggestion
   .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
-  .action((flags: CliFlags & { once?: boolean; interval: string }, command: Command) => {
-    refuseUnknownSubcommand(command);
-    return runSync(flags);
-  });
+  .action(
+    (flags: CliFlags & { once?: boolean; interval: string; metricsPort?: string }, command: Command) => {
+      refuseUnknownSubcommand(command);
+      return runSync(flags);
+    },
+  );
 syncCommand
   .command('pause')
   .description('stop syncing (cursors stay put; nothing is missed on resume)')

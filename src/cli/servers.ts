@@ -397,7 +397,7 @@ export async function startServers(
  * Listens, and says which server could not and how to choose another port when the port is
  * taken (a second `npm start`, say), instead of a bare EADDRINUSE stack.
  */
-async function listenOn(
+export async function listenOn(
   app: { listen(options: { host: string; port: number }): Promise<string> },
   server: string,
   host: string,

@@ -20,13 +20,16 @@ import { migrateArea } from '../store/migrations.js';
 import type { Database } from '../store/database.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
-import { connectorConfigFor, urlOf } from './servers.js';
+import { connectorConfigFor, listenOn, urlOf } from './servers.js';
+import { buildMetricsApp } from '../http/metrics-app.js';
 import { openDataStore } from './data-store.js';
 
 const { SingleBar, Presets } = cliProgress;
 
 /** `handoff sync [--once]`: the connector between the CRM and the marketing engine of the data dir. */
-export async function runSync(flags: CliFlags & { once?: boolean; interval: string }): Promise<void> {
+export async function runSync(
+  flags: CliFlags & { once?: boolean; interval: string; metricsPort?: string },
+): Promise<void> {
   const config = resolveConfig(flags);
   const hooks = config.connector?.webhooks;
   const connectorConfig = {
@@ -62,9 +65,17 @@ export async function runSync(flags: CliFlags & { once?: boolean; interval: stri
       await receiver.listen({ host: hooks.host ?? config.host, port: hooks.port });
       console.log(`marketing webhooks taken at ${urlOf(receiver, hooks.host ?? config.host)}${WEBHOOK_PATH}`);
     }
+    const metricsPort = flags.metricsPort ?? process.env.HANDOFF_METRICS_PORT;
+    const metrics = metricsPort === undefined ? null : buildMetricsApp('sync', connector.readiness());
+    if (metrics) {
+      connector.registerMetrics(metrics.metrics);
+      await listenOn(metrics, 'sync metrics server', config.host, Number(metricsPort), '--metrics-port');
+      console.log(`metrics at ${urlOf(metrics, config.host)}/metrics (health: /healthz, /readyz)`);
+    }
     console.log('syncing; Ctrl-C stops');
     const stop = () => {
       void (receiver?.close() ?? Promise.resolve())
+        .then(() => metrics?.close())
         .then(() => connector.stop())
         .then(() => database.close())
         .then(() => process.exit(0));

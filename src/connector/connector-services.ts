@@ -1,4 +1,8 @@
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ReadinessCheck } from '../http/observability.js';
+import { RepeatedLog } from '../log.js';
+import { connectorGauges, connectorReadiness } from './connector-metrics.js';
 import { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
 import { connectCrm, crmCallsSent } from '../clients/salesforce/crm-connection.js';
 import { SalesforceTokenSource, type SalesforceLogin } from '../clients/salesforce-oauth.js';
@@ -105,6 +109,10 @@ export interface Connector {
   changeEventsReady(): Promise<boolean>;
   /** Where the marketing engine's webhooks are taken (POST body and its signature header). */
   receiveWebhook(body: string, signature: string | undefined): Promise<WebhookAnswer>;
+  /** Adds the sync's gauges (queue, lag, errors, API use: read from the store) to a server's registry. */
+  registerMetrics(registry: Registry): void;
+  /** What `/readyz` of a server running this connector checks: its store and both sides. */
+  readiness(): Record<string, ReadinessCheck>;
   stop(): Promise<void>;
 }
 
@@ -140,6 +148,8 @@ export async function openConnector(options: {
   const { database, config } = options;
   const now = options.now ?? (() => new Date());
   const log = options.log ?? pino({ level: process.env.HANDOFF_LOG_LEVEL ?? 'warn' });
+  // A refused record or a side that is down fails every pass: once a minute in the log, counted.
+  const repeated = new RepeatedLog(log);
   await migrateArea(database, 'connector', connectorMigrations);
   const crm = await connectCrm(config.crm);
   const marketing = connectMarketing(config);
@@ -216,7 +226,13 @@ export async function openConnector(options: {
     if (pollCrm) lastCrmPoll = now().getTime();
     running = pass({ pollCrm })
       .then((r) => {
-        for (const e of r.errors) log.warn({ side: e.side, record: e.record }, e.message);
+        for (const e of r.errors)
+          repeated.write(
+            'warn',
+            `${e.side} ${e.record} ${e.message}`,
+            { side: e.side, record: e.record },
+            e.message,
+          );
         if (r.queued + r.worked > 0 || r.throttled)
           log.info(
             {
@@ -232,7 +248,9 @@ export async function openConnector(options: {
             'sync pass',
           );
       })
-      .catch((error: unknown) => log.error({ err: error }, 'sync pass failed'))
+      .catch((error: unknown) =>
+        repeated.write('error', `pass ${(error as Error).message}`, { err: error }, 'sync pass failed'),
+      )
       .finally(() => {
         passing = false;
         if (again) {
@@ -326,6 +344,8 @@ export async function openConnector(options: {
         return { status: 404, body: { accepted: false, message: 'webhooks are not configured' } };
       return receiver.receive(body, signature);
     },
+    registerMetrics: (registry) => connectorGauges(registry, { database, unitId, now }),
+    readiness: () => connectorReadiness(database, config),
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

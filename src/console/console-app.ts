@@ -16,6 +16,7 @@ import { logoutRoute, sessionRoutes, type ConsoleLogin } from './http/session-ro
 import { ConsoleSessions } from './console-sessions.js';
 import { syncRoutes } from './http/sync-routes.js';
 import { logServerError, requestBasics, serverOptions } from '../http/server-basics.js';
+import { serveHealth } from '../http/observability.js';
 
 /** How long a console session lasts without a new login. */
 const SESSION_SECONDS = 8 * 60 * 60;
@@ -54,7 +55,9 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
       body: JSON.stringify({ error: { code: status === 404 ? 'NOT_FOUND' : 'INVALID_REQUEST', message } }),
     })),
   );
-  requestBasics(app);
+  requestBasics(app, 'console');
+  serveHealth(app, options.backend.connector.readiness());
+  options.backend.connector.registerMetrics(app.metrics);
   const landing = options.backend.landingPageUrl;
   consoleSecurityHeaders(app, landing && URL.canParse(landing) ? [new URL(landing).origin] : []);
   await app.register(fastifySecureSession, {

@@ -28,6 +28,7 @@ import { sobjectRoutes } from './http/sobjects.js';
 import { resourceListRoute, versionListRoute } from './http/versions.js';
 import { renderCrmError, sendCrmError, sendRestError } from './http/wire.js';
 import { requestBasics, serverOptions } from '../http/server-basics.js';
+import { crmHealth } from './http/health.js';
 
 // Bulk-sized JSON (Collections of 200 wide records, composite) fits well inside this.
 const BODY_LIMIT = 50 * 1024 * 1024;
@@ -96,7 +97,8 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ...options,
   });
-  requestBasics(app);
+  requestBasics(app, 'crm');
+  crmHealth(app, services);
   void app.register(formbody);
 
   jsonBodyParser(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createLogger } from '../log.js';
+import { observeRequests } from './observability.js';
 import { recordRoutes } from './route-registry.js';
 
 /** How a service writes an error the framework itself meets (a bad URL, headers too large …). */
@@ -76,11 +77,13 @@ export function serverOptions(name: string, render: RenderWireError): FastifySer
 
 /**
  * What every Handoff server does for every request: the response names the request id (so a
- * user can quote it, and an operator find the log line), and a 5xx is always logged — with the
- * id, the route and the stack, never the body — whichever handler produced it.
+ * user can quote it, and an operator find the log line), a 5xx is always logged — with the
+ * id, the route and the stack, never the body — whichever handler produced it, and every
+ * request is counted in the server's metrics (`server` names it there).
  */
-export function requestBasics(app: FastifyInstance): void {
+export function requestBasics(app: FastifyInstance, server: string): void {
   recordRoutes(app);
+  observeRequests(app, server);
   // NUL cannot be stored by PostgreSQL's text, and no real field holds one: refused everywhere,
   // on every store alike, before a handler sees it (each scope's handler writes the 400).
   app.addHook('preValidation', async (request) => {

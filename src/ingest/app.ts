@@ -14,6 +14,7 @@ import { RateLimiter } from './http/rate-limiter.js';
 import { invalidInputMessage } from '../http/invalid-input.js';
 import type { IngestServices } from './ingest-services.js';
 import { logServerError, requestBasics, serverOptions, type WireError } from '../http/server-basics.js';
+import { ingestHealth } from './http/health.js';
 
 /** A failure met before any route, in the Tracking API's JSON. */
 function renderIngestError(status: number, message: string): WireError {
@@ -46,7 +47,8 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
  */
 export function buildIngestApp(services: IngestServices): FastifyInstance {
   const app = Fastify({ ...serverOptions('ingest', renderIngestError), bodyLimit: MAX_REQUEST_BYTES });
-  requestBasics(app);
+  requestBasics(app, 'ingest');
+  const accepted = ingestHealth(app, services);
   const limiter = new RateLimiter(services.rateLimit);
 
   // Segment's and RudderStack's libraries may gzip the body; the size limit applies unzipped.
@@ -139,6 +141,7 @@ export function buildIngestApp(services: IngestServices): FastifyInstance {
       );
     }
     if (messages.length > 0) await services.events.append(source.id, messages);
+    accepted.inc(messages.length);
     return reply.send({ success: true });
   };
 

@@ -1,3 +1,4 @@
+import { RepeatedLog } from '../log.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
@@ -85,6 +86,8 @@ export class DeliveryWorker {
   private loop: Promise<void> | null = null;
   private lastPurge = 0;
   private mostlyParked = false;
+  /** A pass that fails fails again next time: logged once a minute, counted. */
+  private repeatedLog: RepeatedLog | undefined;
   /** One destination per source object (a source re-read from the store gets a new one). */
   private readonly destinations = new WeakMap<object, ProspectDestination>();
 
@@ -150,7 +153,12 @@ export class DeliveryWorker {
         const delivered = events.length === 0 ? 0 : await this.deliverAll(events);
         if (delivered === 0) await this.sleep(IDLE_POLL_MS);
       } catch (error) {
-        log.error({ err: error }, 'ingest delivery pass failed');
+        (this.repeatedLog ??= new RepeatedLog(log)).write(
+          'error',
+          (error as Error).message,
+          { err: error },
+          'ingest delivery pass failed',
+        );
         await this.sleep(1_000);
       }
     }

@@ -28,6 +28,8 @@ export interface IngestServices {
   rateLimit: number;
   /** The host (and port) of the marketing engine: where browsers find its tracker by default. */
   trackerHost: string;
+  /** The marketing engine deliveries go to (its readiness is the ingest's). */
+  marketingUrl: string;
   /** Events by delivery status. */
   status(): Promise<Record<store.EventStatus, number>>;
   failures(options?: { sourceId?: string; limit?: number }): Promise<store.StoredEvent[]>;
@@ -77,6 +79,7 @@ export async function openIngest(options: OpenIngestOptions): Promise<IngestServ
   if (options.deliver !== false) delivery.start();
   return {
     database,
+    marketingUrl: options.marketing.baseUrl,
     sources,
     events,
     delivery,

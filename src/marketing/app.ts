@@ -24,6 +24,7 @@ import { v5ProspectRoutes } from './http/v5-prospects.js';
 import { sendV5Error } from './http/v5-wire.js';
 import { isLegacyPath, renderMarketingError } from './http/framework-errors.js';
 import { requestBasics, serverOptions } from '../http/server-basics.js';
+import { marketingHealth } from './http/health.js';
 import { hostedPageSecurityHeaders } from '../http/security-headers.js';
 import type { MarketingServices } from './marketing-services.js';
 import { formHandlerRoutes } from './http/form-handler-routes.js';
@@ -49,7 +50,8 @@ export function buildMarketingApp(
     bodyLimit: 10 * 1024 * 1024,
     ...options,
   });
-  requestBasics(app);
+  requestBasics(app, 'marketing');
+  marketingHealth(app, services);
   hostedPageSecurityHeaders(app);
   void app.register(formbody);
   void app.register(cookie);

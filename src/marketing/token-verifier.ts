@@ -1,6 +1,9 @@
+import { reachable } from '../http/observability.js';
 /** The CRM user behind a bearer token; the marketing engine trusts the CRM's OAuth server. */
 export interface TokenVerifier {
   verify(token: string): Promise<{ userId: string } | null>;
+  /** Resolves when the CRM behind the tokens answers (for `/readyz`); absent when in-process. */
+  reachable?(): Promise<unknown>;
 }
 
 /** How long the engine alone trusts an answer from the CRM about a token. */
@@ -25,6 +28,10 @@ export class HttpTokenVerifier implements TokenVerifier {
     private readonly cacheMs = TOKEN_CACHE_MS,
     private readonly now: () => number = Date.now,
   ) {}
+
+  reachable(): Promise<unknown> {
+    return reachable(`${this.crmUrl.replace(/\/$/, '')}/services/oauth2/userinfo`)();
+  }
 
   async verify(token: string): Promise<{ userId: string } | null> {
     const now = this.now();

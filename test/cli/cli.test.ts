@@ -2,7 +2,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import {
+  CLI,
   cleanUp,
   FREE_PORTS,
   login,
@@ -12,6 +14,7 @@ import {
   start,
   stop,
   tempDir,
+  TSX_LOADER,
 } from '../support/cli.js';
 
 afterEach(cleanUp);
@@ -154,6 +157,68 @@ describe('the handoff command', () => {
     expect(unknown.code).toBe(1);
     expect(await stop(running)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
+
+  it('sync --metrics-port: serves the connector’s figures and probes; logs are JSON lines when piped', async () => {
+    const dataDir = tempDir();
+    const demo = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir, '--no-sync']);
+    const sync = spawn(
+      process.execPath,
+      [
+        '--import',
+        TSX_LOADER,
+        CLI,
+        'sync',
+        '--data-dir',
+        dataDir,
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      { env: { ...process.env, HANDOFF_LOG_LEVEL: '' } },
+    );
+    let output = '';
+    sync.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    sync.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        sync.stdout.on('data', () => {
+          const found = /metrics at (http:\/\/\S+)\/metrics/.exec(output);
+          if (found?.[1]) resolve(found[1]);
+        });
+        sync.on('exit', (code) => reject(new Error(`sync exited with ${code}: ${output}`)));
+      });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(await ready.json()).toEqual({
+        status: 'ok',
+        checks: { store: 'ok', crm: 'ok', marketing: 'ok' },
+      });
+      const conn = await login(dataDir);
+      await conn
+        .sobject('Lead')
+        .create({ LastName: 'Scraped', Company: 'Metrics Co', Email: 'scraped@demo.example' });
+      // The connector links the new Lead: its gauge says so, read by a scrape as Prometheus would.
+      let linked = 0;
+      for (let i = 0; i < 100 && linked < 1; i++) {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        linked = Number(
+          /^handoff_connector_linked_pairs\{object="Lead",server="sync"\} (\d+)/m.exec(text)?.[1] ?? 0,
+        );
+        if (linked < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(linked).toBeGreaterThanOrEqual(1);
+      // --log-level info: the passes are logged, each line one JSON object (stdout is a pipe).
+      const logLines = output.split('\n').filter((line) => line.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      expect(logLines.map((line) => JSON.parse(line) as { msg: string }).map((l) => l.msg)).toContain(
+        'sync pass',
+      );
+    } finally {
+      sync.kill('SIGTERM');
+      await stop(demo);
+    }
+  });
 
   it('console: runs the admin console alone beside the servers of the data dir, behind the admin login', async () => {
     const dataDir = tempDir();

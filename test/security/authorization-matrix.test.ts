@@ -11,7 +11,12 @@ import { consoleSession, startSurfaces, type Surfaces } from '../support/surface
  * tomorrow; what is public on purpose is listed here, and nothing else may answer.
  */
 
-/** Routes open by design: logins, the public pages a browser or an email reader loads. */
+/**
+ * Routes open by design: logins, the public pages a browser or an email reader loads, and every
+ * server's probes (`/healthz`, `/readyz`; `/metrics` unless HANDOFF_METRICS_TOKEN is set), which
+ * say nothing of anyone's data.
+ */
+const PROBES = /^\/(healthz|readyz|metrics)$/;
 const PUBLIC: Record<string, RegExp> = {
   crm: /^(\/services\/data$|\/services\/oauth2\/(token|revoke)$|\/services\/Soap\/u\/:version(\/:orgId)?$)/,
   marketing: /^\/(pd\.js|analytics|l\/|form\/|lp\/|e\/)/,
@@ -22,6 +27,10 @@ const PUBLIC: Record<string, RegExp> = {
     /^(\/analytics\.js\/v1\/|\/analytics-next\/bundles\/|\/next-integrations\/integrations\/pardot\/|\/v1\/m$|\/v1\/\*$)/,
   console: /^(\/console\/api\/(session|login)$|\/$|\/index\.html$|\/assets\/)/,
 };
+
+function isPublic(surface: string, url: string): boolean {
+  return PROBES.test(url) || (PUBLIC[surface]?.test(url) ?? false);
+}
 
 /** A concrete path for a route pattern: plausible values, so only the guard can refuse it. */
 function concrete(url: string, values: Record<string, string>): string {
@@ -186,7 +195,7 @@ describe('the authorization matrix: every route × every way in that must fail',
       orgId: 'x',
       userId: 'x',
     };
-    const guarded = app.registeredRoutes.filter((r) => !PUBLIC.crm!.test(r.url));
+    const guarded = app.registeredRoutes.filter((r) => !isPublic('crm', r.url));
     expect(guarded.length).toBeGreaterThan(30);
     for (const route of guarded) {
       const path = concrete(route.url, values).replace('/:version', '/60.0');
@@ -214,7 +223,7 @@ describe('the authorization matrix: every route × every way in that must fail',
       collection: 'lists',
       fieldId: '1',
     };
-    const guarded = app.registeredRoutes.filter((r) => !PUBLIC.marketing!.test(r.url));
+    const guarded = app.registeredRoutes.filter((r) => !isPublic('marketing', r.url));
     expect(guarded.length).toBeGreaterThan(30);
     for (const route of guarded) {
       const path = concrete(route.url, values);
@@ -241,7 +250,7 @@ describe('the authorization matrix: every route × every way in that must fail',
 
   it('refuses the Tracking API without a write key of a live source', async () => {
     const app = s.ingestApp;
-    for (const route of app.registeredRoutes.filter((r) => !PUBLIC.ingest!.test(r.url))) {
+    for (const route of app.registeredRoutes.filter((r) => !isPublic('ingest', r.url))) {
       const cases: Record<string, Record<string, string>> = {
         'no credentials': {},
         'wrong write key': { authorization: `Basic ${Buffer.from('not-a-key:').toString('base64')}` },
@@ -262,7 +271,7 @@ describe('the authorization matrix: every route × every way in that must fail',
     });
     expect(out.statusCode).toBe(200);
     const values = { object: 'Lead', id: '1' };
-    const guarded = app.registeredRoutes.filter((r) => !PUBLIC.console!.test(r.url));
+    const guarded = app.registeredRoutes.filter((r) => !isPublic('console', r.url));
     expect(guarded.length).toBeGreaterThan(20);
     for (const route of guarded) {
       const path = concrete(route.url, values);

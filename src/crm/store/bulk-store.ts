@@ -166,3 +166,13 @@ export async function* resultChunks(db: StoreDb, jobId: string, kind: ResultKind
     yield row.csv;
   }
 }
+
+/** Bulk jobs not yet finished, by job type and state: the job runners' backlog. */
+export async function countUnfinishedJobs(
+  db: StoreDb,
+): Promise<Array<{ jobType: string; state: string; count: number }>> {
+  const r = await sql<{ job_type: string; state: string; n: number | string }>`select job_type, state,
+    count(*) as n from crm_bulk_job where state in ('Open', 'UploadComplete', 'InProgress')
+    group by job_type, state`.execute(db);
+  return r.rows.map((row) => ({ jobType: row.job_type, state: row.state, count: Number(row.n) }));
+}

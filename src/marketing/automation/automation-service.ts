@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { RepeatedLog } from '../../log.js';
 import type { Database } from '../../store/database.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import type { BusinessUnitService } from '../business-units.js';
@@ -42,6 +43,12 @@ export class AutomationService {
   private soon: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  private repeatedLogger: RepeatedLog | undefined;
+
+  /** A pass that fails fails again next time: logged once a minute, counted. */
+  private get repeatedLog(): RepeatedLog {
+    return (this.repeatedLogger ??= new RepeatedLog(this.deps.log));
+  }
 
   constructor(
     private readonly deps: {
@@ -68,7 +75,14 @@ export class AutomationService {
     const tick = () => {
       this.timer = setTimeout(() => {
         void this.runScheduled()
-          .catch((error: unknown) => this.deps.log.error({ err: error }, 'automation pass failed'))
+          .catch((error: unknown) =>
+            this.repeatedLog.write(
+              'error',
+              (error as Error).message,
+              { err: error },
+              'automation pass failed',
+            ),
+          )
           .finally(() => {
             if (!this.stopped) tick();
           });

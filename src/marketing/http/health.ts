@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { serveHealth, storeAnswers, storeGauge, type ReadinessCheck } from '../../http/observability.js';
+import type { MarketingServices } from '../marketing-services.js';
+import { countUnfinishedJobs } from '../store/job-backlog-store.js';
+
+/**
+ * The engine's `/healthz`, `/readyz` (its store, and the CRM whose tokens it trusts when that
+ * CRM runs apart) and `/metrics`: the import and export backlog.
+ */
+export function marketingHealth(app: FastifyInstance, services: MarketingServices): void {
+  const checks: Record<string, ReadinessCheck> = { store: storeAnswers(services.database.db) };
+  const crm = services.tokens.reachable?.bind(services.tokens);
+  if (crm) checks.crm = crm;
+  serveHealth(app, checks);
+  storeGauge(
+    app.metrics,
+    {
+      name: 'handoff_jobs_backlog',
+      help: 'Jobs not yet finished, by runner and state',
+      labelNames: ['runner', 'state'],
+    },
+    async () =>
+      (await countUnfinishedJobs(services.database.db)).map((row) => ({
+        labels: { runner: row.kind, state: row.status },
+        value: row.count,
+      })),
+  );
+}
