@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { credentialsPath } from './credentials.js';
+import { runCredentials, type CredentialsFlags } from './credentials-command.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
 import {
@@ -14,7 +15,7 @@ import {
   runSyncPause,
   runSyncStatus,
 } from './sync-command.js';
-import { startServers, type ServerSet } from './servers.js';
+import { joiningWithoutCredentials, startServers, type ServerSet } from './servers.js';
 
 /**
  * A command that both runs (`handoff sync`) and has subcommands (`handoff sync status`) takes a
@@ -50,7 +51,10 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     log: (line) => console.log(line),
   });
   const { crm, marketing } = servers.credentials;
-  if (servers.crmUrl) {
+  if (servers.crmUrl && !servers.credentialsKnown) {
+    console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
+    console.log(`  serving the org already in this database; ${joiningWithoutCredentials(config.dataDir)}`);
+  } else if (servers.crmUrl) {
     console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
     console.log(`  login URL      ${crm.loginUrl}`);
     console.log(`  client id      ${crm.clientId}`);
@@ -75,7 +79,7 @@ async function run(flags: CliFlags, set: ServerSet): Promise<void> {
     console.log(`Console  ${servers.consoleUrl}`);
     console.log(`  log in as      ${crm.username} / ${crm.password}  (the CRM admin above)`);
   }
-  console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
+  if (servers.credentialsKnown) console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
   console.log('ready');
 
   let stopping = false;
@@ -197,6 +201,18 @@ program
   .description('print a secret (argument or standard input) encrypted as enc:v1:…, under the data dir key')
   .option('--data-dir <dir>', 'where data and its secret.key live (env HANDOFF_DATA_DIR)', undefined)
   .action((value: string | undefined, flags: CliFlags) => runSecretEncrypt(flags, value));
+
+program
+  .command('credentials')
+  .description(
+    'working CRM credentials for this data dir from the org already in its database (a second process or machine): a new connected app, the admin password checked (standard input) or reset',
+  )
+  .option('--data-dir <dir>', 'where credentials.json is written (env HANDOFF_DATA_DIR)', undefined)
+  .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
+  .option('--database-url <url>', 'postgres://… of the deployment (env HANDOFF_DATABASE_URL)', undefined)
+  .option('--crm-url <url>', 'where the CRM answers, for credentials.json (default: as already written there)')
+  .option('--reset-password', 'set a new admin password instead of checking the one on standard input')
+  .action((flags: CredentialsFlags) => runCredentials(flags));
 
 program
   .command('doctor')

@@ -35,6 +35,12 @@ export type ServerSet = 'demo' | 'crm' | 'marketing' | 'ingest' | 'console';
 
 export interface RunningServers {
   credentials: Credentials;
+  /**
+   * False when the database already held an org and the data dir had no credentials for it
+   * (a second process of a deployment): nothing was invented or written, and the CRM login is
+   * the first process's, or one `handoff credentials` issues.
+   */
+  credentialsKnown: boolean;
   crmUrl?: string;
   marketingUrl?: string;
   /** The demo's landing page (a form and the tracking script), with sample data. */
@@ -180,8 +186,10 @@ export async function startServers(
   makePrivateDir(config.dataDir);
   const database = openDataStore(config);
   const closers: Array<() => Promise<void>> = [];
+  const stored = readCredentials(config.dataDir);
   const running: RunningServers = {
-    credentials: readCredentials(config.dataDir) ?? generateCredentials(),
+    credentials: stored ?? generateCredentials(),
+    credentialsKnown: true,
     async stop() {
       for (const close of closers.reverse()) await close();
       await database.close();
@@ -207,6 +215,12 @@ export async function startServers(
         },
         connectedApp: { clientId: credentials.crm.clientId, clientSecret: credentials.crm.clientSecret },
       });
+      if (!org.created && !stored) {
+        // The org was made by another process (or machine): credentials generated here would
+        // not log in (invalid_client_id). Say so, and how to get working ones, instead.
+        if (options.set !== 'crm') throw new ConfigError(joiningWithoutCredentials(config.dataDir));
+        running.credentialsKnown = false;
+      }
       if (org.created && options.sampleData) await loadSampleData(crm, org.adminUserId);
       const crmApp = buildCrmApp(crm);
       closers.push(
@@ -310,7 +324,15 @@ export async function startServers(
           login: { flow: 'password', ...crmLogin },
         },
       });
-      const writeKey = running.credentials.ingest?.writeKey ?? newWriteKey();
+      const known = running.credentials.ingest?.writeKey;
+      if (!known && (await ingest.sources.list()).some((s) => s.name === DEMO_SOURCE_NAME))
+        // Another process made the source: its key is in that process's credentials.json.
+        throw new ConfigError(
+          `the source "${DEMO_SOURCE_NAME}" already exists in this database, and ${config.dataDir} has no write key for it: ` +
+            `copy credentials.json from the first process's data dir, or issue a new key with ` +
+            `\`handoff ingest sources rotate "${DEMO_SOURCE_NAME}"\` (the old key stops working) and put it in credentials.json.`,
+        );
+      const writeKey = known ?? newWriteKey();
       await ingest.sources.ensure(DEMO_SOURCE_NAME, writeKey, {
         apiVersion: 3,
         businessUnitId: target.businessUnitId,
@@ -385,12 +407,21 @@ export async function startServers(
       running.consoleUrl = urlOf(consoleApp, config.host);
       running.credentials.console = { sessionKey, url: running.consoleUrl };
     }
-    writeCredentials(config.dataDir, running.credentials);
+    if (running.credentialsKnown) writeCredentials(config.dataDir, running.credentials);
     return running;
   } catch (error) {
     await running.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** What a process joining an existing org without credentials is told. */
+export function joiningWithoutCredentials(dataDir: string): string {
+  return (
+    `this database already holds an org, and ${dataDir} has no credentials for it. Handoff does not invent ` +
+    `credentials that would not log in: copy credentials.json from the first process's data dir, or issue ` +
+    `new ones with \`handoff credentials --data-dir ${dataDir}\` (with the same --database-url), then start again.`
+  );
 }
 
 /**

@@ -73,6 +73,8 @@ export const crmConfigSchema = z.object({
 });
 
 export type CrmConfig = z.infer<typeof crmConfigSchema>;
+/** What may be given (defaults filled in by the schema). */
+export type CrmConfigInput = z.input<typeof crmConfigSchema>;
 export type CustomFieldConfig = z.infer<typeof customFieldSchema>;
 export type ValidationRuleConfig = z.infer<typeof validationRuleSchema>;
 export type RuleCondition = z.infer<typeof ruleConditionSchema>;

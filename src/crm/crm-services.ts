@@ -9,7 +9,7 @@ import { apiUsageStore } from './auth/auth-store.js';
 import { BulkIngestService } from './bulk/bulk-ingest-service.js';
 import { BulkQueryService } from './bulk/bulk-query-service.js';
 import { OAuthService } from './auth/oauth-service.js';
-import { crmConfigSchema, type CrmConfig } from './crm-config.js';
+import { crmConfigSchema, type CrmConfig, type CrmConfigInput } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
 import { ChangeEventService } from './events/change-event-service.js';
 import { FaultInjector } from '../faults/fault-rules.js';
@@ -61,7 +61,7 @@ export interface CrmServices {
 
 export interface OpenCrmOptions {
   database: Database;
-  config?: Partial<CrmConfig>;
+  config?: CrmConfigInput;
   now?: () => Date;
 }
 

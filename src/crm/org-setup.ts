@@ -1,7 +1,7 @@
 import type { CrmServices } from './crm-services.js';
 import { applyDerivedFields } from './domain/record-rules.js';
 import type { RecordValues } from './domain/schema/field-def.js';
-import { insertRecords, selectByFieldValues } from './store/record-store.js';
+import { insertRecords, selectByFieldValues, selectByIds } from './store/record-store.js';
 
 export interface OrgSeed {
   orgName: string;
@@ -90,4 +90,17 @@ export async function ensureOrg(services: CrmServices, seed: OrgSeed): Promise<O
     certificate: seed.connectedApp.certificate ?? null,
   });
   return { orgId, adminUserId: adminId, created: true };
+}
+
+/** The org's admin: the user who created the Organization record (the first start's admin). */
+export async function findOrgAdmin(
+  services: CrmServices,
+): Promise<{ orgId: string; userId: string; username: string } | null> {
+  const orgId = services.orgId();
+  if (!orgId) return null;
+  const [org] = await selectByIds(services.database.db, services.records.objectDef('Organization'), [orgId]);
+  const userId = typeof org?.CreatedById === 'string' ? org.CreatedById : null;
+  if (!userId) return null;
+  const [user] = await selectByIds(services.database.db, services.records.objectDef('User'), [userId]);
+  return typeof user?.Username === 'string' ? { orgId, userId, username: user.Username } : null;
 }

@@ -110,6 +110,8 @@ export function serveHealth(app: FastifyInstance, checks: Record<string, Readine
       }),
     );
     const ready = results.every(([, state]) => state === 'ok');
+    // Not ready is an answer, not a server failure: the failing check is logged above, once.
+    if (!ready) request.errorLogged = true;
     return reply
       .code(ready ? 200 : 503)
       .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
