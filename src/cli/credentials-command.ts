@@ -58,7 +58,9 @@ export async function runCredentials(flags: CredentialsFlags): Promise<void> {
           });
         } catch (error) {
           if (error instanceof OAuthError)
-            throw new ConfigError(`that is not ${admin.username}'s password (${error.description}); nothing written`);
+            throw new ConfigError(
+              `that is not ${admin.username}'s password (${error.description}); nothing written`,
+            );
           throw error;
         }
       }

@@ -210,7 +210,10 @@ program
   .option('--data-dir <dir>', 'where credentials.json is written (env HANDOFF_DATA_DIR)', undefined)
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
   .option('--database-url <url>', 'postgres://… of the deployment (env HANDOFF_DATABASE_URL)', undefined)
-  .option('--crm-url <url>', 'where the CRM answers, for credentials.json (default: as already written there)')
+  .option(
+    '--crm-url <url>',
+    'where the CRM answers, for credentials.json (default: as already written there)',
+  )
   .option('--reset-password', 'set a new admin password instead of checking the one on standard input')
   .action((flags: CredentialsFlags) => runCredentials(flags));
 
