@@ -67,12 +67,12 @@ describe('the packed package, installed without dev dependencies', { timeout: 60
   it('runs handoff demo, and handoff sync --once beside it', async () => {
     const dataDir = join(work, 'data');
     const ports = ['--crm-port', '0', '--marketing-port', '0', '--ingest-port', '0', '--console-port', '0'];
-    const demo = await sh('npx', ['handoff', 'demo', ...ports, '--data-dir', dataDir], app, {
-      until: /^ready$/m,
-    });
+    // The installed bin itself (not npx, which would not pass SIGTERM on).
+    const handoff = join(app, 'node_modules/.bin/handoff');
+    const demo = await sh(handoff, ['demo', ...ports, '--data-dir', dataDir], app, { until: /^ready$/m });
     expect(demo.output).toMatch(/^ready$/m);
     try {
-      const once = await sh('npx', ['handoff', 'sync', '--once', '--data-dir', dataDir], app);
+      const once = await sh(handoff, ['sync', '--once', '--data-dir', dataDir], app);
       expect(once.output).toMatch(/CRM records \d+, prospects \d+, queued \d+/);
       expect(once.code, once.output).toBe(0);
     } finally {
@@ -81,7 +81,9 @@ describe('the packed package, installed without dev dependencies', { timeout: 60
   });
 
   it('gives another project handoff/testing: its example vitest suite passes', async () => {
-    const suite = await sh('npx', ['vitest', 'run', '--reporter=verbose'], app);
+    const suite = await sh(join(app, 'node_modules/.bin/vitest'), ['run', '--reporter=verbose'], app, {
+      env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
     expect(suite.output).toContain('creates a Lead that the sync turns into a prospect');
     expect(suite.output).toMatch(/Tests\s+4 passed/);
     expect(suite.code, suite.output).toBe(0);
