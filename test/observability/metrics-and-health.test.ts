@@ -121,6 +121,13 @@ describe('every server: /metrics, /healthz and /readyz', { timeout: 60_000 }, ()
     expect(importJob.status, importJob.text).toBeLessThan(300);
     families = await scrape(s.marketingApp);
     expect(sample(families, 'handoff_jobs_backlog', { runner: 'import', state: 'Open' })).toBe(1);
+    const unit = s.ingest.m.v3Unit;
+    expect(sample(families, 'handoff_marketing_api_requests_today', { unit: unit.id, kind: 'limit' })).toBe(
+      unit.dailyApiLimit,
+    );
+    expect(
+      sample(families, 'handoff_marketing_api_requests_today', { unit: unit.id, kind: 'used' }),
+    ).toBeGreaterThanOrEqual(1);
 
     const sent = await s.ingest.post(
       '/v1/identify',

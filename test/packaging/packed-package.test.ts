@@ -38,6 +38,9 @@ function sh(
   });
 }
 
+/** Jest for the example project's second suite. */
+const JEST = '30.5.2';
+
 const work = mkdtempSync(join(tmpdir(), 'handoff-packed-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -50,14 +53,22 @@ describe('the packed package, installed without dev dependencies', { timeout: 60
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
     cpSync(join(process.cwd(), 'test/packaging/example-project'), app, { recursive: true });
-    // vitest at this repository's version (from the npm cache when it can be): the example
-    // project's own test runner, a dependency of that project, not of Handoff.
+    // The example project's own test runners, its dependencies, not Handoff's: vitest at this
+    // repository's version (from the npm cache when it can be), and Jest.
     const vitest = (
       JSON.parse(readFileSync('node_modules/vitest/package.json', 'utf8')) as { version: string }
     ).version;
     const installed = await sh(
       'npm',
-      ['install', '--omit=dev', '--no-audit', '--no-fund', join(work, tarball!), `vitest@${vitest}`],
+      [
+        'install',
+        '--omit=dev',
+        '--no-audit',
+        '--no-fund',
+        join(work, tarball!),
+        `vitest@${vitest}`,
+        `jest@${JEST}`,
+      ],
       app,
     );
     expect(installed.code, installed.output).toBe(0);
@@ -81,11 +92,22 @@ describe('the packed package, installed without dev dependencies', { timeout: 60
   });
 
   it('gives another project handoff/testing: its example vitest suite passes', async () => {
-    const suite = await sh(join(app, 'node_modules/.bin/vitest'), ['run', '--reporter=verbose'], app, {
-      env: { NO_COLOR: '1', FORCE_COLOR: '0' },
-    });
+    const suite = await sh(
+      join(app, 'node_modules/.bin/vitest'),
+      ['run', '--reporter=verbose', 'signup.spec.ts'],
+      app,
+      {
+        env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+      },
+    );
     expect(suite.output).toContain('creates a Lead that the sync turns into a prospect');
     expect(suite.output).toMatch(/Tests\s+4 passed/);
+    expect(suite.code, suite.output).toBe(0);
+  });
+
+  it('and Jest: its example suite (ES modules) passes too', async () => {
+    const suite = await sh('npm', ['run', 'test:jest'], app, { env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+    expect(suite.output).toMatch(/Tests:\s+1 passed, 1 total/);
     expect(suite.code, suite.output).toBe(0);
   });
 });

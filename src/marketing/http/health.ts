@@ -15,6 +15,22 @@ export function marketingHealth(app: FastifyInstance, services: MarketingService
   storeGauge(
     app.metrics,
     {
+      name: 'handoff_marketing_api_requests_today',
+      help: 'API requests a business unit made today (UTC) counted by this process (`kind="used"`), against its daily limit (`kind="limit"`)',
+      labelNames: ['unit', 'kind'],
+    },
+    async () =>
+      services.units.list().flatMap((unit) => {
+        const usage = services.units.usage(unit.id);
+        return [
+          { labels: { unit: unit.id, kind: 'used' }, value: usage?.used ?? 0 },
+          { labels: { unit: unit.id, kind: 'limit' }, value: unit.dailyApiLimit },
+        ];
+      }),
+  );
+  storeGauge(
+    app.metrics,
+    {
       name: 'handoff_jobs_backlog',
       help: 'Jobs not yet finished, by runner and state',
       labelNames: ['runner', 'state'],
