@@ -186,6 +186,25 @@ describe('the kit’s clock', { timeout: 60_000 }, () => {
     }
   });
 
+  it('expires v5 page tokens as time passes', async () => {
+    const m = await startMarketing();
+    try {
+      await m.marketing.addProspects([{ email: 'a@example.com' }, { email: 'b@example.com' }]);
+      const first = await fetch(`${m.marketing.url}/api/v5/objects/prospects?fields=id&limit=1`, {
+        headers: await m.marketing.headers(),
+      });
+      const { nextPageUrl } = (await first.json()) as { nextPageUrl: string };
+      const page = async () => fetch(nextPageUrl, { headers: await m.marketing.headers() });
+      expect((await page()).status).toBe(200);
+      await m.clock.advance(5 * 3_600_000); // page tokens live four hours
+      const expired = await page();
+      expect(expired.status).toBe(400);
+      expect(await expired.json()).toMatchObject({ code: 210 });
+    } finally {
+      await m.stop();
+    }
+  });
+
   it('starts the marketing engine alone with the CRM behind its logins', async () => {
     const m = await startMarketing({ marketing: { allowMultiplePerEmail: true } });
     try {
