@@ -25,12 +25,16 @@ function refuseUnknownSubcommand(command: Command): void {
   if (command.args.length > 0) (command as unknown as { unknownCommand(): never }).unknownCommand();
 }
 
-function addServerOptions(command: Command): Command {
+/** Where a command finds its data: the data dir, the configuration file, the database. */
+function addStoreOptions(command: Command): Command {
   return command
-    .option('--host <host>', 'interface to bind (env HANDOFF_HOST)', undefined)
     .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
     .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
-    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined);
+}
+
+function addServerOptions(command: Command): Command {
+  return addStoreOptions(command.option('--host <host>', 'interface to bind (env HANDOFF_HOST)', undefined))
     .option('--crm-port <port>', 'CRM port, 0 for any free port (env HANDOFF_CRM_PORT)', undefined)
     .option('--marketing-port <port>', 'marketing engine port (env HANDOFF_MARKETING_PORT)', undefined)
     .option('--ingest-port <port>', 'ingest port (env HANDOFF_INGEST_PORT)', undefined)
@@ -138,8 +142,7 @@ addServerOptions(
     ),
 ).action((flags: CliFlags) => run(flags, 'marketing'));
 
-const syncCommand = program
-  .command('sync')
+const syncCommand = addStoreOptions(program.command('sync'))
   .description(
     'sync the CRM and the marketing engine of the data dir: passes every second, or one with --once',
   )
@@ -150,9 +153,6 @@ const syncCommand = program
     'serve /metrics, /healthz and /readyz on this port (env HANDOFF_METRICS_PORT)',
   )
   .allowExcessArguments() // refused in the action, with a suggestion
-  .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
-  .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
-  .option('--database-url <url>', 'postgres://… to use PostgreSQL (env HANDOFF_DATABASE_URL)', undefined)
   .action(
     (flags: CliFlags & { once?: boolean; interval: string; metricsPort?: string }, command: Command) => {
       refuseUnknownSubcommand(command);
@@ -202,14 +202,10 @@ program
   .option('--data-dir <dir>', 'where data and its secret.key live (env HANDOFF_DATA_DIR)', undefined)
   .action((value: string | undefined, flags: CliFlags) => runSecretEncrypt(flags, value));
 
-program
-  .command('credentials')
+addStoreOptions(program.command('credentials'))
   .description(
     'working CRM credentials for this data dir from the org already in its database (a second process or machine): a new connected app, the admin password checked (standard input) or reset',
   )
-  .option('--data-dir <dir>', 'where credentials.json is written (env HANDOFF_DATA_DIR)', undefined)
-  .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
-  .option('--database-url <url>', 'postgres://… of the deployment (env HANDOFF_DATABASE_URL)', undefined)
   .option(
     '--crm-url <url>',
     'where the CRM answers, for credentials.json (default: as already written there)',

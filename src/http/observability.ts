@@ -71,6 +71,23 @@ export function storeGauge(
   });
 }
 
+/** The job runners' backlog (Bulk jobs, imports, exports not finished), one metric for every area. */
+export function jobsBacklogGauge(
+  registry: Registry,
+  read: () => Promise<Array<{ runner: string; state: string; count: number }>>,
+): void {
+  storeGauge(
+    registry,
+    {
+      name: 'handoff_jobs_backlog',
+      help: 'Jobs not yet finished, by runner and state',
+      labelNames: ['runner', 'state'],
+    },
+    async () =>
+      (await read()).map(({ runner, state, count }) => ({ labels: { runner, state }, value: count })),
+  );
+}
+
 /** A named check `/readyz` runs: resolves when the dependency answers, throws when it does not. */
 export type ReadinessCheck = () => Promise<unknown>;
 

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import jsforce from 'jsforce';
+import { SalesforceTokenSource } from '../clients/salesforce-oauth.js';
 import type { PassResult } from '../connector/sync-engine.js';
 import type { CallContext } from '../crm/domain/call-context.js';
 import {
@@ -161,7 +162,7 @@ async function startKit(parts: StackParts, options: KitOptions) {
   // The admin's token, logged in again once the clock has moved past its expiry.
   const token = async () => {
     if (!cachedToken || !(await stack.crm.services.oauth.verify(cachedToken)))
-      cachedToken = await passwordToken(credentials);
+      cachedToken = await new SalesforceTokenSource({ flow: 'password', ...credentials }).token();
     return cachedToken;
   };
   const crmCtx = (): CallContext => ({ userId: stack.crm.adminUserId, autoAssign: false });
@@ -281,20 +282,4 @@ function faultsOf(injector: () => { add(input: unknown): { id: number }; clear()
     add: (rule) => injector().add(rule).id,
     clear: () => injector().clear(),
   };
-}
-
-async function passwordToken(credentials: KitCredentials): Promise<string> {
-  const response = await fetch(`${credentials.loginUrl}/services/oauth2/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: credentials.clientId,
-      client_secret: credentials.clientSecret,
-      username: credentials.username,
-      password: credentials.password,
-    }),
-  });
-  const body = (await response.json()) as { access_token?: string; error_description?: string };
-  if (!body.access_token) throw new Error(`the kit's CRM refused its own login: ${body.error_description}`);
-  return body.access_token;
 }

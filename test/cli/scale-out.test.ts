@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import jsforce from 'jsforce';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CLI,
@@ -16,6 +14,7 @@ import {
   tempDir,
   TSX_LOADER,
 } from '../support/cli.js';
+import { createPgDatabase } from '../support/databases.js';
 
 afterEach(cleanUp);
 
@@ -46,22 +45,12 @@ async function logsIn(loginUrl: string, credentials: ReturnType<typeof readCrede
 }
 
 describe.skipIf(!pgUrl)('a second process joining a deployment on PostgreSQL', { timeout: 120_000 }, () => {
-  const name = `handoff_join_${randomBytes(4).toString('hex')}`;
-  const url = pgUrl ? `${pgUrl.replace(/\/[^/]*$/, '')}/${name}` : '';
-
-  afterAll(async () => {
-    if (!pgUrl) return;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  });
+  let database: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
+  afterAll(() => database?.drop());
 
   it('never invents credentials, and `handoff credentials` issues working ones', async () => {
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
+    database = await createPgDatabase('handoff_join');
+    const { url } = database;
 
     const first = tempDir();
     const demo = await start([

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -16,6 +15,7 @@ import {
   tempDir,
   TSX_LOADER,
 } from '../support/cli.js';
+import { createPgDatabase } from '../support/databases.js';
 
 afterEach(cleanUp);
 
@@ -28,22 +28,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!pgUrl)('two handoff sync processes on one PostgreSQL database', () => {
   // A database of its own, dropped afterwards.
-  const name = `handoff_two_${randomBytes(4).toString('hex')}`;
-  const url = pgUrl ? `${pgUrl.replace(/\/[^/]*$/, '')}/${name}` : '';
-
-  afterAll(async () => {
-    if (!pgUrl) return;
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  });
+  let database: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
+  afterAll(() => database?.drop());
 
   it('share the work, and no record is worked into two prospects', async () => {
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
+    database = await createPgDatabase('handoff_two');
+    const { url } = database;
 
     const dataDir = tempDir();
     const configFile = join(dataDir, 'handoff.config.json');

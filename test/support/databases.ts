@@ -60,3 +60,25 @@ export async function createTestDatabase(
     },
   };
 }
+
+/**
+ * A PostgreSQL database of its own, for processes that are given a URL (`--database-url`);
+ * `drop()` removes it, whoever is still connected.
+ */
+export async function createPgDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!pgUrl) throw new Error('HANDOFF_TEST_PG_URL is not set');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return {
+    url: `${pgUrl.replace(/\/[^/]*$/, '')}/${name}`,
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: pgUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { serveHealth, storeAnswers, storeGauge } from '../../http/observability.js';
+import { jobsBacklogGauge, serveHealth, storeAnswers, storeGauge } from '../../http/observability.js';
 import type { CrmServices } from '../crm-services.js';
 import { countUnfinishedJobs } from '../store/bulk-store.js';
 
@@ -21,17 +21,11 @@ export function crmHealth(app: FastifyInstance, services: CrmServices): void {
       ];
     },
   );
-  storeGauge(
-    app.metrics,
-    {
-      name: 'handoff_jobs_backlog',
-      help: 'Jobs not yet finished, by runner and state',
-      labelNames: ['runner', 'state'],
-    },
-    async () =>
-      (await countUnfinishedJobs(services.database.db)).map((row) => ({
-        labels: { runner: `bulk-${row.jobType.toLowerCase()}`, state: row.state },
-        value: row.count,
-      })),
+  jobsBacklogGauge(app.metrics, async () =>
+    (await countUnfinishedJobs(services.database.db)).map((row) => ({
+      runner: `bulk-${row.jobType.toLowerCase()}`,
+      state: row.state,
+      count: row.count,
+    })),
   );
 }

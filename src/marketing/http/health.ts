@@ -1,5 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { serveHealth, storeAnswers, storeGauge, type ReadinessCheck } from '../../http/observability.js';
+import {
+  jobsBacklogGauge,
+  serveHealth,
+  storeAnswers,
+  storeGauge,
+  type ReadinessCheck,
+} from '../../http/observability.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { countUnfinishedJobs } from '../store/job-backlog-store.js';
 
@@ -28,17 +34,11 @@ export function marketingHealth(app: FastifyInstance, services: MarketingService
         ];
       }),
   );
-  storeGauge(
-    app.metrics,
-    {
-      name: 'handoff_jobs_backlog',
-      help: 'Jobs not yet finished, by runner and state',
-      labelNames: ['runner', 'state'],
-    },
-    async () =>
-      (await countUnfinishedJobs(services.database.db)).map((row) => ({
-        labels: { runner: row.kind, state: row.status },
-        value: row.count,
-      })),
+  jobsBacklogGauge(app.metrics, async () =>
+    (await countUnfinishedJobs(services.database.db)).map((row) => ({
+      runner: row.kind,
+      state: row.status,
+      count: row.count,
+    })),
   );
 }
