@@ -1,3 +1,4 @@
+import { parseBulkError } from '../clients/salesforce/bulk-errors.js';
 import type jsforce from 'jsforce';
 import type { AccountEngagementClient, MarketingActivity } from '../clients/account-engagement/ae-client.js';
 import type { Database } from '../store/database.js';
@@ -276,11 +277,7 @@ export class ActivitySync {
     const keyOf = (row: object) => String((row as Record<string, unknown>)[ACTIVITY_ID_FIELD]);
     for (const ok of results.successfulResults) byKey.set(keyOf(ok), { success: true });
     for (const failed of results.failedResults) {
-      const [code = '', message = ''] = String(failed.sf__Error).split(':');
-      byKey.set(keyOf(failed), {
-        success: false,
-        errors: [{ errorCode: code, message }],
-      });
+      byKey.set(keyOf(failed), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
     }
     return tasks.map(
       (t) =>

@@ -1,3 +1,4 @@
+import { parseBulkError } from '../clients/salesforce/bulk-errors.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -1330,12 +1331,7 @@ export class SyncEngine {
     const byId = new Map<string, SaveOutcome>();
     for (const ok of results.successfulResults) byId.set(String(ok.sf__Id), { success: true });
     for (const failed of results.failedResults) {
-      // `CODE:message:fields`, as Salesforce writes sf__Error.
-      const [code = '', message = '', fields = ''] = String(failed.sf__Error).split(':');
-      byId.set(String(failed.sf__Id), {
-        success: false,
-        errors: [{ errorCode: code, message, fields: fields ? fields.split(',') : [] }],
-      });
+      byId.set(String(failed.sf__Id), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
     }
     return batch.map(
       (w) =>
