@@ -1,20 +1,16 @@
 import type { Command } from 'commander';
-import { SourceError, SourceService } from '../ingest/source-service.js';
+import { SourceError } from '../ingest/source-service.js';
+import { openIngestAdmin, type IngestAdmin } from '../ingest/ingest-admin.js';
 import type { DestinationSettings } from '../ingest/domain/source.js';
-import { ingestMigrations } from '../ingest/store/migrations.js';
-import * as ingestStore from '../ingest/store/ingest-store.js';
-import type { Database } from '../store/database.js';
-import { migrateArea } from '../store/migrations.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { openDataStore } from './data-store.js';
 
-/** The ingest's tables in the data dir's store, for the commands that manage them offline. */
-async function withIngestStore<T>(flags: CliFlags, work: (database: Database) => Promise<T>): Promise<T> {
+/** The ingest of the data dir's store, for the commands that manage it offline. */
+async function withIngestAdmin<T>(flags: CliFlags, work: (admin: IngestAdmin) => Promise<T>): Promise<T> {
   const config = resolveConfig(flags);
   const database = openDataStore(config);
   try {
-    await migrateArea(database, 'ingest', ingestMigrations);
-    return await work(database);
+    return await work(await openIngestAdmin(database));
   } catch (error) {
     if (error instanceof SourceError) throw new ConfigError(error.message);
     throw error;
@@ -91,14 +87,13 @@ function withSettingsOptions(command: Command): Command {
 /** `handoff ingest sources …` and `handoff ingest failures`. */
 export function addIngestCommands(ingest: Command): void {
   const sources = ingest.command('sources').description('the Tracking API sources and their write keys');
-  const service = (database: Database) => new SourceService(database, () => new Date());
 
   sources
     .command('list')
     .description('list sources')
     .action((_flags: CliFlags, command: Command) =>
-      withIngestStore(optionsOf<CliFlags>(command), async (database) => {
-        const list = await service(database).list();
+      withIngestAdmin(optionsOf<CliFlags>(command), async (admin) => {
+        const list = await admin.sources.list();
         if (list.length === 0) console.log('no sources');
         for (const s of list) {
           const { apiVersion, businessUnitId, lookupField, useUserIdAsLookup } = s.settings;
@@ -114,8 +109,8 @@ export function addIngestCommands(ingest: Command): void {
     sources.command('create <name>').description('create a source and show its write key once'),
   ).action((name: string, _flags: SourceFlags, command: Command) => {
     const flags = optionsOf<SourceFlags>(command);
-    return withIngestStore(flags, async (database) => {
-      const { source, writeKey } = await service(database).create(name, settingsFrom(flags));
+    return withIngestAdmin(flags, async (admin) => {
+      const { source, writeKey } = await admin.sources.create(name, settingsFrom(flags));
       console.log(`source     ${source.id}  ${source.name}`);
       console.log(`write key  ${writeKey}  (shown once: it is stored hashed)`);
     });
@@ -125,8 +120,8 @@ export function addIngestCommands(ingest: Command): void {
     sources.command('configure <source>').description('change a source’s destination settings'),
   ).action((idOrName: string, _flags: SourceFlags, command: Command) => {
     const flags = optionsOf<SourceFlags>(command);
-    return withIngestStore(flags, async (database) => {
-      const source = await service(database).configure(idOrName, settingsFrom(flags));
+    return withIngestAdmin(flags, async (admin) => {
+      const source = await admin.sources.configure(idOrName, settingsFrom(flags));
       console.log(JSON.stringify(source.settings, null, 2));
     });
   });
@@ -135,8 +130,8 @@ export function addIngestCommands(ingest: Command): void {
     .command('rotate <source>')
     .description('replace a source’s write key')
     .action((idOrName: string, _flags: CliFlags, command: Command) =>
-      withIngestStore(optionsOf<CliFlags>(command), async (database) => {
-        const writeKey = await service(database).rotate(idOrName);
+      withIngestAdmin(optionsOf<CliFlags>(command), async (admin) => {
+        const writeKey = await admin.sources.rotate(idOrName);
         console.log(`write key  ${writeKey}  (the old key stops working within seconds)`);
       }),
     );
@@ -145,8 +140,8 @@ export function addIngestCommands(ingest: Command): void {
     .command('remove <source>')
     .description('delete a source')
     .action((idOrName: string, _flags: CliFlags, command: Command) =>
-      withIngestStore(optionsOf<CliFlags>(command), async (database) => {
-        await service(database).remove(idOrName);
+      withIngestAdmin(optionsOf<CliFlags>(command), async (admin) => {
+        await admin.sources.remove(idOrName);
         console.log(`removed ${idOrName}`);
       }),
     );
@@ -158,16 +153,14 @@ export function addIngestCommands(ingest: Command): void {
     .option('--limit <n>', 'how many to show', '50')
     .action((_flags: CliFlags, command: Command) => {
       const flags = optionsOf<CliFlags & { retry?: boolean; limit: string }>(command);
-      return withIngestStore(flags, async (database) => {
-        const failed = await ingestStore.selectByStatus(database.db, 'failed', {
-          limit: Number(flags.limit) || 50,
-        });
+      return withIngestAdmin(flags, async (admin) => {
+        const failed = await admin.failures(Number(flags.limit) || 50);
         for (const e of failed) {
           console.log(`#${e.seq}  ${e.message.type}  ${e.message.messageId}  ${e.lastError ?? ''}`);
         }
         if (failed.length === 0) console.log('no failed deliveries');
         if (flags.retry) {
-          const n = await ingestStore.retryFailed(database.db, 'all', new Date().toISOString());
+          const n = await admin.retryFailed();
           console.log(`${n} put back in line; a running ingest delivers them`);
         }
       });

@@ -1,23 +1,9 @@
-import { connectorMigrations } from '../connector/store/migrations.js';
-import {
-  countLinks,
-  countSyncErrorsByCategory,
-  isPaused,
-  setPaused,
-  markForRetry,
-  selectApiUsage,
-  selectCursors,
-  selectSyncErrors,
-} from '../connector/store/link-store.js';
 import cliProgress from 'cli-progress';
 import { openConnector } from '../connector/connector-services.js';
 import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
 import { runDoctor } from '../connector/doctor.js';
 import { encryptSecret, resolveSecret, secretKey } from '../store/sealed-secrets.js';
-import { selectRecordLog } from '../connector/store/sync-log.js';
-import { queueDepth } from '../connector/store/work-queue.js';
-import { migrateArea } from '../store/migrations.js';
-import type { Database } from '../store/database.js';
+import { openConnectorAdmin, type ConnectorAdmin } from '../connector/connector-admin.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
 import { connectorConfigFor, listenOn, urlOf } from './servers.js';
@@ -142,8 +128,8 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
 
 /** `handoff sync log <id>`: what the sync wrote for a record (CRM id or prospect id), field by field. */
 export async function runSyncLog(flags: CliFlags, recordId: string): Promise<void> {
-  await withConnectorStore(flags, async (database, unitId) => {
-    const entries = await selectRecordLog(database, unitId, recordId);
+  await withConnectorAdmin(flags, async (admin) => {
+    const entries = await admin.syncLog(recordId);
     if (entries.length === 0) {
       // Not found is a failure a script can see.
       console.error(`nothing synced for ${recordId}`);
@@ -191,10 +177,10 @@ export async function runDoctorCommand(flags: CliFlags): Promise<void> {
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
-/** The connector's tables in the data dir's store, with the data dir's business unit. */
-async function withConnectorStore<T>(
+/** The connector of the data dir's store and business unit, as the store holds it. */
+async function withConnectorAdmin<T>(
   flags: CliFlags,
-  work: (database: Database, unitId: string) => Promise<T>,
+  work: (admin: ConnectorAdmin, unitId: string) => Promise<T>,
 ): Promise<T> {
   const config = resolveConfig(flags);
   const unitId =
@@ -207,8 +193,7 @@ async function withConnectorStore<T>(
   }
   const database = openDataStore(config);
   try {
-    await migrateArea(database, 'connector', connectorMigrations);
-    return await work(database, unitId);
+    return await work(await openConnectorAdmin(database, unitId), unitId);
   } finally {
     await database.close();
   }
@@ -216,8 +201,8 @@ async function withConnectorStore<T>(
 
 /** `handoff sync errors [--retry]`: the sync-error list of the data dir's business unit. */
 export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Promise<void> {
-  await withConnectorStore(flags, async (database, unitId) => {
-    const errors = await selectSyncErrors(database.db, unitId, ['open', 'retry']);
+  await withConnectorAdmin(flags, async (admin) => {
+    const errors = await admin.errors();
     if (errors.length === 0) console.log('no sync errors');
     const byCategory = new Map<string, typeof errors>();
     for (const e of errors) byCategory.set(e.category, [...(byCategory.get(e.category) ?? []), e]);
@@ -231,7 +216,7 @@ export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Prom
       }
     }
     if (flags.retry) {
-      const n = await markForRetry(database.db, unitId, 'all', new Date().toISOString());
+      const n = await admin.retryAll();
       console.log(`${n} to be tried again on the next pass`);
     }
   });
@@ -239,14 +224,12 @@ export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Prom
 
 /** `handoff sync status`: cursors, linked pairs, the work queue and open sync errors of the data dir's unit. */
 export async function runSyncStatus(flags: CliFlags): Promise<void> {
-  await withConnectorStore(flags, async (database, unitId) => {
+  await withConnectorAdmin(flags, async (admin, unitId) => {
     const now = Date.now();
     console.log(`business unit  ${unitId}`);
-    console.log(`linked pairs   ${await countLinks(database.db, unitId)}`);
-    console.log(
-      `paused         ${(await isPaused(database.db, unitId)) ? 'yes (handoff sync resume)' : 'no'}`,
-    );
-    const cursors = await selectCursors(database.db, `${unitId}:`);
+    console.log(`linked pairs   ${await admin.linkCount()}`);
+    console.log(`paused         ${(await admin.paused()) ? 'yes (handoff sync resume)' : 'no'}`);
+    const cursors = await admin.cursors();
     if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
     for (const c of cursors) {
       if (c.name.startsWith('backfill:')) {
@@ -266,7 +249,7 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
       const lag = Math.max(0, Math.round((now - at) / 1000));
       console.log(`cursor ${c.name.padEnd(10)} ${c.value}  (${lag} s behind now)`);
     }
-    const depth = await queueDepth(database, unitId);
+    const depth = await admin.queue();
     const waiting = Object.values(depth.byPriority).reduce((a, b) => a + b, 0);
     const names: Record<number, string> = { 0: 'hand-offs', 1: 'deletions and retries', 2: 'changes' };
     console.log(
@@ -278,13 +261,13 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
           : ''
       }`,
     );
-    const usage = await selectApiUsage(database.db, unitId);
+    const usage = await admin.crmApiUsage();
     console.log(
       usage
         ? `CRM API        ${usage.used} of ${usage.limit} requests today; the connector waits from ${Math.round(usage.share * 100)} %${usage.used >= usage.share * usage.limit ? ' (waiting now)' : ''}`
         : 'CRM API        not read yet',
     );
-    const errors = await countSyncErrorsByCategory(database.db, unitId);
+    const errors = await admin.errorCounts();
     const total = Object.values(errors).reduce((a, b) => a + b, 0);
     console.log(
       `sync errors    ${total}${
@@ -300,8 +283,8 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
 
 /** `handoff sync pause` / `resume`: every connector on the data dir's store stops or goes on. */
 export async function runSyncPause(flags: CliFlags, paused: boolean): Promise<void> {
-  await withConnectorStore(flags, async (database, unitId) => {
-    await setPaused(database.db, unitId, paused);
+  await withConnectorAdmin(flags, async (admin) => {
+    await admin.pause(paused);
     console.log(paused ? 'paused: passes do nothing until `handoff sync resume`' : 'resumed');
   });
 }

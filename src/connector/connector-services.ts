@@ -57,6 +57,9 @@ export interface ConnectorConfig {
   safetyPollMs?: number;
 }
 
+/** The types the connector's users (the CLI, the console) read, owned by its public interface. */
+export type { MinuteMetrics, StoredSyncLogEntry, SyncError };
+
 export interface Connector {
   engine: SyncEngine;
   /** The sync-error list: writes refused for good (open) or waiting for a retry. */

@@ -2,7 +2,7 @@ import type { ProspectRecord } from '../clients/account-engagement/ae-client.js'
 import type { MarketingActivity } from '../clients/account-engagement/ae-client.js';
 import { ACTIVITY_ID_FIELD, activityKey } from '../connector/domain/activity-task.js';
 import { crmObjectOfId, type CrmObject, type FieldMapping } from '../connector/domain/field-mapping.js';
-import type { StoredSyncLogEntry } from '../connector/store/sync-log.js';
+import type { StoredSyncLogEntry } from '../connector/connector-services.js';
 import type { ConsoleBackend } from './console-backend.js';
 
 /** One hit of a search: a prospect, Lead or Contact, and what it is linked to. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreDb } from '../store/database.js';
+import type {} from './request-flags.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

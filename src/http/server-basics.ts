@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createLogger } from '../log.js';
 import { observeRequests } from './observability.js';
+import type {} from './request-flags.js';
 import { recordRoutes } from './route-registry.js';
 
 /** How a service writes an error the framework itself meets (a bad URL, headers too large …). */
@@ -106,13 +107,6 @@ export function requestBasics(app: FastifyInstance, server: string): void {
 export function logServerError(request: FastifyRequest, error: unknown, what: string): void {
   request.errorLogged = true;
   request.log.error({ err: error, method: request.method, route: request.routeOptions.url }, what);
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set once an error handler has logged this request's failure (so it is logged once). */
-    errorLogged?: boolean;
-  }
 }
 
 /** A 4xx the caller caused, for each scope's error handler to write in its own format. */

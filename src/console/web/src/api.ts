@@ -1,7 +1,6 @@
 import type { ConnectorStatus } from '../../../connector/connector-status.js';
-import type { MinuteMetrics } from '../../../connector/store/metrics-store.js';
 import type { SyncSettings } from '../../../connector/connector-config.js';
-import type { SyncError } from '../../../connector/store/link-store.js';
+import type { MinuteMetrics, SyncError } from '../../../connector/connector-services.js';
 import type { PairView, SearchHit } from '../../explorer.js';
 import type { Job } from '../../jobs.js';
 import type { ConsoleErrorBody } from '../../http/console-error.js';

@@ -1,0 +1,56 @@
+import type { Database } from '../store/database.js';
+import { migrateArea } from '../store/migrations.js';
+import {
+  countLinks,
+  countSyncErrorsByCategory,
+  isPaused,
+  markForRetry,
+  selectApiUsage,
+  selectCursors,
+  selectSyncErrors,
+  setPaused,
+  type ApiUsage,
+  type SyncError,
+} from './store/link-store.js';
+import { connectorMigrations } from './store/migrations.js';
+import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
+import { queueDepth, type QueueDepth } from './store/work-queue.js';
+
+/**
+ * The connector's state as the store holds it, for the commands that read and steer a sync
+ * running elsewhere (`handoff sync status|errors|log|pause`): no login to either side is needed,
+ * and nothing here calls an API.
+ */
+export interface ConnectorAdmin {
+  linkCount(): Promise<number>;
+  paused(): Promise<boolean>;
+  pause(paused: boolean): Promise<void>;
+  /** Capture cursors and backfill progress, by name (`Lead`, `activities`, `backfill:Lead` …). */
+  cursors(): Promise<Array<{ name: string; value: string }>>;
+  queue(): Promise<QueueDepth>;
+  /** The CRM API usage the last pass saw, and the connector's share of the limit. */
+  crmApiUsage(): Promise<ApiUsage | undefined>;
+  errors(states?: Array<SyncError['state']>): Promise<SyncError[]>;
+  errorCounts(): Promise<Record<string, number>>;
+  /** Tries every open error again on the next pass; how many were marked. */
+  retryAll(): Promise<number>;
+  syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
+}
+
+/** The admin view of the connector of `unitId` in `database` (its tables migrated first). */
+export async function openConnectorAdmin(database: Database, unitId: string): Promise<ConnectorAdmin> {
+  await migrateArea(database, 'connector', connectorMigrations);
+  const { db } = database;
+  return {
+    linkCount: () => countLinks(db, unitId),
+    paused: () => isPaused(db, unitId),
+    pause: (paused) => setPaused(db, unitId, paused),
+    cursors: () => selectCursors(db, `${unitId}:`),
+    queue: () => queueDepth(database, unitId),
+    crmApiUsage: () => selectApiUsage(db, unitId),
+    errors: (states = ['open', 'retry']) => selectSyncErrors(db, unitId, states),
+    errorCounts: () => countSyncErrorsByCategory(db, unitId),
+    retryAll: () => markForRetry(db, unitId, 'all', new Date().toISOString()),
+    syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
+  };
+}
