@@ -201,7 +201,14 @@ export async function startServers(
     if (options.set === 'demo' || options.set === 'crm') {
       const crm = await openCrm({
         database,
-        config: { ...config.crm, faultInjection: config.faultsEnabled },
+        config: {
+          ...config.crm,
+          faultInjection: config.faultsEnabled,
+          connectedApps: config.crm?.connectedApps?.map((app) => ({
+            ...app,
+            clientSecret: configuredSecret(app.clientSecret, config.dataDir, 'crm.connectedApps'),
+          })),
+        },
       });
       const { credentials } = running;
       const org = await ensureOrg(crm, {
@@ -411,6 +418,16 @@ export async function startServers(
     return running;
   } catch (error) {
     await running.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A secret from the configuration: plain, or sealed (enc:v1:…) under the data dir's key. */
+function configuredSecret(value: string, dataDir: string, setting: string): string {
+  try {
+    return resolveSecret(value, () => secretKey(dataDir));
+  } catch (error) {
+    if (error instanceof SecretError) throw new ConfigError(`${setting}: ${error.message}`);
     throw error;
   }
 }

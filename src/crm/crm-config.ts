@@ -53,6 +53,16 @@ export const duplicateRuleSchema = z.object({
   action: z.enum(['block', 'allow']),
 });
 
+/** A connected app for the OAuth web-server (authorization code) flow: a web app's "Connect to Salesforce". */
+export const connectedAppSchema = z.object({
+  name: z.string().min(1),
+  clientId: z.string().min(8),
+  /** Plain, or sealed with `handoff secret encrypt` (enc:v1:…). */
+  clientSecret: z.string().min(8),
+  /** The exact URLs the app may have its users sent back to with a code. */
+  callbackUrls: z.array(z.url({ protocol: /^https?$/ })).min(1),
+});
+
 export const crmConfigSchema = z.object({
   orgName: z.string().default('Handoff Demo'),
   /** Requests a day before 403 REQUEST_LIMIT_EXCEEDED (resets at 00:00 UTC). */
@@ -61,6 +71,7 @@ export const crmConfigSchema = z.object({
   customFields: z.array(customFieldSchema).default([]),
   validationRules: z.array(validationRuleSchema).default([]),
   duplicateRules: z.array(duplicateRuleSchema).default([]),
+  connectedApps: z.array(connectedAppSchema).default([]),
   /** Round robin over active users on Lead create, unless `Sforce-Auto-Assign: FALSE`. */
   leadAssignment: z.enum(['round-robin', 'off']).default('round-robin'),
   /**

@@ -121,6 +121,8 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     now,
   });
   userChanged = () => oauth.forgetCachedSessions();
+  // Apps for the web-server flow, as configured: registered, or their secret and callbacks updated.
+  for (const app of config.connectedApps) await oauth.ensureConnectedApp(app);
   const bulkIngest = new BulkIngestService({
     database,
     unitOfWork,

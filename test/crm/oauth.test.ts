@@ -87,9 +87,13 @@ describe('OAuth 2.0', () => {
       (await token({ grant_type: 'client_credentials', client_id: 'unknown', client_secret: 'x' })).body
         .error,
     ).toBe('invalid_client_id');
-    expect((await token({ grant_type: 'authorization_code', code: 'x' })).body).toEqual({
+    expect((await token({ grant_type: 'urn:example:not-a-grant', code: 'x' })).body).toEqual({
       error: 'unsupported_grant_type',
       error_description: 'grant type not supported',
+    });
+    expect((await token({ grant_type: 'authorization_code', code: 'x' })).body).toEqual({
+      error: 'invalid_client_id',
+      error_description: 'client identifier invalid',
     });
   });
 

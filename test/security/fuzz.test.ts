@@ -370,7 +370,9 @@ describe('fuzzing every surface with malformed input', { timeout: 600_000 }, () 
     {
       name: 'CRM OAuth and identity',
       app: () => s.crmApp,
-      routes: (r) => r.url.startsWith('/services/oauth2') || r.url.startsWith('/id/'),
+      routes: (r) =>
+        (r.url.startsWith('/services/oauth2') && r.url !== '/services/oauth2/authorize') ||
+        r.url.startsWith('/id/'),
       keys: [
         'grant_type',
         'client_id',
@@ -388,6 +390,30 @@ describe('fuzzing every surface with malformed input', { timeout: 600_000 }, () 
       params: () => ({ '*': ['00D000000000001', leadId] }),
       headers: () => ({}),
       wireShape: (r) => isOAuthError(json(r)),
+    },
+    {
+      // The web-server flow's login page: its refusals are the page itself, with the reason.
+      name: 'CRM OAuth authorization page',
+      app: () => s.crmApp,
+      routes: (r) => r.url === '/services/oauth2/authorize',
+      keys: [
+        'response_type',
+        'client_id',
+        'redirect_uri',
+        'state',
+        'prompt',
+        'code_challenge',
+        'code_challenge_method',
+        'username',
+        'password',
+        'decision',
+      ],
+      params: () => ({ '*': ['x'] }),
+      headers: () => ({}),
+      // (A method the page does not take is the OAuth endpoints' 404, in their JSON shape.)
+      wireShape: (r) =>
+        (String(r.headers['content-type']).startsWith('text/html') && r.body.includes('class="error"')) ||
+        isOAuthError(json(r)),
     },
     {
       name: 'CRM SOAP',

@@ -8,6 +8,17 @@ export interface ConnectedAppRow {
   client_secret_hash: string;
   certificate: string | null;
   run_as_user_id: string | null;
+  /** A JSON array of the exact URLs the web-server flow may send a code to; null: none. */
+  callback_urls?: string | null;
+}
+
+export interface AuthorizationCodeRow {
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  expires_at: string;
 }
 
 export interface TokenRow {
@@ -18,10 +29,45 @@ export interface TokenRow {
 }
 
 export async function insertConnectedApp(db: StoreDb, app: ConnectedAppRow): Promise<void> {
-  await sql`insert into crm_connected_app (client_id, name, client_secret_hash, certificate, run_as_user_id)
-    values (${app.client_id}, ${app.name}, ${app.client_secret_hash}, ${app.certificate}, ${app.run_as_user_id})`.execute(
+  await sql`insert into crm_connected_app (client_id, name, client_secret_hash, certificate, run_as_user_id, callback_urls)
+    values (${app.client_id}, ${app.name}, ${app.client_secret_hash}, ${app.certificate}, ${app.run_as_user_id},
+      ${app.callback_urls ?? null})`.execute(db);
+}
+
+/** A configured app, as the configuration says it now (its secret and callback URLs may change). */
+export async function upsertConnectedApp(db: StoreDb, app: ConnectedAppRow): Promise<void> {
+  await sql`insert into crm_connected_app (client_id, name, client_secret_hash, certificate, run_as_user_id, callback_urls)
+    values (${app.client_id}, ${app.name}, ${app.client_secret_hash}, ${app.certificate}, ${app.run_as_user_id},
+      ${app.callback_urls ?? null})
+    on conflict (client_id) do update set name = excluded.name, client_secret_hash = excluded.client_secret_hash,
+      callback_urls = excluded.callback_urls`.execute(db);
+}
+
+export async function insertAuthorizationCode(
+  db: StoreDb,
+  hash: string,
+  row: AuthorizationCodeRow,
+): Promise<void> {
+  await sql`insert into crm_oauth_code (code_hash, client_id, user_id, redirect_uri, code_challenge,
+      code_challenge_method, expires_at)
+    values (${hash}, ${row.client_id}, ${row.user_id}, ${row.redirect_uri}, ${row.code_challenge},
+      ${row.code_challenge_method}, ${row.expires_at})`.execute(db);
+}
+
+/** Takes a code: read and deleted at once, so a second use finds nothing (codes are single-use). */
+export async function takeAuthorizationCode(
+  db: StoreDb,
+  hash: string,
+): Promise<AuthorizationCodeRow | undefined> {
+  const r = await sql<AuthorizationCodeRow>`delete from crm_oauth_code where code_hash = ${hash}
+    returning client_id, user_id, redirect_uri, code_challenge, code_challenge_method, expires_at`.execute(
     db,
   );
+  return r.rows[0];
+}
+
+export async function deleteExpiredAuthorizationCodes(db: StoreDb, now: string): Promise<void> {
+  await sql`delete from crm_oauth_code where expires_at < ${now}`.execute(db);
 }
 
 export async function selectConnectedApp(

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { importX509, jwtVerify } from 'jose';
 import type { Database } from '../../store/database.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
@@ -51,6 +52,46 @@ interface Grant {
 }
 
 const SCOPE = 'api refresh_token';
+/** How long an authorization code may be exchanged (Salesforce: 15 minutes). */
+export const AUTHORIZATION_CODE_MS = 15 * 60_000;
+
+/** A checked `/services/oauth2/authorize` request. */
+export interface AuthorizationRequest {
+  clientId: string;
+  appName: string;
+  redirectUri: string;
+  state: string | undefined;
+  responseType: string;
+  prompt: string | undefined;
+  codeChallenge: string | undefined;
+  codeChallengeMethod: string | undefined;
+}
+
+/** A failure of an authorization request that goes back to the app, at its callback URL. */
+export class AuthorizationRedirect extends Error {
+  constructor(
+    readonly request: AuthorizationRequest,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+
+  /** The callback URL with `error`, `error_description` and the app's `state`. */
+  location(): string {
+    const url = new URL(this.request.redirectUri);
+    url.searchParams.set('error', this.error);
+    url.searchParams.set('error_description', this.description);
+    if (this.request.state !== undefined) url.searchParams.set('state', this.request.state);
+    return url.toString();
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 // Verified tokens stay cached briefly so each request does not cost a database read.
 const CACHE_LIMIT = 10_000;
 /**
@@ -85,6 +126,7 @@ export class OAuthService {
     name: string;
     runAsUserId: string | null;
     certificate?: string | null;
+    callbackUrls?: string[];
   }): Promise<void> {
     await store.insertConnectedApp(this.db, {
       client_id: app.clientId,
@@ -92,6 +134,7 @@ export class OAuthService {
       client_secret_hash: hashSecret(app.clientSecret),
       certificate: app.certificate ?? null,
       run_as_user_id: app.runAsUserId,
+      callback_urls: app.callbackUrls?.length ? JSON.stringify(app.callbackUrls) : null,
     });
   }
 
@@ -145,6 +188,8 @@ export class OAuthService {
         return this.issue(await this.refreshGrant(params));
       case 'urn:ietf:params:oauth:grant-type:jwt-bearer':
         return this.issue(await this.jwtBearerGrant(params));
+      case 'authorization_code':
+        return this.issue(await this.authorizationCodeGrant(params));
       default:
         throw new OAuthError('unsupported_grant_type', 'grant type not supported');
     }
@@ -260,6 +305,90 @@ export class OAuthService {
     return { userId, clientId: app.client_id, clientSecret: null, withRefreshToken: false };
   }
 
+  /**
+   * The web-server flow's first step, checked: the app is registered and `redirect_uri` is one
+   * of its callback URLs, exactly. Until both hold, nothing may be sent to `redirect_uri` (an
+   * open redirect), so these failures are the page's own; the rest go back to the app.
+   */
+  async authorizationRequest(p: Record<string, string | undefined>): Promise<AuthorizationRequest> {
+    const app = p.client_id ? await store.selectConnectedApp(this.db, p.client_id) : undefined;
+    if (!app) throw new OAuthError('invalid_client_id', 'client identifier invalid');
+    const callbacks = app.callback_urls ? (JSON.parse(app.callback_urls) as string[]) : [];
+    if (!p.redirect_uri || !callbacks.includes(p.redirect_uri))
+      throw new OAuthError('redirect_uri_mismatch', 'redirect_uri must match configuration');
+    const request: AuthorizationRequest = {
+      clientId: app.client_id,
+      appName: app.name,
+      redirectUri: p.redirect_uri,
+      state: p.state,
+      responseType: p.response_type ?? '',
+      prompt: p.prompt,
+      codeChallenge: p.code_challenge,
+      // Salesforce takes only SHA-256 challenges, and reads a challenge without a method as one.
+      codeChallengeMethod: p.code_challenge ? (p.code_challenge_method ?? 'S256') : undefined,
+    };
+    if (request.codeChallengeMethod && request.codeChallengeMethod !== 'S256')
+      throw new AuthorizationRedirect(request, 'invalid_request', 'unsupported code_challenge_method');
+    if (request.responseType !== 'code')
+      throw new AuthorizationRedirect(request, 'unsupported_response_type', 'response type not supported');
+    return request;
+  }
+
+  /**
+   * The user logged in on the authorization page and allowed the app: a code for the app,
+   * single-use, valid `AUTHORIZATION_CODE_MS`, bound to the callback URL and the PKCE challenge.
+   * A wrong password answers invalid_grant (and counts toward the lockout, as the grant does).
+   */
+  async authorize(request: AuthorizationRequest, username: string, password: string): Promise<string> {
+    const userId = await this.checkPassword(username, password, (retryAt) =>
+      retryAt
+        ? `Your login attempt has failed: ${lockedMessage(retryAt)}`
+        : 'Please check your username and password.',
+    );
+    const code = randomToken(32);
+    await store.insertAuthorizationCode(this.db, tokenHash(code), {
+      client_id: request.clientId,
+      user_id: userId,
+      redirect_uri: request.redirectUri,
+      code_challenge: request.codeChallenge ?? null,
+      code_challenge_method: request.codeChallengeMethod ?? null,
+      expires_at: new Date(this.now().getTime() + AUTHORIZATION_CODE_MS).toISOString(),
+    });
+    return code;
+  }
+
+  /**
+   * `grant_type=authorization_code`: the code, once, by the app it was issued to, with the same
+   * `redirect_uri`; with PKCE the verifier must match the challenge (and then the secret may be
+   * left out, as for a public client), without PKCE the app's secret is required.
+   */
+  private async authorizationCodeGrant(p: Record<string, string | undefined>): Promise<Grant> {
+    const app = await this.client(p.client_id, p.client_secret, !p.code_verifier);
+    const row = p.code ? await store.takeAuthorizationCode(this.db, tokenHash(p.code)) : undefined;
+    if (
+      !row ||
+      row.client_id !== app.client_id ||
+      row.redirect_uri !== p.redirect_uri ||
+      Date.parse(row.expires_at) < this.now().getTime()
+    )
+      throw new OAuthError('invalid_grant', 'invalid authorization code');
+    if (row.code_challenge) {
+      const verifier = p.code_verifier ?? '';
+      const derived = createHash('sha256').update(verifier).digest('base64url');
+      if (!verifier || !safeEqual(derived, row.code_challenge))
+        throw new OAuthError('invalid_grant', 'invalid code verifier');
+    } else if (p.code_verifier) {
+      throw new OAuthError('invalid_grant', 'invalid code verifier');
+    }
+    if (!(await this.activeUser(row.user_id))) throw new OAuthError('invalid_grant', 'inactive user');
+    return {
+      userId: row.user_id,
+      clientId: app.client_id,
+      clientSecret: p.client_secret ?? null,
+      withRefreshToken: true,
+    };
+  }
+
   identityUrl(userId: string): string {
     return `${this.deps.loginUrl()}/id/${this.deps.orgId()}/${userId}`;
   }
@@ -349,5 +478,23 @@ export class OAuthService {
 
   async purgeExpired(): Promise<void> {
     await store.deleteExpiredAccessTokens(this.db, this.now().toISOString());
+    await store.deleteExpiredAuthorizationCodes(this.db, this.now().toISOString());
+  }
+
+  /** A connected app from the configuration (`crm.connectedApps`): registered, or brought up to date. */
+  async ensureConnectedApp(app: {
+    clientId: string;
+    clientSecret: string;
+    name: string;
+    callbackUrls: string[];
+  }): Promise<void> {
+    await store.upsertConnectedApp(this.db, {
+      client_id: app.clientId,
+      name: app.name,
+      client_secret_hash: hashSecret(app.clientSecret),
+      certificate: null,
+      run_as_user_id: null,
+      callback_urls: JSON.stringify(app.callbackUrls),
+    });
   }
 }

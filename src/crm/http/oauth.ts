@@ -3,6 +3,7 @@ import { HandoffError } from '../../errors/handoff-error.js';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import { bearerToken } from './request-context.js';
+import { authorizeRoutes } from './oauth-authorize.js';
 import { logServerError } from '../../http/server-basics.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
 
@@ -36,6 +37,8 @@ export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
     logServerError(request, error, 'unexpected error in OAuth request');
     return reply.code(500).send({ error: 'server_error', error_description: 'unexpected error' });
   });
+
+  authorizeRoutes(app, services);
 
   app.post('/services/oauth2/token', async (request, reply) => {
     const response = await services.oauth.token(params(request));

@@ -109,5 +109,23 @@ export function crmMigrations(database: Database): Record<string, Migration> {
         await db.schema.alterTable('crm_bulk_job').addColumn('call_client', text).execute();
       },
     },
+    '004-oauth-web-server-flow': {
+      async up(db) {
+        // Where a connected app may send its users back with a code: exact URLs, a JSON array.
+        await db.schema.alterTable('crm_connected_app').addColumn('callback_urls', text).execute();
+        // Authorization codes, single-use and short-lived, bound to the app, the callback URL and
+        // (PKCE) the code challenge. Only their hash is kept, like tokens'.
+        await db.schema
+          .createTable('crm_oauth_code')
+          .addColumn('code_hash', text, (c) => c.primaryKey())
+          .addColumn('client_id', text, (c) => c.notNull())
+          .addColumn('user_id', id, (c) => c.notNull())
+          .addColumn('redirect_uri', text, (c) => c.notNull())
+          .addColumn('code_challenge', text)
+          .addColumn('code_challenge_method', text)
+          .addColumn('expires_at', text, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
