@@ -7,7 +7,7 @@ import pretty from 'pino-pretty';
  * they are JSON, one object a line. HANDOFF_LOG_FORMAT=json or pretty overrides the guess.
  */
 export function createLogger(name = 'handoff', level = process.env.HANDOFF_LOG_LEVEL ?? 'info'): Logger {
-  const format = process.env.HANDOFF_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  const format = process.env.HANDOFF_LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
   if (format !== 'pretty') return pino({ name, level });
   return pino(
     { name, level },
