@@ -8,6 +8,7 @@
 // Database: BENCH_PG_URL or HANDOFF_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { apiCall, figure, startServer, waitDone, type BenchServer } from './support.js';
@@ -66,6 +67,46 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+/** A configuration's figure, and the cores the servers' process and the whole machine kept busy. */
+interface Run {
+  rate: number;
+  server: number;
+  machine: number;
+}
+
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}
+
+/** The machine's busy and total CPU time so far, in seconds of all cores. */
+function machineCpu(): { busy: number; total: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const values = ticks.map(Number);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
+/** Where the CPU went while `work` ran: the servers' process, and the machine as a whole. */
+async function measured<T>(
+  server: BenchServer,
+  work: () => Promise<T>,
+): Promise<{ value: T; server: number; machine: number }> {
+  const [serverBefore, machineBefore, started] = [cpuSeconds(server.child.pid), machineCpu(), Date.now()];
+  const value = await work();
+  const seconds = (Date.now() - started) / 1000;
+  const machineAfter = machineCpu();
+  return {
+    value,
+    server: (cpuSeconds(server.child.pid) - serverBefore) / seconds,
+    machine:
+      (machineAfter.busy - machineBefore.busy) / ((machineAfter.total - machineBefore.total) / cpus().length),
+  };
+}
+
 async function count(db: pg.Client, query: string): Promise<number> {
   return Number((await db.query<{ n: string }>(query)).rows[0]?.n ?? 0);
 }
@@ -91,7 +132,7 @@ async function loadLeads(server: BenchServer, n: number): Promise<void> {
   await waitDone(server, `/jobs/ingest/${job.id}`);
 }
 
-async function connectorRun(workers: number): Promise<number> {
+async function connectorRun(workers: number): Promise<Run> {
   return withDatabase(async (url, db) => {
     process.env.HANDOFF_DATABASE_URL = url;
     const server = await startServer(undefined, 'demo');
@@ -108,11 +149,13 @@ async function connectorRun(workers: number): Promise<number> {
         ),
       );
       try {
-        const seconds = await until(
-          started,
-          async () => (await count(db, `select count(*) as n from connector_link`)) >= RECORDS,
+        const run = await measured(server, () =>
+          until(
+            started,
+            async () => (await count(db, `select count(*) as n from connector_link`)) >= RECORDS,
+          ),
         );
-        return RECORDS / seconds;
+        return { rate: RECORDS / run.value, server: run.server, machine: run.machine };
       } finally {
         await Promise.all(children.map(stopProcess));
       }
@@ -124,7 +167,7 @@ async function connectorRun(workers: number): Promise<number> {
   });
 }
 
-async function ingestRun(processes: number): Promise<number> {
+async function ingestRun(processes: number): Promise<Run> {
   return withDatabase(async (url, db) => {
     process.env.HANDOFF_DATABASE_URL = url;
     const server = await startServer(undefined, 'demo');
@@ -145,32 +188,34 @@ async function ingestRun(processes: number): Promise<number> {
       }
       const auth = `Basic ${Buffer.from(`${server.ingest!.writeKey}:`).toString('base64')}`;
       const started = process.hrtime.bigint();
-      const batches: Array<Promise<void>> = [];
-      for (let i = 0; i < EVENTS; i += 100) {
-        const batch = Array.from({ length: Math.min(100, EVENTS - i) }, (_, j) => ({
-          type: 'identify',
-          userId: `scale-${i + j}`,
-          messageId: `scale-${i + j}`,
-          traits: { email: `ingest${i + j}@bench.example`, firstName: 'Scale' },
-        }));
-        const target = urls[(i / 100) % urls.length]!;
-        batches.push(
-          fetch(`${target}/v1/batch`, {
-            method: 'POST',
-            headers: { authorization: auth, 'content-type': 'application/json' },
-            body: JSON.stringify({ batch }),
-          }).then(async (r) => {
-            if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${await r.text()}`);
-          }),
+      const run = await measured(server, async () => {
+        const batches: Array<Promise<void>> = [];
+        for (let i = 0; i < EVENTS; i += 100) {
+          const batch = Array.from({ length: Math.min(100, EVENTS - i) }, (_, j) => ({
+            type: 'identify',
+            userId: `scale-${i + j}`,
+            messageId: `scale-${i + j}`,
+            traits: { email: `ingest${i + j}@bench.example`, firstName: 'Scale' },
+          }));
+          const target = urls[(i / 100) % urls.length]!;
+          batches.push(
+            fetch(`${target}/v1/batch`, {
+              method: 'POST',
+              headers: { authorization: auth, 'content-type': 'application/json' },
+              body: JSON.stringify({ batch }),
+            }).then(async (r) => {
+              if (r.status !== 200) throw new Error(`batch answered ${r.status}: ${await r.text()}`);
+            }),
+          );
+        }
+        await Promise.all(batches);
+        return until(
+          started,
+          async () =>
+            (await count(db, `select count(*) as n from ingest_event where status = 'delivered'`)) >= EVENTS,
         );
-      }
-      await Promise.all(batches);
-      const seconds = await until(
-        started,
-        async () =>
-          (await count(db, `select count(*) as n from ingest_event where status = 'delivered'`)) >= EVENTS,
-      );
-      return EVENTS / seconds;
+      });
+      return { rate: EVENTS / run.value, server: run.server, machine: run.machine };
     } finally {
       await Promise.all(extra.map(stopProcess));
       await server.stop();
@@ -181,26 +226,36 @@ async function ingestRun(processes: number): Promise<number> {
 }
 
 console.log(`scale-out on PostgreSQL, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
-const connector: Record<number, number> = {};
+const connector: Record<number, Run> = {};
 for (const workers of WORKERS) {
-  connector[workers] = await connectorRun(workers);
+  const run = (connector[workers] = await connectorRun(workers));
   figure(
     `connector: records/s linked with ${workers} sync worker(s) (${RECORDS} new Leads)`,
-    connector[workers],
+    run.rate,
     'records/s',
   );
+  figure(
+    `  cores busy: the CRM and marketing process / the whole machine (of ${cpus().length})`,
+    run.server,
+    `/ ${run.machine.toFixed(2)}`,
+  );
 }
-const ingest: Record<number, number> = {};
+const ingest: Record<number, Run> = {};
 for (const processes of WORKERS) {
-  ingest[processes] = await ingestRun(processes);
+  const run = (ingest[processes] = await ingestRun(processes));
   figure(
     `ingest: deliveries/s with ${processes} ingest process(es) (${EVENTS} identifies)`,
-    ingest[processes],
+    run.rate,
     'events/s',
+  );
+  figure(
+    `  cores busy: the CRM and marketing process / the whole machine (of ${cpus().length})`,
+    run.server,
+    `/ ${run.machine.toFixed(2)}`,
   );
 }
 const [one, ...more] = WORKERS;
 for (const n of more) {
-  figure(`connector: speed-up of ${n} workers over ${one}`, connector[n]! / connector[one!]!, 'x');
-  figure(`ingest: speed-up of ${n} processes over ${one}`, ingest[n]! / ingest[one!]!, 'x');
+  figure(`connector: speed-up of ${n} workers over ${one}`, connector[n]!.rate / connector[one!]!.rate, 'x');
+  figure(`ingest: speed-up of ${n} processes over ${one}`, ingest[n]!.rate / ingest[one!]!.rate, 'x');
 }
