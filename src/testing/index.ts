@@ -84,6 +84,11 @@ export interface KitMarketing {
   addCustomField(field: { name: string; fieldId: string; type?: 'Text' | 'Number' | 'Date' }): Promise<void>;
   /** Gives a CRM user access to the business unit (Account Engagement's user sync). */
   grant(user: { crmUserId: string; email: string; role?: string }): Promise<void>;
+  /**
+   * Another business unit (a tenant of its own), granted to the admin; answers its id, for the
+   * `Pardot-Business-Unit-Id` header. The kit's own unit stays the one `headers()` names.
+   */
+  addUnit(unit: { name: string; allowMultiplePerEmail?: boolean; dailyApiLimit?: number }): Promise<string>;
 }
 
 export interface KitIngest {
@@ -236,6 +241,13 @@ async function startKit(parts: StackParts, options: KitOptions) {
     },
     async grant(user) {
       await stack.marketing!.services.units.grant(stack.marketing!.unit.id, user);
+    },
+    async addUnit(unit) {
+      const created = await stack.marketing!.services.units.ensure({
+        ...unit,
+        grants: [{ crmUserId: stack.crm.adminUserId, email: credentials.username }],
+      });
+      return created.id;
     },
   });
 

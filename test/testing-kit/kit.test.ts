@@ -216,6 +216,13 @@ describe('the kit’s clock', { timeout: 60_000 }, () => {
         },
       );
       expect(((await answer.json()) as { values: unknown[] }).values).toHaveLength(2);
+      // A second unit is a tenant of its own: the prospects of the first are not in it.
+      const other = await m.marketing.addUnit({ name: 'Second unit' });
+      const elsewhere = await fetch(`${m.marketing.url}/api/v5/objects/prospects?fields=id`, {
+        headers: { ...(await m.marketing.headers()), 'pardot-business-unit-id': other },
+      });
+      expect(elsewhere.status).toBe(200);
+      expect(((await elsewhere.json()) as { values: unknown[] }).values).toEqual([]);
     } finally {
       await m.stop();
     }
