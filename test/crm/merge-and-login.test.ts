@@ -45,6 +45,14 @@ for (const dialect of DIALECTS) {
       await expect(wrong.login(TEST_CREDENTIALS.username, 'not the password')).rejects.toThrow(
         /INVALID_LOGIN/,
       );
+
+      // jsforce's logout() of a SOAP session is SOAP logout: the session ends at once.
+      const sessionId = soapConn.accessToken!;
+      await soapConn.logout();
+      const after = new jsforce.Connection({ instanceUrl: crm.url, accessToken: sessionId, version: '60.0' });
+      await expect(after.sobject('Lead').retrieve(leadId)).rejects.toMatchObject({
+        errorCode: 'INVALID_SESSION_ID',
+      });
     });
 
     it('merges a lead into another: master updated, tasks and memberships moved, loser deleted with MasterRecordId', async () => {
