@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { credentialsPath } from './credentials.js';
 import { runCredentials, type CredentialsFlags } from './credentials-command.js';
+import { runConnectedAppAdd } from './connected-app-command.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { addIngestCommands } from './ingest-commands.js';
 import {
@@ -212,6 +213,17 @@ addStoreOptions(program.command('credentials'))
   )
   .option('--reset-password', 'set a new admin password instead of checking the one on standard input')
   .action((flags: CredentialsFlags) => runCredentials(flags));
+
+addStoreOptions(
+  program
+    .command('connected-app')
+    .description('connected apps of the CRM for the OAuth web-server flow')
+    .command('add'),
+)
+  .description('a connected app with its callback URLs; prints its consumer key and secret once')
+  .requiredOption('--name <name>', 'the app’s name, shown on the login page')
+  .requiredOption('--callback-url <url...>', 'where the app may have its users sent back (exact URLs)')
+  .action((flags: CliFlags & { name: string; callbackUrl: string[] }) => runConnectedAppAdd(flags));
 
 program
   .command('doctor')

@@ -432,6 +432,67 @@ describe('the handoff command', () => {
     expect(await stop(running)).toBe(0);
   });
 
+  it('connected-app add: registers a web app whose users the CRM sends back with a code', async () => {
+    const dataDir = tempDir();
+    const running = await start(['crm', '--crm-port', '0', '--data-dir', dataDir]);
+    const { crm } = readCredentials(dataDir);
+    const callback = 'https://app.example.com/oauth/callback';
+    const refused = await run([
+      'connected-app',
+      'add',
+      '--name',
+      'Bad',
+      '--callback-url',
+      'javascript:alert(1)',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(refused.code).toBe(1);
+    const added = await run([
+      'connected-app',
+      'add',
+      '--name',
+      'Example App',
+      '--callback-url',
+      callback,
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(added.code, added.output).toBe(0);
+    const clientId = /consumer key\s+(\S+)/.exec(added.output)?.[1] ?? '';
+    const clientSecret = /consumer secret\s+(\S+)/.exec(added.output)?.[1] ?? '';
+    const page = await fetch(
+      `${crm.loginUrl}/services/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: callback })}`,
+    );
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Example App');
+    const allowed = await fetch(`${crm.loginUrl}/services/oauth2/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: callback,
+        username: crm.username,
+        password: crm.password,
+        decision: 'allow',
+      }),
+    });
+    const code = new URL(allowed.headers.get('location') ?? 'http://x').searchParams.get('code') ?? '';
+    const token = await fetch(`${crm.loginUrl}/services/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uri: callback,
+      }),
+    });
+    expect(token.status).toBe(200);
+    expect(await stop(running)).toBe(0);
+  });
+
   it('takes settings from handoff.config.json, with flags winning over it', async () => {
     const dir = tempDir();
     writeFileSync(

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { openCrm } from '../crm/crm-services.js';
+import { ConfigError, resolveConfig, type CliFlags } from './config.js';
+import { openDataStore } from './data-store.js';
+
+const callbackUrls = z.array(z.url({ protocol: /^https?$/ })).min(1);
+
+/**
+ * `handoff connected-app add`: a connected app for the web-server flow (a web app's "Connect to
+ * Salesforce"), with the exact callback URLs it may send users back to. The consumer key and
+ * secret are printed once; the secret is kept only as a hash. (`crm.connectedApps` in
+ * handoff.config.json does the same from configuration.)
+ */
+export async function runConnectedAppAdd(
+  flags: CliFlags & { name: string; callbackUrl: string[] },
+): Promise<void> {
+  const urls = callbackUrls.safeParse(flags.callbackUrl);
+  if (!urls.success) throw new ConfigError('--callback-url takes http(s) URLs, one or more');
+  const config = resolveConfig(flags);
+  const database = openDataStore(config);
+  try {
+    const crm = await openCrm({ database, config: config.crm });
+    try {
+      const clientId = `3MVG9${randomBytes(30).toString('base64url').replace(/[-_]/g, 'A')}`;
+      const clientSecret = randomBytes(32).toString('hex').toUpperCase();
+      await crm.oauth.registerConnectedApp({
+        clientId,
+        clientSecret,
+        name: flags.name,
+        runAsUserId: null,
+        callbackUrls: urls.data,
+      });
+      console.log(`connected app "${flags.name}"`);
+      console.log(`  consumer key     ${clientId}`);
+      console.log(`  consumer secret  ${clientSecret}  (shown once)`);
+      console.log(`  callback URLs    ${urls.data.join(' ')}`);
+    } finally {
+      await crm.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
