@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { openCrm } from '../crm/crm-services.js';
-import { ConfigError, resolveConfig, type CliFlags } from './config.js';
-import { openDataStore } from './data-store.js';
+import { ConfigError, type CliFlags } from './config.js';
+import { newConnectedAppKeys } from './credentials.js';
+import { withCrmServices } from './crm-offline.js';
 
 const callbackUrls = z.array(z.url({ protocol: /^https?$/ })).min(1);
 
@@ -17,28 +16,18 @@ export async function runConnectedAppAdd(
 ): Promise<void> {
   const urls = callbackUrls.safeParse(flags.callbackUrl);
   if (!urls.success) throw new ConfigError('--callback-url takes http(s) URLs, one or more');
-  const config = resolveConfig(flags);
-  const database = openDataStore(config);
-  try {
-    const crm = await openCrm({ database, config: config.crm });
-    try {
-      const clientId = `3MVG9${randomBytes(30).toString('base64url').replace(/[-_]/g, 'A')}`;
-      const clientSecret = randomBytes(32).toString('hex').toUpperCase();
-      await crm.oauth.registerConnectedApp({
-        clientId,
-        clientSecret,
-        name: flags.name,
-        runAsUserId: null,
-        callbackUrls: urls.data,
-      });
-      console.log(`connected app "${flags.name}"`);
-      console.log(`  consumer key     ${clientId}`);
-      console.log(`  consumer secret  ${clientSecret}  (shown once)`);
-      console.log(`  callback URLs    ${urls.data.join(' ')}`);
-    } finally {
-      await crm.close();
-    }
-  } finally {
-    await database.close();
-  }
+  await withCrmServices(flags, async (crm) => {
+    const { clientId, clientSecret } = newConnectedAppKeys();
+    await crm.oauth.registerConnectedApp({
+      clientId,
+      clientSecret,
+      name: flags.name,
+      runAsUserId: null,
+      callbackUrls: urls.data,
+    });
+    console.log(`connected app "${flags.name}"`);
+    console.log(`  consumer key     ${clientId}`);
+    console.log(`  consumer secret  ${clientSecret}  (shown once)`);
+    console.log(`  callback URLs    ${urls.data.join(' ')}`);
+  });
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { OAuthError } from '../crm/auth/oauth-service.js';
-import { openCrm } from '../crm/crm-services.js';
 import { findOrgAdmin } from '../crm/org-setup.js';
-import { ConfigError, resolveConfig, type CliFlags } from './config.js';
-import { credentialsPath, generateCredentials, readCredentials, writeCredentials } from './credentials.js';
-import { openDataStore } from './data-store.js';
+import { ConfigError, type CliFlags } from './config.js';
+import { credentialsPath, newConnectedAppKeys, readCredentials, writeCredentials } from './credentials.js';
+import { withCrmServices } from './crm-offline.js';
 
 export interface CredentialsFlags extends CliFlags {
   resetPassword?: boolean;
@@ -20,66 +19,57 @@ export interface CredentialsFlags extends CliFlags {
  * The secrets are printed once and written owner-only to the data dir's credentials.json.
  */
 export async function runCredentials(flags: CredentialsFlags): Promise<void> {
-  const config = resolveConfig(flags);
-  const database = openDataStore(config);
-  try {
-    const crm = await openCrm({ database, config: config.crm });
-    try {
-      const admin = await findOrgAdmin(crm);
-      if (!admin)
+  await withCrmServices(flags, async (crm, config) => {
+    const admin = await findOrgAdmin(crm);
+    if (!admin)
+      throw new ConfigError(
+        'this database holds no org yet: start `handoff crm` (or `handoff demo`) with it first; the first start makes the org and its credentials',
+      );
+    const fresh = newConnectedAppKeys();
+    await crm.oauth.registerConnectedApp({
+      clientId: fresh.clientId,
+      clientSecret: fresh.clientSecret,
+      name: `Handoff (issued ${new Date().toISOString().slice(0, 10)})`,
+      runAsUserId: admin.userId,
+    });
+    let password: string;
+    if (flags.resetPassword) {
+      password = randomBytes(12).toString('base64url');
+      await crm.oauth.setPassword(admin.userId, password);
+    } else {
+      if (process.stdin.isTTY)
         throw new ConfigError(
-          'this database holds no org yet: start `handoff crm` (or `handoff demo`) with it first; the first start makes the org and its credentials',
+          `give ${admin.username}'s password on standard input (from the first process's credentials.json), ` +
+            'or pass --reset-password to set a new one (the old one then stops working everywhere)',
         );
-      const fresh = generateCredentials().crm;
-      await crm.oauth.registerConnectedApp({
-        clientId: fresh.clientId,
-        clientSecret: fresh.clientSecret,
-        name: `Handoff (issued ${new Date().toISOString().slice(0, 10)})`,
-        runAsUserId: admin.userId,
-      });
-      let password: string;
-      if (flags.resetPassword) {
-        password = randomBytes(12).toString('base64url');
-        await crm.oauth.setPassword(admin.userId, password);
-      } else {
-        if (process.stdin.isTTY)
+      password = (await text(process.stdin)).trim();
+      try {
+        await crm.oauth.token({
+          grant_type: 'password',
+          client_id: fresh.clientId,
+          client_secret: fresh.clientSecret,
+          username: admin.username,
+          password,
+        });
+      } catch (error) {
+        if (error instanceof OAuthError)
           throw new ConfigError(
-            `give ${admin.username}'s password on standard input (from the first process's credentials.json), ` +
-              'or pass --reset-password to set a new one (the old one then stops working everywhere)',
+            `that is not ${admin.username}'s password (${error.description}); nothing written`,
           );
-        password = (await text(process.stdin)).trim();
-        try {
-          await crm.oauth.token({
-            grant_type: 'password',
-            client_id: fresh.clientId,
-            client_secret: fresh.clientSecret,
-            username: admin.username,
-            password,
-          });
-        } catch (error) {
-          if (error instanceof OAuthError)
-            throw new ConfigError(
-              `that is not ${admin.username}'s password (${error.description}); nothing written`,
-            );
-          throw error;
-        }
+        throw error;
       }
-      const existing = readCredentials(config.dataDir);
-      const url = flags.crmUrl ?? existing?.crm.loginUrl ?? '';
-      writeCredentials(config.dataDir, {
-        ...existing,
-        crm: { ...fresh, loginUrl: url, instanceUrl: url, username: admin.username, password },
-      });
-      console.log(`new connected app for org ${admin.orgId}`);
-      console.log(`  client id      ${fresh.clientId}`);
-      console.log(`  client secret  ${fresh.clientSecret}  (shown once)`);
-      console.log(`  username       ${admin.username}`);
-      if (flags.resetPassword) console.log(`  password       ${password}  (new; shown once)`);
-      console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
-    } finally {
-      await crm.close();
     }
-  } finally {
-    await database.close();
-  }
+    const existing = readCredentials(config.dataDir);
+    const url = flags.crmUrl ?? existing?.crm.loginUrl ?? '';
+    writeCredentials(config.dataDir, {
+      ...existing,
+      crm: { ...fresh, loginUrl: url, instanceUrl: url, username: admin.username, password },
+    });
+    console.log(`new connected app for org ${admin.orgId}`);
+    console.log(`  client id      ${fresh.clientId}`);
+    console.log(`  client secret  ${fresh.clientSecret}  (shown once)`);
+    console.log(`  username       ${admin.username}`);
+    if (flags.resetPassword) console.log(`  password       ${password}  (new; shown once)`);
+    console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
+  });
 }

@@ -50,14 +50,21 @@ function secret(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** Fresh demo credentials: a connected app (Salesforce-style consumer key) and an admin login. */
+/** A new connected app's consumer key (Salesforce-style, `3MVG9…`) and consumer secret. */
+export function newConnectedAppKeys(): { clientId: string; clientSecret: string } {
+  return {
+    clientId: `3MVG9${secret(30).replace(/[-_]/g, 'A')}`,
+    clientSecret: randomBytes(32).toString('hex').toUpperCase(),
+  };
+}
+
+/** Fresh demo credentials: a connected app and an admin login. */
 export function generateCredentials(): Credentials {
   return {
     crm: {
       loginUrl: '',
       instanceUrl: '',
-      clientId: `3MVG9${secret(30).replace(/[-_]/g, 'A')}`,
-      clientSecret: randomBytes(32).toString('hex').toUpperCase(),
+      ...newConnectedAppKeys(),
       username: 'admin@handoff.local',
       password: secret(12),
     },

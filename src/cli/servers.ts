@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
+import type { CrmConfigInput } from '../crm/crm-config.js';
 import { ensureOrg } from '../crm/org-setup.js';
 import { mergeMappings } from '../connector/connector-config.js';
 import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
@@ -114,22 +115,16 @@ export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
       );
     return demoConnectorConfig(credentials, config.connector);
   }
-  const key = () => secretKey(config.dataDir);
+  const secret = (v: string) => configuredSecret(v, config.dataDir, 'connector.connections');
   const login = (l: SalesforceLogin): SalesforceLogin => {
-    try {
-      const secret = (v: string) => resolveSecret(v, key);
-      if (l.flow === 'password')
-        return { ...l, clientSecret: secret(l.clientSecret), password: secret(l.password) };
-      if (l.flow === 'client_credentials') return { ...l, clientSecret: secret(l.clientSecret) };
-      return {
-        ...l,
-        refreshToken: secret(l.refreshToken),
-        ...(l.clientSecret ? { clientSecret: secret(l.clientSecret) } : {}),
-      };
-    } catch (error) {
-      if (error instanceof SecretError) throw new ConfigError(`connector.connections: ${error.message}`);
-      throw error;
-    }
+    if (l.flow === 'password')
+      return { ...l, clientSecret: secret(l.clientSecret), password: secret(l.password) };
+    if (l.flow === 'client_credentials') return { ...l, clientSecret: secret(l.clientSecret) };
+    return {
+      ...l,
+      refreshToken: secret(l.refreshToken),
+      ...(l.clientSecret ? { clientSecret: secret(l.clientSecret) } : {}),
+    };
   };
   const crm = login(connections.crm);
   const { marketing } = connections;
@@ -199,17 +194,7 @@ export async function startServers(
     let tokens: TokenVerifier | undefined;
     let adminUserId = '';
     if (options.set === 'demo' || options.set === 'crm') {
-      const crm = await openCrm({
-        database,
-        config: {
-          ...config.crm,
-          faultInjection: config.faultsEnabled,
-          connectedApps: config.crm?.connectedApps?.map((app) => ({
-            ...app,
-            clientSecret: configuredSecret(app.clientSecret, config.dataDir, 'crm.connectedApps'),
-          })),
-        },
-      });
+      const crm = await openCrm({ database, config: crmSettings(config) });
       const { credentials } = running;
       const org = await ensureOrg(crm, {
         orgName: crm.config.orgName,
@@ -420,6 +405,22 @@ export async function startServers(
     await running.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The CRM's settings from the configuration, as every command that opens the CRM must give them:
+ * fault injection as turned on, and connected apps' secrets unsealed (openCrm registers the
+ * apps, so a sealed value given as it is would become the app's secret).
+ */
+export function crmSettings(config: ResolvedConfig): CrmConfigInput {
+  return {
+    ...config.crm,
+    faultInjection: config.faultsEnabled,
+    connectedApps: config.crm?.connectedApps?.map((app) => ({
+      ...app,
+      clientSecret: configuredSecret(app.clientSecret, config.dataDir, 'crm.connectedApps'),
+    })),
+  };
 }
 
 /** A secret from the configuration: plain, or sealed (enc:v1:…) under the data dir's key. */
