@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { OAuthError } from '../crm/auth/oauth-service.js';
 import { findOrgAdmin } from '../crm/org-setup.js';
 import { ConfigError, type CliFlags } from './config.js';
 import { credentialsPath, newConnectedAppKeys, readCredentials, writeCredentials } from './credentials.js';
@@ -25,17 +24,9 @@ export async function runCredentials(flags: CredentialsFlags): Promise<void> {
       throw new ConfigError(
         'this database holds no org yet: start `handoff crm` (or `handoff demo`) with it first; the first start makes the org and its credentials',
       );
-    const fresh = newConnectedAppKeys();
-    await crm.oauth.registerConnectedApp({
-      clientId: fresh.clientId,
-      clientSecret: fresh.clientSecret,
-      name: `Handoff (issued ${new Date().toISOString().slice(0, 10)})`,
-      runAsUserId: admin.userId,
-    });
     let password: string;
     if (flags.resetPassword) {
       password = randomBytes(12).toString('base64url');
-      await crm.oauth.setPassword(admin.userId, password);
     } else {
       if (process.stdin.isTTY)
         throw new ConfigError(
@@ -43,22 +34,18 @@ export async function runCredentials(flags: CredentialsFlags): Promise<void> {
             'or pass --reset-password to set a new one (the old one then stops working everywhere)',
         );
       password = (await text(process.stdin)).trim();
-      try {
-        await crm.oauth.token({
-          grant_type: 'password',
-          client_id: fresh.clientId,
-          client_secret: fresh.clientSecret,
-          username: admin.username,
-          password,
-        });
-      } catch (error) {
-        if (error instanceof OAuthError)
-          throw new ConfigError(
-            `that is not ${admin.username}'s password (${error.description}); nothing written`,
-          );
-        throw error;
-      }
+      // Checked before anything is written: a wrong password leaves the org as it was.
+      if (!(await crm.oauth.passwordMatches(admin.username, password)))
+        throw new ConfigError(`that is not ${admin.username}'s password; nothing written`);
     }
+    const fresh = newConnectedAppKeys();
+    await crm.oauth.registerConnectedApp({
+      clientId: fresh.clientId,
+      clientSecret: fresh.clientSecret,
+      name: `Handoff (issued ${new Date().toISOString().slice(0, 10)})`,
+      runAsUserId: admin.userId,
+    });
+    if (flags.resetPassword) await crm.oauth.setPassword(admin.userId, password);
     const existing = readCredentials(config.dataDir);
     const url = flags.crmUrl ?? existing?.crm.loginUrl ?? '';
     writeCredentials(config.dataDir, {

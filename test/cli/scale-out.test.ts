@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import jsforce from 'jsforce';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CLI,
@@ -80,7 +81,19 @@ describe.skipIf(!pgUrl)('a second process joining a deployment on PostgreSQL', {
     expect(refused.output).toContain('does not invent credentials');
     expect(existsSync(join(second, 'credentials.json'))).toBe(false);
 
-    // A wrong admin password: refused, nothing written.
+    // A wrong admin password: refused, nothing written, in the org either.
+    const connectedApps = async () => {
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        return Number(
+          (await db.query<{ n: string }>('select count(*) as n from crm_connected_app')).rows[0]?.n,
+        );
+      } finally {
+        await db.end();
+      }
+    };
+    const appsBefore = await connectedApps();
     const wrong = await runWithInput(
       ['credentials', '--data-dir', second, '--database-url', url, '--crm-url', secondUrl],
       'not the password\n',
@@ -88,6 +101,7 @@ describe.skipIf(!pgUrl)('a second process joining a deployment on PostgreSQL', {
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('not admin@handoff.local');
     expect(existsSync(join(second, 'credentials.json'))).toBe(false);
+    expect(await connectedApps()).toBe(appsBefore);
 
     // The admin password on standard input: a new connected app, and credentials that log in.
     const issued = await runWithInput(

@@ -204,6 +204,20 @@ export class OAuthService {
   }
 
   /**
+   * Whether `password` is the user's, checked as a login would be (and counted toward the
+   * lockout), without issuing anything: for offline commands that must not write on a wrong one.
+   */
+  async passwordMatches(username: string, password: string): Promise<boolean> {
+    try {
+      await this.checkPassword(username, password, () => 'authentication failure');
+      return true;
+    } catch (error) {
+      if (error instanceof OAuthError) return false;
+      throw error;
+    }
+  }
+
+  /**
    * SOAP `login(username, password)`: a session for the user without a connected app. The
    * password may carry a security token on its end, which the embedded org does not issue.
    */
