@@ -1,5 +1,11 @@
 import type { Registry } from 'prom-client';
-import { reachable, storeAnswers, storeGauge, type ReadinessCheck } from '../http/observability.js';
+import {
+  reachable,
+  sharedRead,
+  storeAnswers,
+  storeGauge,
+  type ReadinessCheck,
+} from '../http/observability.js';
 import type { Database } from '../store/database.js';
 import type { ConnectorConfig } from './connector-services.js';
 import { countLinksByObject, countSyncErrorsByCategory, selectApiUsage } from './store/link-store.js';
@@ -18,6 +24,8 @@ export function connectorGauges(
 ): void {
   const { database, unitId, now } = options;
   const db = database.db;
+  // Depth, retries and lag are three gauges of one query.
+  const queue = sharedRead(() => queueDepth(database, unitId));
   storeGauge(
     registry,
     {
@@ -26,7 +34,7 @@ export function connectorGauges(
       labelNames: ['priority'],
     },
     async () =>
-      Object.entries((await queueDepth(database, unitId)).byPriority).map(([priority, n]) => ({
+      Object.entries((await queue()).byPriority).map(([priority, n]) => ({
         labels: { priority },
         value: n,
       })),
@@ -34,13 +42,13 @@ export function connectorGauges(
   storeGauge(
     registry,
     { name: 'handoff_connector_retrying', help: 'Queued changes being retried after a failure' },
-    async () => [{ value: (await queueDepth(database, unitId)).retrying }],
+    async () => [{ value: (await queue()).retrying }],
   );
   storeGauge(
     registry,
     { name: 'handoff_connector_lag_seconds', help: 'How long the oldest waiting change has waited' },
     async () => {
-      const { oldest } = await queueDepth(database, unitId);
+      const { oldest } = await queue();
       return [{ value: oldest ? Math.max(0, (now().getTime() - Date.parse(oldest)) / 1000) : 0 }];
     },
   );

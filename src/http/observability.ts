@@ -72,6 +72,18 @@ export function storeGauge(
   });
 }
 
+/**
+ * One read shared by the gauges of a scrape: Prometheus collects them together, so while a read
+ * is in flight every caller gets it, and the next scrape reads afresh.
+ */
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () =>
+    (pending ??= read().finally(() => {
+      pending = null;
+    }));
+}
+
 /** The job runners' backlog (Bulk jobs, imports, exports not finished), one metric for every area. */
 export function jobsBacklogGauge(
   registry: Registry,
