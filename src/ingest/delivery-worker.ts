@@ -87,13 +87,14 @@ export class DeliveryWorker {
   private lastPurge = 0;
   private mostlyParked = false;
   /** A pass that fails fails again next time: logged once a minute, counted. */
-  private repeatedLog: RepeatedLog | undefined;
+  private readonly repeatedLog: RepeatedLog;
   /** One destination per source object (a source re-read from the store gets a new one). */
   private readonly destinations = new WeakMap<object, ProspectDestination>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.concurrency = options.concurrency ?? 4;
+    this.repeatedLog = new RepeatedLog(options.log);
   }
 
   start(): void {
@@ -130,7 +131,7 @@ export class DeliveryWorker {
   }
 
   private async run(): Promise<void> {
-    const { database, now, log } = this.options;
+    const { database, now } = this.options;
     while (!this.stopped) {
       try {
         const at = now();
@@ -153,7 +154,7 @@ export class DeliveryWorker {
         const delivered = events.length === 0 ? 0 : await this.deliverAll(events);
         if (delivered === 0) await this.sleep(IDLE_POLL_MS);
       } catch (error) {
-        (this.repeatedLog ??= new RepeatedLog(log)).write(
+        this.repeatedLog.write(
           'error',
           (error as Error).message,
           { err: error },

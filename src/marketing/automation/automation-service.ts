@@ -43,12 +43,8 @@ export class AutomationService {
   private soon: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  private repeatedLogger: RepeatedLog | undefined;
-
   /** A pass that fails fails again next time: logged once a minute, counted. */
-  private get repeatedLog(): RepeatedLog {
-    return (this.repeatedLogger ??= new RepeatedLog(this.deps.log));
-  }
+  private readonly repeatedLog: RepeatedLog;
 
   constructor(
     private readonly deps: {
@@ -64,6 +60,7 @@ export class AutomationService {
       intervalMs?: number;
     },
   ) {
+    this.repeatedLog = new RepeatedLog(deps.log);
     deps.prospects.observe(async (write) => {
       if (write.kind === 'deleted') return;
       deps.unitOfWork.afterCommit(() => this.schedule(write.unit.id, write.prospectId));
