@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../same-secret.js';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -148,16 +148,10 @@ export function serveHealth(app: FastifyInstance, checks: Record<string, Readine
   });
   app.get('/metrics', async (request, reply) => {
     const token = process.env.HANDOFF_METRICS_TOKEN;
-    if (token && !bearerMatches(request.headers.authorization, token))
+    if (token && !sameSecret(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '', token))
       return reply.code(401).send({ error: 'a bearer token is needed for /metrics' });
     return reply.type(app.metrics.contentType).send(await app.metrics.metrics());
   });
-}
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../same-secret.js';
 
 /**
  * Handoff's webhook signature: `X-Handoff-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256
@@ -28,7 +29,5 @@ export function verifySignature(
   const v1 = parts.v1;
   if (!t || !v1 || !/^\d{1,12}$/.test(t)) return false;
   if (Math.abs(now.getTime() / 1000 - Number(t)) > toleranceS) return false;
-  const expected = Buffer.from(webhookSignature(secret, t, body));
-  const given = Buffer.from(v1);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameSecret(v1, webhookSignature(secret, t, body));
 }

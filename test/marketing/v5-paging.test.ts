@@ -85,6 +85,12 @@ for (const dialect of DIALECTS) {
         unit: m.v4Unit.id,
       });
       expect(forged).toMatchObject({ status: 400, body: { code: 5 } });
+      // A signature of the right length in characters but not in bytes is as forged.
+      const wide = await m.call(
+        `/api/v5/objects/prospects?nextPageToken=${token.slice(0, -1)}${encodeURIComponent('é')}`,
+        { unit: m.v4Unit.id },
+      );
+      expect(wide).toMatchObject({ status: 400, body: { code: 5 } });
       const otherUnit = await m.call(`/api/v5/objects/prospects?nextPageToken=${token}`, {
         unit: m.v3Unit.id,
       });

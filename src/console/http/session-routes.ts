@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../../same-secret.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { LoginThrottle, lockedMessage } from '../../http/login-throttle.js';
@@ -12,12 +12,6 @@ export interface ConsoleLogin {
 }
 
 const loginSchema = z.object({ username: z.string().min(1), password: z.string().min(1) }).strict();
-
-/** Compares secrets in constant time whatever their lengths (hashes are the same length). */
-function same(a: string, b: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -56,7 +50,7 @@ export function sessionRoutes(
       void reply.header('retry-after', Math.max(1, Math.ceil((gate.retryAt.getTime() - Date.now()) / 1000)));
       return sendError(reply, 429, 'TOO_MANY_ATTEMPTS', lockedMessage(gate.retryAt));
     }
-    if (!same(body.username, login.username) || !same(body.password, login.password)) {
+    if (!sameSecret(body.username, login.username) || !sameSecret(body.password, login.password)) {
       throttle.failed(body.username);
       return sendError(reply, 401, 'INVALID_LOGIN', 'The username or password is not right');
     }

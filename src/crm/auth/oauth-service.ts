@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { sameSecret } from '../../same-secret.js';
 import { importX509, jwtVerify } from 'jose';
 import type { Database } from '../../store/database.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
@@ -87,11 +88,6 @@ export class AuthorizationRedirect extends Error {
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 // Verified tokens stay cached briefly so each request does not cost a database read.
 const CACHE_LIMIT = 10_000;
 /**
@@ -389,7 +385,7 @@ export class OAuthService {
     if (row.code_challenge) {
       const verifier = p.code_verifier ?? '';
       const derived = createHash('sha256').update(verifier).digest('base64url');
-      if (!verifier || !safeEqual(derived, row.code_challenge))
+      if (!verifier || !sameSecret(derived, row.code_challenge))
         throw new OAuthError('invalid_grant', 'invalid code verifier');
     } else if (p.code_verifier) {
       throw new OAuthError('invalid_grant', 'invalid code verifier');

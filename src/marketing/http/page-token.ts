@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../same-secret.js';
 import { z } from 'zod';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { ProspectValue } from '../domain/prospect-fields.js';
@@ -69,15 +70,7 @@ export function decodePageToken(
 ): PageState {
   const invalid = () => new MarketingError(5, 'Invalid value for nextPageToken');
   const [payload, signature] = token.split('.');
-  const expected = payload ? sign(secret, payload) : '';
-  if (
-    !payload ||
-    !signature ||
-    signature.length !== expected.length ||
-    !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))
-  ) {
-    throw invalid();
-  }
+  if (!payload || !signature || !sameSecret(signature, sign(secret, payload))) throw invalid();
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

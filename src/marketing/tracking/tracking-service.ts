@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../same-secret.js';
 import { GroupCommit } from '../../store/group-commit.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import type { ActivityService } from '../activity-service.js';
@@ -84,9 +85,7 @@ export class TrackingService {
   /** The visitor id a cookie pair names, when its signature holds. */
   verified(unit: BusinessUnit, visitorId: string | undefined, signature: string | undefined): number | null {
     if (!visitorId || !signature || !/^\d{1,15}$/.test(visitorId)) return null;
-    const expected = Buffer.from(this.sign(unit, Number(visitorId)));
-    const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given) ? Number(visitorId) : null;
+    return sameSecret(signature, this.sign(unit, Number(visitorId))) ? Number(visitorId) : null;
   }
 
   /**
