@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationRedirect, OAuthError, type AuthorizationRequest } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
+import { textParams } from './request-context.js';
 import { logServerError } from '../../http/server-basics.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
 import { HandoffError } from '../../errors/handoff-error.js';
@@ -24,11 +25,9 @@ function escapeHtml(text: string): string {
   );
 }
 
+/** The page's fields: from the query when it is shown, from the form when it is posted. */
 function fields(request: FastifyRequest): Record<string, string | undefined> {
-  const source = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | null;
-  return Object.fromEntries(
-    Object.entries(source ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
-  );
+  return textParams(request.method === 'GET' ? request.query : request.body);
 }
 
 /**

@@ -2,20 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HandoffError } from '../../errors/handoff-error.js';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
-import { bearerToken } from './request-context.js';
+import { bearerToken, textParams } from './request-context.js';
 import { authorizeRoutes } from './oauth-authorize.js';
 import { logServerError } from '../../http/server-basics.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
 
 function params(request: FastifyRequest): Record<string, string | undefined> {
-  const body = request.body;
-  const merged: Record<string, unknown> = {
-    ...(request.query as Record<string, unknown>),
-    ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}),
-  };
-  return Object.fromEntries(
-    Object.entries(merged).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
-  );
+  return textParams(request.query, request.body);
 }
 
 function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {

@@ -40,3 +40,17 @@ declare module 'fastify' {
     crm: CrmRequestContext;
   }
 }
+
+/**
+ * A request's parameters (query or form fields) as OAuth reads them: text values only; a
+ * repeated or nested one is as absent.
+ */
+export function textParams(...sources: unknown[]): Record<string, string | undefined> {
+  const merged: Record<string, unknown> = {};
+  for (const source of sources)
+    if (typeof source === 'object' && source !== null && !Array.isArray(source))
+      Object.assign(merged, source);
+  return Object.fromEntries(
+    Object.entries(merged).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+  );
+}
