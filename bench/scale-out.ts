@@ -226,34 +226,35 @@ async function ingestRun(processes: number): Promise<Run> {
 }
 
 console.log(`scale-out on PostgreSQL, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
-const connector: Record<number, Run> = {};
-for (const workers of WORKERS) {
-  const run = (connector[workers] = await connectorRun(workers));
-  figure(
-    `connector: records/s linked with ${workers} sync worker(s) (${RECORDS} new Leads)`,
-    run.rate,
-    'records/s',
-  );
-  figure(
-    `  cores busy: the CRM and marketing process / the whole machine (of ${cpus().length})`,
-    run.server,
-    `/ ${run.machine.toFixed(2)}`,
-  );
+/** Runs `measure` for each process count, printing each figure and where the CPU went. */
+async function series(
+  label: (n: number) => string,
+  unit: string,
+  measure: (n: number) => Promise<Run>,
+): Promise<Record<number, Run>> {
+  const runs: Record<number, Run> = {};
+  for (const n of WORKERS) {
+    const run = (runs[n] = await measure(n));
+    figure(label(n), run.rate, unit);
+    figure(
+      `  cores busy: the CRM and marketing process / the whole machine (of ${cpus().length})`,
+      run.server,
+      `/ ${run.machine.toFixed(2)}`,
+    );
+  }
+  return runs;
 }
-const ingest: Record<number, Run> = {};
-for (const processes of WORKERS) {
-  const run = (ingest[processes] = await ingestRun(processes));
-  figure(
-    `ingest: deliveries/s with ${processes} ingest process(es) (${EVENTS} identifies)`,
-    run.rate,
-    'events/s',
-  );
-  figure(
-    `  cores busy: the CRM and marketing process / the whole machine (of ${cpus().length})`,
-    run.server,
-    `/ ${run.machine.toFixed(2)}`,
-  );
-}
+
+const connector = await series(
+  (n) => `connector: records/s linked with ${n} sync worker(s) (${RECORDS} new Leads)`,
+  'records/s',
+  connectorRun,
+);
+const ingest = await series(
+  (n) => `ingest: deliveries/s with ${n} ingest process(es) (${EVENTS} identifies)`,
+  'events/s',
+  ingestRun,
+);
 const [one, ...more] = WORKERS;
 for (const n of more) {
   figure(`connector: speed-up of ${n} workers over ${one}`, connector[n]!.rate / connector[one!]!.rate, 'x');
