@@ -15,18 +15,14 @@ import {
   tempDir,
   TSX_LOADER,
 } from '../support/cli.js';
-import { createPgDatabase } from '../support/databases.js';
+import { createPgDatabase, HAS_POSTGRES } from '../support/databases.js';
 
 afterEach(cleanUp);
-
-const pgUrl = process.env.HANDOFF_TEST_PG_URL;
-if (!pgUrl)
-  console.warn('PostgreSQL tests skipped: HANDOFF_TEST_PG_URL is not set (CI sets it; see .ci/run)');
 
 const LEADS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.skipIf(!pgUrl)('two handoff sync processes on one PostgreSQL database', () => {
+describe.skipIf(!HAS_POSTGRES)('two handoff sync processes on one PostgreSQL database', () => {
   // A database of its own, dropped afterwards.
   let database: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
   afterAll(() => database?.drop());

@@ -12,6 +12,9 @@ if (!pgUrl) {
   console.warn('PostgreSQL tests skipped: HANDOFF_TEST_PG_URL is not set (CI sets it; see .ci/run)');
 }
 
+/** Whether PostgreSQL suites run (the skip reason is printed once, above). */
+export const HAS_POSTGRES = Boolean(pgUrl);
+
 /** The dialects every store-backed suite runs on: SQLite always, PostgreSQL when configured. */
 export const DIALECTS: DialectName[] = pgUrl ? ['sqlite', 'postgres'] : ['sqlite'];
 
