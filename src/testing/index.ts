@@ -15,6 +15,7 @@ import {
   type KitDatabase,
   type Stack,
   type StackParts,
+  untilDelivered,
 } from './stack.js';
 import { TestClock } from './test-clock.js';
 
@@ -258,15 +259,7 @@ async function startKit(parts: StackParts, options: KitOptions) {
     get writeKey() {
       return stack.ingest!.writeKey;
     },
-    async settled(timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const status = await stack.ingest!.services.status();
-        if (status.pending === 0) return;
-        if (Date.now() > deadline) throw new Error(`delivery did not settle: ${JSON.stringify(status)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    settled: (timeoutMs) => untilDelivered(stack.ingest!.services, timeoutMs),
   });
 
   return {

@@ -162,3 +162,17 @@ export async function openStack(parts: StackParts, options: StackOptions): Promi
     throw error;
   }
 }
+
+/**
+ * Resolves once nothing accepted waits for delivery (events parked for later are not pending),
+ * or fails after `timeoutMs` with the counts by status.
+ */
+export async function untilDelivered(ingest: IngestServices, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await ingest.status();
+    if (status.pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`delivery did not settle: ${JSON.stringify(status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

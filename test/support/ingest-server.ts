@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildIngestApp } from '../../src/ingest/app.js';
 import type { DestinationSettings, Source } from '../../src/ingest/domain/source.js';
 import { openIngest, type IngestServices } from '../../src/ingest/ingest-services.js';
+import { untilDelivered } from '../../src/testing/stack.js';
 import type { DialectName } from './databases.js';
 import { TEST_CREDENTIALS } from './crm-server.js';
 import { startTestMarketing, type TestMarketing } from './marketing-server.js';
@@ -79,15 +80,7 @@ export async function startTestIngest(
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
     },
-    async settled(timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const status = await services.status();
-        if (status.pending === 0) return;
-        if (Date.now() > deadline) throw new Error(`delivery did not settle: ${JSON.stringify(status)}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    settled: (timeoutMs) => untilDelivered(services, timeoutMs),
     async close() {
       await app.close();
       await services.close();
