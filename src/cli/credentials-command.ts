@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { findOrgAdmin } from '../crm/org-setup.js';
 import { ConfigError, type CliFlags } from './config.js';
-import { credentialsPath, newConnectedAppKeys, readCredentials, writeCredentials } from './credentials.js';
+import {
+  credentialsPath,
+  newConnectedAppKeys,
+  newPassword,
+  readCredentials,
+  writeCredentials,
+} from './credentials.js';
 import { withCrmServices } from './crm-offline.js';
 
 export interface CredentialsFlags extends CliFlags {
@@ -26,7 +31,7 @@ export async function runCredentials(flags: CredentialsFlags): Promise<void> {
       );
     let password: string;
     if (flags.resetPassword) {
-      password = randomBytes(12).toString('base64url');
+      password = newPassword();
     } else {
       if (process.stdin.isTTY)
         throw new ConfigError(

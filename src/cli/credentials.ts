@@ -46,8 +46,12 @@ export function credentialsPath(dataDir: string): string {
   return join(dataDir, 'credentials.json');
 }
 
+/**
+ * Random base64url text that never begins with `-`: a password or secret starting with a dash
+ * reads as an option to every command line it is pasted into (ours, sf, curl).
+ */
 function secret(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBytes(bytes).toString('base64url').replace(/^-/, 'x');
 }
 
 /** A new connected app's consumer key (Salesforce-style, `3MVG9…`) and consumer secret. */
@@ -58,6 +62,11 @@ export function newConnectedAppKeys(): { clientId: string; clientSecret: string 
   };
 }
 
+/** A new admin password. */
+export function newPassword(): string {
+  return secret(12);
+}
+
 /** Fresh demo credentials: a connected app and an admin login. */
 export function generateCredentials(): Credentials {
   return {
@@ -66,7 +75,7 @@ export function generateCredentials(): Credentials {
       instanceUrl: '',
       ...newConnectedAppKeys(),
       username: 'admin@handoff.local',
-      password: secret(12),
+      password: newPassword(),
     },
   };
 }
