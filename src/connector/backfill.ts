@@ -2,11 +2,13 @@ import { stringify } from 'csv-stringify/sync';
 import type jsforce from 'jsforce';
 import type { AccountEngagementClient, ProspectRecord } from '../clients/account-engagement/ae-client.js';
 import type { Database } from '../store/database.js';
+import { isShared } from './domain/change-priority.js';
 import { syncValue } from './domain/decide-field.js';
 import { crmIdField, type CrmObject } from './domain/field-mapping.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
-import { emptyPassResult, type CrmRecord, type PassResult, type SyncEngine } from './sync-engine.js';
+import type { SyncEngine } from './sync-engine.js';
+import { emptyPassResult, type CrmRecord, type PassResult } from './sync-types.js';
 
 /** CRM records read and imported at a time: one import batch, a resumable step. */
 const CHUNK = 10_000;
@@ -122,7 +124,7 @@ async function backfillObject(
     : 0;
   const progress = { object, done, total, linked: 0, queued: 0, skipped: 0 };
   options.onProgress?.({ ...progress });
-  const fields = engine.crmFieldList(object);
+  const fields = engine.fields.crm(object);
   for (;;) {
     const records = (
       await crm.query<CrmRecord>(
@@ -144,7 +146,7 @@ async function backfillObject(
     for (const record of records) {
       const email = typeof record.Email === 'string' ? record.Email.toLowerCase() : '';
       if (linked.has(record.Id)) continue;
-      if (!email || !engine.shared(record)) {
+      if (!email || !isShared(record, engine.rules.sharing)) {
         progress.skipped += 1;
       } else if (byEmail.has(email)) {
         // An existing prospect: the sync links by email, as for any new record.
@@ -215,7 +217,7 @@ async function importAndLink(
   result.created += finished.createdCount;
   // The import's own clock says where to read from: every row it wrote is updated since.
   const written = await marketing.prospectsUpdatedSince(job.createdAt, [
-    ...engine.prospectFieldList(),
+    ...engine.fields.prospect(),
     'salesforceId',
   ]);
   const byCrmId = new Map<string, ProspectRecord>();
@@ -226,7 +228,7 @@ async function importAndLink(
     // repeated after a stop between its import and its links), or one it refused. The first
     // is found by its CRM id, one call each: a repeat is rare.
     const prospect =
-      byCrmId.get(record.Id) ?? (await findByCrmId(marketing, record.Id, engine.prospectFieldList()));
+      byCrmId.get(record.Id) ?? (await findByCrmId(marketing, record.Id, engine.fields.prospect()));
     if (!prospect) continue;
     pairs.push({
       link: { unitId, crmObject: object, crmId: record.Id, prospectId: prospect.id, lastSynced: {} },

@@ -31,7 +31,8 @@ import { backfill, type BackfillProgress, type BackfillResult } from './backfill
 import type { ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
-import { SyncEngine, type PassResult, type SyncRules } from './sync-engine.js';
+import { SyncEngine } from './sync-engine.js';
+import type { PassResult, SyncRules } from './sync-types.js';
 
 export interface ConnectorConfig {
   crm: SalesforceLogin;

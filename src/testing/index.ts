@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import jsforce from 'jsforce';
 import { SalesforceTokenSource } from '../clients/salesforce-oauth.js';
-import type { PassResult } from '../connector/sync-engine.js';
+import type { PassResult } from '../connector/sync-types.js';
 import type { CallContext } from '../crm/domain/call-context.js';
 import {
   openStack,

@@ -2,7 +2,7 @@ import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
 import { openTestConnector } from '../support/connector.js';
-import type { PassResult } from '../../src/connector/sync-engine.js';
+import type { PassResult } from '../../src/connector/sync-types.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 /** Pairs changed on both sides under faults (and new Leads beside them). */

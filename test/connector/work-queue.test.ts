@@ -1,7 +1,7 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
-import { emptyPassResult } from '../../src/connector/sync-engine.js';
+import { emptyPassResult } from '../../src/connector/sync-types.js';
 import { connectorMigrations } from '../../src/connector/store/migrations.js';
 import * as queue from '../../src/connector/store/work-queue.js';
 import type { Database } from '../../src/store/database.js';

@@ -5,14 +5,8 @@ import { claimNamedLease, releaseNamedLease } from '../../store/named-lease.js';
 
 type Row = Record<string, unknown>;
 
-/** Lower runs first. */
-export const PRIORITY = {
-  /** Lead conversions and assignments: the hand-offs sales waits for. */
-  handoff: 0,
-  /** Deletions, and errors someone asked to retry. */
-  urgent: 1,
-  change: 2,
-} as const;
+/** Work item priorities (lower runs first): decided in domain/change-priority.ts. */
+export { PRIORITY } from '../domain/change-priority.js';
 
 export interface NewWorkItem {
   /** `Lead:<id>`, `Contact:<id>` or `prospect:<id>`: one item per record and side. */

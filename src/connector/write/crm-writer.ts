@@ -1,0 +1,163 @@
+import { parseBulkError } from '../../clients/salesforce/bulk-errors.js';
+import type { SyncValue } from '../domain/decide-field.js';
+import type { CrmObject } from '../domain/field-mapping.js';
+import { classifyAnswer, refusalSummary, type SaveOutcome } from '../domain/crm-outcome.js';
+import { categorize } from '../domain/sync-error.js';
+import * as store from '../store/link-store.js';
+import { appendSyncLog, type SyncLogEntry } from '../store/sync-log.js';
+import type { SyncSetup } from '../sync-setup.js';
+import { COLLECTION_SIZE, type PassResult } from '../sync-types.js';
+
+/** From this many pending CRM writes on, they go as one Bulk API 2.0 job. */
+const BULK_THRESHOLD = 2_000;
+
+/** One decided CRM update, waiting to go out with others of its object. */
+export interface CrmWrite {
+  /** The work item the write belongs to: it is tried again if the write fails for now. */
+  itemKey: string | null;
+  link: store.Link;
+  values: Record<string, unknown>;
+  /** The link's state once the write is in, and if the CRM refuses it. */
+  lastSynced: Record<string, SyncValue>;
+  refusedState: Record<string, SyncValue>;
+  /** What the write carries, for the sync log once the CRM has taken it. */
+  log: SyncLogEntry[];
+}
+
+/**
+ * CRM updates in batches: held until the caller flushes, then sent 200 a call through sObject
+ * Collections — or, from 2,000 on, as one Bulk API 2.0 job — and each pair's link saved by its
+ * record's answer. A refusal goes to the sync-error list; what failed for now is returned, by
+ * work item, to be tried again.
+ */
+export class CrmWriter {
+  private readonly pending: Record<CrmObject, CrmWrite[]> = { Lead: [], Contact: [] };
+
+  constructor(private readonly setup: SyncSetup) {}
+
+  add(object: CrmObject, write: CrmWrite): void {
+    this.pending[object].push(write);
+  }
+
+  /**
+   * Sends every pending write. Returns the work items whose write failed for now (a lock,
+   * limits, no answer), with the reason; a failure of a write with no work item (a backfill's)
+   * is thrown, to try the whole again.
+   */
+  async flush(result: PassResult): Promise<Map<string, string>> {
+    const retry = new Map<string, string>();
+    for (const object of ['Lead', 'Contact'] as const) await this.flushObject(object, result, retry);
+    return retry;
+  }
+
+  private async flushObject(
+    object: CrmObject,
+    result: PassResult,
+    retry: Map<string, string>,
+  ): Promise<void> {
+    const { crm, database, unitId, now } = this.setup.options;
+    const pending = this.pending[object];
+    while (pending.length > 0) {
+      // A big backlog goes as one Bulk API 2.0 job, fewer calls than 200 records a call.
+      const batch = pending.splice(0, pending.length >= BULK_THRESHOLD ? pending.length : COLLECTION_SIZE);
+      const bulk = batch.length > COLLECTION_SIZE;
+      let answers: SaveOutcome[];
+      try {
+        answers = bulk
+          ? await this.bulkUpdate(object, batch)
+          : ((await crm.sobject(object).update(
+              batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+              { allOrNone: false },
+            )) as SaveOutcome[]);
+      } catch (error) {
+        // No answer (5xx, timeout, limits): every item of the call is tried again later, and
+        // decided afresh then, so a write the CRM did apply is not sent twice.
+        const message = (error as Error).message;
+        for (const write of batch) {
+          if (write.itemKey) retry.set(write.itemKey, message);
+          else throw error;
+        }
+        result.errors.push({ side: 'crm', record: `${object} ×${batch.length}`, message });
+        continue;
+      }
+      const at = now().toISOString();
+      // The links by the answers, saved together (a bulk job answers thousands).
+      const saves: store.Link[] = [];
+      const written: string[] = [];
+      const log: SyncLogEntry[] = [];
+      const apiCall = bulk
+        ? `Bulk API 2.0 ingest job (update ${object}, ${batch.length} records)`
+        : `PATCH /services/data/v${crm.version}/composite/sobjects`;
+      for (const [i, write] of batch.entries()) {
+        const answer = answers[i];
+        const outcome = classifyAnswer(answer);
+        if (outcome === 'written') {
+          result.writesToCrm += 1;
+          written.push(write.link.crmId);
+          saves.push({ ...write.link, lastSynced: write.lastSynced });
+          for (const entry of write.log) log.push({ ...entry, apiCall });
+        } else if (outcome === 'refused') {
+          // Refused: those fields stay unsynced, and the refusal goes to the sync-error list
+          // until someone retries it.
+          const message = await this.recordRefusal(write.link, answer!, Object.keys(write.values));
+          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
+          saves.push({ ...write.link, lastSynced: write.refusedState });
+        } else {
+          // Locked row, limits: nothing saved, so the item's next try decides and writes again.
+          const message = answer?.errors?.[0]?.message ?? 'no answer';
+          if (write.itemKey) retry.set(write.itemKey, message);
+          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
+        }
+      }
+      await store.resolveSyncErrors(database.db, unitId, written, at);
+      await store.saveLinks(database, saves, at);
+      await appendSyncLog(database, unitId, log, at);
+    }
+  }
+
+  /** Puts a CRM refusal on the sync-error list; returns its message. */
+  async recordRefusal(
+    at: { crmObject: CrmObject; crmId: string | null; prospectId: number | null },
+    answer: SaveOutcome,
+    fields: string[] = [],
+  ): Promise<string> {
+    const { database, unitId, now } = this.setup.options;
+    const refusal = refusalSummary(answer, fields);
+    await store.recordSyncError(
+      database.db,
+      { unitId, side: 'crm', ...at, ...refusal, category: categorize(refusal.code) },
+      now().toISOString(),
+    );
+    return refusal.message;
+  }
+
+  /**
+   * Updates through a Bulk API 2.0 ingest job, answered per record as Collections would be: a
+   * record the job did not process counts as a failure for now, to be tried again.
+   */
+  private async bulkUpdate(object: CrmObject, batch: CrmWrite[]): Promise<SaveOutcome[]> {
+    const results = await this.setup.options.crm.bulk2.loadAndWaitForResults({
+      object,
+      operation: 'update',
+      // Bulk reads an empty cell as "leave as it is"; #N/A is how it is told to blank a field.
+      input: batch.map((w) => ({
+        Id: w.link.crmId,
+        ...Object.fromEntries(Object.entries(w.values).map(([k, v]) => [k, v === null ? '#N/A' : v])),
+      })),
+      pollInterval: 100,
+      pollTimeout: 600_000,
+    });
+    const byId = new Map<string, SaveOutcome>();
+    for (const ok of results.successfulResults) byId.set(String(ok.sf__Id), { success: true });
+    for (const failed of results.failedResults) {
+      byId.set(String(failed.sf__Id), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
+    }
+    return batch.map(
+      (w) =>
+        byId.get(w.link.crmId) ?? {
+          success: false,
+          errors: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'not processed by the bulk job' }],
+        },
+    );
+  }
+}
