@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateCredentials } from '../../src/cli/credentials.js';
+import { generateCredentials } from '../../../src/cli/credentials.js';
 
 describe('generated credentials', () => {
   it('never begin with a dash, so they can be pasted as an argument to any command', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBulkError } from '../../src/clients/salesforce/bulk-errors.js';
+import { parseBulkError } from '../../../src/clients/salesforce/bulk-errors.js';
 
 describe('a Bulk result row’s sf__Error', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideField, syncValue, type FieldState } from '../../src/connector/domain/decide-field.js';
-import type { FieldMapping } from '../../src/connector/domain/field-mapping.js';
+import { decideField, syncValue, type FieldState } from '../../../src/connector/domain/decide-field.js';
+import type { FieldMapping } from '../../../src/connector/domain/field-mapping.js';
 
 const mapping = (overrides: Partial<FieldMapping> = {}): FieldMapping => ({
   prospectField: 'phone',

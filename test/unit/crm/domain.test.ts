@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { HandoffError } from '../../src/errors/handoff-error.js';
-import { coerceFieldValue, formatDatetime, parseDatetimeValue } from '../../src/crm/domain/field-values.js';
+import { HandoffError } from '../../../src/errors/handoff-error.js';
+import {
+  coerceFieldValue,
+  formatDatetime,
+  parseDatetimeValue,
+} from '../../../src/crm/domain/field-values.js';
 import {
   formatId,
   IdAllocator,
   idChecksum,
   normalizeId,
   sequenceOf,
-} from '../../src/crm/domain/record-id.js';
-import { field, picklist } from '../../src/crm/domain/schema/field-def.js';
-import { dateLiteralRange } from '../../src/crm/domain/soql/date-literals.js';
-import { SoqlPlanner } from '../../src/crm/domain/soql/soql-planner.js';
-import { SchemaRegistry } from '../../src/crm/domain/schema/schema-registry.js';
+} from '../../../src/crm/domain/record-id.js';
+import { field, picklist } from '../../../src/crm/domain/schema/field-def.js';
+import { dateLiteralRange } from '../../../src/crm/domain/soql/date-literals.js';
+import { SoqlPlanner } from '../../../src/crm/domain/soql/soql-planner.js';
+import { SchemaRegistry } from '../../../src/crm/domain/schema/schema-registry.js';
 
 const prefixes = (name: string) => ({ Account: '001', Contact: '003', Lead: '00Q', User: '005' })[name];
 

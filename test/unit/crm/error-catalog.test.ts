@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors/error-codes.js';
-import { HandoffError } from '../../src/errors/handoff-error.js';
-import { collectionError, CRM_HTTP_STATUS, restError, toHandoffError } from '../../src/crm/http/wire.js';
+import { ERROR_CODES } from '../../../src/errors/error-codes.js';
+import { HandoffError } from '../../../src/errors/handoff-error.js';
+import { collectionError, CRM_HTTP_STATUS, restError, toHandoffError } from '../../../src/crm/http/wire.js';
 
 describe('the error catalog on the Salesforce wire', () => {
   it('gives every code an HTTP status and renders it in both REST shapes', () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RepeatedLog } from '../../src/log.js';
+import { RepeatedLog } from '../../../src/log.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
