@@ -1,6 +1,6 @@
-import { parseBulkError } from '../clients/salesforce/bulk-errors.js';
 import type jsforce from 'jsforce';
 import type { AccountEngagementClient, MarketingActivity } from '../clients/account-engagement/ae-client.js';
+import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import type { Database } from '../store/database.js';
 import {
   ACTIVITY_ID_FIELD,
@@ -8,7 +8,7 @@ import {
   type ActivityNames,
   type ActivitySettings,
 } from './domain/activity-task.js';
-import { isTransient, type SaveOutcome } from './domain/crm-outcome.js';
+import { classifyAnswer, refusalSummary, type SaveOutcome } from './domain/crm-outcome.js';
 import { categorize } from './domain/sync-error.js';
 import type { CrmObject } from './domain/field-mapping.js';
 import * as store from './store/link-store.js';
@@ -62,7 +62,11 @@ export class ActivitySync {
   /** Record owners lately read: an owner changes seldom, and a stale one only misfiles a Task. */
   private readonly ownerCache = new Map<string, { ownerId: string; at: number }>();
 
-  constructor(private readonly options: ActivitySyncOptions) {}
+  private readonly salesforce: SalesforceClient;
+
+  constructor(private readonly options: ActivitySyncOptions) {
+    this.salesforce = new SalesforceClient(options.crm);
+  }
 
   private get enabled(): boolean {
     return this.options.settings.enabled;
@@ -219,7 +223,8 @@ export class ActivitySync {
       : `PATCH /services/data/v${crm.version}/composite/sobjects/Task/${ACTIVITY_ID_FIELD}`;
     for (const [i, t] of batch.entries()) {
       const answer = answers[i];
-      if (answer?.success) {
+      const taken = classifyAnswer(answer);
+      if (taken === 'written') {
         outcome.written += 1;
         log.push({
           crmObject: t.link.crmObject,
@@ -237,13 +242,12 @@ export class ActivitySync {
       }
       const message = answer?.errors?.map((e) => e.message).join('; ') || 'no answer';
       outcome.errors.push({ record: `activity ${t.activity.id}`, message });
-      if (!answer || isTransient(answer)) {
+      if (taken === 'retry') {
         outcome.failed.set(t.itemKey, message);
       } else {
         // Refused (a missing field, a validation rule): listed, without standing in for the
         // record's own sync errors (no record ids), and not tried again by itself.
-        const first = answer.errors?.[0];
-        const code = first?.errorCode ?? first?.statusCode ?? null;
+        const { code, fields } = refusalSummary(answer!);
         await store.recordSyncError(
           database.db,
           {
@@ -252,7 +256,7 @@ export class ActivitySync {
             crmObject: t.link.crmObject,
             crmId: null,
             prospectId: null,
-            fields: first?.fields ?? [],
+            fields,
             category: categorize(code),
             code,
             message: `Task for activity ${t.activity.id} on ${t.link.crmObject} ${t.link.crmId}: ${message}`,
@@ -264,27 +268,14 @@ export class ActivitySync {
     await appendSyncLog(database, unitId, log, at);
   }
 
-  private async bulkUpsert(tasks: Array<Record<string, unknown>>): Promise<SaveOutcome[]> {
-    const results = await this.options.crm.bulk2.loadAndWaitForResults({
-      object: 'Task',
-      operation: 'upsert',
-      externalIdFieldName: ACTIVITY_ID_FIELD,
-      input: tasks as never,
-      pollInterval: 100,
-      pollTimeout: 600_000,
-    });
-    const byKey = new Map<string, SaveOutcome>();
-    const keyOf = (row: object) => String((row as Record<string, unknown>)[ACTIVITY_ID_FIELD]);
-    for (const ok of results.successfulResults) byKey.set(keyOf(ok), { success: true });
-    for (const failed of results.failedResults) {
-      byKey.set(keyOf(failed), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
-    }
-    return tasks.map(
-      (t) =>
-        byKey.get(String(t[ACTIVITY_ID_FIELD])) ?? {
-          success: false,
-          errors: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'not processed by the bulk job' }],
-        },
+  private bulkUpsert(tasks: Array<Record<string, unknown>>): Promise<SaveOutcome[]> {
+    return this.salesforce.bulkSave(
+      { object: 'Task', operation: 'upsert', externalIdFieldName: ACTIVITY_ID_FIELD },
+      tasks,
+      {
+        matchOn: ACTIVITY_ID_FIELD,
+        keyOf: (task) => String(task[ACTIVITY_ID_FIELD]),
+      },
     );
   }
 
@@ -300,16 +291,15 @@ export class ActivitySync {
       const ids = [
         ...new Set(links.filter((l) => l.crmObject === object && !owners.has(l.crmId)).map((l) => l.crmId)),
       ];
-      for (let i = 0; i < ids.length; i += 200) {
-        const chunk = ids.slice(i, i + 200).map((id) => `'${id}'`);
-        const found = await this.options.crm.query<{ Id: string; OwnerId?: string }>(
-          `SELECT Id, OwnerId FROM ${object} WHERE Id IN (${chunk.join(', ')})`,
-        );
-        for (const r of found.records) {
-          if (!r.OwnerId) continue;
-          owners.set(r.Id, r.OwnerId);
-          this.ownerCache.set(r.Id, { ownerId: r.OwnerId, at: this.options.now().getTime() });
-        }
+      const found = await this.salesforce.recordsById<{ Id: string; OwnerId?: string }>(
+        object,
+        ['Id', 'OwnerId'],
+        ids,
+      );
+      for (const r of found) {
+        if (!r.OwnerId) continue;
+        owners.set(r.Id, r.OwnerId);
+        this.ownerCache.set(r.Id, { ownerId: r.OwnerId, at: this.options.now().getTime() });
       }
     }
     return owners;

@@ -9,6 +9,7 @@ import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
 import type { SyncEngine } from './sync-engine.js';
 import { emptyPassResult, type CrmRecord, type PassResult } from './sync-types.js';
+import { soqlString } from '../clients/salesforce/soql.js';
 
 /** CRM records read and imported at a time: one import batch, a resumable step. */
 const CHUNK = 10_000;
@@ -120,7 +121,7 @@ async function backfillObject(
   const where = (bound: string) => (conditions(bound) ? `WHERE ${conditions(bound)}` : '');
   const total = (await crm.query(`SELECT COUNT() FROM ${object} ${where('')}`)).totalSize;
   let done = after
-    ? (await crm.query(`SELECT COUNT() FROM ${object} ${where(`Id <= '${after}'`)}`)).totalSize
+    ? (await crm.query(`SELECT COUNT() FROM ${object} ${where(`Id <= ${soqlString(after)}`)}`)).totalSize
     : 0;
   const progress = { object, done, total, linked: 0, queued: 0, skipped: 0 };
   options.onProgress?.({ ...progress });
@@ -128,7 +129,7 @@ async function backfillObject(
   for (;;) {
     const records = (
       await crm.query<CrmRecord>(
-        `SELECT ${fields.join(', ')} FROM ${object} ${where(after ? `Id > '${after}'` : '')} ORDER BY Id LIMIT ${options.chunkSize ?? CHUNK}`,
+        `SELECT ${fields.join(', ')} FROM ${object} ${where(after ? `Id > ${soqlString(after)}` : '')} ORDER BY Id LIMIT ${options.chunkSize ?? CHUNK}`,
         {
           autoFetch: true,
           maxFetch: options.chunkSize ?? CHUNK,

@@ -4,6 +4,7 @@ import type { Database } from '../store/database.js';
 import type { SaveOutcome } from './domain/crm-outcome.js';
 import * as members from './store/campaign-member-store.js';
 import * as store from './store/link-store.js';
+import { soqlString } from '../clients/salesforce/soql.js';
 
 /** The status a CampaignMember made from a list membership gets. */
 const MEMBER_STATUS = 'Sent';
@@ -48,7 +49,7 @@ export class CampaignSync {
     const inMarketing = new Set(await marketing.listMembers(listId));
     const crmMembers = (
       await crm.query<{ Id: string; LeadId: string | null; ContactId: string | null }>(
-        `SELECT Id, LeadId, ContactId FROM CampaignMember WHERE CampaignId = '${campaignId}'`,
+        `SELECT Id, LeadId, ContactId FROM CampaignMember WHERE CampaignId = ${soqlString(campaignId)}`,
         { autoFetch: true, maxFetch: 1_000_000 },
       )
     ).records;

@@ -1,4 +1,5 @@
 import type jsforce from 'jsforce';
+import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import type { AccountEngagementClient } from '../clients/account-engagement/ae-client.js';
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import type { Database } from '../store/database.js';
@@ -63,9 +64,7 @@ export class ConnectionProbe {
     if (!this.cached || at - this.cached.at >= PROBE_TTL_MS) {
       const [crm, marketing] = await Promise.all([
         this.probe(async () => {
-          const limits = await this.crm.limits();
-          const daily = limits.DailyApiRequests;
-          if (daily) this.limits = { used: daily.Max - daily.Remaining, limit: daily.Max };
+          this.limits = await new SalesforceClient(this.crm).apiUsage({ fresh: true });
         }),
         this.probe(() => this.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS)),
       ]);

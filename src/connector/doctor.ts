@@ -1,6 +1,7 @@
 import type jsforce from 'jsforce';
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import { connectCrm } from '../clients/salesforce/crm-connection.js';
+import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import { checkMappings, DEFAULT_MAPPINGS, type CrmObject } from './domain/field-mapping.js';
 import { ACTIVITY_ID_FIELD } from './domain/activity-task.js';
 import { connectMarketing, type ConnectorConfig } from './connector-services.js';
@@ -56,12 +57,8 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
       }
     }
     try {
-      const limits = (await crm.limits()) as unknown as {
-        DailyApiRequests: { Max: number; Remaining: number };
-      };
-      const { Max, Remaining } = limits.DailyApiRequests;
+      const { used, limit: Max } = await new SalesforceClient(crm).apiUsage({ fresh: true });
       const share = config.crmApiShare ?? 0.8;
-      const used = Max - Remaining;
       check(
         'CRM API budget',
         used < share * Max,

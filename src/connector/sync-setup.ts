@@ -1,4 +1,5 @@
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
+import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
 import { crmFieldType, type CrmFieldType } from './domain/crm-value.js';
 import {
@@ -22,6 +23,8 @@ export class SyncSetup {
     mappings: Record<CrmObject, FieldMapping[]>;
     fields: SyncFields;
   };
+  /** The CRM's reads and writes (records by id, API usage, Bulk jobs). */
+  readonly salesforce: SalesforceClient;
 
   private constructor(
     readonly options: SyncEngineOptions,
@@ -31,6 +34,7 @@ export class SyncSetup {
     /** What was wrong with the configured mappings (those are left out). */
     public problems: MappingProblem[],
   ) {
+    this.salesforce = new SalesforceClient(options.crm);
     this.current = {
       configured: options.mappings,
       rules: options.rules,

@@ -4,6 +4,7 @@ import { ACTIVITY_ID_FIELD, activityKey } from '../connector/domain/activity-tas
 import { crmObjectOfId, type CrmObject, type FieldMapping } from '../connector/domain/field-mapping.js';
 import type { StoredSyncLogEntry } from '../connector/connector-services.js';
 import type { ConsoleBackend } from './console-backend.js';
+import { soqlString } from '../clients/salesforce/soql.js';
 
 /** One hit of a search: a prospect, Lead or Contact, and what it is linked to. */
 export interface SearchHit {
@@ -51,11 +52,6 @@ export interface PairView {
 }
 
 const PROSPECT_FIELDS = ['id', 'email', 'firstName', 'lastName', 'company', 'score', 'grade', 'assignedToId'];
-
-/** A string as a SOQL literal: quotes and backslashes escaped, so a search cannot break out. */
-function soqlString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 function nameOf(record: Record<string, unknown>, first: string, last: string): string {
   return [record[first], record[last]].filter((v) => typeof v === 'string' && v !== '').join(' ');

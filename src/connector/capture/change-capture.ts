@@ -6,6 +6,7 @@ import * as queue from '../store/work-queue.js';
 import type { ActivitySync } from '../activity-sync.js';
 import type { SyncSetup } from '../sync-setup.js';
 import type { CrmRecord, PassResult } from '../sync-types.js';
+import { soqlDatetime } from '../../clients/salesforce/soql.js';
 
 /** Re-read this far behind a cursor: a transaction in flight at the last read commits with an older stamp. */
 const OVERLAP_MS = 5_000;
@@ -89,7 +90,7 @@ export class ChangeCapture {
     // second's rounding lets in from before it was covered by an earlier pass, or predates the
     // connector.
     const from = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString();
-    const soql = `SELECT ${this.setup.fields.crmCapture(object).join(', ')} FROM ${object} WHERE SystemModstamp >= ${from.slice(0, 19)}Z ORDER BY SystemModstamp`;
+    const soql = `SELECT ${this.setup.fields.crmCapture(object).join(', ')} FROM ${object} WHERE SystemModstamp >= ${soqlDatetime(from)} ORDER BY SystemModstamp`;
     const records = (
       await crm.query<CrmRecord>(soql, { scanAll: true, autoFetch: true, maxFetch: CAPTURE_MAX })
     ).records.filter((record) => (syncValue(record.SystemModstamp) ?? '') >= from);

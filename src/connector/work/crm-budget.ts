@@ -2,9 +2,8 @@ import * as store from '../store/link-store.js';
 import type { SyncSetup } from '../sync-setup.js';
 
 /**
- * The connector's share of the org's daily API requests. The usage comes with every answer
- * (Sforce-Limit-Info, kept by jsforce); before the first, from /limits. It is kept in the store
- * for `handoff sync status`.
+ * The connector's share of the org's daily API requests, read as the Salesforce client has it
+ * (from each answer's Sforce-Limit-Info), and kept in the store for `handoff sync status`.
  */
 export class CrmBudget {
   /** The usage last written to the store (`used/limit`). */
@@ -14,17 +13,8 @@ export class CrmBudget {
 
   /** Whether the org's API usage has reached the connector's share of the daily limit. */
   async spent(): Promise<boolean> {
-    const { crm, database, unitId, now, crmApiShare } = this.setup.options;
-    let usage = crm.limitInfo?.apiUsage;
-    if (!usage) {
-      const limits = (await crm.limits()) as unknown as {
-        DailyApiRequests: { Max: number; Remaining: number };
-      };
-      usage = {
-        used: limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining,
-        limit: limits.DailyApiRequests.Max,
-      };
-    }
+    const { database, unitId, now, crmApiShare } = this.setup.options;
+    const usage = await this.setup.salesforce.apiUsage();
     const share = crmApiShare ?? 0.8;
     // Kept for `handoff sync status` when it moved: not a store write every pass and batch.
     const seen = `${usage.used}/${usage.limit}`;

@@ -5,7 +5,7 @@ import type { CrmObject } from '../domain/field-mapping.js';
 import * as store from '../store/link-store.js';
 import type * as queue from '../store/work-queue.js';
 import type { SyncSetup } from '../sync-setup.js';
-import { COLLECTION_SIZE, ITEM_CONCURRENCY, type CrmRecord } from '../sync-types.js';
+import { ITEM_CONCURRENCY, type CrmRecord } from '../sync-types.js';
 
 /**
  * The records a batch of work items is decided on, read in as few calls as the wire allows:
@@ -96,18 +96,8 @@ export class ItemRecords {
    * CRM records by id, 200 ids a query; with `recycleBin`, deleted ones too (queryAll) and the
    * fields capture reads, so they can be worked as if captured.
    */
-  private async read(object: CrmObject, ids: string[], recycleBin: boolean): Promise<CrmRecord[]> {
-    const records: CrmRecord[] = [];
+  private read(object: CrmObject, ids: string[], recycleBin: boolean): Promise<CrmRecord[]> {
     const fields = recycleBin ? this.setup.fields.crmCapture(object) : this.setup.fields.crm(object);
-    for (let i = 0; i < ids.length; i += COLLECTION_SIZE) {
-      const chunk = ids.slice(i, i + COLLECTION_SIZE).map((id) => `'${id}'`);
-      const soql = `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN (${chunk.join(', ')})`;
-      const answer = await this.setup.options.crm.query<CrmRecord>(soql, {
-        autoFetch: true,
-        scanAll: recycleBin,
-      });
-      records.push(...answer.records);
-    }
-    return records;
+    return this.setup.salesforce.recordsById<CrmRecord>(object, fields, ids, { recycleBin });
   }
 }

@@ -11,6 +11,7 @@ import type { CrmRecord, PassResult } from '../sync-types.js';
 import type { CrmWriter } from '../write/crm-writer.js';
 import type { PairSync } from '../write/pair-sync.js';
 import type { ItemRecords } from './item-records.js';
+import { soqlString } from '../../clients/salesforce/soql.js';
 
 /**
  * The work a changed prospect makes: the hand-off to sales (a new Lead), its CRM record
@@ -75,7 +76,7 @@ export class ProspectWork {
     const { crm, marketing, database, unitId, now } = this.setup.options;
     const existing = (
       await crm.query<CrmRecord>(
-        `SELECT ${this.setup.fields.crm('Lead').join(', ')} FROM Lead WHERE pi__pardot_id__c = '${prospect.id}' AND IsConverted = false`,
+        `SELECT ${this.setup.fields.crm('Lead').join(', ')} FROM Lead WHERE pi__pardot_id__c = ${soqlString(String(prospect.id))} AND IsConverted = false`,
       )
     ).records[0];
     let record = existing;

@@ -1,4 +1,3 @@
-import { parseBulkError } from '../../clients/salesforce/bulk-errors.js';
 import type { SyncValue } from '../domain/decide-field.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 import { classifyAnswer, refusalSummary, type SaveOutcome } from '../domain/crm-outcome.js';
@@ -135,29 +134,12 @@ export class CrmWriter {
    * Updates through a Bulk API 2.0 ingest job, answered per record as Collections would be: a
    * record the job did not process counts as a failure for now, to be tried again.
    */
-  private async bulkUpdate(object: CrmObject, batch: CrmWrite[]): Promise<SaveOutcome[]> {
-    const results = await this.setup.options.crm.bulk2.loadAndWaitForResults({
-      object,
-      operation: 'update',
-      // Bulk reads an empty cell as "leave as it is"; #N/A is how it is told to blank a field.
-      input: batch.map((w) => ({
-        Id: w.link.crmId,
-        ...Object.fromEntries(Object.entries(w.values).map(([k, v]) => [k, v === null ? '#N/A' : v])),
-      })),
-      pollInterval: 100,
-      pollTimeout: 600_000,
-    });
-    const byId = new Map<string, SaveOutcome>();
-    for (const ok of results.successfulResults) byId.set(String(ok.sf__Id), { success: true });
-    for (const failed of results.failedResults) {
-      byId.set(String(failed.sf__Id), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
-    }
-    return batch.map(
-      (w) =>
-        byId.get(w.link.crmId) ?? {
-          success: false,
-          errors: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'not processed by the bulk job' }],
-        },
+  private bulkUpdate(object: CrmObject, batch: CrmWrite[]): Promise<SaveOutcome[]> {
+    return this.setup.salesforce.bulkSave(
+      { object, operation: 'update' },
+      batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+      // A null blanks the field (an empty cell would leave it as it is).
+      { matchOn: 'Id', keyOf: (row) => String(row.Id), blankNulls: true },
     );
   }
 }

@@ -1,0 +1,118 @@
+import type jsforce from 'jsforce';
+import { parseBulkError, type RecordError } from './bulk-errors.js';
+import { soqlList } from './soql.js';
+
+/** SOQL `IN` lists and Collections calls take 200 at a time. */
+const IDS_PER_QUERY = 200;
+
+/** One record's answer to a save, as Collections give it (Bulk results are translated to it). */
+export interface SaveAnswer {
+  success: boolean;
+  id?: string;
+  errors?: Array<Partial<RecordError> & { statusCode?: string }>;
+}
+
+/** The org's daily API requests: used so far, and the limit. */
+export interface ApiUsage {
+  used: number;
+  limit: number;
+}
+
+/**
+ * The reads and writes Handoff makes of a Salesforce org (or the embedded CRM), over jsforce:
+ * records by id in as few queries as SOQL allows, the org's API usage, and Bulk API 2.0 jobs
+ * answered per record. The connector, doctor and status read through it, so each of these is
+ * written once.
+ */
+export class SalesforceClient {
+  constructor(readonly conn: jsforce.Connection) {}
+
+  get version(): string {
+    return this.conn.version;
+  }
+
+  /**
+   * The org's API usage: from the last answer's Sforce-Limit-Info (jsforce keeps it, no call
+   * spent), or — before the first answer, or with `fresh` — from /limits.
+   */
+  async apiUsage(options: { fresh?: boolean } = {}): Promise<ApiUsage> {
+    const seen = this.conn.limitInfo?.apiUsage;
+    if (seen && !options.fresh) return { used: seen.used, limit: seen.limit };
+    const limits = (await this.conn.limits()) as unknown as {
+      DailyApiRequests: { Max: number; Remaining: number };
+    };
+    const { Max, Remaining } = limits.DailyApiRequests;
+    return { used: Max - Remaining, limit: Max };
+  }
+
+  /** A query's records, every page followed (up to `maxFetch`); `recycleBin` reads deleted ones too. */
+  async query<T extends Record<string, unknown>>(
+    soql: string,
+    options: { recycleBin?: boolean; maxFetch?: number } = {},
+  ): Promise<T[]> {
+    const answer = await this.conn.query<T>(soql, {
+      autoFetch: true,
+      scanAll: options.recycleBin ?? false,
+      ...(options.maxFetch ? { maxFetch: options.maxFetch } : {}),
+    });
+    return answer.records;
+  }
+
+  /** Records by id, 200 ids a query; missing ids are simply not in the answer. */
+  async recordsById<T extends Record<string, unknown>>(
+    object: string,
+    fields: readonly string[],
+    ids: readonly string[],
+    options: { recycleBin?: boolean } = {},
+  ): Promise<T[]> {
+    const records: T[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + IDS_PER_QUERY);
+      records.push(
+        ...(await this.query<T>(
+          `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN ${soqlList(chunk)}`,
+          options,
+        )),
+      );
+    }
+    return records;
+  }
+
+  /**
+   * Saves rows through one Bulk API 2.0 ingest job and answers each row as Collections would,
+   * in the rows' order, matched by `matchOn` (`sf__Id`, or the external id field of an upsert).
+   * A row the job did not process is a failure for now (SERVER_UNAVAILABLE), to be tried again.
+   * With `blankNulls`, a null is sent as `#N/A`, Bulk's way to blank a field (an empty cell
+   * leaves it as it is).
+   */
+  async bulkSave(
+    job: { object: string; operation: 'insert' | 'update' | 'upsert'; externalIdFieldName?: string },
+    rows: ReadonlyArray<Record<string, unknown>>,
+    options: { matchOn: string; keyOf: (row: Record<string, unknown>) => string; blankNulls?: boolean },
+  ): Promise<SaveAnswer[]> {
+    const input = options.blankNulls
+      ? rows.map((row) =>
+          Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? '#N/A' : v])),
+        )
+      : rows;
+    const results = await this.conn.bulk2.loadAndWaitForResults({
+      ...job,
+      input: input as never,
+      pollInterval: 100,
+      pollTimeout: 600_000,
+    });
+    const byKey = new Map<string, SaveAnswer>();
+    const keyOf = (row: object) => String((row as Record<string, unknown>)[options.matchOn]);
+    for (const ok of results.successfulResults)
+      byKey.set(keyOf(ok), { success: true, id: String(ok.sf__Id) });
+    for (const failed of results.failedResults)
+      byKey.set(keyOf(failed), { success: false, errors: [parseBulkError(String(failed.sf__Error))] });
+    return rows.map(
+      (row) =>
+        byKey.get(options.keyOf(row)) ?? {
+          success: false,
+          errors: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'not processed by the bulk job' }],
+        },
+    );
+  }
+}
