@@ -1,7 +1,13 @@
+// Over 400 lines on purpose: one typed method per v5 resource call the areas use, each a few lines; the wire (retries, tokens, errors, paging) is ae-transport.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpRequest, type HttpAnswer } from '../http-transport.js';
-import type { SalesforceTokenSource } from '../salesforce-oauth.js';
 import { AccountEngagementError, AE_CODES } from './ae-error.js';
+import {
+  AccountEngagementTransport,
+  type AccountEngagementClientOptions,
+  type Call,
+} from './ae-transport.js';
+
+export type { AccountEngagementClientOptions };
 
 /** A visitor activity as v5 `visitor-activities` gives it: what a CRM Task is made from. */
 export interface MarketingActivity {
@@ -25,17 +31,6 @@ const ACTIVITY_FIELDS =
 export type ProspectValues = Record<string, string | number | boolean | null>;
 export type ProspectRecord = Record<string, unknown> & { id: number };
 
-export interface AccountEngagementClientOptions {
-  baseUrl: string;
-  businessUnitId: string;
-  tokens: Pick<SalesforceTokenSource, 'token' | 'invalidate'>;
-  /** Tries per call for failures known not to have been applied (66) or safe to repeat. */
-  maxAttempts?: number;
-  timeoutMs?: number;
-  /** Sent as `X-Handoff-Actor` so the engine's history says who changed what (real orgs ignore it). */
-  actor?: 'sync' | 'user' | 'form' | 'api';
-}
-
 export interface ImportJobInfo {
   id: number;
   status: 'Open' | 'Waiting' | 'Processing' | 'Complete';
@@ -45,30 +40,25 @@ export interface ImportJobInfo {
   createdAt: string;
 }
 
-interface Call {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  path: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  /** A body sent as it is (multipart uploads), instead of `body` as JSON. */
-  raw?: { text: string; contentType: string };
-  /** Safe to send again after an answer was lost (reads, updates, upserts). */
-  idempotent: boolean;
-}
-
 /**
  * A typed client for the Account Engagement API (v5, and v4 where v5 has no equivalent), for
  * the embedded marketing engine and real business units alike. It retries what is safe to
  * retry, refreshes the token once on 184/401, and otherwise throws AccountEngagementError.
  */
 export class AccountEngagementClient {
-  private readonly maxAttempts: number;
-  private readonly timeoutMs: number;
-  private sent = 0;
+  private readonly transport: AccountEngagementTransport;
 
-  constructor(private readonly options: AccountEngagementClientOptions) {
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+  constructor(options: AccountEngagementClientOptions) {
+    this.transport = new AccountEngagementTransport(options);
+  }
+
+  /** Calls sent so far (each counts against the unit's daily API limit). */
+  get callsSent(): number {
+    return this.transport.callsSent;
+  }
+
+  private json<T>(call: Call): Promise<T> {
+    return this.transport.json<T>(call);
   }
 
   // ---- prospects ------------------------------------------------------------------------------
@@ -129,30 +119,13 @@ export class AccountEngagementClient {
     fields: readonly string[],
     options: { deleted?: boolean; pageSize?: number } = {},
   ): Promise<ProspectRecord[]> {
-    const out: ProspectRecord[] = [];
-    let page = await this.json<{ values: ProspectRecord[]; nextPageToken: string | null }>({
-      method: 'GET',
-      path: '/api/v5/objects/prospects',
-      query: {
-        fields: [...new Set(['id', 'updatedAt', 'isDeleted', ...fields])].join(','),
-        updatedAtAfterOrEqualTo: since,
-        orderBy: 'updatedAt asc',
-        limit: options.pageSize ?? 1000,
-        deleted: options.deleted ? 'all' : undefined,
-      },
-      idempotent: true,
+    return this.transport.allByPageToken<ProspectRecord>('/api/v5/objects/prospects', {
+      fields: [...new Set(['id', 'updatedAt', 'isDeleted', ...fields])].join(','),
+      updatedAtAfterOrEqualTo: since,
+      orderBy: 'updatedAt asc',
+      limit: options.pageSize ?? 1000,
+      deleted: options.deleted ? 'all' : undefined,
     });
-    out.push(...page.values);
-    while (page.nextPageToken) {
-      page = await this.json({
-        method: 'GET',
-        path: '/api/v5/objects/prospects',
-        query: { nextPageToken: page.nextPageToken },
-        idempotent: true,
-      });
-      out.push(...page.values);
-    }
-    return out;
   }
 
   /** The unit's prospect field names as v5 knows them (standard and custom `…__c`). */
@@ -347,50 +320,24 @@ export class AccountEngagementClient {
 
   /** The unit's lists that stand for a CRM Campaign (`salesforceCampaignId` set). */
   async campaignLists(): Promise<Array<{ id: number; name: string; salesforceCampaignId: string }>> {
-    const out: Array<{ id: number; name: string; salesforceCampaignId: string }> = [];
-    for (let after = 0; ;) {
-      const page = await this.json<{
-        values: Array<{ id: number; name: string; salesforceCampaignId: string | null }>;
-      }>({
-        method: 'GET',
-        path: '/api/v5/objects/lists',
-        query: {
-          fields: 'id,name,salesforceCampaignId',
-          idGreaterThan: after,
-          orderBy: 'id asc',
-          limit: 1000,
-        },
-        idempotent: true,
-      });
-      for (const list of page.values)
-        if (list.salesforceCampaignId) out.push({ ...list, salesforceCampaignId: list.salesforceCampaignId });
-      if (page.values.length < 1000) return out;
-      after = page.values[page.values.length - 1]!.id;
-    }
+    const lists = await this.transport.allById<{
+      id: number;
+      name: string;
+      salesforceCampaignId: string | null;
+    }>('/api/v5/objects/lists', { fields: 'id,name,salesforceCampaignId' });
+    return lists.flatMap((list) =>
+      list.salesforceCampaignId ? [{ ...list, salesforceCampaignId: list.salesforceCampaignId }] : [],
+    );
   }
 
   /** The prospect ids of a list's (live, not opted-out) members. */
   async listMembers(listId: number): Promise<number[]> {
-    const out: number[] = [];
-    for (let after = 0; ;) {
-      const page = await this.json<{
-        values: Array<{ id: number; prospectId: number; optedOut: boolean | null }>;
-      }>({
-        method: 'GET',
-        path: '/api/v5/objects/list-memberships',
-        query: {
-          fields: 'id,prospectId,optedOut',
-          listId,
-          idGreaterThan: after,
-          orderBy: 'id asc',
-          limit: 1000,
-        },
-        idempotent: true,
-      });
-      for (const m of page.values) if (m.optedOut !== true) out.push(m.prospectId);
-      if (page.values.length < 1000) return out;
-      after = page.values[page.values.length - 1]!.id;
-    }
+    const members = await this.transport.allById<{
+      id: number;
+      prospectId: number;
+      optedOut: boolean | null;
+    }>('/api/v5/objects/list-memberships', { fields: 'id,prospectId,optedOut', listId });
+    return members.filter((m) => m.optedOut !== true).map((m) => m.prospectId);
   }
 
   private async memberships(listId: number, prospectId: number): Promise<Array<{ id: number }>> {
@@ -408,26 +355,11 @@ export class AccountEngagementClient {
     afterId: number,
     type: number,
   ): Promise<Array<{ id: number; prospectId: number | null; createdAt: string }>> {
-    const out: Array<{ id: number; prospectId: number | null; createdAt: string }> = [];
-    for (let after = afterId; ;) {
-      const page = await this.json<{
-        values: Array<{ id: number; prospectId: number | null; createdAt: string }>;
-      }>({
-        method: 'GET',
-        path: '/api/v5/objects/visitor-activities',
-        query: {
-          fields: 'id,prospectId,createdAt',
-          type,
-          idGreaterThan: after,
-          orderBy: 'id asc',
-          limit: 1000,
-        },
-        idempotent: true,
-      });
-      out.push(...page.values);
-      if (page.values.length < 1000) return out;
-      after = page.values[page.values.length - 1]!.id;
-    }
+    return this.transport.allById(
+      '/api/v5/objects/visitor-activities',
+      { fields: 'id,prospectId,createdAt', type },
+      afterId,
+    );
   }
 
   /** Up to `limit` visitor activities after `afterId`, oldest first, with what a CRM Task needs. */
@@ -449,13 +381,10 @@ export class AccountEngagementClient {
 
   /** Every visitor activity of a prospect, oldest first. */
   async prospectActivities(prospectId: number): Promise<MarketingActivity[]> {
-    const out: MarketingActivity[] = [];
-    for (let after = 0; ;) {
-      const page = await this.activitiesPage(after, 1000, prospectId);
-      out.push(...page);
-      if (page.length < 1000) return out;
-      after = page[page.length - 1]!.id;
-    }
+    return this.transport.allById<MarketingActivity>('/api/v5/objects/visitor-activities', {
+      fields: ACTIVITY_FIELDS,
+      prospectId,
+    });
   }
 
   /**
@@ -521,94 +450,5 @@ export class AccountEngagementClient {
       if (job.status === 'Complete') return job;
       await sleep(pollMs);
     }
-  }
-
-  // ---- transport ------------------------------------------------------------------------------
-
-  private async json<T>(call: Call): Promise<T> {
-    let refreshed = false;
-    for (let attempt = 1; ; attempt += 1) {
-      const token = await this.options.tokens.token();
-      try {
-        return (await this.send(call, token)) as T;
-      } catch (error) {
-        if (!(error instanceof AccountEngagementError)) throw error;
-        if (error.code === AE_CODES.invalidToken || error.status === 401) {
-          if (refreshed) throw error;
-          refreshed = true;
-          this.options.tokens.invalidate(token);
-          continue;
-        }
-        const safe =
-          error.retryable && (call.idempotent || !error.ambiguous) && error.code !== AE_CODES.dailyLimit;
-        // Code 66 says only "too many at once" (the unit's five calls may be shared by several
-        // processes): a slot frees up within moments, so it is waited for longer.
-        const attempts = error.code === AE_CODES.concurrency ? this.maxAttempts * 3 : this.maxAttempts;
-        if (!safe || attempt >= attempts) throw error;
-        // Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … (at most 2 s) scaled by a random factor.
-        await sleep(Math.random() * Math.min(2_000, 100 * 2 ** (attempt - 1)));
-      }
-    }
-  }
-
-  /** Calls sent so far (each counts against the unit's daily API limit). */
-  get callsSent(): number {
-    return this.sent;
-  }
-
-  private async send(call: Call, token: string): Promise<unknown> {
-    this.sent += 1;
-    const url = new URL(call.path, this.options.baseUrl);
-    for (const [name, value] of Object.entries(call.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      'pardot-business-unit-id': this.options.businessUnitId,
-    };
-    if (this.options.actor) headers['x-handoff-actor'] = this.options.actor;
-    if (call.raw) headers['content-type'] = call.raw.contentType;
-    else if (call.body !== undefined) headers['content-type'] = 'application/json';
-    let answer: HttpAnswer;
-    try {
-      answer = await httpRequest(url, {
-        method: call.method,
-        headers,
-        body: call.raw ? call.raw.text : call.body === undefined ? undefined : JSON.stringify(call.body),
-        timeoutMs: this.timeoutMs,
-      });
-    } catch (error) {
-      throw new AccountEngagementError(
-        `${call.method} ${call.path}: ${(error as Error).message}`,
-        null,
-        null,
-        true,
-        call.method !== 'GET',
-      );
-    }
-    const { status, text } = answer;
-    if (status >= 200 && status < 300) return text === '' ? null : JSON.parse(text);
-    let code: number | null = null;
-    let message = text.slice(0, 300);
-    try {
-      const body = JSON.parse(text) as {
-        code?: number;
-        message?: string;
-        err?: string;
-        '@attributes'?: { err_code?: number };
-      };
-      code = body.code ?? body['@attributes']?.err_code ?? null;
-      message = body.message ?? body.err ?? message;
-    } catch {
-      // Not JSON (a proxy's error page): the status says enough.
-    }
-    const retryable = status >= 500 || code === AE_CODES.concurrency || code === AE_CODES.dailyLimit;
-    throw new AccountEngagementError(
-      `${call.method} ${call.path}: ${status} ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim(),
-      status,
-      code,
-      retryable,
-      status >= 500 && call.method !== 'GET',
-    );
   }
 }
