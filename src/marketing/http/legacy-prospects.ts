@@ -7,8 +7,14 @@ import type { MarketingServices } from '../marketing-services.js';
 import type { ProspectQuery } from '../store/prospect-store.js';
 import { legacyFormat, legacyParams, legacyProspect, sendLegacyOk } from './legacy-wire.js';
 import { queryDatetime } from '../domain/unit-time.js';
-
-type IdField = 'id' | 'email' | 'fid';
+import {
+  legacyEmailRuleBroken,
+  legacyUpsertPlan,
+  legacyVersionOf,
+  type LegacyIdField,
+  type LegacyVersion,
+} from '../domain/legacy-email-rules.js';
+import { pathParams } from './route-input.js';
 
 // Parameters that steer the call rather than name prospect fields.
 const CONTROL = new Set(['format', 'api_key', 'user_key', 'output', 'id', 'email', 'fid']);
@@ -34,10 +40,10 @@ const MAX_QUERY_LIMIT = 200;
 interface Call {
   unit: BusinessUnit;
   actor: Actor;
-  version: 3 | 4;
+  version: LegacyVersion;
   params: Record<string, string>;
   /** From the path (`/do/read/email/x`) or the parameters. */
-  target?: { field: IdField; value: string };
+  target?: { field: LegacyIdField; value: string };
 }
 
 function targetOf(
@@ -63,11 +69,11 @@ function targetOf(
  */
 export function legacyProspectRoutes(app: FastifyInstance, services: MarketingServices): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.params as { version: string; op: string; idField?: string; value?: string };
+    const path = pathParams(request, ['version', 'op'], ['idField', 'value']);
     const { unit, actor } = request.marketing;
     const version = path.version === '3' ? 3 : path.version === '4' ? 4 : null;
     if (version === null) throw new MarketingError(24, `Invalid API version: ${path.version}`);
-    const expected = unit.allowMultiplePerEmail ? 4 : 3;
+    const expected = legacyVersionOf(unit);
     if (version !== expected) {
       throw new MarketingError(
         24,
@@ -77,6 +83,8 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
     const params = legacyParams(request);
     const call: Call = { unit, actor, version, params, target: targetOf(params, path) };
     const format = legacyFormat(request);
+    const broken = legacyEmailRuleBroken(path.op, version, call.target?.field);
+    if (broken) throw new MarketingError(broken.code, broken.message);
     switch (path.op) {
       case 'read':
         return sendLegacyOk(reply, format, {
@@ -87,9 +95,6 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
           prospect: legacyProspect(call.unit.timeZone, await create(call)),
         });
       case 'update': {
-        if (call.version === 4 && call.target?.field === 'email') {
-          throw new MarketingError(13, 'Version 4 updates a prospect by id or fid, not by email');
-        }
         const existing = await find(call);
         const values = await fieldValues(call);
         return sendLegacyOk(reply, format, {
@@ -167,27 +172,25 @@ export function legacyProspectRoutes(app: FastifyInstance, services: MarketingSe
     return read.email ?? null;
   }
 
+  /** By the version's email rule (domain/legacy-email-rules.ts). */
   async function upsert(call: Call): Promise<Prospect> {
     const target = call.target;
     if (!target) throw new MarketingError(13, 'Required parameters are missing: id, fid or email');
-    if (target.field === 'email') {
-      // v3: email is the key. v4: several prospects may share it, so an upsert by email creates.
-      if (call.version === 3) {
-        const [existing] = await services.prospects.byEmail(call.unit.id, target.value);
-        if (existing)
-          return services.prospects.update(call.unit, call.actor, existing.id, await fieldValues(call));
-      }
-      return create(call);
+    const plan = legacyUpsertPlan(call.version, target.field, Boolean(call.params.email));
+    if (plan.findBy === 'id') {
+      const existing = await find(call);
+      return services.prospects.update(call.unit, call.actor, existing.id, await fieldValues(call));
     }
-    if (target.field === 'fid') {
-      const [existing] = await services.prospects.byCrmId(call.unit.id, target.value);
-      if (existing)
-        return services.prospects.update(call.unit, call.actor, existing.id, await fieldValues(call));
-      if (!call.params.email) throw new MarketingError(3, `Invalid prospect fid: ${target.value}`);
-      return create(call);
-    }
-    const existing = await find(call);
-    return services.prospects.update(call.unit, call.actor, existing.id, await fieldValues(call));
+    const [existing] =
+      plan.findBy === 'email'
+        ? await services.prospects.byEmail(call.unit.id, target.value)
+        : plan.findBy === 'fid'
+          ? await services.prospects.byCrmId(call.unit.id, target.value)
+          : [];
+    if (existing)
+      return services.prospects.update(call.unit, call.actor, existing.id, await fieldValues(call));
+    if (plan.whenMissing === 'refuse') throw new MarketingError(3, `Invalid prospect fid: ${target.value}`);
+    return create(call);
   }
 
   async function runQuery(call: Call): Promise<Record<string, unknown>> {
