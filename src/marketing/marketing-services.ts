@@ -56,6 +56,8 @@ export interface MarketingServices {
    * store, so tokens stay valid across restarts and across processes sharing PostgreSQL.
    */
   pageTokenSecret: Buffer;
+  /** Records one page-token sequence hands out before it stops with warning 203. */
+  pageSequenceMax: number;
   now: () => Date;
   close(): Promise<void>;
 }
@@ -65,6 +67,11 @@ export interface OpenMarketingOptions {
   tokens: TokenVerifier;
   /** Fault injection (`faults.enabled`, `--faults`): off, `/_handoff/faults` is not there. */
   faultInjection?: boolean;
+  /**
+   * Records one v5 page-token sequence hands out before it stops with `Pardot-Warning: 203`
+   * (default 100,000, as Account Engagement does).
+   */
+  pageSequenceMax?: number;
   /** Fault rules active from the start (`marketing.faults` in handoff.config.json). */
   faults?: unknown[];
   /** Points per visitor activity type over the defaults (`marketing.scoring` in handoff.config.json). */
@@ -212,6 +219,8 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
       ),
       'base64',
     ),
+    // Account Engagement stops a sequence at 100,000 records.
+    pageSequenceMax: options.pageSequenceMax ?? 100_000,
     now,
     async close() {
       await automation.stop();

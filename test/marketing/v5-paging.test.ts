@@ -112,3 +112,56 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('the end of a page-token sequence', () => {
+  let m: TestMarketing;
+
+  beforeAll(async () => {
+    // A cap of 25 records a sequence stands in for Account Engagement's 100,000.
+    m = await startTestMarketing({ pageSequenceMax: 25 });
+    for (let i = 0; i < 30; i++) {
+      await m.services.prospects.create(m.v3Unit, { type: 'import' }, { email: `cap${i}@example.com` });
+      const list = await m.call('/api/v5/objects/lists?fields=id', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `List ${i}` }),
+      });
+      expect(list.status).toBe(201);
+    }
+  });
+
+  afterAll(async () => {
+    await m.close();
+  });
+
+  for (const collection of ['prospects', 'lists']) {
+    it(`stops ${collection} at the cap with Pardot-Warning 203 and no token, on every collection`, async () => {
+      const pages: Array<{ page: Page; warning: string | null }> = [];
+      let path: string | null = `/api/v5/objects/${collection}?fields=id&limit=10`;
+      while (path) {
+        const r = await m.call(path);
+        expect(r.status).toBe(200);
+        const page = r.body as Page;
+        pages.push({ page, warning: r.headers.get('pardot-warning') });
+        path = page.nextPageUrl
+          ? `${new URL(page.nextPageUrl).pathname}${new URL(page.nextPageUrl).search}`
+          : null;
+      }
+      expect(pages.map((p) => p.page.values.length)).toEqual([10, 10, 5]);
+      expect(pages.map((p) => p.warning)).toEqual([null, null, '203']);
+      expect(pages.at(-1)!.page.nextPageToken).toBeNull();
+      expect(new Set(pages.flatMap((p) => p.page.values.map((v) => v.id))).size).toBe(25);
+    });
+  }
+
+  it('ends a sequence without a warning when the records run out before the cap', async () => {
+    const first = (await m.call('/api/v5/objects/lists?fields=id&limit=10')).body as Page;
+    const tenth = first.values[9]!.id;
+    // 20 lists are left past the tenth: under the cap.
+    const rest = await m.call(`/api/v5/objects/lists?fields=id&limit=20&idGreaterThan=${tenth}`);
+    expect(rest.status).toBe(200);
+    expect((rest.body as Page).values).toHaveLength(20);
+    expect((rest.body as Page).nextPageToken).toBeNull();
+    expect(rest.headers.get('pardot-warning')).toBeNull();
+  });
+});

@@ -44,6 +44,8 @@ export async function startTestMarketing(
     smtp?: { url: string; from?: string };
     /** Fault injection turned on (`/_handoff/faults`), as `--faults` does. */
     faultInjection?: boolean;
+    /** Records a v5 page-token sequence hands out before warning 203 (default 100,000). */
+    pageSequenceMax?: number;
   } = {},
 ): Promise<TestMarketing> {
   const crm = await startTestCrm({ dialect: options.dialect, now: options.now, config: options.crmConfig });
@@ -58,6 +60,7 @@ export async function startTestMarketing(
     webhookFirstRetryMs: 50,
     smtp: options.smtp,
     faultInjection: options.faultInjection,
+    pageSequenceMax: options.pageSequenceMax,
   });
   const admin = { crmUserId: crm.adminUserId, email: 'admin@test.handoff' };
   const v3Unit = await services.units.ensure({ name: 'Unit v3', grants: [admin] });

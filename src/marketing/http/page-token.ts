@@ -11,7 +11,7 @@ export interface PageState {
   fields: string[];
   query: Omit<ProspectQuery, 'unitId' | 'after'>;
   after: { key: ProspectValue; id: number };
-  /** Records handed out so far in this sequence (capped at 100,000). */
+  /** Records handed out so far in this sequence (capped: `pageSequenceMax`). */
   served: number;
   issuedAt: number;
 }
@@ -45,8 +45,6 @@ const pageStateSchema = z
   .strict();
 
 export const PAGE_TOKEN_TTL_MS = 4 * 3_600_000;
-/** A token sequence stops here, with `Pardot-Warning: 203`. */
-export const MAX_RECORDS_PER_SEQUENCE = 100_000;
 
 function sign(secret: Buffer, payload: string): string {
   return createHmac('sha256', secret).update(payload).digest('base64url');

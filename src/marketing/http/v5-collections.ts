@@ -3,12 +3,13 @@ import type { CollectionDef } from '../collections/collection-defs.js';
 import type { CollectionQuery, CollectionRecord } from '../collections/collection-service.js';
 import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
-import { publicBase } from './public-base.js';
-import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
+import { continuedPage } from './page-token.js';
+import { v5Page } from './v5-paging.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './v5-query.js';
 import { objectBody, v5Value } from './v5-wire.js';
 import { queryDatetime } from '../domain/unit-time.js';
 import { ownValue } from '../../own-value.js';
+import { pathParams, queryParams } from './route-input.js';
 
 type Op = '>' | '<' | '>=' | '<=' | '=';
 
@@ -98,17 +99,17 @@ function parseQuery(
 /** `/api/v5/objects/{campaigns|lists|list-memberships|tags}`: the simple collections. */
 export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServices): void {
   const resolve = (request: FastifyRequest, write = false): CollectionDef => {
-    const def = services.collections.definition((request.params as { collection: string }).collection);
+    const def = services.collections.definition(pathParams(request, ['collection']).collection);
     if (!def) throw new MarketingError(404);
     // Visitors, visits and activities come from tracking, forms and email; the API only reads them.
     if (write && def.engineWritten) throw new MarketingError(24, `${def.name} are read-only in the API`);
     return def;
   };
 
-  app.get('/api/v5/objects/:collection', async (request) => {
+  app.get('/api/v5/objects/:collection', async (request, reply) => {
     const def = resolve(request);
     const { unit } = request.marketing;
-    const params = (request.query ?? {}) as Record<string, unknown>;
+    const params = queryParams(request);
     let state = continuedPage(
       services.pageTokenSecret,
       params,
@@ -133,51 +134,42 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
         issuedAt: services.now().getTime(),
       };
     }
-    const limit = Math.min(state.query.limit, MAX_RECORDS_PER_SEQUENCE - state.served);
-    const rows = await services.collections.query(def, {
-      unitId: unit.id,
-      deleted: state.query.deleted,
-      where: state.query.where,
-      descending: state.query.descending,
-      afterId: state.after.id,
-      limit: limit + 1,
-    });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    const nextPageToken =
-      rows.length > limit && last
-        ? encodePageToken(services.pageTokenSecret, {
-            ...state,
-            after: { key: null, id: last.id },
-            served: state.served + page.length,
-            issuedAt: services.now().getTime(),
-          })
-        : null;
-    return {
-      nextPageToken,
-      nextPageUrl: nextPageUrl(
-        publicBase(services.publicUrl, request),
-        `/api/v5/objects/${def.name}`,
-        nextPageToken,
-      ),
-      values: page.map((r) => recordJson(def, r, state.fields, unit.timeZone)),
-    };
+    const sequence = state;
+    return v5Page(
+      services,
+      request,
+      reply,
+      `/api/v5/objects/${def.name}`,
+      sequence,
+      (limit) =>
+        services.collections.query(def, {
+          unitId: unit.id,
+          deleted: sequence.query.deleted,
+          where: sequence.query.where,
+          descending: sequence.query.descending,
+          afterId: sequence.after.id,
+          limit,
+        }),
+      // Collections page by id alone.
+      () => null,
+      (r) => recordJson(def, r, sequence.fields, unit.timeZone),
+    );
   });
 
   app.get('/api/v5/objects/:collection/:id', async (request) => {
     const def = resolve(request);
-    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields);
+    const fields = fieldsOf(def, queryParams(request).fields);
     const record = await services.collections.read(
       def,
       request.marketing.unit.id,
-      recordId((request.params as { id: string }).id),
+      recordId(pathParams(request, ['id']).id),
     );
     return recordJson(def, record, fields, request.marketing.unit.timeZone);
   });
 
   app.post('/api/v5/objects/:collection', async (request, reply) => {
     const def = resolve(request, true);
-    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
+    const fields = fieldsOf(def, queryParams(request).fields ?? 'id');
     const values = services.collections.readInput(
       def,
       objectBody(request.body),
@@ -193,14 +185,14 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
 
   app.patch('/api/v5/objects/:collection/:id', async (request) => {
     const def = resolve(request, true);
-    const fields = fieldsOf(def, (request.query as Record<string, unknown>).fields ?? 'id');
+    const fields = fieldsOf(def, queryParams(request).fields ?? 'id');
     const values = services.collections.readInput(
       def,
       objectBody(request.body),
       'update',
       request.marketing.unit.timeZone,
     );
-    const id = recordId((request.params as { id: string }).id);
+    const id = recordId(pathParams(request, ['id']).id);
     return recordJson(
       def,
       await services.collections.update(def, request.marketing.unit.id, id, values),
@@ -214,7 +206,7 @@ export function v5CollectionRoutes(app: FastifyInstance, services: MarketingServ
     await services.collections.remove(
       def,
       request.marketing.unit.id,
-      recordId((request.params as { id: string }).id),
+      recordId(pathParams(request, ['id']).id),
     );
     return reply.code(204).send();
   });

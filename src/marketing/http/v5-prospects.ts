@@ -1,21 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { MarketingError } from '../domain/marketing-error.js';
 import { PROSPECT_FIELDS } from '../domain/prospect-fields.js';
 import type { MarketingServices } from '../marketing-services.js';
-import { publicBase } from './public-base.js';
-import { continuedPage, encodePageToken, MAX_RECORDS_PER_SEQUENCE, nextPageUrl } from './page-token.js';
+import { continuedPage } from './page-token.js';
+import { v5Page } from './v5-paging.js';
 import { parseProspectQuery } from './v5-query.js';
 import { objectBody, prospectJson, requestedFields } from './v5-wire.js';
+import { pathParams, queryParams } from './route-input.js';
 
 const FIELD_BY_COLUMN = new Map(PROSPECT_FIELDS.map((f) => [f.column, f.name]));
 
 function prospectId(raw: string): number {
   if (!/^\d{1,15}$/.test(raw)) throw new MarketingError(3);
   return Number(raw);
-}
-
-function query(request: FastifyRequest): Record<string, unknown> {
-  return (request.query ?? {}) as Record<string, unknown>;
 }
 
 /** The columns a prospect query may filter and order on (a page token names no others). */
@@ -27,7 +24,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
 
   app.get(base, async (request, reply) => {
     const { unit } = request.marketing;
-    const params = query(request);
+    const params = queryParams(request);
     let state = continuedPage(
       services.pageTokenSecret,
       params,
@@ -45,48 +42,35 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
         issuedAt: services.now().getTime(),
       };
     }
-    const room = MAX_RECORDS_PER_SEQUENCE - state.served;
-    const limit = Math.min(state.query.limit, room);
-    const rows = await services.prospects.query({
-      unitId: unit.id,
-      ...state.query,
-      fields: state.fields,
-      limit: limit + 1,
-      after: state.served === 0 ? undefined : state.after,
-    });
-    const page = rows.slice(0, limit);
-    const more = rows.length > limit;
-    const capped = more && state.served + page.length >= MAX_RECORDS_PER_SEQUENCE;
-    let nextPageToken: string | null = null;
-    const last = page.at(-1);
-    if (more && !capped && last) {
-      const orderField = FIELD_BY_COLUMN.get(state.query.orderColumn) ?? 'id';
-      nextPageToken = encodePageToken(services.pageTokenSecret, {
-        ...state,
-        after: { key: last.values[orderField] ?? null, id: last.id },
-        served: state.served + page.length,
-        issuedAt: services.now().getTime(),
-      });
-    }
-    if (capped) reply.header('Pardot-Warning', '203');
-    return {
-      nextPageToken,
-      nextPageUrl: nextPageUrl(publicBase(services.publicUrl, request), base, nextPageToken),
-      values: page.map((p) => prospectJson(p, state.fields, unit.timeZone)),
-    };
+    const sequence = state;
+    const orderField = FIELD_BY_COLUMN.get(sequence.query.orderColumn) ?? 'id';
+    return v5Page(
+      services,
+      request,
+      reply,
+      base,
+      sequence,
+      (limit) =>
+        services.prospects.query({
+          unitId: unit.id,
+          ...sequence.query,
+          fields: sequence.fields,
+          limit,
+          after: sequence.served === 0 ? undefined : sequence.after,
+        }),
+      (last) => last.values[orderField] ?? null,
+      (p) => prospectJson(p, sequence.fields, unit.timeZone),
+    );
   });
 
   app.get(`${base}/:id`, async (request) => {
     const { unit } = request.marketing;
-    const params = query(request);
+    const params = queryParams(request);
     const fields = await requestedFields(services, unit.id, params.fields);
     const deleted = params.deleted ?? 'false';
     if (deleted !== 'true' && deleted !== 'false' && deleted !== 'all')
       throw new MarketingError(5, 'Invalid value for deleted');
-    const prospect = await services.prospects.read(
-      unit.id,
-      prospectId((request.params as { id: string }).id),
-    );
+    const prospect = await services.prospects.read(unit.id, prospectId(pathParams(request, ['id']).id));
     // As Account Engagement: a prospect in the recycle bin is read only when asked for.
     if (prospect.isDeleted && deleted === 'false')
       throw new MarketingError(3, 'The prospect does not exist or is in the recycle bin');
@@ -97,7 +81,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
 
   app.post(base, async (request, reply) => {
     const { unit, actor } = request.marketing;
-    const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
+    const fields = await requestedFields(services, unit.id, queryParams(request).fields ?? 'id');
     const values = await services.prospects.readInput(
       unit,
       objectBody(request.body),
@@ -113,8 +97,8 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
 
   app.patch(`${base}/:id`, async (request) => {
     const { unit, actor } = request.marketing;
-    const fields = await requestedFields(services, unit.id, query(request).fields ?? 'id');
-    const id = prospectId((request.params as { id: string }).id);
+    const fields = await requestedFields(services, unit.id, queryParams(request).fields ?? 'id');
+    const id = prospectId(pathParams(request, ['id']).id);
     const values = await services.prospects.readInput(
       unit,
       objectBody(request.body),
@@ -126,7 +110,7 @@ export function v5ProspectRoutes(app: FastifyInstance, services: MarketingServic
 
   app.delete(`${base}/:id`, async (request, reply) => {
     const { unit, actor } = request.marketing;
-    await services.prospects.remove(unit, actor, prospectId((request.params as { id: string }).id));
+    await services.prospects.remove(unit, actor, prospectId(pathParams(request, ['id']).id));
     return reply.code(204).send();
   });
 
