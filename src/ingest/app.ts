@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
@@ -28,6 +29,9 @@ function fail(reply: FastifyReply, status: number, code: string, message: string
   return reply.code(status).send({ success: false, code, message });
 }
 
+/** A body's `writeKey`, where a browser SDK puts it (anything else in the body is the event's). */
+const bodyWriteKey = z.object({ writeKey: z.string() });
+
 /** The write key from `Authorization: Basic base64(writeKey:)`, or from the body. */
 function writeKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -36,8 +40,8 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
     const key = decoded.split(':')[0];
     if (key) return key;
   }
-  const body = request.body as { writeKey?: unknown } | null;
-  return typeof body?.writeKey === 'string' && body.writeKey !== '' ? body.writeKey : undefined;
+  const body = bodyWriteKey.safeParse(request.body);
+  return body.success && body.data.writeKey ? body.data.writeKey : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one identify's way to a prospect (v3 email, v4 id/fid/lookup semantics, retries without duplicates) reads best as one flow.
 import type { AccountEngagementClient, ProspectValues } from '../clients/account-engagement/ae-client.js';
 import { AE_CODES, isAccountEngagementError } from '../clients/account-engagement/ae-error.js';
 import { TrackerError, type TrackerClient } from '../clients/account-engagement/tracker-client.js';

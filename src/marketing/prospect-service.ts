@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: every prospect write (v5, legacy, forms, imports, ingest) shares this one create/update pipeline with its email locks, grading and history.
 import { createHash } from 'node:crypto';
 import type { Database, StoreDb } from '../store/database.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,6 +7,11 @@ import { originAllowed, tracksVisitors, type Source } from '../domain/source.js'
 import type { IngestServices } from '../ingest-services.js';
 import { socketOrigin } from '../../http/socket-origin.js';
 import { PARDOT_INTEGRATION_JS, pardotSettings } from './pardot-device-mode.js';
+
+/** The routes' path and query parameters (Fastify matched the pattern; these name and type them). */
+const writeKeyPath = z.object({ writeKey: z.string() });
+const bundlePath = z.object({ file: z.string() });
+const writeKeyQuery = z.object({ writeKey: z.string().optional() });
 
 /**
  * Segment's browser SDK (analytics.js, `@segment/analytics-next`), served and answered by the
@@ -54,7 +60,7 @@ export function browserRoutes(
   };
 
   app.get('/v1/projects/:writeKey/settings', async (request, reply) => {
-    const { writeKey } = request.params as { writeKey: string };
+    const { writeKey } = writeKeyPath.parse(request.params);
     const source = await browserSource(request, reply, writeKey);
     if (!source) return reply;
     const settings = sdkSettings(writeKey, socketOrigin(request));
@@ -69,7 +75,7 @@ export function browserRoutes(
   // `configUrl` at `{ingest}/v1/rudderstack`): the source, enabled, with no device-mode
   // destinations and the SDK's own error and metrics reporting off.
   const rudderConfig = async (request: FastifyRequest, reply: FastifyReply) => {
-    const writeKey = (request.query as { writeKey?: unknown }).writeKey;
+    const writeKey = writeKeyQuery.safeParse(request.query).data?.writeKey;
     const source = await browserSource(request, reply, writeKey);
     if (!source) return reply;
     return reply.header('cache-control', 'no-cache').send({
@@ -92,7 +98,7 @@ export function browserRoutes(
   );
 
   app.get('/analytics-next/bundles/:file', async (request, reply) => {
-    const { file } = request.params as { file: string };
+    const { file } = bundlePath.parse(request.params);
     // Only the SDK's own chunk files, by name: nothing else of the disk.
     if (!/^[\w-]+\.bundle\.[0-9a-f]+\.js$/.test(file))
       return reply.code(404).send({ success: false, code: 'not_found', message: 'no such bundle' });

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: data — the fields of every v5 collection.
 import type { ProspectFieldType, ProspectValue } from '../domain/prospect-fields.js';
 import { parseActions, parseConditions } from '../domain/automation.js';
 import { MarketingError } from '../domain/marketing-error.js';

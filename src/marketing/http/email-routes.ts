@@ -8,6 +8,7 @@ import type { MarketingServices } from '../marketing-services.js';
 import { fieldsOf, recordJson } from './v5-collections.js';
 import { objectBody } from './v5-wire.js';
 import { publicBase } from './public-base.js';
+import { pathParams, queryParams } from './route-input.js';
 
 /** A transparent 1×1 GIF: the open pixel. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -27,13 +28,13 @@ export function emailTrackingRoutes(app: FastifyInstance, services: MarketingSer
   const units = (id: string) => services.units.get(id);
 
   app.get('/e/:token/o.gif', async (request, reply) => {
-    await services.email.opened(units, (request.params as { token: string }).token);
+    await services.email.opened(units, pathParams(request, ['token']).token);
     // The pixel either way: a mail client shows no broken image for an old or unknown token.
     return reply.type('image/gif').header('cache-control', 'no-store, private').send(PIXEL);
   });
 
   app.get('/e/:token/c/:position', async (request, reply) => {
-    const { token, position } = request.params as { token: string; position: string };
+    const { token, position } = pathParams(request, ['token', 'position']);
     const url = /^\d{1,6}$/.test(position)
       ? await services.email.clicked(units, token, Number(position))
       : null;
@@ -46,7 +47,7 @@ export function emailTrackingRoutes(app: FastifyInstance, services: MarketingSer
   });
 
   app.get('/e/:token/u', async (request, reply) => {
-    const { token } = request.params as { token: string };
+    const { token } = pathParams(request, ['token']);
     return reply.type(html).send(
       page({
         title: 'Unsubscribe',
@@ -57,7 +58,7 @@ export function emailTrackingRoutes(app: FastifyInstance, services: MarketingSer
   });
 
   app.post('/e/:token/u', async (request, reply) => {
-    const done = await services.email.unsubscribed(units, (request.params as { token: string }).token);
+    const done = await services.email.unsubscribed(units, pathParams(request, ['token']).token);
     if (!done)
       return reply
         .code(404)
@@ -87,7 +88,7 @@ const bounceSchema = z
 export function v5EmailRoutes(app: FastifyInstance, services: MarketingServices): void {
   app.post('/api/v5/objects/emails', async (request, reply) => {
     const { unit } = request.marketing;
-    const fields = fieldsOf(EMAILS, (request.query as Record<string, unknown>).fields ?? 'id');
+    const fields = fieldsOf(EMAILS, queryParams(request).fields ?? 'id');
     const parsed = sendEmailSchema.safeParse(objectBody(request.body));
     if (!parsed.success) throw new MarketingError(62, `Invalid email: ${zodMessage(parsed.error)}`);
     const baseUrl = publicBase(services.publicUrl, request);
@@ -100,7 +101,7 @@ export function v5EmailRoutes(app: FastifyInstance, services: MarketingServices)
 
   app.post('/api/v5/objects/emails/:id/do/recordBounce', async (request, reply) => {
     const { unit } = request.marketing;
-    const raw = (request.params as { id: string }).id;
+    const raw = pathParams(request, ['id']).id;
     const parsed = bounceSchema.safeParse(objectBody(request.body));
     if (!parsed.success) throw new MarketingError(62, `Invalid bounce: ${zodMessage(parsed.error)}`);
     await services.email.bounced(unit, /^\d{1,15}$/.test(raw) ? Number(raw) : 0, parsed.data);

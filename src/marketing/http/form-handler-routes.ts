@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { MarketingServices } from '../marketing-services.js';
 import { requestVisitor } from './visitor-cookie.js';
+import { pathParams } from './route-input.js';
 
 /**
  * `POST /l/:unitId/:formHandlerId`: where a customer's own HTML form posts (form-encoded, or
@@ -9,7 +10,7 @@ import { requestVisitor } from './visitor-cookie.js';
  */
 export function formHandlerRoutes(app: FastifyInstance, services: MarketingServices): void {
   app.post('/l/:unitId/:formHandlerId', async (request, reply) => {
-    const { unitId, formHandlerId } = request.params as { unitId: string; formHandlerId: string };
+    const { unitId, formHandlerId } = pathParams(request, ['unitId', 'formHandlerId']);
     const raw = request.body;
     const body = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<
       string,

@@ -11,6 +11,7 @@ import {
 import type { HostedForm, LandingPage } from '../forms/form-service.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { requestVisitor } from './visitor-cookie.js';
+import { pathParams } from './route-input.js';
 
 const html = 'text/html; charset=utf-8';
 
@@ -92,7 +93,7 @@ export function formRoutes(app: FastifyInstance, services: MarketingServices): v
   };
 
   app.get('/form/:unitId/:formId', async (request, reply) => {
-    const { unitId, formId } = request.params as { unitId: string; formId: string };
+    const { unitId, formId } = pathParams(request, ['unitId', 'formId']);
     const unit = services.units.get(unitId);
     const form = unit && (await services.forms.form(unit, idOf(formId)));
     if (!unit || !form) return notFound(reply, 'form');
@@ -101,7 +102,7 @@ export function formRoutes(app: FastifyInstance, services: MarketingServices): v
   });
 
   app.post('/form/:unitId/:formId', async (request, reply) => {
-    const { unitId, formId } = request.params as { unitId: string; formId: string };
+    const { unitId, formId } = pathParams(request, ['unitId', 'formId']);
     const unit = services.units.get(unitId);
     const form = unit && (await services.forms.form(unit, idOf(formId)));
     if (!unit || !form) return notFound(reply, 'form');
@@ -109,7 +110,7 @@ export function formRoutes(app: FastifyInstance, services: MarketingServices): v
   });
 
   app.get('/lp/:unitId/:pageId', async (request, reply) => {
-    const { unitId, pageId } = request.params as { unitId: string; pageId: string };
+    const { unitId, pageId } = pathParams(request, ['unitId', 'pageId']);
     const unit = services.units.get(unitId);
     const landing = unit && (await services.forms.landingPage(unit, idOf(pageId)));
     if (!unit || !landing) return notFound(reply, 'landing page');
@@ -124,7 +125,7 @@ export function formRoutes(app: FastifyInstance, services: MarketingServices): v
   });
 
   app.post('/lp/:unitId/:pageId', async (request, reply) => {
-    const { unitId, pageId } = request.params as { unitId: string; pageId: string };
+    const { unitId, pageId } = pathParams(request, ['unitId', 'pageId']);
     const unit = services.units.get(unitId);
     const landing = unit && (await services.forms.landingPage(unit, idOf(pageId)));
     if (!unit || !landing?.form) return notFound(reply, 'landing page');

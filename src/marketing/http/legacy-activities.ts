@@ -5,6 +5,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { legacyFormat, legacyParams, sendLegacyOk } from './legacy-wire.js';
 import { legacyDatetime, queryDatetime } from '../domain/unit-time.js';
+import { pathParams } from './route-input.js';
 
 const MAX_LIMIT = 200;
 
@@ -23,7 +24,7 @@ function legacyActivity(record: CollectionRecord, timeZone: string): Record<stri
 /** `/api/visitorActivity/version/{3|4}/do/{read|query}`: the legacy visitor activity API. */
 export function legacyActivityRoutes(app: FastifyInstance, services: MarketingServices): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const { version, op, id } = request.params as { version: string; op: string; id?: string };
+    const { version, op, id } = pathParams(request, ['version', 'op'], ['id']);
     if (version !== '3' && version !== '4') throw new MarketingError(24, `Invalid API version: ${version}`);
     const { unit } = request.marketing;
     const params = legacyParams(request);

@@ -13,6 +13,7 @@ import { legacyFormat, legacyParams, sendLegacyOk } from './legacy-wire.js';
 import { legacyDatetime, queryDatetime } from '../domain/unit-time.js';
 import type { BusinessUnit } from '../domain/business-unit.js';
 import { ownValue } from '../../own-value.js';
+import { pathParams } from './route-input.js';
 
 /** A v3/v4 object served from a v5 collection: its URL name, element name and field names. */
 interface LegacyObject {
@@ -119,7 +120,7 @@ export function legacyCollectionRoutes(app: FastifyInstance, services: Marketing
   };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.params as { object: string; version: string; op: string; '*'?: string };
+    const path = pathParams(request, ['object', 'version', 'op'], ['*']);
     const object = ownValue(OBJECTS, path.object);
     if (!object) throw new MarketingError(24, `Invalid object: ${path.object}`);
     if (path.version !== '3' && path.version !== '4')

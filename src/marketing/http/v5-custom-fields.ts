@@ -5,6 +5,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody } from './v5-wire.js';
 import { v5Datetime } from '../domain/unit-time.js';
+import { pathParams, queryParams } from './route-input.js';
 
 const CUSTOM_FIELD_FIELDS = ['id', 'name', 'fieldId', 'type', 'createdAt', 'updatedAt'] as const;
 
@@ -40,7 +41,7 @@ export function v5CustomFieldRoutes(app: FastifyInstance, services: MarketingSer
   const base = '/api/v5/objects/custom-fields';
 
   app.get(base, async (request) => {
-    const fields = fieldsParam((request.query as Record<string, unknown>).fields);
+    const fields = fieldsParam(queryParams(request).fields);
     const list = await services.prospects.customFields(request.marketing.unit.id);
     return {
       nextPageToken: null,
@@ -50,8 +51,8 @@ export function v5CustomFieldRoutes(app: FastifyInstance, services: MarketingSer
   });
 
   app.get(`${base}/:id`, async (request) => {
-    const fields = fieldsParam((request.query as Record<string, unknown>).fields);
-    const id = Number((request.params as { id: string }).id);
+    const fields = fieldsParam(queryParams(request).fields);
+    const id = Number(pathParams(request, ['id']).id);
     const found = (await services.prospects.customFields(request.marketing.unit.id)).find((f) => f.id === id);
     if (!found) throw new MarketingError(404);
     return customFieldJson(found, fields, request.marketing.unit.timeZone);

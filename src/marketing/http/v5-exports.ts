@@ -5,6 +5,7 @@ import type { ExportJob, ExportRequest } from '../export-service.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody, requestedFields } from './v5-wire.js';
 import { parseUnitDatetime, v5Datetime } from '../domain/unit-time.js';
+import { pathParams } from './route-input.js';
 
 /** The export request; its datetimes without an offset are on the unit's wall clock. */
 function exportSchema(timeZone: string) {
@@ -94,7 +95,7 @@ export function v5ExportRoutes(app: FastifyInstance, services: MarketingServices
   });
 
   app.get(`${base}/:id`, async (request) => {
-    const id = Number((request.params as { id: string }).id);
+    const id = Number(pathParams(request, ['id']).id);
     if (!Number.isInteger(id)) throw new MarketingError(404);
     return exportJson(
       await services.exports.get(request.marketing.unit.id, id),
@@ -104,7 +105,7 @@ export function v5ExportRoutes(app: FastifyInstance, services: MarketingServices
   });
 
   app.get(`${base}/:id/results/:seq`, async (request, reply) => {
-    const { id, seq } = request.params as { id: string; seq: string };
+    const { id, seq } = pathParams(request, ['id', 'seq']);
     if (!/^\d+$/.test(id) || !/^\d+$/.test(seq)) throw new MarketingError(404);
     const csv = await services.exports.result(request.marketing.unit.id, Number(id), Number(seq));
     return reply.type('text/csv; charset=utf-8').send(csv);

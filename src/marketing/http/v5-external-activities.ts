@@ -4,6 +4,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { recordJson } from './v5-collections.js';
 import { objectBody } from './v5-wire.js';
+import { pathParams } from './route-input.js';
 
 const FIELDS = EXTERNAL_ACTIVITIES.fields.map((f) => f.name);
 const WRITABLE = ['extension', 'type', 'value', 'email', 'activityDate'];
@@ -38,7 +39,7 @@ export function v5ExternalActivityRoutes(app: FastifyInstance, services: Marketi
 
   app.get(`${base}/:id`, async (request) => {
     const { unit } = request.marketing;
-    const raw = (request.params as { id: string }).id;
+    const raw = pathParams(request, ['id']).id;
     const record = await services.collections.read(
       EXTERNAL_ACTIVITIES,
       unit.id,

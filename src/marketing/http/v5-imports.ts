@@ -6,6 +6,7 @@ import { MAX_BATCH_BYTES, type ImportJob } from '../import-service.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { objectBody } from './v5-wire.js';
 import { v5Datetime } from '../domain/unit-time.js';
+import { pathParams } from './route-input.js';
 
 const inputSchema = z.object({
   operation: z.enum(['Create', 'Update', 'Upsert']),
@@ -79,7 +80,7 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
 
   app.post(`${base}/:id/batches`, async (request, reply) => {
     const { unit } = request.marketing;
-    const id = importId((request.params as { id: string }).id);
+    const id = importId(pathParams(request, ['id']).id);
     const { file } = await parts(request);
     if (file === undefined) throw new MarketingError(13, 'Required part is missing: importFile');
     await services.imports.addBatch(unit.id, id, file);
@@ -88,7 +89,7 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
 
   app.patch(`${base}/:id`, async (request) => {
     const { unit } = request.marketing;
-    const id = importId((request.params as { id: string }).id);
+    const id = importId(pathParams(request, ['id']).id);
     const body = objectBody(request.body);
     if (body.status !== 'Ready')
       throw new MarketingError(62, 'Only {"status": "Ready"} may be set on an import');
@@ -96,7 +97,7 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
   });
 
   app.get(`${base}/:id`, async (request) => {
-    const id = importId((request.params as { id: string }).id);
+    const id = importId(pathParams(request, ['id']).id);
     return importJson(
       await services.imports.get(request.marketing.unit.id, id),
       request.marketing.unit.timeZone,
@@ -104,7 +105,7 @@ export async function v5ImportRoutes(app: FastifyInstance, services: MarketingSe
   });
 
   app.get(`${base}/:id/errors`, async (request, reply) => {
-    const id = importId((request.params as { id: string }).id);
+    const id = importId(pathParams(request, ['id']).id);
     const csv = await services.imports.errors(request.marketing.unit.id, id);
     return reply.type('text/csv; charset=utf-8').send(csv);
   });

@@ -4,6 +4,7 @@ import { MarketingError } from '../domain/marketing-error.js';
 import type { MarketingServices } from '../marketing-services.js';
 import { recordJson } from './v5-collections.js';
 import { objectBody } from './v5-wire.js';
+import { pathParams } from './route-input.js';
 
 const TAGGED_OBJECT_FIELDS = TAGGED_OBJECTS.fields.map((f) => f.name);
 
@@ -21,7 +22,7 @@ function tagOf(body: Record<string, unknown>): { id?: number; name?: string } {
 }
 
 function objectOf(request: FastifyRequest): { collection: string; id: number } {
-  const { collection, id } = request.params as { collection: string; id: string };
+  const { collection, id } = pathParams(request, ['collection', 'id']);
   if (!/^\d{1,15}$/.test(id)) throw new MarketingError(404);
   return { collection, id: Number(id) };
 }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { consentCookieName, visitorCookieName, type BusinessUnit } from '../domain/business-unit.js';
 import type { TrackingService } from '../tracking/tracking-service.js';
+import { queryParams } from './route-input.js';
 
 const TEN_YEARS_S = 3650 * 86400;
 
@@ -17,7 +18,7 @@ export function requestVisitor(
 ): number | null {
   const cookieName = visitorCookieName(unit);
   const pick = (name: string, cookie: string) => {
-    const given = fields[name] ?? (request.query as Record<string, unknown> | undefined)?.[name];
+    const given = fields[name] ?? queryParams(request)[name];
     return typeof given === 'string' && given !== '' ? given : request.cookies[cookie];
   };
   return tracking.verified(

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: data — the marketing store's migrations, in order.
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Database } from '../../../store/database.js';
 import { PROSPECT_FIELDS, type ProspectFieldType } from '../../domain/prospect-fields.js';
