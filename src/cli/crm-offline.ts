@@ -1,7 +1,7 @@
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
 import { resolveConfig, type CliFlags, type ResolvedConfig } from './config.js';
 import { openDataStore } from './data-store.js';
-import { crmSettings } from './servers.js';
+import { crmSettings } from './server-config.js';
 
 /**
  * The CRM's services on the data dir's store, for the commands that change the org without a

@@ -1,19 +1,15 @@
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { buildCrmApp } from '../crm/app.js';
 import { openCrm, type CrmServices } from '../crm/crm-services.js';
-import type { CrmConfigInput } from '../crm/crm-config.js';
 import { ensureOrg } from '../crm/org-setup.js';
-import { mergeMappings } from '../connector/connector-config.js';
-import { openConnector, type Connector, type ConnectorConfig } from '../connector/connector-services.js';
-import { resolveSecret, SecretError, secretKey } from '../store/sealed-secrets.js';
-import type { SalesforceLogin } from '../clients/salesforce-oauth.js';
+import { openConnector, type Connector } from '../connector/connector-services.js';
 import { buildIngestApp } from '../ingest/app.js';
 import { openIngest, type IngestServices } from '../ingest/ingest-services.js';
 import { newWriteKey } from '../ingest/source-service.js';
 import { buildMarketingApp } from '../marketing/app.js';
 import { openMarketing, type MarketingServices } from '../marketing/marketing-services.js';
 import { HttpTokenVerifier, type TokenVerifier } from '../marketing/token-verifier.js';
+import { secretKey } from '../store/sealed-secrets.js';
 import { ConfigError, type ResolvedConfig } from './config.js';
 import {
   generateCredentials,
@@ -25,6 +21,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
 import type { WebhookSubscription } from '../marketing/webhooks/webhook-service.js';
+import { listenOn, urlOf } from './listen.js';
+import { connectorConfigFor, crmSettings, demoConnectorConfig } from './server-config.js';
 import { loadSampleData, loadSampleLandingPage, loadSampleProspects } from './sample-data.js';
 import { openDataStore } from './data-store.js';
 import { buildConsoleApp } from '../console/console-app.js';
@@ -59,96 +57,8 @@ export interface RunningServers {
 /** How often `handoff demo` runs a sync pass. */
 const DEMO_SYNC_INTERVAL_MS = 1_000;
 
-/** The connector's configuration from a data dir's credentials: the demo org and unit. */
-export function demoConnectorConfig(
-  credentials: Credentials,
-  configured: ResolvedConfig['connector'] = undefined,
-): ConnectorConfig {
-  const { crm, marketing } = credentials;
-  if (!marketing)
-    throw new ConfigError('no marketing credentials: start `handoff demo` (or `handoff marketing`) first');
-  const login = { flow: 'password' as const, ...crm };
-  return {
-    crm: login,
-    marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
-    ...connectorSettings(configured),
-  };
-}
-
-/** What `connector` in handoff.config.json sets besides the connections. */
-function connectorSettings(
-  configured: ResolvedConfig['connector'],
-): Pick<
-  ConnectorConfig,
-  | 'mappings'
-  | 'rules'
-  | 'leaseMs'
-  | 'crmApiShare'
-  | 'activities'
-  | 'changeEvents'
-  | 'coalesceMs'
-  | 'safetyPollMs'
-> {
-  return {
-    mappings: mergeMappings(configured?.mappings),
-    rules: configured?.rules,
-    leaseMs: configured?.leaseSeconds === undefined ? undefined : configured.leaseSeconds * 1000,
-    crmApiShare: configured?.crmApiShare,
-    activities: configured?.activities,
-    changeEvents: configured?.changeEvents,
-    coalesceMs: configured?.coalesceMs,
-    safetyPollMs: configured?.safetyPollMs,
-  };
-}
-
-/**
- * The connector of `handoff sync`, `doctor` and `backfill`: between the orgs of
- * `connector.connections` (their secrets decrypted), or else the data dir's embedded ones.
- */
-export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
-  const connections = config.connector?.connections;
-  if (!connections) {
-    const credentials = readCredentials(config.dataDir);
-    if (!credentials)
-      throw new ConfigError(
-        `no credentials in ${config.dataDir} and no connector.connections: start \`handoff demo\` first, or configure the orgs`,
-      );
-    return demoConnectorConfig(credentials, config.connector);
-  }
-  const secret = (v: string) => configuredSecret(v, config.dataDir, 'connector.connections');
-  const login = (l: SalesforceLogin): SalesforceLogin => {
-    if (l.flow === 'password')
-      return { ...l, clientSecret: secret(l.clientSecret), password: secret(l.password) };
-    if (l.flow === 'client_credentials') return { ...l, clientSecret: secret(l.clientSecret) };
-    return {
-      ...l,
-      refreshToken: secret(l.refreshToken),
-      ...(l.clientSecret ? { clientSecret: secret(l.clientSecret) } : {}),
-    };
-  };
-  const crm = login(connections.crm);
-  const { marketing } = connections;
-  return {
-    crm,
-    marketing: {
-      baseUrl: marketing.baseUrl,
-      businessUnitId: marketing.businessUnitId,
-      login: marketing.login ? login(marketing.login) : crm,
-    },
-    ...connectorSettings(config.connector),
-  };
-}
-
 const DEMO_UNIT_NAME = 'Handoff Demo';
 const DEMO_SOURCE_NAME = 'Demo source';
-
-export function urlOf(app: FastifyInstance, host: string): string {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const shownHost =
-    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${shownHost}:${port}`;
-}
 
 /** The CRM user behind the demo login, asked of the CRM's OAuth server as any client would. */
 async function crmAdminId(crm: CrmCredentials): Promise<string> {
@@ -407,32 +317,6 @@ export async function startServers(
   }
 }
 
-/**
- * The CRM's settings from the configuration, as every command that opens the CRM must give them:
- * fault injection as turned on, and connected apps' secrets unsealed (openCrm registers the
- * apps, so a sealed value given as it is would become the app's secret).
- */
-export function crmSettings(config: ResolvedConfig): CrmConfigInput {
-  return {
-    ...config.crm,
-    faultInjection: config.faultsEnabled,
-    connectedApps: config.crm?.connectedApps?.map((app) => ({
-      ...app,
-      clientSecret: configuredSecret(app.clientSecret, config.dataDir, 'crm.connectedApps'),
-    })),
-  };
-}
-
-/** A secret from the configuration: plain, or sealed (enc:v1:…) under the data dir's key. */
-function configuredSecret(value: string, dataDir: string, setting: string): string {
-  try {
-    return resolveSecret(value, () => secretKey(dataDir));
-  } catch (error) {
-    if (error instanceof SecretError) throw new ConfigError(`${setting}: ${error.message}`);
-    throw error;
-  }
-}
-
 /** What a process joining an existing org without credentials is told. */
 export function joiningWithoutCredentials(dataDir: string): string {
   return (
@@ -440,26 +324,4 @@ export function joiningWithoutCredentials(dataDir: string): string {
     `credentials that would not log in: copy credentials.json from the first process's data dir, or issue ` +
     `new ones with \`handoff credentials --data-dir ${dataDir}\` (with the same --database-url), then start again.`
   );
-}
-
-/**
- * Listens, and says which server could not and how to choose another port when the port is
- * taken (a second `npm start`, say), instead of a bare EADDRINUSE stack.
- */
-export async function listenOn(
-  app: { listen(options: { host: string; port: number }): Promise<string> },
-  server: string,
-  host: string,
-  port: number,
-  flag: string,
-): Promise<void> {
-  try {
-    await app.listen({ host, port });
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
-    throw new ConfigError(
-      `the ${server} cannot listen on ${host}:${port}: the port is taken (is Handoff already running?). ` +
-        `Stop the other process, or pick another port with ${flag} <port> (0 for any free one).`,
-    );
-  }
 }

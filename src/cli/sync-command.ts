@@ -6,7 +6,8 @@ import { encryptSecret, resolveSecret, secretKey } from '../store/sealed-secrets
 import { openConnectorAdmin, type ConnectorAdmin } from '../connector/connector-admin.js';
 import { ConfigError, resolveConfig, type CliFlags } from './config.js';
 import { readCredentials } from './credentials.js';
-import { connectorConfigFor, listenOn, urlOf } from './servers.js';
+import { listenOn, urlOf } from './listen.js';
+import { connectorConfigFor } from './server-config.js';
 import { buildMetricsApp } from '../http/metrics-app.js';
 import { openDataStore } from './data-store.js';
 
