@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: SOQL queries, queryMore cursors, explain and Bulk query plans share one conversion of rows to wire records.
 import { randomBytes } from 'node:crypto';
 import { HandoffError } from '../errors/handoff-error.js';
 import type { StoreDialect } from '../store/store-dialect.js';

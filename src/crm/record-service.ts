@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: every REST write (create, update, upsert, delete, undelete; one and many) runs the same prepare → validate → trigger → history pipeline here; its pure rules are in domain/.
 import { HandoffError, isHandoffError } from '../errors/handoff-error.js';
 import type { Database, StoreDb } from '../store/database.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';

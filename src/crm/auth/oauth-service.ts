@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: every way in the CRM answers (password, client credentials, refresh, JWT bearer, authorization code, SOAP login) shares the session and connected-app lookups here.
 import { createHash } from 'node:crypto';
 import { sameSecret } from '../../same-secret.js';
 import { importX509, jwtVerify } from 'jose';

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: data — the standard objects' definitions.
 import { field, picklist, reference, type FieldDef, type ObjectDef } from './field-def.js';
 import { completeFromFacts, nameChildRelationships } from './standard-facts.js';
 

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one resolver for every SOQL clause against the schema, a method a clause.
 import {
   parseQuery,
   type FieldType as ParsedField,
