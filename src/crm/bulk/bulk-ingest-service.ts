@@ -7,11 +7,11 @@ import { JobRunner } from '../../store/job-runner.js';
 import type { UnitOfWork } from '../../store/unit-of-work.js';
 import type { CallContext } from '../domain/call-context.js';
 import { IdAllocator } from '../domain/record-id.js';
-import type { SaveResult } from '../domain/save-result.js';
 import type { FieldDef, ObjectDef } from '../domain/schema/field-def.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
 import type { RecordService } from '../record-service.js';
 import * as store from '../store/bulk-store.js';
+import { applyBulkOperation, checkExternalIdField, columnFields, csvInput } from './bulk-operation.js';
 import {
   bulkErrorText,
   checkTransition,
@@ -28,8 +28,6 @@ import {
 const JOB_PREFIX = '750';
 /** Rows applied per transaction: large enough to be fast, small enough to keep memory flat. */
 const CHUNK_ROWS = 2000;
-/** Bulk API's marker for "set this field to null" (an empty cell means "leave it"). */
-const NULL_MARKER = '#N/A';
 
 /**
  * An upload in 64 KiB pieces: handed over whole, the parser would turn every row of a 100 MB
@@ -96,20 +94,18 @@ export class BulkIngestService {
     return this.ids.allocate(JOB_PREFIX);
   }
 
+  /** Job ids continue past this one (Bulk API 1.0 jobs take theirs from the same sequence). */
+  seedJobId(highest: string | null): void {
+    this.ids.seed(JOB_PREFIX, highest);
+  }
+
   async create(ctx: CallContext, apiVersion: string, body: unknown): Promise<BulkJob> {
     const parsed = createIngestJobSchema.safeParse(body);
     if (!parsed.success) throw invalidJobRequest(parsed.error);
     const request = parsed.data;
     const def = this.deps.records.objectDefForType(request.object);
-    if (request.operation === 'upsert') {
-      const f = this.deps.schema.field(def, request.externalIdFieldName ?? '');
-      if (!f || !(f.externalId || f.name === 'Id')) {
-        throw new HandoffError(
-          'INVALID_FIELD',
-          `External ID field not found: ${request.externalIdFieldName ?? ''}`,
-        );
-      }
-    }
+    if (request.operation === 'upsert')
+      checkExternalIdField(this.deps.schema, def, request.externalIdFieldName ?? null);
     const job = newBulkJob(
       {
         id: this.allocateJobId(),
@@ -248,18 +244,6 @@ export class BulkIngestService {
     }
   }
 
-  /** Maps the CSV header to fields: unknown or relationship columns fail the job, as on Salesforce. */
-  private columnFields(def: ObjectDef, header: string[]): FieldDef[] {
-    return header.map((column) => {
-      if (column.includes('.')) {
-        throw new HandoffError('INVALID_FIELD', `Relationship columns are not supported: ${column}`);
-      }
-      const f = this.deps.schema.field(def, column);
-      if (!f) throw new HandoffError('INVALID_FIELD', `Field name not found : ${column}`);
-      return f;
-    });
-  }
-
   private async processUpload(job: BulkJob, def: ObjectDef, ctx: CallContext, seq: number): Promise<BulkJob> {
     const data = await store.selectUpload(this.db, job.id, seq);
     const parser = Readable.from(slices(data)).pipe(
@@ -276,7 +260,7 @@ export class BulkIngestService {
     let state = job;
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!fields) {
-        fields = this.columnFields(def, record);
+        fields = columnFields(this.deps.schema, def, record);
         const header = fields.map((f) => f.name);
         if (state.columns && state.columns.join() !== header.join()) {
           throw new HandoffError('INVALID_INPUT', 'Every upload of a job must have the same columns');
@@ -313,16 +297,8 @@ export class BulkIngestService {
     rowsDone: number,
   ): Promise<BulkJob> {
     return this.deps.unitOfWork.run(async (db) => {
-      const inputs = rows.map((values) => {
-        const input: Record<string, unknown> = {};
-        fields.forEach((f, i) => {
-          const value = values[i] ?? '';
-          if (value === '') return; // empty: leave the field as it is
-          input[f.name] = value === NULL_MARKER ? null : value;
-        });
-        return input;
-      });
-      const results = await this.applyOperation(job, def, ctx, inputs);
+      const inputs = rows.map((values) => csvInput(fields, values));
+      const results = await applyBulkOperation(this.deps.records, this.deps.schema, job, def, ctx, inputs);
       const delimiter = COLUMN_DELIMITERS[job.columnDelimiter];
       const eol = LINE_ENDINGS[job.lineEnding];
       const options = { delimiter, record_delimiter: eol, quoted: true } as const;
@@ -347,46 +323,5 @@ export class BulkIngestService {
       await store.updateJob(db, job.id, { ...next, systemModstamp: this.now() });
       return { ...job, ...next };
     });
-  }
-
-  private applyOperation(
-    job: BulkJob,
-    def: ObjectDef,
-    ctx: CallContext,
-    inputs: Array<Record<string, unknown>>,
-  ): Promise<SaveResult[]> {
-    const { records } = this.deps;
-    const idOf = (input: Record<string, unknown>) => (typeof input.Id === 'string' ? input.Id : '');
-    switch (job.operation) {
-      case 'insert':
-        return records.createMany(
-          ctx,
-          inputs.map((input) => ({ type: def.name, input })),
-          false,
-        );
-      case 'update':
-        return records.updateMany(
-          ctx,
-          inputs.map(({ Id, ...input }) => ({ type: def.name, id: Id, input })),
-          false,
-        );
-      case 'upsert': {
-        const field = job.externalIdFieldName ?? '';
-        const f = this.deps.schema.field(def, field);
-        return records.upsertMany(
-          ctx,
-          def.name,
-          field,
-          inputs.map((input) => ({ value: String(input[f?.name ?? field] ?? ''), input })),
-          false,
-        );
-      }
-      case 'delete':
-        return records.deleteMany(ctx, inputs.map(idOf), false);
-      case 'hardDelete':
-        return records.deleteMany(ctx, inputs.map(idOf), false, { hard: true });
-      default:
-        throw new HandoffError('INVALID_INPUT', `unknown operation ${job.operation}`);
-    }
   }
 }
