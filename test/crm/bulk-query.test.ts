@@ -81,6 +81,27 @@ for (const dialect of DIALECTS) {
       expect(new Set(ids).size).toBe(350);
     });
 
+    it('holds the query’s LIMIT across result pages', async () => {
+      const created = await json('/jobs/query', 'POST', {
+        operation: 'query',
+        query: `SELECT Id FROM Lead WHERE Company = 'Odd Co' LIMIT 5`,
+      });
+      const job = await waitFor((created.body as JobInfo).id);
+      expect(job).toMatchObject({ state: 'JobComplete', numberRecordsProcessed: 5 });
+      const counts: string[] = [];
+      let locator = '';
+      for (;;) {
+        const r = await crm.api(
+          `/jobs/query/${job.id}/results?maxRecords=2${locator ? `&locator=${locator}` : ''}`,
+        );
+        expect(r.status).toBe(200);
+        counts.push(r.headers.get('sforce-numberofrecords') ?? '');
+        locator = r.headers.get('sforce-locator') ?? 'null';
+        if (locator === 'null') break;
+      }
+      expect(counts).toEqual(['2', '2', '1']);
+    });
+
     it('answers 412 JOB_NOT_COMPLETE for the results of an unfinished job, and refuses bad queries at creation', async () => {
       const bad = await json('/jobs/query', 'POST', { query: 'SELECT Nope__c FROM Lead' });
       expect(bad.status).toBe(400);

@@ -28,15 +28,24 @@ interface Deps {
   onError?: (error: unknown) => void;
 }
 
-/** A locator is the keyset of the last row served, so any page can be read again, in any process. */
-function encodeLocator(keyset: Keyset): string {
-  return Buffer.from(JSON.stringify(keyset), 'utf8').toString('base64url');
+/**
+ * A locator is the keyset of the last row served and how many rows came before it, so any page
+ * can be read again, in any process, and the query's LIMIT still holds across pages.
+ */
+interface Locator {
+  after: Keyset;
+  served: number;
 }
 
-function decodeLocator(locator: string): Keyset {
+function encodeLocator(locator: Locator): string {
+  return Buffer.from(JSON.stringify(locator), 'utf8').toString('base64url');
+}
+
+function decodeLocator(locator: string): Locator {
   try {
-    const keyset: unknown = JSON.parse(Buffer.from(locator, 'base64url').toString('utf8'));
-    if (Array.isArray(keyset)) return keyset;
+    const value = JSON.parse(Buffer.from(locator, 'base64url').toString('utf8')) as Partial<Locator>;
+    if (Array.isArray(value.after) && Number.isInteger(value.served) && (value.served ?? -1) >= 0)
+      return { after: value.after, served: value.served! };
   } catch {
     // fall through
   }
@@ -163,9 +172,18 @@ export class BulkQueryService {
       throw new HandoffError('JOB_NOT_COMPLETE', `Job is not complete: its state is ${job.state}`);
     }
     const plan = this.deps.queries.planForBulk(job.query ?? '', job.operation === 'queryAll');
-    const after = options.locator ? decodeLocator(options.locator) : null;
-    const max = Math.min(Math.max(1, options.maxRecords ?? DEFAULT_PAGE_ROWS), MAX_PAGE_ROWS);
-    const page = await this.deps.queries.flatPage(plan, after, max);
+    const from = options.locator ? decodeLocator(options.locator) : { after: null, served: 0 };
+    const left = (plan.limit ?? Number.POSITIVE_INFINITY) - from.served;
+    const max = Math.min(
+      Math.max(1, options.maxRecords ?? DEFAULT_PAGE_ROWS),
+      MAX_PAGE_ROWS,
+      Math.max(0, left),
+    );
+    const page =
+      max > 0
+        ? await this.deps.queries.flatPage(plan, from.after, max)
+        : { ...(await this.deps.queries.flatPage(plan, from.after, 1)), rows: [], next: null };
+    const served = from.served + page.rows.length;
     const delimiter = COLUMN_DELIMITERS[job.columnDelimiter];
     const eol = LINE_ENDINGS[job.lineEnding];
     const lines = [page.columns.map((c) => `"${c}"`).join(delimiter)];
@@ -173,7 +191,10 @@ export class BulkQueryService {
     return {
       csv: lines.join(eol) + eol,
       count: page.rows.length,
-      locator: page.next ? encodeLocator(page.next) : 'null',
+      locator:
+        page.next && served < (plan.limit ?? Number.POSITIVE_INFINITY)
+          ? encodeLocator({ after: page.next, served })
+          : 'null',
     };
   }
 }
