@@ -1,5 +1,6 @@
-// 1,000,000 Leads through one Bulk API 2.0 ingest job, then read back through a query job,
-// against `handoff crm` (SQLite, its own process). Prints records/s, rows/s and peak RSS.
+// 1,000,000 Leads through one Bulk API 2.0 ingest job, then read back through a query job, then
+// 1,000,000 more through a Bulk API 1.0 job (10,000-record CSV batches, as Data Loader sends
+// them), against `handoff crm` (SQLite, its own process). Prints records/s, rows/s and peak RSS.
 import { apiCall as call, figure, startServer, waitDone } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -82,6 +83,49 @@ try {
     '>= 200,000',
   );
   figure('server peak RSS after query', server.peakRssMb(), 'MB', '< 400');
+
+  // Bulk API 1.0: a job, its batches, closed, then polled until every batch is done.
+  const async = async (method: string, path: string, body?: string, type = 'application/json') => {
+    const r = await fetch(`${server.url.origin}/services/async/60.0${path}`, {
+      method,
+      headers: { 'x-sfdc-session': server.token, ...(body === undefined ? {} : { 'content-type': type }) },
+      body,
+    });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const v1Started = process.hrtime.bigint();
+  const v1Job = await async(
+    'POST',
+    '/job',
+    JSON.stringify({ operation: 'insert', object: 'Lead', contentType: 'CSV' }),
+  );
+  const BATCH_ROWS = 10_000;
+  for (let from = ROWS; from < 2 * ROWS; from += BATCH_ROWS)
+    await async(
+      'POST',
+      `/job/${String(v1Job.id)}/batch`,
+      csv(from, Math.min(2 * ROWS, from + BATCH_ROWS)),
+      'text/csv',
+    );
+  await async('POST', `/job/${String(v1Job.id)}`, JSON.stringify({ state: 'Closed' }));
+  let v1: Record<string, unknown>;
+  for (;;) {
+    v1 = await async('GET', `/job/${String(v1Job.id)}`, undefined);
+    if (Number(v1.numberBatchesQueued) + Number(v1.numberBatchesInProgress) === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const v1Seconds = Number(process.hrtime.bigint() - v1Started) / 1e9;
+  if (Number(v1.numberRecordsProcessed) !== ROWS || Number(v1.numberRecordsFailed) !== 0)
+    throw new Error(`Bulk API 1.0 job ended ${JSON.stringify(v1)}`);
+  figure(
+    `Bulk 1.0 ingest, ${ROWS.toLocaleString('en-US')} Leads (batches + processing)`,
+    ROWS / v1Seconds,
+    'records/s',
+    'beside Bulk 2.0',
+  );
+  figure('server peak RSS after Bulk 1.0 ingest', server.peakRssMb(), 'MB', '< 400');
 } finally {
   await server.stop();
   server.cleanup();

@@ -5,6 +5,7 @@ import { jsonBodyParser } from '../http/json-body.js';
 import type { CrmServices } from './crm-services.js';
 import { callOptionsClient, type ChangeOrigin } from './domain/call-context.js';
 import { bulkIngestRoutes } from './http/bulk-ingest.js';
+import { bulk1Routes } from './http/bulk1.js';
 import { bulkQueryRoutes } from './http/bulk-query.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
@@ -137,6 +138,12 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
       dataApi(data, services);
     },
     { prefix: '/services/data/:version' },
+  );
+  void app.register(
+    async (async) => {
+      bulk1Routes(async, services);
+    },
+    { prefix: '/services/async/:version' },
   );
   return app;
 }

@@ -8,6 +8,7 @@ import { DailyCounter } from '../store/daily-counter.js';
 import { apiUsageStore } from './auth/auth-store.js';
 import { BulkIngestService } from './bulk/bulk-ingest-service.js';
 import { BulkQueryService } from './bulk/bulk-query-service.js';
+import { Bulk1Service } from './bulk/bulk1-service.js';
 import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig, type CrmConfigInput } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
@@ -42,6 +43,8 @@ export interface CrmServices {
   merges: MergeService;
   bulkIngest: BulkIngestService;
   bulkQuery: BulkQueryService;
+  /** Bulk API 1.0 jobs and batches. */
+  bulk1: Bulk1Service;
   changeEvents: ChangeEventService;
   oauth: OAuthService;
   usage: DailyCounter;
@@ -140,6 +143,18 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     onError: (error) => log.error({ err: error }, 'bulk query job failed'),
   });
   await bulkQuery.start();
+  const bulk1 = new Bulk1Service({
+    database,
+    unitOfWork,
+    records,
+    schema,
+    queries,
+    allocateJobId: () => bulkIngest.allocateJobId(),
+    seedJobId: (highest) => bulkIngest.seedJobId(highest),
+    now,
+    onError: (error) => log.error({ err: error }, 'Bulk API 1.0 batch processing failed'),
+  });
+  await bulk1.start();
   const usage = new DailyCounter(apiUsageStore(database.db), config.dailyApiLimit, now);
   await usage.start();
   // Housekeeping every ten minutes: expired tokens, recycle-bin records past their 15 days, and
@@ -167,6 +182,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     merges: new MergeService(records, unitOfWork),
     bulkIngest,
     bulkQuery,
+    bulk1,
     changeEvents,
     oauth,
     usage,
@@ -186,6 +202,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     async close() {
       clearInterval(purge);
       changeEvents.stop();
+      await bulk1.close();
       await bulkIngest.close();
       await usage.stop();
     },

@@ -198,13 +198,21 @@ describe('the authorization matrix: every route × every way in that must fail',
     const guarded = app.registeredRoutes.filter((r) => !isPublic('crm', r.url));
     expect(guarded.length).toBeGreaterThan(30);
     for (const route of guarded) {
-      const path = concrete(route.url, values).replace('/:version', '/60.0');
+      // Bulk API 1.0 names its version without the v (/services/async/60.0/job).
+      const bulk1 = route.url.startsWith('/services/async/');
+      const path = concrete(route.url, bulk1 ? { ...values, version: '60.0' } : values);
       const cases: Record<string, Record<string, string>> = {
         'no credentials': {},
         'wrong token': { authorization: 'Bearer 00Dxx!not-a-token' },
         'revoked token': { authorization: `Bearer ${tokens.revoked}` },
         'deactivated user': { authorization: `Bearer ${tokens.deactivated}` },
       };
+      // Bulk API 1.0's own session header.
+      if (bulk1) {
+        cases['wrong session header'] = { 'x-sfdc-session': '00Dxx!not-a-token' };
+        cases['revoked session header'] = { 'x-sfdc-session': tokens.revoked ?? '' };
+        cases['deactivated user’s session header'] = { 'x-sfdc-session': tokens.deactivated ?? '' };
+      }
       // Fault injection: the instance's administrator only.
       if (route.url.startsWith('/_handoff/'))
         cases['not the administrator'] = { authorization: `Bearer ${tokens.outsider}` };

@@ -127,5 +127,42 @@ export function crmMigrations(database: Database): Record<string, Migration> {
           .execute();
       },
     },
+    '005-bulk-api-1': {
+      async up(db) {
+        // Bulk API 1.0: jobs hold batches, each batch its request as sent and, once processed,
+        // a result per row (JSON) — or, for a query, the count its result file will hold.
+        await db.schema
+          .createTable('crm_bulk1_job')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('object', text, (c) => c.notNull())
+          .addColumn('operation', text, (c) => c.notNull())
+          .addColumn('external_id_field', text)
+          .addColumn('content_type', text, (c) => c.notNull())
+          .addColumn('concurrency_mode', text, (c) => c.notNull())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('api_version', text, (c) => c.notNull())
+          .addColumn('created_by_id', id, (c) => c.notNull())
+          .addColumn('call_client', text)
+          .addColumn('created_date', ts, (c) => c.notNull())
+          .addColumn('system_modstamp', ts, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('crm_bulk1_batch')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('job_id', id, (c) => c.notNull())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('state_message', text)
+          .addColumn('request', text, (c) => c.notNull())
+          .addColumn('results', text)
+          .addColumn('records_processed', int, (c) => c.notNull())
+          .addColumn('records_failed', int, (c) => c.notNull())
+          .addColumn('processing_ms', int, (c) => c.notNull())
+          .addColumn('created_date', ts, (c) => c.notNull())
+          .addColumn('system_modstamp', ts, (c) => c.notNull())
+          .execute();
+        await sql`create index crm_bulk1_batch_job on crm_bulk1_batch (job_id, created_date)`.execute(db);
+        await sql`create index crm_bulk1_batch_state on crm_bulk1_batch (state, created_date)`.execute(db);
+      },
+    },
   };
 }
