@@ -88,12 +88,14 @@ try {
   const async = async (method: string, path: string, body?: string, type = 'application/json') => {
     const r = await fetch(`${server.url.origin}/services/async/60.0${path}`, {
       method,
-      headers: { 'x-sfdc-session': server.token, ...(body === undefined ? {} : { 'content-type': type }) },
+      // Content-Type on every call, GETs too: it is how Bulk API 1.0 is asked to answer in JSON.
+      headers: { 'x-sfdc-session': server.token, 'content-type': type },
       body,
     });
     const text = await r.text();
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 200)}`);
-    return JSON.parse(text) as Record<string, unknown>;
+    // A CSV job's batches are answered in XML: only the job's own calls (JSON) are read.
+    return (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, unknown>;
   };
   const v1Started = process.hrtime.bigint();
   const v1Job = await async(
@@ -112,7 +114,7 @@ try {
   await async('POST', `/job/${String(v1Job.id)}`, JSON.stringify({ state: 'Closed' }));
   let v1: Record<string, unknown>;
   for (;;) {
-    v1 = await async('GET', `/job/${String(v1Job.id)}`, undefined);
+    v1 = await async('GET', `/job/${String(v1Job.id)}`, undefined, 'application/json');
     if (Number(v1.numberBatchesQueued) + Number(v1.numberBatchesInProgress) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -123,6 +123,16 @@ for (const dialect of DIALECTS) {
       expect(binned.records[0]).toMatchObject({ IsDeleted: true });
     });
 
+    it('refuses an empty batch as ClientInputError, which jsforce raises by that name', async () => {
+      let error: Error | null = null;
+      try {
+        await conn.bulk.load('Lead', 'update', []);
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.name).toBe('ClientInputError');
+    });
+
     it('queries with jsforce’s bulk API, the result file streamed as CSV', async () => {
       await conn.bulk.load(
         'Lead',

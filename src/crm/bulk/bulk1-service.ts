@@ -159,6 +159,9 @@ export class Bulk1Service {
     const job = await this.job(jobId);
     if (job.state !== 'Open')
       throw new AsyncApiError('InvalidJobState', `Job is ${job.state}; it takes no batches`);
+    // An empty batch is refused as Salesforce refuses it (jsforce's load of [] expects this).
+    if (request.trim() === '')
+      throw new AsyncApiError('ClientInputError', 'Failed to read request: the batch is empty');
     if (contentType && !isQuery(job.operation) && contentType !== job.contentType)
       throw new AsyncApiError(
         'InvalidBatch',

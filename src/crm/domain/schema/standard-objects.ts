@@ -180,6 +180,10 @@ function curatedObjects(): ObjectDef[] {
       field('AnnualRevenue', 'currency'),
       field('NumberOfEmployees', 'int', { precision: 8 }),
       field('Description', 'textarea'),
+      // In every org, though jsforce's schema types leave them out; Data Loader's Account CSVs carry them.
+      field('Sic', 'string', { length: 20, label: 'SIC Code' }),
+      picklist('Ownership', ['Public', 'Private', 'Subsidiary', 'Other']),
+      field('TickerSymbol', 'string', { length: 20, label: 'Ticker Symbol' }),
       reference('ParentId', ['Account'], { childRelationshipName: 'ChildAccounts' }),
       ...address('Billing'),
       ...address('Shipping'),
