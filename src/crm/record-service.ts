@@ -317,7 +317,9 @@ export class RecordService {
         }
       }
       const results = await this.save(ctx, pending, allOrNone);
-      return results.map((r, i) => (r.success ? { ...r, created: created[i] ?? false } : r));
+      // Each result says whether its row would make a record, refused or rolled back too (as
+      // Salesforce's upsert results do).
+      return results.map((r, i) => ({ ...r, created: created[i] ?? false }));
     });
   }
 

@@ -187,6 +187,36 @@ for (const dialect of DIALECTS) {
       ]);
     });
 
+    it('upserts with allOrNone: one bad record rolls all back, and each result still says it would have created', async () => {
+      const records = ['One', 'Two', 'Three'].map((name, i) => ({
+        attributes: { type: 'Account' },
+        Name: `Rolled ${name}`,
+        ...(i === 1 ? { OwnerId: 'INVALID_OWNER' } : {}),
+      }));
+      const { status, body } = await post(
+        '/composite/sobjects/Account/Id',
+        { allOrNone: true, records },
+        'PATCH',
+      );
+      expect(status).toBe(200);
+      const results = body as Array<{
+        success: boolean;
+        created: boolean;
+        errors: Array<{ statusCode: string }>;
+      }>;
+      expect(results.map((r) => [r.success, r.created])).toEqual([
+        [false, true],
+        [false, true],
+        [false, true],
+      ]);
+      expect(results[1]!.errors[0]!.statusCode).toBe('MALFORMED_ID');
+      expect(results[0]!.errors[0]!.statusCode).toBe('ALL_OR_NONE_OPERATION_ROLLED_BACK');
+      const left = await crm.api(
+        `/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name LIKE 'Rolled %'")}`,
+      );
+      expect(((await left.json()) as { totalSize: number }).totalSize).toBe(0);
+    });
+
     it('refuses more than 200 records in one call', async () => {
       const records = Array.from({ length: 201 }, () => ({ attributes: { type: 'Lead' }, ...buildLead() }));
       const { status, body } = await post('/composite/sobjects', { records });

@@ -33,7 +33,7 @@ function wireResults(results: SaveResult[]): Array<Record<string, unknown>> {
     if (r.id) out.id = r.id;
     out.success = r.success;
     out.errors = r.errors.map(collectionError);
-    if (r.created !== undefined && r.success) out.created = r.created;
+    if (r.created !== undefined) out.created = r.created;
     return out;
   });
 }
