@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
+import { HOT_LEADS_NEED_PHONE, leadKeyField } from '../support/factories.js';
 
 const xml = new XMLParser({
   parseTagValue: false,
@@ -20,31 +21,8 @@ for (const dialect of DIALECTS) {
       crm = await startTestCrm({
         dialect,
         config: {
-          customFields: [
-            {
-              object: 'Lead',
-              name: 'Legacy_Key__c',
-              type: 'string',
-              length: 64,
-              externalId: true,
-              unique: true,
-              required: false,
-              restrictedPicklist: false,
-            },
-          ],
-          validationRules: [
-            {
-              object: 'Lead',
-              name: 'Hot_Leads_Need_Phone',
-              when: [
-                { field: 'Rating', op: 'equals', value: 'Hot' },
-                { field: 'Phone', op: 'blank' },
-              ],
-              message: 'A hot lead needs a phone number',
-              field: 'Phone',
-              active: true,
-            },
-          ],
+          customFields: [leadKeyField('Legacy_Key__c')],
+          validationRules: [HOT_LEADS_NEED_PHONE],
         },
       });
       conn = await crm.connect();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { waitForJob, type JobInfo } from '../support/bulk-jobs.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
+import { leadKeyField } from '../support/factories.js';
 
 for (const dialect of DIALECTS) {
   describe(`Bulk API 2.0 ingest (${dialect})`, () => {
@@ -13,18 +14,7 @@ for (const dialect of DIALECTS) {
       crm = await startTestCrm({
         dialect,
         config: {
-          customFields: [
-            {
-              object: 'Lead',
-              name: 'Import_Key__c',
-              type: 'string',
-              length: 40,
-              externalId: true,
-              unique: true,
-              required: false,
-              restrictedPicklist: false,
-            },
-          ],
+          customFields: [leadKeyField('Import_Key__c', { length: 40 })],
         },
       });
       conn = await crm.connect();

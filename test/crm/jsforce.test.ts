@@ -2,7 +2,7 @@ import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { startTestCrm, TEST_CREDENTIALS, type TestCrm } from '../support/crm-server.js';
-import { buildAccount, buildContact, buildLead } from '../support/factories.js';
+import { buildAccount, buildContact, buildLead, leadKeyField } from '../support/factories.js';
 
 interface SaveResult {
   id?: string;
@@ -19,18 +19,7 @@ for (const dialect of DIALECTS) {
       crm = await startTestCrm({
         dialect,
         config: {
-          customFields: [
-            {
-              object: 'Lead',
-              name: 'External_Key__c',
-              type: 'string',
-              length: 64,
-              externalId: true,
-              unique: true,
-              required: false,
-              restrictedPicklist: false,
-            },
-          ],
+          customFields: [leadKeyField('External_Key__c')],
         },
       });
       conn = await crm.connect();

@@ -2,7 +2,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateRecord } from '../../src/crm/store/record-store.js';
 import { startTestCrm, type TestCrm } from '../support/crm-server.js';
-import { buildLead } from '../support/factories.js';
+import { buildLead, HOT_LEADS_NEED_PHONE, leadKeyField } from '../support/factories.js';
 
 type ErrorBody = Array<{ errorCode: string; message: string; fields?: string[]; duplicateResult?: unknown }>;
 
@@ -17,31 +17,8 @@ describe('REST error responses', () => {
     crm = await startTestCrm({
       busyTimeoutMs: 50,
       config: {
-        customFields: [
-          {
-            object: 'Lead',
-            name: 'Badge__c',
-            type: 'string',
-            length: 20,
-            unique: true,
-            externalId: false,
-            required: false,
-            restrictedPicklist: false,
-          },
-        ],
-        validationRules: [
-          {
-            object: 'Lead',
-            name: 'Hot_Leads_Need_Phone',
-            when: [
-              { field: 'Rating', op: 'equals', value: 'Hot' },
-              { field: 'Phone', op: 'blank' },
-            ],
-            message: 'A hot lead needs a phone number',
-            field: 'Phone',
-            active: true,
-          },
-        ],
+        customFields: [leadKeyField('Badge__c', { length: 20, externalId: false })],
+        validationRules: [HOT_LEADS_NEED_PHONE],
         duplicateRules: [{ object: 'Lead', field: 'Email', action: 'block' }],
       },
     });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CrmConfig } from '../../src/crm/crm-config.js';
 
 function unique(): string {
   return randomBytes(4).toString('hex');
@@ -24,3 +25,34 @@ export function buildContact(overrides: Record<string, unknown> = {}): Record<st
 export function buildAccount(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { Name: `Account ${unique()}`, ...overrides };
 }
+
+type CustomField = CrmConfig['customFields'][number];
+type ValidationRule = CrmConfig['validationRules'][number];
+
+/** A Lead text field for a test CRM's config: a unique external id (an upsert key) unless said. */
+export function leadKeyField(name: string, overrides: Partial<CustomField> = {}): CustomField {
+  return {
+    object: 'Lead',
+    name,
+    type: 'string',
+    length: 64,
+    externalId: true,
+    unique: true,
+    required: false,
+    restrictedPicklist: false,
+    ...overrides,
+  };
+}
+
+/** A validation rule the error tests use: a Hot Lead needs a phone number. */
+export const HOT_LEADS_NEED_PHONE: ValidationRule = {
+  object: 'Lead',
+  name: 'Hot_Leads_Need_Phone',
+  when: [
+    { field: 'Rating', op: 'equals', value: 'Hot' },
+    { field: 'Phone', op: 'blank' },
+  ],
+  message: 'A hot lead needs a phone number',
+  field: 'Phone',
+  active: true,
+};
