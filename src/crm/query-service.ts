@@ -18,7 +18,7 @@ import {
   type SelectItem,
 } from './domain/soql/query-plan.js';
 import { SoqlPlanner } from './domain/soql/soql-planner.js';
-import { fromColumnValue } from './store/record-store.js';
+import { fromColumnValue, selectRecentlyViewed, stampViewed } from './store/record-store.js';
 import { SoqlSql, type Keyset, type Row } from './store/soql-sql.js';
 
 export const DEFAULT_BATCH_SIZE = 2000;
@@ -116,6 +116,11 @@ export class QueryService {
       done: !more,
       records: await this.records(compiled, pageRows, options.apiVersion),
     };
+    if (plan.viewStamp) {
+      // The keyset ends with the record's Id, whatever the query selected.
+      const ids = pageRows.map((row) => String(compiled.keysetOf(row).at(-1)));
+      await stampViewed(db, plan.object, ids, this.now().toISOString(), plan.viewStamp);
+    }
     const last = pageRows[pageRows.length - 1];
     if (more && last) {
       const locator = this.openCursor({
@@ -136,6 +141,25 @@ export class QueryService {
       );
     }
     return result;
+  }
+
+  /**
+   * Recently viewed records (`FOR VIEW`), newest first: of one object, or of every object that
+   * keeps LastViewedDate.
+   */
+  async recentlyViewed(
+    limit: number,
+    objectName?: string,
+  ): Promise<Array<{ type: string; id: string; name: string | null }>> {
+    const db = this.deps.unitOfWork.current();
+    const objects = objectName
+      ? [this.deps.schema.object(objectName)].filter((d) => d !== undefined)
+      : this.deps.schema.allObjects();
+    const found: Array<{ type: string; id: string; name: string | null; viewedAt: string }> = [];
+    for (const def of objects)
+      for (const r of await selectRecentlyViewed(db, def, limit)) found.push({ type: def.name, ...r });
+    found.sort((a, b) => (a.viewedAt < b.viewedAt ? 1 : a.viewedAt > b.viewedAt ? -1 : 0));
+    return found.slice(0, limit).map(({ type, id, name }) => ({ type, id, name }));
   }
 
   /**

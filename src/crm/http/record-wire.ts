@@ -135,6 +135,22 @@ export function describeObject(
   };
 }
 
-export function objectInfo(def: ObjectDef, apiVersion: string): Record<string, unknown> {
-  return { objectDescribe: objectSummary(def, apiVersion), recentItems: [] };
+export function objectInfo(
+  def: ObjectDef,
+  apiVersion: string,
+  recent: Array<{ type: string; id: string; name: string | null }> = [],
+): Record<string, unknown> {
+  return { objectDescribe: objectSummary(def, apiVersion), recentItems: recentItems(recent, apiVersion) };
+}
+
+/** Recently viewed records as `/recent` and an object's `recentItems` list them. */
+export function recentItems(
+  recent: Array<{ type: string; id: string; name: string | null }>,
+  apiVersion: string,
+): Array<Record<string, unknown>> {
+  return recent.map((r) => ({
+    attributes: { type: r.type, url: recordUrl(apiVersion, r.type, r.id) },
+    Id: r.id,
+    Name: r.name,
+  }));
 }

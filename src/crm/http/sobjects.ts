@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
-import { describeGlobal, describeObject, objectInfo, recordUrl, wireRecord } from './record-wire.js';
+import {
+  describeGlobal,
+  describeObject,
+  objectInfo,
+  recentItems,
+  recordUrl,
+  wireRecord,
+} from './record-wire.js';
+
+const recentQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(200) });
 
 const typeParams = z.object({ type: z.string() });
 const recordParams = z.object({ type: z.string(), id: z.string() });
@@ -23,9 +32,16 @@ export function sobjectRoutes(app: FastifyInstance, services: CrmServices): void
 
   app.get('/sobjects', async (request) => describeGlobal(schema.allObjects(), request.crm.apiVersion));
 
+  // Recently viewed records (a query's FOR VIEW), newest first, of every object.
+  app.get('/recent', async (request) => {
+    const { limit } = recentQuery.parse(request.query);
+    return recentItems(await services.queries.recentlyViewed(limit), request.crm.apiVersion);
+  });
+
   app.get('/sobjects/:type', async (request) => {
     const { type } = typeParams.parse(request.params);
-    return objectInfo(records.objectDef(type), request.crm.apiVersion);
+    const def = records.objectDef(type);
+    return objectInfo(def, request.crm.apiVersion, await services.queries.recentlyViewed(25, def.name));
   });
 
   app.get('/sobjects/:type/describe', async (request) => {

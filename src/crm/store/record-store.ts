@@ -201,3 +201,38 @@ export async function selectActiveUserIds(db: StoreDb, userTable: string): Promi
     where "IsActive" = 1 and "IsDeleted" = 0 order by "Id"`.execute(db);
   return r.rows.map((row) => row.Id);
 }
+
+/**
+ * Stamps records viewed (LastViewedDate and LastReferencedDate) or referenced
+ * (LastReferencedDate): what `FOR VIEW` / `FOR REFERENCE` and a record page do. Not a change:
+ * SystemModstamp stays, and no change event is published, as on Salesforce.
+ */
+export async function stampViewed(
+  db: StoreDb,
+  def: ObjectDef,
+  ids: string[],
+  at: string,
+  how: 'VIEW' | 'REFERENCE',
+): Promise<void> {
+  const has = (name: string) => def.fields.some((f) => f.name === name);
+  if (ids.length === 0 || !has('LastReferencedDate')) return;
+  const assignments = [sql`"LastReferencedDate" = ${at}`];
+  if (how === 'VIEW' && has('LastViewedDate')) assignments.push(sql`"LastViewedDate" = ${at}`);
+  await sql`update ${sql.table(def.table)} set ${sql.join(assignments)}
+    where "Id" in (${sql.join(ids)})`.execute(db);
+}
+
+/** An object's most recently viewed live records, newest first: their id, name and when. */
+export async function selectRecentlyViewed(
+  db: StoreDb,
+  def: ObjectDef,
+  limit: number,
+): Promise<Array<{ id: string; name: string | null; viewedAt: string }>> {
+  if (!def.fields.some((f) => f.name === 'LastViewedDate')) return [];
+  const name = def.fields.some((f) => f.name === 'Name') ? sql.ref('Name') : sql`null`;
+  const r = await sql<{ Id: string; name: string | null; viewed: string }>`select "Id", ${name} as name,
+      "LastViewedDate" as viewed from ${sql.table(def.table)}
+    where "LastViewedDate" is not null and "IsDeleted" = 0
+    order by "LastViewedDate" desc, "Id" desc limit ${limit}`.execute(db);
+  return r.rows.map((row) => ({ id: row.Id, name: row.name, viewedAt: String(row.viewed) }));
+}

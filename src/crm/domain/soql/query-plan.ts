@@ -61,6 +61,11 @@ export interface QueryPlan {
   includeDeleted: boolean;
   /** A search without ORDER BY: any order will do (Salesforce's is relevance). */
   unordered?: boolean;
+  /**
+   * `FOR VIEW` / `FOR REFERENCE`: the records returned are stamped viewed (LastViewedDate and
+   * LastReferencedDate) or referenced (LastReferencedDate), and listed as recently viewed.
+   */
+  viewStamp?: 'VIEW' | 'REFERENCE';
 }
 
 export function isAggregatePlan(plan: QueryPlan): boolean {

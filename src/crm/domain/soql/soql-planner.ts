@@ -109,7 +109,7 @@ class QueryResolver {
     const q = this.query as Query & Record<string, unknown>;
     if (q.having) throw unsupported('HAVING');
     if (q.withDataCategory || q.withSecurityEnforced || q.withAccessLevel) throw unsupported('WITH');
-    if (q.for) throw unsupported('FOR VIEW/REFERENCE/UPDATE');
+    if (q.for === 'UPDATE') throw unsupported('FOR UPDATE');
     if (q.update) throw unsupported('UPDATE TRACKING/VIEWSTAT');
     if (q.usingScope) throw unsupported('USING SCOPE');
     if (q.sObjectRelationships || q.sObjectPrefix) throw unsupported('relationship queries in FROM');
@@ -148,6 +148,7 @@ class QueryResolver {
       offset,
       countOnly,
       includeDeleted: this.options.includeDeleted,
+      ...(q.for === 'VIEW' || q.for === 'REFERENCE' ? { viewStamp: q.for } : {}),
     };
   }
 
