@@ -15,6 +15,7 @@ import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from '.
 import { compositeTreeRoutes } from './http/composite-tree.js';
 import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { limitsRoutes } from './http/limits.js';
+import { tabsAndThemeRoutes } from './http/tabs-and-theme.js';
 import { oauthRoutes } from './http/oauth.js';
 import { queryRoutes } from './http/query.js';
 import { searchRoutes } from './http/search.js';
@@ -84,6 +85,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   queryRoutes(app, services);
   searchRoutes(app, services);
   limitsRoutes(app, services);
+  tabsAndThemeRoutes(app, services);
   bulkIngestRoutes(app, services);
   bulkQueryRoutes(app, services);
 }

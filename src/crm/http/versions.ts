@@ -33,6 +33,9 @@ const RESOURCES = [
   'composite',
   'limits',
   'jobs',
+  'recent',
+  'tabs',
+  'theme',
 ];
 
 /**
