@@ -14,6 +14,7 @@ import { BayeuxServer } from './events/bayeux-server.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
 import { compositeTreeRoutes } from './http/composite-tree.js';
 import { faultAdminRoutes, faultInjection } from './http/faults.js';
+import { layoutRoutes } from './http/layouts.js';
 import { limitsRoutes } from './http/limits.js';
 import { tabsAndThemeRoutes } from './http/tabs-and-theme.js';
 import { oauthRoutes } from './http/oauth.js';
@@ -78,6 +79,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   );
   resourceListRoute(app, (userId) => services.oauth.identityUrl(userId));
   sobjectRoutes(app, services);
+  layoutRoutes(app, services);
   changeWindowRoutes(app, services);
   collectionRoutes(app, services);
   compositeRoutes(app, services);
