@@ -55,6 +55,28 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('describes tabs over SOAP: one app with a tab per object, as jsforce’s soap.describeTabs() reads it', async () => {
+      const apps = (await conn.soap.describeTabs()) as unknown as Array<{
+        label: string;
+        logoUrl: string;
+        selected: boolean;
+        tabs: Array<Record<string, unknown>>;
+      }>;
+      expect(apps).toHaveLength(1);
+      expect(apps[0]).toMatchObject({ label: 'Sales', logoUrl: expect.any(String), selected: true });
+      const lead = apps[0]!.tabs.find((t) => t.sobjectName === 'Lead');
+      expect(lead).toMatchObject({
+        name: 'standard-Lead',
+        label: 'Leads',
+        custom: false,
+        url: `${crm.url}/00Q/o`,
+      });
+      for (const tab of apps[0]!.tabs) {
+        expect(Array.isArray(tab.icons)).toBe(true);
+        expect(tab).toMatchObject({ miniIconUrl: expect.any(String), sobjectName: expect.any(String) });
+      }
+    });
+
     it('merges a lead into another: master updated, tasks and memberships moved, loser deleted with MasterRecordId', async () => {
       const master = await create('Lead', buildLead({ LastName: 'Master', Title: null }));
       const loser = await create('Lead', buildLead({ LastName: 'Loser' }));

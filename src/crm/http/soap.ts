@@ -10,6 +10,7 @@ import { parseApiVersion } from './request-context.js';
 import { envelope, faultEnvelope, type Xml } from './soap-envelope.js';
 import { logServerError } from '../../http/server-basics.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
+import { objectTabs } from './tabs-and-theme.js';
 
 // Tag values stay strings: an id like 001… must never become a number.
 const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
@@ -40,7 +41,14 @@ const SERVER_STATUS_FAULTS = new Set([
 ]);
 
 /** The calls this endpoint answers besides login. */
-const SOAP_OPERATIONS = new Set(['convertLead', 'undelete', 'getUserInfo', 'merge', 'logout']);
+const SOAP_OPERATIONS = new Set([
+  'convertLead',
+  'undelete',
+  'getUserInfo',
+  'merge',
+  'logout',
+  'describeTabs',
+]);
 
 function sendFault(reply: FastifyReply, code: string, message: string): FastifyReply {
   // A refused login is SOAP's 500 but no server failure: not logged as one.
@@ -76,7 +84,7 @@ function leadConvert(raw: unknown): LeadConvertRequest {
 
 /**
  * The part of the SOAP (partner) API that has no REST twin and that jsforce's `conn.soap.*`
- * uses: `login`, `convertLead`, `merge`, `undelete` and `getUserInfo`. Errors are SOAP faults.
+ * uses: `login`, `convertLead`, `merge`, `undelete`, `getUserInfo`, `logout` and `describeTabs`. Errors are SOAP faults.
  */
 export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
   app.addContentTypeParser(
@@ -155,6 +163,18 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
         return reply.type('text/xml; charset=utf-8').send(envelope({ logoutResponse: '' }));
       case 'getUserInfo':
         result = await userInfo(services, session.userId);
+        break;
+      case 'describeTabs':
+        // One app holding a tab per object (this CRM has no apps of its own).
+        result = [
+          {
+            label: 'Sales',
+            logoUrl: `${services.urls.instanceUrl()}/img/seasonLogos/logo.png`,
+            namespace: '',
+            selected: true,
+            tabs: objectTabs(services),
+          },
+        ];
         break;
       case 'merge': {
         const merged = await services.merges.merge(

@@ -52,33 +52,43 @@ function icons(
   ];
 }
 
+/** A tab per served object, as `/tabs` and SOAP `describeTabs` list them. */
+export function objectTabs(services: CrmServices): Array<Record<string, unknown>> {
+  const base = services.urls.instanceUrl();
+  return servedObjects(services).map((def) => ({
+    colors: colors(def),
+    custom: false,
+    iconUrl: `${base}/img/icon/t4v35/standard/${iconName(def)}_120.png`,
+    icons: icons(def, base),
+    label: def.labelPlural,
+    miniIconUrl: `${base}/img/icon/t4v35/standard/${iconName(def)}_60.png`,
+    name: `standard-${def.name}`,
+    sobjectName: def.name,
+    url: `${base}/${def.keyPrefix}/o`,
+  }));
+}
+
+/** The objects that have a tab (all but the Organization). */
+function servedObjects(services: CrmServices): ObjectDef[] {
+  return services.schema.allObjects().filter((def) => def.name !== 'Organization');
+}
+
 /**
  * `/tabs` and `/theme`: an object's tab and its colours and icons, answered from the schema for
  * the clients that read them (jsforce's conn.tabs() and conn.theme()). The icon URLs follow
  * Salesforce's paths; this CRM serves no images.
  */
 export function tabsAndThemeRoutes(app: FastifyInstance, services: CrmServices): void {
-  const objects = () => services.schema.allObjects().filter((def) => def.name !== 'Organization');
-
-  app.get('/tabs', async () => {
-    const base = services.urls.instanceUrl();
-    return objects().map((def) => ({
-      colors: colors(def),
-      custom: false,
-      iconUrl: `${base}/img/icon/t4v35/standard/${iconName(def)}_120.png`,
-      icons: icons(def, base),
-      label: def.labelPlural,
-      miniIconUrl: `${base}/img/icon/t4v35/standard/${iconName(def)}_60.png`,
-      name: `standard-${def.name}`,
-      sobjectName: def.name,
-      url: `${base}/${def.keyPrefix}/o`,
-    }));
-  });
+  app.get('/tabs', async () => objectTabs(services));
 
   app.get('/theme', async () => {
     const base = services.urls.instanceUrl();
     return {
-      themeItems: objects().map((def) => ({ colors: colors(def), icons: icons(def, base), name: def.name })),
+      themeItems: servedObjects(services).map((def) => ({
+        colors: colors(def),
+        icons: icons(def, base),
+        name: def.name,
+      })),
     };
   });
 }
