@@ -16,6 +16,7 @@ import { compositeTreeRoutes } from './http/composite-tree.js';
 import { faultAdminRoutes, faultInjection } from './http/faults.js';
 import { layoutRoutes } from './http/layouts.js';
 import { limitsRoutes } from './http/limits.js';
+import { listViewRoutes } from './http/list-views.js';
 import { tabsAndThemeRoutes } from './http/tabs-and-theme.js';
 import { oauthRoutes } from './http/oauth.js';
 import { queryRoutes } from './http/query.js';
@@ -80,6 +81,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   resourceListRoute(app, (userId) => services.oauth.identityUrl(userId));
   sobjectRoutes(app, services);
   layoutRoutes(app, services);
+  listViewRoutes(app, services);
   changeWindowRoutes(app, services);
   collectionRoutes(app, services);
   compositeRoutes(app, services);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
 import { pageSizeFrom } from '../query-service.js';
+import { allListViews } from './list-views.js';
 
 /**
  * SOQL: `/query` and `/queryAll` (or their column metadata with `columns=true`), and their next
@@ -19,7 +20,9 @@ export function queryRoutes(app: FastifyInstance, services: CrmServices): void {
       if (explain !== undefined && q === undefined) {
         if (explain.trim() === '')
           throw new HandoffError('MALFORMED_QUERY', 'A query to explain is required');
-        return services.queries.explain(explain);
+        // A list view's id (jsforce's listview(id).explain()) explains the view's query.
+        const view = allListViews(services).find((v) => v.id === explain || v.id.slice(0, 15) === explain);
+        return services.queries.explain(view ? view.query : explain);
       }
       if (!q || q.trim() === '') throw new HandoffError('MALFORMED_QUERY', 'A query string (q) is required');
       // The Salesforce CLI asks for the columns after every query, to lay out its table.
