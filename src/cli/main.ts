@@ -189,10 +189,13 @@ syncCommand
   );
 syncCommand
   .command('errors')
-  .description('writes a side refused for good, with the record, field and message; --retry tries them again')
-  .option('--retry', 'try every open error again on the next pass')
+  .description(
+    'writes a side refused for good: the person, the refused values, both records and a hint; --retry or --skip settles them',
+  )
+  .option('--retry [ids]', 'try these errors again on the next pass: ids (12 or 12,14) or all (the default)')
+  .option('--skip <ids>', 'give up on these errors, leaving the records as they are: ids or all')
   .action((_flags: unknown, command: Command) =>
-    runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: boolean }>()),
+    runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: string | true; skip?: string }>()),
   );
 
 program

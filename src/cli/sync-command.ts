@@ -200,25 +200,67 @@ async function withConnectorAdmin<T>(
   }
 }
 
-/** `handoff sync errors [--retry]`: the sync-error list of the data dir's business unit. */
-export async function runSyncErrors(flags: CliFlags & { retry?: boolean }): Promise<void> {
+/** `all`, or error ids separated by commas, as `--retry` and `--skip` take them. */
+function errorIds(option: string, value: string | true): number[] | 'all' {
+  if (value === true || value === 'all') return 'all';
+  const ids = value.split(',').map((part) => part.trim().replace(/^#/, ''));
+  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id)))
+    throw new ConfigError(`${option} takes an error id (as listed, #12 or 12), several with commas, or all`);
+  return ids.map(Number);
+}
+
+/**
+ * `handoff sync errors [--retry ID|all] [--skip ID|all]`: the sync-error list of the data dir's
+ * business unit, each error with the refused value, the person, both records and what to do.
+ */
+export async function runSyncErrors(
+  flags: CliFlags & { retry?: string | true; skip?: string | true },
+): Promise<void> {
+  const retry = flags.retry === undefined ? undefined : errorIds('--retry', flags.retry);
+  const skip = flags.skip === undefined ? undefined : errorIds('--skip', flags.skip);
+  const consoleUrl = readCredentials(resolveConfig(flags).dataDir)?.console?.url;
   await withConnectorAdmin(flags, async (admin) => {
     const errors = await admin.errors();
+    if (retry !== undefined || skip !== undefined) {
+      // Ids that name no open error are a mistake worth a non-zero exit, not a silent 0.
+      const open = new Set(errors.map((e) => e.id));
+      const unknown = [
+        ...(retry === 'all' ? [] : (retry ?? [])),
+        ...(skip === 'all' ? [] : (skip ?? [])),
+      ].filter((id) => !open.has(id));
+      if (unknown.length > 0)
+        throw new ConfigError(`no open sync error ${unknown.map((id) => `#${id}`).join(', ')}`);
+      if (retry !== undefined)
+        console.log(`${await admin.retry(retry)} marked for retry: the next pass tries again`);
+      if (skip !== undefined) console.log(`${await admin.skip(skip)} skipped`);
+      return;
+    }
     if (errors.length === 0) console.log('no sync errors');
     const byCategory = new Map<string, typeof errors>();
     for (const e of errors) byCategory.set(e.category, [...(byCategory.get(e.category) ?? []), e]);
     for (const [category, list] of byCategory) {
-      console.log(`${category} (${list.length})`);
+      console.log(`${category} (${list.length})  ${list[0]!.hint}`);
       for (const e of list) {
-        const record = `${e.crmObject} ${e.crmId ?? '(new)'} / prospect ${e.prospectId ?? '-'}`;
+        const who = [e.person.name, e.person.email ? `<${e.person.email}>` : null].filter(Boolean).join(' ');
+        const tries = e.tries > 1 ? `, refused ${e.tries} times` : '';
         console.log(
-          `  #${e.id}  ${e.side} refused  ${record}  ${e.fields.join(', ')}  ${e.code ?? ''}: ${e.message}${e.state === 'retry' ? '  (retry asked)' : ''}`,
+          `  #${e.id}  ${who || '(no name)'}  ${e.side} refused  since ${e.createdAt}${tries}${e.state === 'retry' ? '  (retry asked)' : ''}`,
         );
+        console.log(`      ${e.code ?? ''}${e.code ? ': ' : ''}${e.message}`);
+        const values = Object.entries(e.values)
+          .filter(([field]) => e.fields.length === 0 || e.fields.includes(field))
+          .map(([field, value]) => `${field} = ${JSON.stringify(value)}`);
+        if (values.length > 0) console.log(`      refused  ${values.join(', ')}`);
+        const records = [
+          e.crmId ? `${e.crmObject} ${e.crmId}` : `${e.crmObject} (not made)`,
+          e.prospectId !== null ? `prospect ${e.prospectId}` : null,
+        ].filter(Boolean);
+        console.log(`      records  ${records.join(' / ')}`);
+        if (consoleUrl) {
+          for (const id of [e.crmId, e.prospectId].filter((id) => id !== null))
+            console.log(`      ${consoleUrl}/#/explorer/${encodeURIComponent(String(id))}`);
+        }
       }
-    }
-    if (flags.retry) {
-      const n = await admin.retryAll();
-      console.log(`${n} to be tried again on the next pass`);
     }
   });
 }

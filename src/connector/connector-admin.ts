@@ -9,6 +9,7 @@ import {
   selectCursors,
   selectSyncErrors,
   setPaused,
+  skipSyncErrors,
   type ApiUsage,
   type SyncError,
 } from './store/link-store.js';
@@ -32,8 +33,10 @@ export interface ConnectorAdmin {
   crmApiUsage(): Promise<ApiUsage | undefined>;
   errors(states?: Array<SyncError['state']>): Promise<SyncError[]>;
   errorCounts(): Promise<Record<string, number>>;
-  /** Tries every open error again on the next pass; how many were marked. */
-  retryAll(): Promise<number>;
+  /** Tries open errors again on the next pass (all, or by id); how many were marked. */
+  retry(ids: number[] | 'all'): Promise<number>;
+  /** Gives up on open errors (all, or by id): how many were skipped. */
+  skip(ids: number[] | 'all'): Promise<number>;
   syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
 }
 
@@ -50,7 +53,8 @@ export async function openConnectorAdmin(database: Database, unitId: string): Pr
     crmApiUsage: () => selectApiUsage(db, unitId),
     errors: (states = ['open', 'retry']) => selectSyncErrors(db, unitId, states),
     errorCounts: () => countSyncErrorsByCategory(db, unitId),
-    retryAll: () => markForRetry(db, unitId, 'all', new Date().toISOString()),
+    retry: (ids) => markForRetry(db, unitId, ids, new Date().toISOString()),
+    skip: (ids) => skipSyncErrors(db, unitId, ids, new Date().toISOString()),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
   };
 }

@@ -69,8 +69,8 @@ export interface Connector {
   retry(ids: number[] | 'all'): Promise<number>;
   /** The linked pair of a record named by its CRM id or prospect id, if it has one. */
   linkOf(recordId: string): Promise<Link | null>;
-  /** Gives up on open errors (by id): how many were skipped. */
-  skip(ids: number[]): Promise<number>;
+  /** Gives up on open errors (all, or by id): how many were skipped. */
+  skip(ids: number[] | 'all'): Promise<number>;
   /** The sync at a glance: connections, linked records, queue, lag, errors, API budgets. */
   status(): Promise<ConnectorStatus>;
   /** What the sync did a minute, over the last `minutes` minutes (oldest first). */

@@ -158,6 +158,101 @@ describe('the handoff command', () => {
     expect(await stop(running)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
 
+  it('sync errors: lists a refusal with its person, value and hint; --retry and --skip settle it by id', async () => {
+    const dataDir = tempDir();
+    const configFile = join(dataDir, 'handoff.config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        crm: {
+          validationRules: [
+            {
+              object: 'Lead',
+              name: 'No_Interns',
+              when: [{ field: 'Title', op: 'contains', value: 'Intern' }],
+              message: 'Interns cannot be Leads',
+              field: 'Title',
+              active: true,
+            },
+          ],
+        },
+      }),
+    );
+    const running = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir, '--config', configFile]);
+    const conn = await login(dataDir);
+    await conn
+      .sobject('Lead')
+      .create({ FirstName: 'Ida', LastName: 'Rule', Company: 'R', Email: 'ida@cli.example' });
+    const errorsNow = async () =>
+      (await run(['sync', 'errors', '--data-dir', dataDir, '--config', configFile])).output;
+    let prospectId: number | undefined;
+    await expect
+      .poll(
+        async () => {
+          const r = await marketingQuery(dataDir, conn.accessToken!, {
+            path: '/api/v5/objects/prospects?fields=id,salesforceId&email=ida@cli.example',
+          });
+          prospectId = r.body.values[0]?.salesforceId ? Number(r.body.values[0].id) : undefined;
+          return prospectId;
+        },
+        { timeout: 30_000 },
+      )
+      .toBeDefined();
+    await marketingQuery(dataDir, conn.accessToken!, {
+      path: `/api/v5/objects/prospects/${prospectId}?fields=id`,
+      method: 'PATCH',
+      body: { jobTitle: 'Intern' },
+    });
+    await expect.poll(errorsNow, { timeout: 30_000 }).toContain('Interns cannot be Leads');
+    const listed = await errorsNow();
+    expect(listed).toContain('validation (1)  A value the other side rejects');
+    expect(listed).toMatch(/#(\d+) {2}Ida Rule <ida@cli\.example> {2}crm refused {2}since /);
+    expect(listed).toContain('refused  Title = "Intern"');
+    expect(listed).toMatch(new RegExp(`records  Lead 00Q\\w+ / prospect ${prospectId}`));
+    expect(listed).toMatch(/http:\/\/127\.0\.0\.1:\d+\/#\/explorer\/00Q/);
+    const id = /#(\d+)/.exec(listed)![1]!;
+
+    const unknown = await run([
+      'sync',
+      'errors',
+      '--retry',
+      '99999',
+      '--data-dir',
+      dataDir,
+      '--config',
+      configFile,
+    ]);
+    expect(unknown.output).toContain('no open sync error #99999');
+    expect(unknown.code).toBe(1);
+    const retried = await run([
+      'sync',
+      'errors',
+      '--retry',
+      id,
+      '--data-dir',
+      dataDir,
+      '--config',
+      configFile,
+    ]);
+    expect(retried.output).toContain('1 marked for retry');
+    // Tried again under the same rule: the same error (its id), refused twice.
+    await expect.poll(errorsNow, { timeout: 30_000 }).toContain('refused 2 times');
+    expect(await errorsNow()).toContain(`#${id}  Ida Rule`);
+    const skipped = await run([
+      'sync',
+      'errors',
+      '--skip',
+      'all',
+      '--data-dir',
+      dataDir,
+      '--config',
+      configFile,
+    ]);
+    expect(skipped.output).toContain('1 skipped');
+    expect(await errorsNow()).toContain('no sync errors');
+    expect(await stop(running)).toBe(0);
+  }, 120_000);
+
   it('sync --metrics-port: serves the connector’s figures and probes; logs are JSON lines when piped', async () => {
     const dataDir = tempDir();
     const demo = await start(['demo', ...FREE_PORTS, '--data-dir', dataDir, '--no-sync']);

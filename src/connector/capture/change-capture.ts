@@ -51,7 +51,14 @@ export class ChangeCapture {
   async queueRetries(): Promise<void> {
     const { database, unitId, now } = this.setup.options;
     const items: queue.NewWorkItem[] = [];
-    for (const error of await store.selectSyncErrors(database.db, unitId, ['retry'])) {
+    const retried = await store.selectSyncErrors(database.db, unitId, ['retry']);
+    // Asked to try again: what the CRM refused is sent once more, unchanged or not.
+    await store.clearRefused(
+      database.db,
+      unitId,
+      retried.flatMap((error) => (error.crmId ? [error.crmId] : [])),
+    );
+    for (const error of retried) {
       const key = error.crmId
         ? `${error.crmObject}:${error.crmId}`
         : error.prospectId !== null

@@ -18,6 +18,8 @@ export interface LinkView {
   deleted?: boolean;
   /** prospect field → its value when last synced. */
   lastSynced: Record<string, SyncValue>;
+  /** prospect field → a value the CRM refused for good (not sent again unless it changes). */
+  refused?: Record<string, SyncValue>;
 }
 
 /** Whether a CRM record is inside the marketing data-sharing rule (always, without one). */

@@ -24,6 +24,13 @@ export interface PairPlan {
   lastSynced: Record<string, SyncValue>;
   /** The link's state if the CRM refuses its write: those fields stay as last synced. */
   crmRefusedState: Record<string, SyncValue>;
+  /**
+   * The refused values still held back after this plan (prospect field → value): a field whose
+   * value is what the CRM refused is not sent again; one that changed, or settled, is dropped.
+   */
+  refused: Record<string, SyncValue>;
+  /** What the CRM write carries by prospect field: the values to hold back if it is refused. */
+  toCrmByField: Record<string, SyncValue>;
 }
 
 /**
@@ -43,6 +50,8 @@ export function planPair(
     changes: [],
     lastSynced: { ...link.lastSynced },
     crmRefusedState: {},
+    refused: {},
+    toCrmByField: {},
   };
   for (const mapping of mappings) {
     const decision = decideField(mapping, {
@@ -53,10 +62,18 @@ export function planPair(
       marketingUpdatedAt: syncValue(prospect.updatedAt),
     });
     if (!decision) continue;
+    const refused = link.refused?.[mapping.prospectField];
+    if (decision.toCrm !== undefined && refused !== undefined && decision.toCrm === refused) {
+      // The CRM refused exactly this value for good: held back until it changes or is retried.
+      // Nothing else of the field moves meanwhile (the refused value is not echoed back).
+      plan.refused[mapping.prospectField] = refused;
+      continue;
+    }
     plan.lastSynced[mapping.prospectField] = decision.lastSynced;
     const entry = { field: mapping.prospectField, crmField: mapping.crmField, reason: decision.reason };
     if (decision.toCrm !== undefined) {
       plan.toCrm[mapping.crmField] = crmValue(decision.toCrm, types.get(mapping.crmField));
+      plan.toCrmByField[mapping.prospectField] = decision.toCrm;
       plan.changes.push({
         ...entry,
         toSide: 'crm',

@@ -32,3 +32,22 @@ export function categorize(code: string | number | null | undefined): ErrorCateg
   if (['REQUEST_LIMIT_EXCEEDED', '66', '122'].includes(c)) return 'limits';
   return 'other';
 }
+
+/** What to do about each kind of refusal: the console and the CLI show it beside the error. */
+export const ERROR_HINTS: Record<ErrorCategory, string> = {
+  validation:
+    'A value the other side rejects (a validation rule, a format): correct the value on either record, or change the rule, then Retry.',
+  'required-field':
+    'A field the other side requires is empty: fill it on either record (or map a field that has it), then Retry.',
+  duplicate: 'The other side found a duplicate: merge the records, or change the duplicate rule, then Retry.',
+  permission:
+    'The sync user may not do this: grant it access to the object and fields (or the record), then Retry.',
+  limits: 'An API limit was reached: it clears by itself; Retry once the limit resets.',
+  other:
+    'Read the message; fix the cause on either record, then Retry, or Skip to leave the record as it is.',
+};
+
+/** The hint for a stored category (an unknown one gets the general hint). */
+export function errorHint(category: string): string {
+  return ERROR_HINTS[category as ErrorCategory] ?? ERROR_HINTS.other;
+}

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database, StoreDb } from '../../store/database.js';
 import type { SyncValue } from '../domain/decide-field.js';
 import { CRM_KEY_PREFIXES, type CrmObject } from '../domain/field-mapping.js';
+import { errorHint } from '../domain/sync-error.js';
 
 type Row = Record<string, unknown>;
 
@@ -12,6 +13,11 @@ export interface Link {
   prospectId: number;
   /** prospect field → its value when last synced. */
   lastSynced: Record<string, SyncValue>;
+  /**
+   * Values the CRM refused for good (prospect field → value): not sent again until the field's
+   * value changes or someone retries the error.
+   */
+  refused?: Record<string, SyncValue>;
   /** Both records are in their recycle bins (the deletion was synced). */
   deleted?: boolean;
   /** When the connector last saved the pair (ISO). */
@@ -25,6 +31,7 @@ function linkFromRow(row: Row): Link {
     crmId: String(row.crm_id),
     prospectId: Number(row.prospect_id),
     lastSynced: JSON.parse(String(row.last_synced)) as Record<string, SyncValue>,
+    ...(row.refused ? { refused: JSON.parse(String(row.refused)) as Record<string, SyncValue> } : {}),
     deleted: Number(row.deleted) === 1,
     updatedAt: String(row.updated_at),
   };
@@ -66,10 +73,22 @@ async function replaceLinks(db: StoreDb, links: readonly Link[], at: string): Pr
   );
   const rows = links.map(
     (l) =>
-      sql`(${l.unitId}, ${l.crmObject}, ${l.crmId}, ${l.prospectId}, ${JSON.stringify(l.lastSynced)}, ${l.deleted ? 1 : 0}, ${at})`,
+      sql`(${l.unitId}, ${l.crmObject}, ${l.crmId}, ${l.prospectId}, ${JSON.stringify(l.lastSynced)}, ${refusedColumn(l.refused)}, ${l.deleted ? 1 : 0}, ${at})`,
   );
-  await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, deleted, updated_at)
+  await sql`insert into connector_link (unit_id, crm_object, crm_id, prospect_id, last_synced, refused, deleted, updated_at)
     values ${sql.join(rows)}`.execute(db);
+}
+
+/** A link's refused values as stored: none is null, so the column costs nothing for most pairs. */
+function refusedColumn(refused: Record<string, SyncValue> | undefined): string | null {
+  return refused && Object.keys(refused).length > 0 ? JSON.stringify(refused) : null;
+}
+
+/** Forgets what the CRM refused for these records: their next try sends it again (a retry). */
+export async function clearRefused(db: StoreDb, unitId: string, crmIds: readonly string[]): Promise<void> {
+  if (crmIds.length === 0) return;
+  await sql`update connector_link set refused = null
+    where unit_id = ${unitId} and crm_id in (${sql.join([...crmIds])})`.execute(db);
 }
 
 /** Forgets a link (its CRM record was merged away). */
@@ -152,10 +171,27 @@ export interface SyncError {
   category: string;
   code: string | null;
   message: string;
+  /** What the refused write carried (field → value). */
+  values: Record<string, unknown>;
+  /** What to do about it (by its category). */
+  hint: string;
+  /** Whom it concerns, as the records said when it was refused. */
+  person: { name: string | null; email: string | null };
+  /** How many times the write was refused for this reason (a retry refused again counts). */
+  tries: number;
   /** open → retry (asked for) → resolved (a later write went through) or skipped. */
   state: 'open' | 'retry' | 'resolved' | 'skipped';
+  /** Since when it stands: the first refusal for this reason. */
   createdAt: string;
+  updatedAt: string;
 }
+
+/** What a new refusal says; the rest (id, state, tries, times) the store keeps. */
+export type NewSyncError = Omit<
+  SyncError,
+  'id' | 'state' | 'createdAt' | 'updatedAt' | 'tries' | 'values' | 'person' | 'hint'
+> &
+  Partial<Pick<SyncError, 'values' | 'person'>>;
 
 function errorFromRow(row: Row): SyncError {
   return {
@@ -169,25 +205,69 @@ function errorFromRow(row: Row): SyncError {
     category: String(row.category),
     code: row.code === null ? null : String(row.code),
     message: String(row.message),
+    hint: errorHint(String(row.category)),
+    values: row.refused_values ? (JSON.parse(String(row.refused_values)) as Record<string, unknown>) : {},
+    person: row.person
+      ? (JSON.parse(String(row.person)) as SyncError['person'])
+      : { name: null, email: null },
+    tries: Number(row.tries ?? 1),
     state: String(row.state) as SyncError['state'],
     createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
   };
 }
 
-/** Records a refused write, replacing the record's earlier unresolved error on that side. */
-export async function recordSyncError(
-  db: StoreDb,
-  error: Omit<SyncError, 'id' | 'state' | 'createdAt'>,
-  at: string,
-): Promise<void> {
-  await sql`update connector_sync_error set state = 'skipped', updated_at = ${at}
-    where unit_id = ${error.unitId} and side = ${error.side} and state in ('open', 'retry')
-      and ((crm_id is not null and crm_id = ${error.crmId}) or (prospect_id is not null and prospect_id = ${error.prospectId}))`.execute(
+/** The record's unresolved errors on a side (by CRM id, or by prospect id for a Lead not made). */
+function unresolvedOf(error: Pick<SyncError, 'unitId' | 'side' | 'crmId' | 'prospectId'>) {
+  return sql`unit_id = ${error.unitId} and side = ${error.side} and state in ('open', 'retry')
+    and ${error.crmId !== null ? sql`crm_id = ${error.crmId}` : sql`crm_id is null and prospect_id = ${error.prospectId}`}`;
+}
+
+/**
+ * Records a refused write. Refused again for the same reason (a retry, or a changed value the
+ * rule still refuses), the record's error stays the same one — its id and since — with its
+ * count of tries up; for another reason it replaces the earlier error. Returns the error's id.
+ */
+export async function recordSyncError(db: StoreDb, error: NewSyncError, at: string): Promise<number> {
+  const values = JSON.stringify(error.values ?? {});
+  const person = JSON.stringify(error.person ?? { name: null, email: null });
+  const r =
+    await sql<Row>`update connector_sync_error set state = 'open', updated_at = ${at}, tries = tries + 1,
+      fields = ${JSON.stringify(error.fields)}, refused_values = ${values}, person = ${person}
+    where ${unresolvedOf(error)} and code is not distinct from ${error.code} and message = ${error.message}
+    returning id`.execute(db);
+  if (r.rows[0]) return Number(r.rows[0].id);
+  await sql`update connector_sync_error set state = 'skipped', updated_at = ${at} where ${unresolvedOf(error)}`.execute(
     db,
   );
-  await sql`insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at)
+  const inserted =
+    await sql<Row>`insert into connector_sync_error (unit_id, side, crm_object, crm_id, prospect_id, fields, category, code, message, state, created_at, updated_at, refused_values, person, tries)
     values (${error.unitId}, ${error.side}, ${error.crmObject}, ${error.crmId}, ${error.prospectId}, ${JSON.stringify(error.fields)},
-      ${error.category}, ${error.code}, ${error.message}, 'open', ${at}, ${at})`.execute(db);
+      ${error.category}, ${error.code}, ${error.message}, 'open', ${at}, ${at}, ${values}, ${person}, 1)
+    returning id`.execute(db);
+  return Number(inserted.rows[0]!.id);
+}
+
+/**
+ * The standing error of a Lead that could not be made for a prospect: the values it carried and the
+ * fields the CRM named, so a prospect that changes in other ways is not sent again with them.
+ */
+export async function refusedLead(
+  db: StoreDb,
+  unitId: string,
+  prospectId: number,
+): Promise<{ values: Record<string, unknown>; fields: string[] } | undefined> {
+  // The latest word on it: open or skipped holds the values back; a retry asked, or a Lead
+  // made since (resolved), does not.
+  const r = await sql<Row>`select refused_values, fields, state from connector_sync_error
+    where unit_id = ${unitId} and side = 'crm' and crm_id is null and prospect_id = ${prospectId}
+    order by id desc limit 1`.execute(db);
+  const row = r.rows[0];
+  if (!row?.refused_values || !['open', 'skipped'].includes(String(row.state))) return undefined;
+  return {
+    values: JSON.parse(String(row.refused_values)) as Record<string, unknown>,
+    fields: row.fields ? (JSON.parse(String(row.fields)) as string[]) : [],
+  };
 }
 
 /** Writes to these records went through: their unresolved errors are resolved. */
@@ -247,17 +327,19 @@ export async function markForRetry(
   return Number(r.numAffectedRows ?? 0);
 }
 
-/** Gives up on open errors: the record stays as it is until it changes again. */
+/**
+ * Gives up on open errors (all, or by id): the record stays as it is, its refused values held
+ * back, until one of them changes.
+ */
 export async function skipSyncErrors(
   db: StoreDb,
   unitId: string,
-  ids: number[],
+  ids: number[] | 'all',
   at: string,
 ): Promise<number> {
+  const which = ids === 'all' ? sql`` : sql` and id in (${sql.join(ids.length ? ids : [-1])})`;
   const r = await sql`update connector_sync_error set state = 'skipped', updated_at = ${at}
-    where unit_id = ${unitId} and state in ('open', 'retry') and id in (${sql.join(ids.length ? ids : [-1])})`.execute(
-    db,
-  );
+    where unit_id = ${unitId} and state in ('open', 'retry')${which}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
 

@@ -149,5 +149,40 @@ export function connectorMigrations(database: Database): Record<string, Migratio
         await table.addPrimaryKeyConstraint('connector_metric_pk', ['unit_id', 'minute']).execute();
       },
     },
+    '007-settled-refusals': {
+      async up(db) {
+        // The values the CRM refused for a pair (prospect field → value): not sent again until
+        // one of them changes or someone retries, so a refusal is tried once, not every pass.
+        await db.schema.alterTable('connector_link').addColumn('refused', text).execute();
+        // What an error's write carried, whom it concerns, and how often it was refused: an
+        // error refused again for the same reason keeps its id and since.
+        await db.schema.alterTable('connector_sync_error').addColumn('refused_values', text).execute();
+        await db.schema.alterTable('connector_sync_error').addColumn('person', text).execute();
+        await db.schema
+          .alterTable('connector_sync_error')
+          .addColumn('tries', int, (c) => c.notNull().defaultTo(1))
+          .execute();
+        await sql`create index connector_sync_error_record on connector_sync_error (unit_id, crm_id)`.execute(
+          db,
+        );
+        await sql`create index connector_sync_error_prospect on connector_sync_error (unit_id, prospect_id)`.execute(
+          db,
+        );
+      },
+    },
+    '008-api-calls': {
+      async up(db) {
+        // Each side's API calls a day made by every connector process of a unit, counted in
+        // the store so that processes share one budget.
+        await db.schema
+          .createTable('connector_api_calls')
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('side', text, (c) => c.notNull())
+          .addColumn('day', text, (c) => c.notNull())
+          .addColumn('calls', int, (c) => c.notNull())
+          .addPrimaryKeyConstraint('connector_api_calls_pk', ['unit_id', 'side', 'day'])
+          .execute();
+      },
+    },
   };
 }

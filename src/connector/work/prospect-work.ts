@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ProspectRecord } from '../../clients/account-engagement/ae-client.js';
 import { syncValue } from '../domain/decide-field.js';
 import { isShared } from '../domain/change-priority.js';
@@ -9,7 +10,7 @@ import * as store from '../store/link-store.js';
 import type { SyncSetup } from '../sync-setup.js';
 import type { CrmRecord, PassResult } from '../sync-types.js';
 import type { CrmWriter } from '../write/crm-writer.js';
-import type { PairSync } from '../write/pair-sync.js';
+import { personOf, type PairSync } from '../write/pair-sync.js';
 import type { ItemRecords } from './item-records.js';
 import { soqlString } from '../../clients/salesforce/soql.js';
 
@@ -92,13 +93,20 @@ export class ProspectWork {
         ? await marketing.userSalesforceId(Number(prospect.assignedToId))
         : null;
       if (owner) values.OwnerId = owner;
+      // The CRM refused this Lead for good: not sent again until a field it named changes (or
+      // someone retries the error), however often the prospect's other fields move.
+      const refused = await store.refusedLead(database.db, unitId, prospect.id);
+      if (refused && sameRefusedValues(refused, values)) return;
       // An owner set by the hand-off stands: the org's lead assignment rules (which the REST
       // API runs on create unless told not to) decide only for unassigned prospects.
       const saved = await refusalOrResult(
         crm.sobject('Lead').create(values, owner ? { headers: { 'Sforce-Auto-Assign': 'FALSE' } } : {}),
       );
       if (!saved.success || !saved.id) {
-        await this.writer.recordRefusal({ crmObject: 'Lead', crmId: null, prospectId: prospect.id }, saved);
+        await this.writer.recordRefusal({ crmObject: 'Lead', crmId: null, prospectId: prospect.id }, saved, {
+          values,
+          person: personOf(values, prospect),
+        });
         return;
       }
       record = await this.records.one('Lead', saved.id);
@@ -148,4 +156,14 @@ async function refusalOrResult(save: Promise<unknown>): Promise<SaveOutcome> {
     if (!refusal) throw error;
     return refusal;
   }
+}
+
+/** Whether a new Lead would carry what the CRM refused: the fields it named (or all) unchanged. */
+function sameRefusedValues(
+  refused: { values: Record<string, unknown>; fields: string[] },
+  values: Record<string, unknown>,
+): boolean {
+  const named = refused.fields.filter((field) => field in refused.values || field in values);
+  if (named.length === 0) return isDeepStrictEqual(refused.values, values);
+  return named.every((field) => isDeepStrictEqual(refused.values[field], values[field]));
 }

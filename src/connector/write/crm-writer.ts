@@ -19,6 +19,12 @@ export interface CrmWrite {
   /** The link's state once the write is in, and if the CRM refuses it. */
   lastSynced: Record<string, SyncValue>;
   refusedState: Record<string, SyncValue>;
+  /** What the write carries by prospect field: held back from then on if it is refused. */
+  refusedValues: Record<string, SyncValue>;
+  /** Values refused earlier and still held back (not part of this write). */
+  stillRefused: Record<string, SyncValue>;
+  /** Whom the write is about, for the sync-error list. */
+  person: { name: string | null; email: string | null };
   /** What the write carries, for the sync log once the CRM has taken it. */
   log: SyncLogEntry[];
 }
@@ -92,15 +98,25 @@ export class CrmWriter {
         const outcome = classifyAnswer(answer);
         if (outcome === 'written') {
           result.writesToCrm += 1;
-          written.push(write.link.crmId);
-          saves.push({ ...write.link, lastSynced: write.lastSynced });
+          // The record's error stands while a refused value is still held back.
+          if (Object.keys(write.stillRefused).length === 0) written.push(write.link.crmId);
+          saves.push({ ...write.link, lastSynced: write.lastSynced, refused: write.stillRefused });
           for (const entry of write.log) log.push({ ...entry, apiCall });
         } else if (outcome === 'refused') {
-          // Refused: those fields stay unsynced, and the refusal goes to the sync-error list
-          // until someone retries it.
-          const message = await this.recordRefusal(write.link, answer!, Object.keys(write.values));
+          // Refused: those fields stay unsynced, the values are held back (not sent again
+          // until they change), and the refusal goes to the sync-error list until someone
+          // retries it.
+          const message = await this.recordRefusal(write.link, answer!, {
+            fields: Object.keys(write.values),
+            values: write.values,
+            person: write.person,
+          });
           result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
-          saves.push({ ...write.link, lastSynced: write.refusedState });
+          saves.push({
+            ...write.link,
+            lastSynced: write.refusedState,
+            refused: { ...write.stillRefused, ...write.refusedValues },
+          });
         } else {
           // Locked row, limits: nothing saved, so the item's next try decides and writes again.
           const message = answer?.errors?.[0]?.message ?? 'no answer';
@@ -118,13 +134,25 @@ export class CrmWriter {
   async recordRefusal(
     at: { crmObject: CrmObject; crmId: string | null; prospectId: number | null },
     answer: SaveOutcome,
-    fields: string[] = [],
+    write: {
+      fields?: string[];
+      values: Record<string, unknown>;
+      person: { name: string | null; email: string | null };
+    },
   ): Promise<string> {
     const { database, unitId, now } = this.setup.options;
-    const refusal = refusalSummary(answer, fields);
+    const refusal = refusalSummary(answer, write.fields ?? []);
     await store.recordSyncError(
       database.db,
-      { unitId, side: 'crm', ...at, ...refusal, category: categorize(refusal.code) },
+      {
+        unitId,
+        side: 'crm',
+        ...at,
+        ...refusal,
+        category: categorize(refusal.code),
+        values: write.values,
+        person: write.person,
+      },
       now().toISOString(),
     );
     return refusal.message;

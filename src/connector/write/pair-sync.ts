@@ -55,11 +55,32 @@ export class PairSync {
         values: plan.toCrm,
         lastSynced: plan.lastSynced,
         refusedState: plan.crmRefusedState,
+        refusedValues: plan.toCrmByField,
+        stillRefused: plan.refused,
+        person: personOf(record, prospect),
         // The call is known once the batch goes out (Collections or Bulk).
         log: logged('crm', ''),
       });
       return;
     }
-    await store.saveLink(database.db, { ...link, lastSynced: plan.lastSynced }, now().toISOString());
+    const at = now().toISOString();
+    await store.saveLink(database.db, { ...link, lastSynced: plan.lastSynced, refused: plan.refused }, at);
+    // What the CRM refused has settled another way (the value changed back, the CRM's won).
+    if (Object.keys(link.refused ?? {}).length > 0 && Object.keys(plan.refused).length === 0)
+      await store.resolveSyncErrors(database.db, link.unitId, [link.crmId], at);
   }
+}
+
+/** Whom a pair is about, for the sync-error list: the CRM record's name, either side's email. */
+export function personOf(
+  record: Record<string, unknown>,
+  prospect: Record<string, unknown> | null,
+): { name: string | null; email: string | null } {
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null);
+  const name =
+    text(record.Name) ??
+    ([text(record.FirstName), text(record.LastName)].filter(Boolean).join(' ') ||
+      [text(prospect?.firstName), text(prospect?.lastName)].filter(Boolean).join(' ') ||
+      null);
+  return { name, email: text(record.Email) ?? text(prospect?.email) };
 }

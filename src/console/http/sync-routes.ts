@@ -65,6 +65,10 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
         e.fields.join(' '),
         e.code ?? '',
         e.message,
+        e.person.name ?? '',
+        e.person.email ?? '',
+        JSON.stringify(e.values),
+        e.tries,
         e.state,
         e.createdAt,
       ]),
@@ -80,6 +84,10 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
           'fields',
           'code',
           'message',
+          'name',
+          'email',
+          'refusedValues',
+          'tries',
           'state',
           'createdAt',
         ],
@@ -116,10 +124,6 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
   app.post('/errors/skip', async (request, reply) => {
     const body = parseOr400(reply, idsBody, request.body);
     if (!body) return reply;
-    if (body.ids === 'all') {
-      const ids = (await connector.errors(['open', 'retry'])).map((e) => e.id);
-      return { skipped: await connector.skip(ids) };
-    }
     return { skipped: await connector.skip(body.ids) };
   });
 

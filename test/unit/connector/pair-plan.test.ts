@@ -78,6 +78,21 @@ describe('planning one linked pair', () => {
     expect(plan.crmRefusedState).toEqual({ ...synced, phone: '556', score: '10' });
   });
 
+  it('holds back a value the CRM refused until it changes, and says what it holds', () => {
+    const refusedLink = { ...link, refused: { score: '42' } };
+    const held = planPair(mappings, types, refusedLink, record, { ...prospect, score: 42, phone: '557' });
+    expect(held.toCrm).toEqual({ Phone: '557' });
+    expect(held.refused).toEqual({ score: '42' });
+    expect(held.lastSynced.score).toBe('10');
+    const changed = planPair(mappings, types, refusedLink, record, { ...prospect, score: 43 });
+    expect(changed.toCrm).toEqual({ pi__score__c: 43 });
+    expect(changed.toCrmByField).toEqual({ score: '43' });
+    expect(changed.refused).toEqual({});
+    // Settled another way (the value went back): nothing held, nothing written.
+    const settled = planPair(mappings, types, refusedLink, record, prospect);
+    expect(settled).toMatchObject({ toCrm: {}, refused: {} });
+  });
+
   it('keeps a one-way mapping’s source: a change on the receiving side is put back', () => {
     const plan = planPair(
       mappings,

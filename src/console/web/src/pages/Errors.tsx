@@ -6,14 +6,13 @@ import { JobProgress } from '../components/JobProgress.js';
 import { Loading, Notice } from '../components/Status.js';
 import { HeaderRow } from '../components/Table.js';
 
-const CATEGORY_HELP: Record<string, string> = {
-  validation: 'A value the other side rejects (a validation rule, a format)',
-  'required-field': 'A field the other side requires is empty',
-  duplicate: 'The other side found a duplicate',
-  permission: 'The sync user may not do this',
-  limits: 'An API limit was reached',
-  other: 'Anything else',
-};
+/** The refused values of the fields the error names (all it carried when it names none). */
+function refusedValues(e: SyncError): string {
+  const entries = Object.entries(e.values).filter(
+    ([field]) => e.fields.length === 0 || e.fields.includes(field),
+  );
+  return entries.map(([field, value]) => `${field} = ${JSON.stringify(value)}`).join(', ');
+}
 
 export function Errors() {
   const queries = useQueryClient();
@@ -74,12 +73,12 @@ export function Errors() {
           <h2 id={`cat-${category}`}>
             {category} <span className="count">({errors.length})</span>
           </h2>
-          <p className="hint">{CATEGORY_HELP[category] ?? ''}</p>
+          <p className="hint">{errors[0]?.hint}</p>
           <div className="table-wrap">
             <table>
               <thead>
                 <HeaderRow
-                  names={['Record', 'Refused by', 'Fields', 'Message', 'Since', 'State']}
+                  names={['Person', 'Records', 'Refused by', 'Refused value', 'Message', 'Since', 'State']}
                   actions="Actions"
                 />
               </thead>
@@ -89,14 +88,30 @@ export function Errors() {
                   return (
                     <tr key={e.id} data-error-id={e.id}>
                       <td>
-                        <a href={`#/explorer/${encodeURIComponent(record)}`}>
-                          {e.crmObject} {record}
-                        </a>
+                        {e.person.name ?? '—'}
+                        {e.person.email ? <div className="muted">{e.person.email}</div> : null}
+                      </td>
+                      <td>
+                        {e.crmId ? (
+                          <a href={`#/explorer/${encodeURIComponent(e.crmId)}`}>
+                            {e.crmObject} {e.crmId}
+                          </a>
+                        ) : (
+                          `${e.crmObject} (not made)`
+                        )}
+                        {e.prospectId !== null ? (
+                          <div>
+                            <a href={`#/explorer/${encodeURIComponent(String(e.prospectId))}`}>
+                              prospect {e.prospectId}
+                            </a>
+                          </div>
+                        ) : null}
                       </td>
                       <td>{e.side === 'crm' ? 'CRM' : 'Marketing'}</td>
-                      <td>{e.fields.join(', ') || '—'}</td>
+                      <td>{refusedValues(e) || e.fields.join(', ') || '—'}</td>
                       <td className="message">
                         {e.code ? <code>{e.code}</code> : null} {e.message}
+                        {e.tries > 1 ? <div className="muted">refused {e.tries} times</div> : null}
                       </td>
                       <td>{when(e.createdAt)}</td>
                       <td>{e.state === 'retry' ? 'retrying' : 'open'}</td>
