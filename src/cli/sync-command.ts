@@ -171,7 +171,10 @@ export async function runSecretEncrypt(flags: CliFlags, value: string | undefine
 
 /** `handoff doctor`: checks both connections, rights, mappings and budget; exits 1 if any fails. */
 export async function runDoctorCommand(flags: CliFlags): Promise<void> {
-  const checks = await runDoctor(connectorConfigFor(resolveConfig(flags)));
+  const config = resolveConfig(flags);
+  // The mappings the sync runs with: saved from the console into the store, if they were.
+  const saved = await withConnectorAdmin(flags, (admin) => admin.savedSettings()).catch(() => null);
+  const checks = await runDoctor(connectorConfigFor(config), saved?.mappings ?? null);
   for (const c of checks) console.log(`${c.ok ? '✓' : '✗'} ${c.name.padEnd(22)} ${c.detail}`);
   const failed = checks.filter((c) => !c.ok).length;
   console.log(failed === 0 ? 'all good' : `${failed} problem${failed === 1 ? '' : 's'} found`);

@@ -1,5 +1,6 @@
 import type { Database } from '../store/database.js';
 import { migrateArea } from '../store/migrations.js';
+import { syncSettingsSchema, type SyncSettings } from './connector-config.js';
 import {
   countLinks,
   countSyncErrorsByCategory,
@@ -8,6 +9,7 @@ import {
   selectApiUsage,
   selectCursors,
   selectSyncErrors,
+  selectSavedSettings,
   setPaused,
   skipSyncErrors,
   type ApiUsage,
@@ -38,6 +40,8 @@ export interface ConnectorAdmin {
   /** Gives up on open errors (all, or by id): how many were skipped. */
   skip(ids: number[] | 'all'): Promise<number>;
   syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
+  /** The mappings and rules saved from the console (the sync runs with them), if any. */
+  savedSettings(): Promise<SyncSettings | null>;
 }
 
 /** The admin view of the connector of `unitId` in `database` (its tables migrated first). */
@@ -56,5 +60,9 @@ export async function openConnectorAdmin(database: Database, unitId: string): Pr
     retry: (ids) => markForRetry(db, unitId, ids, new Date().toISOString()),
     skip: (ids) => skipSyncErrors(db, unitId, ids, new Date().toISOString()),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
+    async savedSettings() {
+      const saved = await selectSavedSettings(db, unitId);
+      return saved ? syncSettingsSchema.parse(JSON.parse(saved)) : null;
+    },
   };
 }

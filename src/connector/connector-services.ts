@@ -12,7 +12,8 @@ import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/fi
 import {
   forgetBackfill,
   markForRetry,
-  saveCursor,
+  saveSettings,
+  selectSavedSettings,
   selectLinkByCrmId,
   selectLinkByProspect,
   type Link,
@@ -79,9 +80,10 @@ export interface Connector {
   settings(): SyncSettings;
   /**
    * Checks new mappings and rules against both sides' fields; when they pass, saves them and
-   * syncs by them from the next pass on. Returns what is wrong (nothing saved) or nothing.
+   * syncs by them from the next pass on. Returns what is wrong, each with where (the mapping's
+   * row, `mappings.Lead.3`), and then nothing is saved.
    */
-  saveSettings(settings: SyncSettings): Promise<string[]>;
+  saveSettings(settings: SyncSettings): Promise<Array<{ path: string; message: string }>>;
   /** The fields each side has, for mapping. */
   fieldCatalog(): Promise<{ crm: Record<CrmObject, string[]>; prospect: string[] }>;
   /** Stops (or resumes) syncing: passes do nothing while paused, and miss nothing. */
@@ -120,11 +122,6 @@ export interface Connector {
   stop(): Promise<void>;
 }
 
-/** Where the console's saved mappings and rules are kept, beside the cursors. */
-function settingsCursor(unitId: string): string {
-  return `${unitId}#settings`;
-}
-
 /** The connector's Account Engagement client: its writes show in history as the sync's. */
 export function connectMarketing(config: ConnectorConfig, options: { maxAttempts?: number } = {}) {
   return new AccountEngagementClient({
@@ -159,7 +156,7 @@ export async function openConnector(options: {
   const marketing = connectMarketing(config);
   const unitId = config.marketing.businessUnitId;
   // Settings saved from the console stand over the configuration's.
-  const saved = await selectCursor(database.db, settingsCursor(unitId));
+  const saved = await selectSavedSettings(database.db, unitId);
   const savedSettings = saved ? syncSettingsSchema.parse(JSON.parse(saved)) : null;
   const engine = await SyncEngine.open({
     database,
@@ -316,8 +313,7 @@ export async function openConnector(options: {
     },
     async saveSettings(settings) {
       const problems = await engine.reconfigure(settings.mappings, settings.rules as SyncRules);
-      if (problems.length === 0)
-        await saveCursor(database.db, settingsCursor(unitId), JSON.stringify(settings));
+      if (problems.length === 0) await saveSettings(database.db, unitId, JSON.stringify(settings));
       return problems;
     },
     fieldCatalog: () => engine.fieldCatalog(),

@@ -1,8 +1,16 @@
 import type jsforce from 'jsforce';
-import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import { connectCrm } from '../clients/salesforce/crm-connection.js';
 import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
-import { checkMappings, DEFAULT_MAPPINGS, type CrmObject } from './domain/field-mapping.js';
+import {
+  checkMappings,
+  crmFieldKind,
+  DEFAULT_MAPPINGS,
+  type CrmFieldFacts,
+  type CrmObject,
+  type FieldMapping,
+  type ProspectFieldFacts,
+} from './domain/field-mapping.js';
+import { readProspectFieldFacts } from './field-facts.js';
 import { ACTIVITY_ID_FIELD } from './domain/activity-task.js';
 import { connectMarketing, type ConnectorConfig } from './connector-services.js';
 
@@ -20,7 +28,11 @@ export interface DoctorCheck {
  * mapping against both sides' fields, the data-sharing field, and the CRM API budget. Checks
  * that depend on a failed one are skipped rather than failing with a second, vaguer message.
  */
-export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]> {
+export async function runDoctor(
+  config: ConnectorConfig,
+  /** The mappings saved from the console, which the sync runs with instead of the configured ones. */
+  saved: Record<CrmObject, FieldMapping[]> | null = null,
+): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
@@ -33,12 +45,20 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
     check('CRM login', false, `${config.crm.flow} login to ${config.crm.loginUrl} failed: ${message(error)}`);
   }
 
-  const crmFields = new Map<CrmObject, Set<string>>();
+  const crmFields = new Map<CrmObject, Map<string, CrmFieldFacts>>();
   if (crm) {
     for (const object of ['Lead', 'Contact'] as const) {
       try {
         const describe = await crm.sobject(object).describe();
-        crmFields.set(object, new Set(describe.fields.map((f) => f.name)));
+        crmFields.set(
+          object,
+          new Map(
+            describe.fields.map((f) => [
+              f.name,
+              { kind: crmFieldKind(f.type), updateable: f.updateable, calculated: f.calculated },
+            ]),
+          ),
+        );
         const missing = [
           !describe.queryable && 'read',
           !describe.createable && 'create',
@@ -90,10 +110,10 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
     }
   }
 
-  let prospectFields: Set<string> | null = null;
+  let prospectFields: Map<string, ProspectFieldFacts> | null = null;
   try {
     const marketing = connectMarketing(config, { maxAttempts: 1 });
-    prospectFields = await marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
+    prospectFields = await readProspectFieldFacts(marketing);
     check(
       'marketing unit',
       true,
@@ -111,12 +131,16 @@ export async function runDoctor(config: ConnectorConfig): Promise<DoctorCheck[]>
     for (const object of ['Lead', 'Contact'] as const) {
       const fields = crmFields.get(object);
       if (!fields) continue;
-      const mappings = config.mappings?.[object] ?? DEFAULT_MAPPINGS[object];
+      // The mappings the sync runs with: the console's saved ones stand over the configuration.
+      const mappings = saved?.[object] ?? config.mappings?.[object] ?? DEFAULT_MAPPINGS[object];
       const { usable, problems } = checkMappings(object, mappings, fields, prospectFields);
       check(
         `${object} mappings`,
         problems.length === 0,
-        [`${usable.length} of ${mappings.length} usable`, ...problems.map((p) => p.message)].join('; '),
+        [
+          `${usable.length} of ${mappings.length} usable${saved ? ' (as saved from the console)' : ''}`,
+          ...problems.map((p) => p.message),
+        ].join('; '),
       );
     }
   }

@@ -112,7 +112,10 @@ export class SyncEngine {
    * New mappings and rules from the next pass on (the console's edits), checked against both
    * sides first: with a problem nothing changes and the problems are returned.
    */
-  reconfigure(mappings: Record<CrmObject, FieldMapping[]>, rules: SyncRules): Promise<string[]> {
+  reconfigure(
+    mappings: Record<CrmObject, FieldMapping[]>,
+    rules: SyncRules,
+  ): Promise<Array<{ path: string; message: string }>> {
     return this.setup.reconfigure(mappings, rules);
   }
 

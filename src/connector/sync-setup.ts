@@ -1,13 +1,15 @@
-import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
-import { crmFieldType, type CrmFieldType } from './domain/crm-value.js';
+import type { CrmFieldType } from './domain/crm-value.js';
 import {
   checkMappings,
+  type CrmFieldFacts,
   type CrmObject,
   type FieldMapping,
   type MappingProblem,
+  type ProspectFieldFacts,
 } from './domain/field-mapping.js';
+import { readCrmFieldFacts, readProspectFieldFacts } from './field-facts.js';
 import { SyncFields } from './domain/sync-fields.js';
 import type { SyncEngineOptions, SyncRules } from './sync-types.js';
 
@@ -30,6 +32,8 @@ export class SyncSetup {
     readonly options: SyncEngineOptions,
     /** Each CRM object's fields by type, from describe. */
     readonly crmTypes: Record<CrmObject, Map<string, CrmFieldType>>,
+    /** Each CRM object's fields as a mapping's check needs them. */
+    readonly crmFields: Record<CrmObject, Map<string, CrmFieldFacts>>,
     checked: Record<CrmObject, FieldMapping[]>,
     /** What was wrong with the configured mappings (those are left out). */
     public problems: MappingProblem[],
@@ -45,33 +49,32 @@ export class SyncSetup {
 
   /** Reads both sides' fields (describe, custom fields) and keeps the mappings both can carry. */
   static async open(options: SyncEngineOptions): Promise<SyncSetup> {
-    const prospectFields = await options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
-    const types = {} as Record<CrmObject, Map<string, CrmFieldType>>;
-    for (const object of ['Lead', 'Contact'] as const) {
-      const describe = await options.crm.sobject(object).describe();
-      types[object] = new Map(describe.fields.map((f) => [f.name, crmFieldType(f.type)]));
-    }
+    const prospectFields = await readProspectFieldFacts(options.marketing);
+    const { crm, crmTypes } = await readCrmFieldFacts(options.crm);
     const { mappings, problems, rulesProblem } = checkAll(
       options.mappings,
       options.rules,
-      types,
+      crm,
       prospectFields,
     );
     if (rulesProblem) throw new Error(rulesProblem);
     for (const problem of problems) options.log.warn(`mapping skipped: ${problem.message}`);
-    return new SyncSetup(options, types, mappings, problems);
+    return new SyncSetup(options, crmTypes, crm, mappings, problems);
   }
 
   /**
    * New mappings and rules from the next pass on, checked against both sides first: with a
    * problem nothing changes and the problems are returned.
    */
-  async reconfigure(mappings: Record<CrmObject, FieldMapping[]>, rules: SyncRules): Promise<string[]> {
-    const prospectFields = await this.options.marketing.prospectFieldNames(STANDARD_PROSPECT_FIELDS);
-    const checked = checkAll(mappings, rules, this.crmTypes, prospectFields);
+  async reconfigure(
+    mappings: Record<CrmObject, FieldMapping[]>,
+    rules: SyncRules,
+  ): Promise<Array<{ path: string; message: string }>> {
+    const prospectFields = await readProspectFieldFacts(this.options.marketing);
+    const checked = checkAll(mappings, rules, this.crmFields, prospectFields);
     const problems = [
-      ...checked.problems.map((p) => p.message),
-      ...(checked.rulesProblem ? [checked.rulesProblem] : []),
+      ...checked.problems.map((p) => ({ path: `mappings.${p.object}.${p.index}`, message: p.message })),
+      ...(checked.rulesProblem ? [{ path: 'rules.sharing.field', message: checked.rulesProblem }] : []),
     ];
     if (problems.length > 0) return problems;
     this.current = {
@@ -115,23 +118,27 @@ export class SyncSetup {
 }
 
 /** The mappings both sides can carry, and what is wrong with the rest and with the rules. */
-function checkAll(
+export function checkAll(
   configured: Record<CrmObject, FieldMapping[]>,
   rules: SyncRules,
-  types: Record<CrmObject, Map<string, CrmFieldType>>,
-  prospectFields: ReadonlySet<string>,
-): { mappings: Record<CrmObject, FieldMapping[]>; problems: MappingProblem[]; rulesProblem?: string } {
+  crmFields: Record<CrmObject, Map<string, CrmFieldFacts>>,
+  prospectFields: ReadonlyMap<string, ProspectFieldFacts>,
+): {
+  mappings: Record<CrmObject, FieldMapping[]>;
+  problems: Array<MappingProblem & { object: CrmObject }>;
+  rulesProblem?: string;
+} {
   const mappings = {} as Record<CrmObject, FieldMapping[]>;
-  const problems: MappingProblem[] = [];
+  const problems: Array<MappingProblem & { object: CrmObject }> = [];
   for (const object of ['Lead', 'Contact'] as const) {
-    const checked = checkMappings(object, configured[object], new Set(types[object].keys()), prospectFields);
+    const checked = checkMappings(object, configured[object], crmFields[object], prospectFields);
     mappings[object] = rules.followEmailChanges === false ? unfollowEmail(checked.usable) : checked.usable;
-    problems.push(...checked.problems);
+    problems.push(...checked.problems.map((p) => ({ ...p, object })));
   }
   const sharing = rules.sharing;
   if (sharing) {
     for (const object of ['Lead', 'Contact'] as const) {
-      if (!types[object].has(sharing.field)) {
+      if (!crmFields[object].has(sharing.field)) {
         return {
           mappings,
           problems,

@@ -125,6 +125,21 @@ describe('the console API on the demo', { timeout: 120_000 }, () => {
     expect(refusedTwice.status).toBe(400);
     expect((refusedTwice.body.error as Json).message).toContain('phone is mapped twice on Contact');
 
+    // A read-only system field as the target: refused, the reason on the row it came from.
+    const readOnly = structuredClone(settings);
+    readOnly.mappings.Contact = readOnly.mappings.Contact.map((m) =>
+      m.prospectField === 'department' ? { ...m, crmField: 'CreatedDate' } : m,
+    );
+    const refusedReadOnly = await admin.call('PUT', 'settings', readOnly);
+    expect(refusedReadOnly.status).toBe(400);
+    const row = settings.mappings.Contact.findIndex((m) => m.prospectField === 'department');
+    expect((refusedReadOnly.body.error as Json).issues).toEqual([
+      {
+        path: `mappings.Contact.${row}`,
+        message: expect.stringContaining('Contact.CreatedDate is read-only in the CRM') as unknown,
+      },
+    ]);
+
     expect((await admin.call('GET', 'settings')).body.settings).toEqual(settings);
 
     const changed = structuredClone(settings);

@@ -140,6 +140,19 @@ describe.runIf(hasChromium())(
       await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
       await shot('mappings');
 
+      // A target that cannot be written: the save is refused, the reason under its row.
+      const company = page.getByLabel('Lead field mapped to company');
+      await company.selectOption('CreatedDate');
+      await page.getByRole('button', { name: 'Save mappings and rules' }).click();
+      const refusedRow = page.locator('tr[data-field="company"]');
+      await expect
+        .poll(() => refusedRow.getByRole('alert').textContent(), SYNC_WAIT)
+        .toContain('Lead.CreatedDate is read-only in the CRM');
+      expect(await refusedRow.getAttribute('aria-invalid')).toBe('true');
+      await company.selectOption('Company');
+      await page.getByRole('button', { name: 'Save mappings and rules' }).click();
+      await expect.poll(() => refusedRow.getByRole('alert').count(), SYNC_WAIT).toBe(0);
+
       // Both sides change the title while the sync is paused: a conflict for the next pass.
       await go('overview');
       await page.getByRole('button', { name: 'Pause sync' }).click();

@@ -269,11 +269,12 @@ export class AccountEngagementClient {
     return page.values;
   }
 
-  async customFields(): Promise<Array<{ name: string; fieldId: string }>> {
-    const page = await this.json<{ values: Array<{ name: string; fieldId: string }> }>({
+  /** The unit's custom prospect fields: name, API id (`fieldId`, `…__c` on prospects) and type. */
+  async customFields(): Promise<Array<{ name: string; fieldId: string; type?: string }>> {
+    const page = await this.json<{ values: Array<{ name: string; fieldId: string; type?: string }> }>({
       method: 'GET',
       path: '/api/v5/objects/custom-fields',
-      query: { fields: 'name,fieldId' },
+      query: { fields: 'name,fieldId,type' },
       idempotent: true,
     });
     return page.values;

@@ -41,3 +41,19 @@ export const STANDARD_PROSPECT_FIELDS = [
   'updatedAt',
   'lastActivityAt',
 ] as const;
+
+/** The standard prospect fields whose values are not text: what a mapping's check needs to know. */
+export const PROSPECT_FIELD_KINDS: Readonly<Record<string, 'number' | 'boolean' | 'date'>> = {
+  id: 'number',
+  score: 'number',
+  annualRevenue: 'number',
+  employees: 'number',
+  campaignId: 'number',
+  assignedToId: 'number',
+  isDoNotEmail: 'boolean',
+  isDoNotCall: 'boolean',
+  optedOut: 'boolean',
+  createdAt: 'date',
+  updatedAt: 'date',
+  lastActivityAt: 'date',
+};

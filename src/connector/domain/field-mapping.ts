@@ -79,34 +79,98 @@ export const DEFAULT_MAPPINGS: Record<CrmObject, FieldMapping[]> = {
 
 export interface MappingProblem {
   mapping: FieldMapping;
+  /** Where the mapping is in its object's list (the console marks that row). */
+  index?: number;
   message: string;
 }
 
+/** What a value is, as far as a mapping's check cares: text goes anywhere, the rest must match. */
+export type FieldKind = 'text' | 'number' | 'boolean' | 'date';
+
+/** A CRM field as describe tells it. */
+export interface CrmFieldFacts {
+  kind: FieldKind;
+  /** The connector's user may update it (describe `updateable`). */
+  updateable: boolean;
+  /** A formula (describe `calculated`). */
+  calculated: boolean;
+}
+
+/** A prospect field as the unit has it. */
+export interface ProspectFieldFacts {
+  kind: FieldKind;
+  /** A caller may write it (ids, timestamps and the grade are the engine's own). */
+  writable: boolean;
+}
+
+/** The kind of a CRM describe type. */
+export function crmFieldKind(describeType: string): FieldKind {
+  if (describeType === 'boolean') return 'boolean';
+  if (['int', 'double', 'currency', 'percent', 'long'].includes(describeType)) return 'number';
+  if (describeType === 'date' || describeType === 'datetime') return 'date';
+  return 'text';
+}
+
+/** Whether every value of one kind can become the other: anything becomes text, else alike only. */
+function canBecome(from: FieldKind, to: FieldKind): boolean {
+  return to === 'text' || from === to;
+}
+
+/** Why the CRM field cannot take values, or null when it can. */
+function crmWriteProblem(object: CrmObject, field: string, facts: CrmFieldFacts): string | null {
+  if (facts.calculated)
+    return `${object}.${field} is a formula field: the CRM computes it, nothing can write it`;
+  if (!facts.updateable)
+    return `${object}.${field} is read-only in the CRM (a system field, or not editable by the connector's user)`;
+  return null;
+}
+
 /**
- * The mappings whose fields both sides have, and a clear message for each that does not (a
- * field missing from the CRM's describe, or from the unit's prospect fields).
+ * The mappings whose fields both sides have and can carry, and a clear message for each that
+ * cannot: a field missing on either side; a field a value flows to that cannot be written (a
+ * system, read-only or formula field); or a value of a kind the receiving field cannot hold
+ * (text into a date, a number or a checkbox).
  */
 export function checkMappings(
   object: CrmObject,
   mappings: readonly FieldMapping[],
-  crmFields: ReadonlySet<string>,
-  prospectFields: ReadonlySet<string>,
+  crmFields: ReadonlyMap<string, CrmFieldFacts>,
+  prospectFields: ReadonlyMap<string, ProspectFieldFacts>,
 ): { usable: FieldMapping[]; problems: MappingProblem[] } {
   const usable: FieldMapping[] = [];
   const problems: MappingProblem[] = [];
-  for (const mapping of mappings) {
-    if (!crmFields.has(mapping.crmField)) {
-      problems.push({ mapping, message: `${object}.${mapping.crmField} does not exist in the CRM` });
-    } else if (!prospectFields.has(mapping.prospectField)) {
-      problems.push({
-        mapping,
-        message: `the prospect field ${mapping.prospectField} does not exist in the business unit`,
-      });
-    } else {
-      usable.push(mapping);
-    }
-  }
+  mappings.forEach((mapping, index) => {
+    const problem = mappingProblem(object, mapping, crmFields, prospectFields);
+    if (problem) problems.push({ mapping, index, message: problem });
+    else usable.push(mapping);
+  });
   return { usable, problems };
+}
+
+function mappingProblem(
+  object: CrmObject,
+  mapping: FieldMapping,
+  crmFields: ReadonlyMap<string, CrmFieldFacts>,
+  prospectFields: ReadonlyMap<string, ProspectFieldFacts>,
+): string | null {
+  const crm = crmFields.get(mapping.crmField);
+  if (!crm) return `${object}.${mapping.crmField} does not exist in the CRM`;
+  const prospect = prospectFields.get(mapping.prospectField);
+  if (!prospect) return `the prospect field ${mapping.prospectField} does not exist in the business unit`;
+  const pair = `${mapping.prospectField} → ${object}.${mapping.crmField}`;
+  if (mapping.direction !== 'crm-to-marketing') {
+    const problem = crmWriteProblem(object, mapping.crmField, crm);
+    if (problem) return `${pair}: ${problem}`;
+    if (!canBecome(prospect.kind, crm.kind))
+      return `${pair}: a ${prospect.kind} value cannot become the CRM field's ${crm.kind}`;
+  }
+  if (mapping.direction !== 'marketing-to-crm') {
+    if (!prospect.writable)
+      return `${object}.${mapping.crmField} → ${mapping.prospectField}: the prospect field ${mapping.prospectField} is read-only (the engine sets it)`;
+    if (!canBecome(crm.kind, prospect.kind))
+      return `${object}.${mapping.crmField} → ${mapping.prospectField}: a ${crm.kind} value cannot become the prospect field's ${prospect.kind}`;
+  }
+  return null;
 }
 
 /** The prospect field that holds the id of its CRM record of this object (beside `salesforceId`). */

@@ -398,3 +398,14 @@ export async function isPaused(db: StoreDb, unitId: string): Promise<boolean> {
 export async function setPaused(db: StoreDb, unitId: string, paused: boolean): Promise<void> {
   await saveCursor(db, `${unitId}#paused`, paused ? 'true' : 'false');
 }
+
+// ---- saved settings ----------------------------------------------------------------------------
+
+/** The mappings and rules saved from the console (JSON), kept beside the cursors. */
+export function selectSavedSettings(db: StoreDb, unitId: string): Promise<string | undefined> {
+  return selectCursor(db, `${unitId}#settings`);
+}
+
+export function saveSettings(db: StoreDb, unitId: string, settings: string): Promise<void> {
+  return saveCursor(db, `${unitId}#settings`, settings);
+}

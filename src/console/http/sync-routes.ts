@@ -39,8 +39,8 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
       return reply.code(400).send({
         error: {
           code: 'INVALID_MAPPING',
-          message: problems.join('; '),
-          issues: problems.map((message) => ({ path: '', message })),
+          message: problems.map((p) => p.message).join('; '),
+          issues: problems,
         },
       });
     }

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { api, get, type SyncSettings } from '../api.js';
+import { api, ApiError, get, type SyncSettings } from '../api.js';
 import { Loading, Notice } from '../components/Status.js';
 import { ActionsHeader } from '../components/Table.js';
 import { Tabs } from '../components/Tabs.js';
@@ -45,6 +45,13 @@ export function Mappings() {
 
   if (!data || !draft) return <Loading error={error} />;
   const rows = draft.mappings[object];
+  // Why the last save was refused, by row: `mappings.Lead.3` names the fourth Lead row.
+  const refusedRows = new Map(
+    (save.error instanceof ApiError ? save.error.issues : []).flatMap((issue) => {
+      const match = /^mappings\.(Lead|Contact)\.(\d+)/.exec(issue.path);
+      return match && match[1] === object ? [[Number(match[2]), issue.message] as const] : [];
+    }),
+  );
   const setRows = (next: Mapping[]) =>
     setDraft({ ...draft, mappings: { ...draft.mappings, [object]: next } });
   const setRow = (i: number, change: Partial<Mapping>) =>
@@ -83,7 +90,12 @@ export function Mappings() {
             </thead>
             <tbody>
               {rows.map((row, i) => (
-                <tr key={i} data-field={row.prospectField}>
+                <tr
+                  key={i}
+                  data-field={row.prospectField}
+                  className={refusedRows.has(i) ? 'refused' : undefined}
+                  aria-invalid={refusedRows.has(i) || undefined}
+                >
                   <td>
                     <Choice
                       label={`Prospect field of row ${i + 1}`}
@@ -115,6 +127,11 @@ export function Mappings() {
                       options={POLICIES}
                       onChange={(conflict) => setRow(i, { conflict })}
                     />
+                    {refusedRows.has(i) ? (
+                      <p className="row-problem" role="alert">
+                        {refusedRows.get(i)}
+                      </p>
+                    ) : null}
                   </td>
                   <td>
                     <button
