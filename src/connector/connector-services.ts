@@ -17,7 +17,6 @@ import {
   selectLinkByCrmId,
   selectLinkByProspect,
   type Link,
-  selectCursor,
   selectSyncErrors,
   setPaused,
   skipSyncErrors,
