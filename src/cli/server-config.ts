@@ -15,6 +15,8 @@ import { readCredentials, type Credentials } from './credentials.js';
 export function demoConnectorConfig(
   credentials: Credentials,
   configured: ResolvedConfig['connector'] = undefined,
+  /** The demo unit's daily API limit, as `marketing.unit.dailyApiLimit` sets it (else the engine's 100,000). */
+  unitDailyLimit = 100_000,
 ): ConnectorConfig {
   const { crm, marketing } = credentials;
   if (!marketing)
@@ -23,7 +25,11 @@ export function demoConnectorConfig(
   return {
     crm: login,
     marketing: { baseUrl: marketing.baseUrl, businessUnitId: marketing.businessUnitId, login },
+    // The demo's sample data predates its connector: linked on the first start.
+    backfillOnFirstStart: true,
     ...connectorSettings(configured),
+    // The embedded unit's limit is known: the connector's share is of that.
+    marketingApi: { dailyLimit: unitDailyLimit, ...configured?.marketingApi },
   };
 }
 
@@ -40,6 +46,8 @@ function connectorSettings(
   | 'changeEvents'
   | 'coalesceMs'
   | 'safetyPollMs'
+  | 'idlePollBoundMs'
+  | 'marketingApi'
 > {
   return {
     mappings: mergeMappings(configured?.mappings),
@@ -50,6 +58,8 @@ function connectorSettings(
     changeEvents: configured?.changeEvents,
     coalesceMs: configured?.coalesceMs,
     safetyPollMs: configured?.safetyPollMs,
+    idlePollBoundMs: configured?.idlePollBoundMs,
+    marketingApi: configured?.marketingApi,
   };
 }
 
@@ -65,7 +75,7 @@ export function connectorConfigFor(config: ResolvedConfig): ConnectorConfig {
       throw new ConfigError(
         `no credentials in ${config.dataDir} and no connector.connections: start \`handoff demo\` first, or configure the orgs`,
       );
-    return demoConnectorConfig(credentials, config.connector);
+    return demoConnectorConfig(credentials, config.connector, config.marketing?.unit?.dailyApiLimit);
   }
   const secret = (v: string) => configuredSecret(v, config.dataDir, 'connector.connections');
   const login = (l: SalesforceLogin): SalesforceLogin => {

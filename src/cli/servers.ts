@@ -254,7 +254,14 @@ export async function startServers(
       // The demo syncs its CRM and marketing engine continuously, as `handoff sync` would.
       const connector = await openConnector({
         database,
-        config: { ...demoConnectorConfig(running.credentials, config.connector), webhookSecret },
+        config: {
+          ...demoConnectorConfig(
+            running.credentials,
+            config.connector,
+            config.marketing?.unit?.dailyApiLimit,
+          ),
+          webhookSecret,
+        },
       });
       demoConnector = connector;
       connector.start(DEMO_SYNC_INTERVAL_MS);
@@ -266,7 +273,7 @@ export async function startServers(
       options.set === 'console'
         ? connectorConfigFor(config)
         : syncing
-          ? demoConnectorConfig(running.credentials, config.connector)
+          ? demoConnectorConfig(running.credentials, config.connector, config.marketing?.unit?.dailyApiLimit)
           : undefined;
     if (options.set === 'console' && consoleConnectorConfig) {
       // The console alone, beside a `handoff sync` (or demo) of the same data dir: it reads and

@@ -10,6 +10,11 @@ import { listenOn, urlOf } from './listen.js';
 import { connectorConfigFor } from './server-config.js';
 import { buildMetricsApp } from '../http/metrics-app.js';
 import { openDataStore } from './data-store.js';
+import { forecastDay } from '../connector/connector-status.js';
+import {
+  DEFAULT_MARKETING_DAILY_LIMIT,
+  DEFAULT_MARKETING_SHARE,
+} from '../connector/work/marketing-budget.js';
 
 const { SingleBar, Presets } = cliProgress;
 
@@ -275,6 +280,12 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
     console.log(`business unit  ${unitId}`);
     console.log(`linked pairs   ${await admin.linkCount()}`);
     console.log(`paused         ${(await admin.paused()) ? 'yes (handoff sync resume)' : 'no'}`);
+    const backfill = await admin.backfill();
+    if (backfill.needed)
+      console.log(
+        'backfill       needed: records made before the connector first started are not synced; run `handoff sync backfill` (or Run backfill in the console)',
+      );
+    else if (backfill.doneAt) console.log(`backfill       done ${backfill.doneAt}`);
     const cursors = await admin.cursors();
     if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
     for (const c of cursors) {
@@ -310,8 +321,16 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
     const usage = await admin.crmApiUsage();
     console.log(
       usage
-        ? `CRM API        ${usage.used} of ${usage.limit} requests today; the connector waits from ${Math.round(usage.share * 100)} %${usage.used >= usage.share * usage.limit ? ' (waiting now)' : ''}`
+        ? `CRM API        ${usage.used} of ${usage.limit} requests today (forecast ${forecastDay(usage.used, new Date(now))}); the connector waits from ${Math.round(usage.share * 100)} %${usage.used >= usage.share * usage.limit ? ' (waiting now)' : ''}`
         : 'CRM API        not read yet',
+    );
+    // Account Engagement tells no usage: the connector's own calls, against its share.
+    const marketingApi = resolveConfig(flags).connector?.marketingApi;
+    const limit = marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT;
+    const share = marketingApi?.share ?? DEFAULT_MARKETING_SHARE;
+    const calls = await admin.callsToday('marketing');
+    console.log(
+      `marketing API  ${calls} calls today by the connector (forecast ${forecastDay(calls, new Date(now))}); its share ${Math.round(limit * share)} (${Math.round(share * 100)} % of the unit's ${limit})${calls >= limit * share ? ' (waiting now)' : ''}`,
     );
     const errors = await admin.errorCounts();
     const total = Object.values(errors).reduce((a, b) => a + b, 0);

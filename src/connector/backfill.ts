@@ -4,6 +4,7 @@ import type { AccountEngagementClient, ProspectRecord } from '../clients/account
 import type { Database } from '../store/database.js';
 import { isShared } from './domain/change-priority.js';
 import { syncValue } from './domain/decide-field.js';
+import { crmFieldValue } from './domain/derived-fields.js';
 import { crmIdField, type CrmObject } from './domain/field-mapping.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
@@ -73,6 +74,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   const byEmail = await unlinkedProspectsByEmail(options, result);
   for (const object of ['Lead', 'Contact'] as const) await backfillObject(options, object, byEmail, result);
   result.marketingCalls = options.marketing.callsSent - callsBefore;
+  await store.markBackfillDone(database.db, unitId, now().toISOString());
   return result;
 }
 
@@ -211,7 +213,7 @@ async function importAndLink(
   const rows = records.map((record) => [
     record.Id,
     record.Id,
-    ...fields.map((field) => syncValue(record[crmFieldOf(field)]) ?? ''),
+    ...fields.map((field) => syncValue(crmFieldValue(record, crmFieldOf(field))) ?? ''),
   ]);
   const job = await marketing.startImport(stringify([header, ...rows]), 'Upsert');
   const finished = await marketing.waitForImport(job.id, 50);

@@ -9,6 +9,7 @@ import {
   selectApiUsage,
   selectCursors,
   selectSyncErrors,
+  selectBackfillState,
   selectSavedSettings,
   setPaused,
   skipSyncErrors,
@@ -16,6 +17,7 @@ import {
   type SyncError,
 } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
+import { callsToday } from './store/metrics-store.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { queueDepth, type QueueDepth } from './store/work-queue.js';
 
@@ -40,6 +42,10 @@ export interface ConnectorAdmin {
   /** Gives up on open errors (all, or by id): how many were skipped. */
   skip(ids: number[] | 'all'): Promise<number>;
   syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
+  /** A side's API calls today by every connector process of the unit. */
+  callsToday(side: 'crm' | 'marketing'): Promise<number>;
+  /** Whether records made before the connector's first start still wait for a backfill. */
+  backfill(): Promise<{ needed: boolean; doneAt: string | null }>;
   /** The mappings and rules saved from the console (the sync runs with them), if any. */
   savedSettings(): Promise<SyncSettings | null>;
 }
@@ -60,6 +66,8 @@ export async function openConnectorAdmin(database: Database, unitId: string): Pr
     retry: (ids) => markForRetry(db, unitId, ids, new Date().toISOString()),
     skip: (ids) => skipSyncErrors(db, unitId, ids, new Date().toISOString()),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
+    backfill: () => selectBackfillState(db, unitId),
+    callsToday: (side) => callsToday(db, unitId, side, new Date()),
     async savedSettings() {
       const saved = await selectSavedSettings(db, unitId);
       return saved ? syncSettingsSchema.parse(JSON.parse(saved)) : null;

@@ -140,8 +140,27 @@ export const connectorFileConfigSchema = z
     changeEvents: z.boolean().optional(),
     /** Changes arriving within this many ms go out as one batch (default 250). */
     coalesceMs: z.number().int().min(0).max(10_000).optional(),
-    /** With change events subscribed, the CRM is still polled this often (ms, default 15,000). */
+    /**
+     * With change events (CRM) or webhooks (marketing), each side is still polled this often
+     * (ms, default 300,000): the safety net for an event that never comes.
+     */
     safetyPollMs: z.number().int().min(1_000).max(3_600_000).optional(),
+    /**
+     * Without events or webhooks, the longest an idle side waits between polls (ms, default
+     * 60,000): a change may take this long to cross once nothing has changed for a while.
+     */
+    idlePollBoundMs: z.number().int().min(1_000).max(86_400_000).optional(),
+    /**
+     * The business unit's daily API limit (Growth 25,000, Plus 50,000, Advanced 100,000; default
+     * 25,000) and the share (0–1, default 0.2) the connector may spend; the rest is the unit's.
+     */
+    marketingApi: z
+      .object({
+        dailyLimit: z.number().int().min(1).optional(),
+        share: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     /**
      * `handoff sync` takes the marketing engine's signed webhooks on this port
      * (`POST /webhooks/marketing`); the secret (may be `env:NAME` or `enc:v1:…`) is the one

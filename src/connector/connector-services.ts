@@ -12,6 +12,9 @@ import { DEFAULT_MAPPINGS, type CrmObject, type FieldMapping } from './domain/fi
 import {
   forgetBackfill,
   markForRetry,
+  isFirstStart,
+  markFirstStart,
+  selectBackfillState,
   saveSettings,
   selectSavedSettings,
   selectLinkByCrmId,
@@ -32,6 +35,8 @@ import type { ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
 import { SyncEngine } from './sync-engine.js';
+import { PassScheduler } from './pass-scheduler.js';
+import { DEFAULT_MARKETING_DAILY_LIMIT, DEFAULT_MARKETING_SHARE } from './work/marketing-budget.js';
 import type { PassResult, SyncRules } from './sync-types.js';
 
 export interface ConnectorConfig {
@@ -56,7 +61,31 @@ export interface ConnectorConfig {
    * net (default 15 s); without them, every pass polls.
    */
   safetyPollMs?: number;
+  /**
+   * On the connector's first start for a unit (nothing captured, nothing linked), link what both
+   * sides already hold with a backfill before the first pass (the demo). Off, the first start
+   * says that a backfill is needed: records made before it are synced only by one.
+   */
+  backfillOnFirstStart?: boolean;
+  /**
+   * Without change events or webhooks, the longest an idle side waits between polls (default
+   * 60 s): how long a change may take to cross when nothing has changed for a while. Idle
+   * polling never spends more than 5 % of a side's daily limit, so on a small allowance a
+   * change may wait longer.
+   */
+  idlePollBoundMs?: number;
+  /** The business unit's daily API limit and the connector's share of it (defaults 25,000 and 20 %). */
+  marketingApi?: { dailyLimit?: number; share?: number };
 }
+
+/** How long an idle side waits at most between polls, without change events or webhooks. */
+const DEFAULT_IDLE_POLL_BOUND_MS = 60_000;
+/** With change events or webhooks, each side is still polled this often (the safety net). */
+const DEFAULT_SAFETY_POLL_MS = 300_000;
+/** The most of a side's daily limit idle polling may spend. */
+const IDLE_SHARE = 0.05;
+/** A CRM org's daily limit before the first answer tells it (a Developer Edition's). */
+const SMALLEST_CRM_DAILY_LIMIT = 15_000;
 
 /** The types the connector's users (the CLI, the console) read, owned by its public interface. */
 export type { MinuteMetrics, StoredSyncLogEntry, SyncError };
@@ -171,34 +200,30 @@ export async function openConnector(options: {
     leaseMs: config.leaseMs,
     crmApiShare: config.crmApiShare,
     activities: config.activities,
+    marketingApi: config.marketingApi,
+    prospectUrl: (id) => `${config.marketing.baseUrl.replace(/\/$/, '')}/prospect/read?id=${id}`,
   });
 
-  let timer: NodeJS.Timeout | null = null;
-  let started = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let passing = false;
-  /** Something was queued during a pass: another follows at once. */
-  let again = false;
-  /** A pass is due within the coalescing window. */
-  let soon = false;
-  let stopped = false;
-  let interval = 1_000;
-  const coalesceMs = config.coalesceMs ?? 250;
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, ms);
-  };
-  const kick = () => {
-    if (!started || stopped) return;
-    if (passing) again = true;
-    else if (!soon) {
-      soon = true;
-      schedule(coalesceMs);
-    }
-  };
   let streaming = false;
-  let lastCrmPoll = 0;
+  let started = false;
+  const scheduler = new PassScheduler({
+    coalesceMs: config.coalesceMs ?? 250,
+    now,
+    pushed: (side) => (side === 'crm' ? streaming : receiver !== null),
+    settings: (side, intervalMs) => ({
+      fastMs: intervalMs,
+      boundMs: config.idlePollBoundMs ?? DEFAULT_IDLE_POLL_BOUND_MS,
+      safetyMs: config.safetyPollMs ?? DEFAULT_SAFETY_POLL_MS,
+      ...(side === 'crm'
+        ? { dailyLimit: crm.limitInfo?.apiUsage?.limit ?? SMALLEST_CRM_DAILY_LIMIT, idleShare: IDLE_SHARE }
+        : {
+            dailyLimit: config.marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
+            idleShare: Math.min(IDLE_SHARE, (config.marketingApi?.share ?? DEFAULT_MARKETING_SHARE) / 2),
+          }),
+    }),
+    pass: (poll) => pass({ pollCrm: poll.crm, pollMarketing: poll.marketing }),
+  });
+  const kick = () => scheduler.kick();
   const stream =
     config.changeEvents === false
       ? null
@@ -210,79 +235,87 @@ export async function openConnector(options: {
           log,
           onQueued: kick,
           // Changes made before the subscription: the next pass polls the CRM for them.
-          onFreshStart: () => {
-            lastCrmPoll = 0;
-            kick();
-          },
+          onFreshStart: () => scheduler.kick('crm'),
         });
+  // A webhook queues its prospect; the pass it brings also polls marketing, for the
+  // activities (opens, clicks, visits) no webhook announces.
   const receiver = config.webhookSecret
-    ? new MarketingWebhookReceiver({ database, unitId, secret: config.webhookSecret, now, onQueued: kick })
-    : null;
-  const tick = () => {
-    soon = false;
-    passing = true;
-    // Change events carry the CRM's changes: polling it is the safety net, now and then.
-    const pollCrm = !streaming || now().getTime() - lastCrmPoll >= (config.safetyPollMs ?? 15_000);
-    if (pollCrm) lastCrmPoll = now().getTime();
-    running = pass({ pollCrm })
-      .then((r) => {
-        for (const e of r.errors)
-          repeated.write(
-            'warn',
-            `${e.side} ${e.record} ${e.message}`,
-            { side: e.side, record: e.record },
-            e.message,
-          );
-        if (r.queued + r.worked > 0 || r.throttled)
-          log.info(
-            {
-              queued: r.queued,
-              worked: r.worked,
-              created: r.created,
-              leadsCreated: r.leadsCreated,
-              writesToCrm: r.writesToCrm,
-              writesToMarketing: r.writesToMarketing,
-              waiting: r.waiting,
-              throttled: r.throttled,
-            },
-            'sync pass',
-          );
+    ? new MarketingWebhookReceiver({
+        database,
+        unitId,
+        secret: config.webhookSecret,
+        now,
+        onQueued: () => scheduler.kick('marketing'),
       })
-      .catch((error: unknown) =>
-        repeated.write('error', `pass ${(error as Error).message}`, { err: error }, 'sync pass failed'),
-      )
-      .finally(() => {
-        passing = false;
-        if (again) {
-          again = false;
-          soon = true;
-          schedule(0);
-        } else schedule(interval);
-      });
+    : null;
+  /** What each pass did, in the log: its errors once a minute, counted; its work at info. */
+  const report = (r: PassResult) => {
+    for (const e of r.errors)
+      repeated.write(
+        'warn',
+        `${e.side} ${e.record} ${e.message}`,
+        { side: e.side, record: e.record },
+        e.message,
+      );
+    if (r.queued + r.worked > 0 || r.throttled)
+      log.info(
+        {
+          queued: r.queued,
+          worked: r.worked,
+          created: r.created,
+          leadsCreated: r.leadsCreated,
+          writesToCrm: r.writesToCrm,
+          writesToMarketing: r.writesToMarketing,
+          waiting: r.waiting,
+          throttled: r.throttled,
+        },
+        'sync pass',
+      );
   };
   let lastPass: ConnectorStatus['lastPass'] = null;
   /** A pass, with what it did added to its minute's metrics and its outcome kept for status. */
-  const pass = async (options: { pollCrm?: boolean } = {}): Promise<PassResult> => {
+  const pass = async (options: { pollCrm?: boolean; pollMarketing?: boolean } = {}): Promise<PassResult> => {
     const calls = { crm: crmCallsSent(crm), marketing: marketing.callsSent };
     try {
       const result = await engine.runPass(options);
       lastPass = { at: now().toISOString(), ok: true };
+      result.calls = { crm: crmCallsSent(crm) - calls.crm, marketing: marketing.callsSent - calls.marketing };
       const counts = {
         synced: result.worked,
         writesToCrm: result.writesToCrm,
         writesToMarketing: result.writesToMarketing,
-        crmCalls: crmCallsSent(crm) - calls.crm,
-        marketingCalls: marketing.callsSent - calls.marketing,
+        crmCalls: result.calls.crm,
+        marketingCalls: result.calls.marketing,
         errors: result.errors.length,
       };
       // An idle pass (most of them, a second apart) adds nothing: no write.
       if (Object.values(counts).some((n) => n > 0))
         await addMinuteMetrics(database.db, unitId, { minute: minuteOf(now()), ...counts });
+      report(result);
       return result;
     } catch (error) {
       lastPass = { at: now().toISOString(), ok: false, message: (error as Error).message };
+      repeated.write('error', `pass ${(error as Error).message}`, { err: error }, 'sync pass failed');
       throw error;
     }
+  };
+  /**
+   * The first start for the unit (nothing captured, nothing linked): what both sides hold
+   * predates the cursors, so a backfill links it — now, or when someone runs one.
+   */
+  const firstStart = async () => {
+    if (await isFirstStart(database.db, unitId)) {
+      await markFirstStart(database.db, unitId, now().toISOString());
+      if (!config.backfillOnFirstStart)
+        log.warn(
+          'first start: records made before now sync only through a backfill — run `handoff sync backfill`, or Run backfill in the console',
+        );
+    }
+    // A first-start backfill stopped half way (a restart) goes on where it stopped.
+    if (!config.backfillOnFirstStart || !(await selectBackfillState(database.db, unitId)).needed) return;
+    log.info('first start: linking what both sides already hold (backfill)');
+    const done = await backfill({ database, crm, marketing, unitId, engine, now });
+    log.info({ linked: done.linked, queued: done.queued }, 'first-start backfill done');
   };
   const probe = new ConnectionProbe(crm, marketing, now);
   return {
@@ -301,6 +334,11 @@ export async function openConnector(options: {
         unitId,
         probe,
         crmApiShare: config.crmApiShare ?? 0.8,
+        marketingApi: {
+          dailyLimit: config.marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
+          share: config.marketingApi?.share ?? DEFAULT_MARKETING_SHARE,
+        },
+        polling: started ? scheduler.state() : null,
         lastPass,
         changeEvents: streaming,
         now: now(),
@@ -325,11 +363,11 @@ export async function openConnector(options: {
     retry: (ids) => markForRetry(database.db, unitId, ids, now().toISOString()),
     pause: (paused) => setPaused(database.db, unitId, paused),
     start(intervalMs) {
-      // Once: during the first pass no timer is set yet, so the timer cannot tell.
       if (started) return;
       started = true;
-      interval = intervalMs;
-      tick();
+      scheduler.start(intervalMs, () =>
+        firstStart().catch((error: unknown) => log.error({ err: error }, 'first-start backfill failed')),
+      );
       void stream
         ?.start()
         .then(() => stream.ready)
@@ -346,10 +384,8 @@ export async function openConnector(options: {
     registerMetrics: (registry) => connectorGauges(registry, { database, unitId, now }),
     readiness: () => connectorReadiness(database, config),
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
       await stream?.stop();
-      await running;
+      await scheduler.stop();
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   countSyncErrorsByCategory,
   isPaused,
   selectApiUsage,
+  selectBackfillState,
 } from './store/link-store.js';
 import { idleMinute, minuteOf, selectMinuteMetrics, type MinuteMetrics } from './store/metrics-store.js';
 import { queueDepth, type QueueDepth } from './store/work-queue.js';
@@ -38,7 +39,43 @@ export interface ConnectorStatus {
   crmApi: { used: number; limit: number; share: number } | null;
   /** Calls the connector made to the marketing API today (UTC). */
   marketingCallsToday: number;
+  /**
+   * Each side's API use today against its limit: the org's (CRM) or the connector's own calls
+   * (marketing, which tells no usage), the connector's share, and the day's forecast at this rate.
+   */
+  budgets: {
+    crm: ApiBudget | null;
+    marketing: ApiBudget;
+  };
+  /** How often each side is polled now (longer while idle; a safety net beside push). */
+  polling: Record<
+    'crm' | 'marketing',
+    { intervalMs: number; quietPolls: number; callsPerPoll: number; lastPollAt: string | null }
+  > | null;
   changeEvents: boolean;
+  /**
+   * Records made before the connector's first start sync only through a backfill: whether one
+   * is still needed, and when the last one finished.
+   */
+  backfill: { needed: boolean; doneAt: string | null };
+}
+
+export interface ApiBudget {
+  used: number;
+  limit: number;
+  /** The share (0–1) of the limit the connector may reach before it waits. */
+  share: number;
+  /** The calls today's rate comes to by midnight UTC. */
+  forecast: number;
+  /** The connector's own calls today, all processes. */
+  byConnector: number;
+}
+
+/** Today's use run on at its rate to midnight UTC. */
+export function forecastDay(used: number, now: Date): number {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const elapsed = Math.max(60_000, now.getTime() - midnight);
+  return Math.round((used * 86_400_000) / elapsed);
 }
 
 /** How long a probe's answer stands: a console left open costs a call a minute a side, no more. */
@@ -90,12 +127,14 @@ export async function readStatus(options: {
   unitId: string;
   probe: ConnectionProbe;
   crmApiShare: number;
+  marketingApi: { dailyLimit: number; share: number };
+  polling: ConnectorStatus['polling'];
   lastPass: ConnectorStatus['lastPass'];
   changeEvents: boolean;
   now: Date;
 }): Promise<ConnectorStatus> {
   const { database, unitId, now } = options;
-  const [health, linked, queue, errors, usage, paused, today] = await Promise.all([
+  const [health, linked, queue, errors, usage, paused, today, backfill] = await Promise.all([
     options.probe.health(),
     countLinksByObject(database.db, unitId),
     queueDepth(database, unitId),
@@ -103,6 +142,7 @@ export async function readStatus(options: {
     selectApiUsage(database.db, unitId),
     isPaused(database.db, unitId),
     selectMinuteMetrics(database.db, unitId, `${now.toISOString().slice(0, 10)}T00:00`),
+    selectBackfillState(database.db, unitId),
   ]);
   // The probe's /limits is fresher than the usage a pass last saw, when there is one.
   const crmApi = health.limits
@@ -111,6 +151,7 @@ export async function readStatus(options: {
       ? { used: usage.used, limit: usage.limit, share: usage.share }
       : null;
   const total = Object.values(queue.byPriority).reduce((a, b) => a + b, 0);
+  const marketingCallsToday = today.reduce((sum, m) => sum + m.marketingCalls, 0);
   return {
     paused,
     connections: { crm: health.crm, marketing: health.marketing },
@@ -120,8 +161,26 @@ export async function readStatus(options: {
     lastPass: options.lastPass,
     errors,
     crmApi,
-    marketingCallsToday: today.reduce((sum, m) => sum + m.marketingCalls, 0),
+    marketingCallsToday,
+    budgets: {
+      crm: crmApi
+        ? {
+            ...crmApi,
+            forecast: forecastDay(crmApi.used, now),
+            byConnector: today.reduce((sum, m) => sum + m.crmCalls, 0),
+          }
+        : null,
+      marketing: {
+        used: marketingCallsToday,
+        limit: options.marketingApi.dailyLimit,
+        share: options.marketingApi.share,
+        forecast: forecastDay(marketingCallsToday, now),
+        byConnector: marketingCallsToday,
+      },
+    },
+    polling: options.polling,
     changeEvents: options.changeEvents,
+    backfill,
   };
 }
 

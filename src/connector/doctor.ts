@@ -3,14 +3,13 @@ import { connectCrm } from '../clients/salesforce/crm-connection.js';
 import { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import {
   checkMappings,
-  crmFieldKind,
   DEFAULT_MAPPINGS,
   type CrmFieldFacts,
   type CrmObject,
   type FieldMapping,
   type ProspectFieldFacts,
 } from './domain/field-mapping.js';
-import { readProspectFieldFacts } from './field-facts.js';
+import { crmFieldFacts, readProspectFieldFacts } from './field-facts.js';
 import { ACTIVITY_ID_FIELD } from './domain/activity-task.js';
 import { connectMarketing, type ConnectorConfig } from './connector-services.js';
 
@@ -50,15 +49,7 @@ export async function runDoctor(
     for (const object of ['Lead', 'Contact'] as const) {
       try {
         const describe = await crm.sobject(object).describe();
-        crmFields.set(
-          object,
-          new Map(
-            describe.fields.map((f) => [
-              f.name,
-              { kind: crmFieldKind(f.type), updateable: f.updateable, calculated: f.calculated },
-            ]),
-          ),
-        );
+        crmFields.set(object, crmFieldFacts(object, describe.fields));
         const missing = [
           !describe.queryable && 'read',
           !describe.createable && 'create',

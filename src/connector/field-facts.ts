@@ -6,6 +6,7 @@ import {
   WRITABLE_PROSPECT_FIELDS,
 } from '../clients/account-engagement/prospect-fields.js';
 import { crmFieldType, type CrmFieldType } from './domain/crm-value.js';
+import { DERIVED_PROSPECT_FIELDS } from './domain/derived-fields.js';
 import {
   crmFieldKind,
   type CrmFieldFacts,
@@ -30,15 +31,27 @@ export async function readCrmFieldFacts(
   const crmTypes = {} as FieldFacts['crmTypes'];
   for (const object of ['Lead', 'Contact'] as const) {
     const describe = await crm.sobject(object).describe();
-    facts[object] = new Map(
-      describe.fields.map((f) => [
-        f.name,
-        { kind: crmFieldKind(f.type), updateable: f.updateable, calculated: f.calculated },
-      ]),
-    );
+    facts[object] = crmFieldFacts(object, describe.fields);
     crmTypes[object] = new Map(describe.fields.map((f) => [f.name, crmFieldType(f.type)]));
   }
   return { crm: facts, crmTypes };
+}
+
+/** An object's fields from its describe, as a mapping's check needs them. */
+export function crmFieldFacts(
+  object: CrmObject,
+  fields: ReadonlyArray<{ name: string; type: string; updateable: boolean; calculated: boolean }>,
+): Map<string, CrmFieldFacts> {
+  const facts = new Map<string, CrmFieldFacts>(
+    fields.map((f) => [
+      f.name,
+      { kind: crmFieldKind(f.type), updateable: f.updateable, calculated: f.calculated },
+    ]),
+  );
+  // A Contact's company is its Account's name: read through the relationship, never written.
+  if (object === 'Contact' && facts.has('AccountId'))
+    facts.set('Account.Name', { kind: 'text', updateable: false, calculated: false });
+  return facts;
 }
 
 /** The unit's prospect fields, standard and custom, with their kinds and whether they can be written. */
@@ -52,6 +65,8 @@ export async function readProspectFieldFacts(
       { kind: PROSPECT_FIELD_KINDS[name] ?? 'text', writable: writable.has(name) },
     ]),
   );
+  // Derived by the connector (the campaign's name, the prospect's URL): read, never written.
+  for (const name of Object.keys(DERIVED_PROSPECT_FIELDS)) facts.set(name, { kind: 'text', writable: false });
   for (const field of await marketing.customFields())
     facts.set(`${field.fieldId}__c`, { kind: customFieldKind(field.type), writable: true });
   return facts;

@@ -22,6 +22,7 @@ import {
   type SyncRules,
 } from './sync-types.js';
 import { CrmBudget } from './work/crm-budget.js';
+import { MarketingBudget } from './work/marketing-budget.js';
 import { CrmRecordWork } from './work/crm-record-work.js';
 import { ItemRecords } from './work/item-records.js';
 import { ProspectWork } from './work/prospect-work.js';
@@ -48,6 +49,7 @@ export class SyncEngine {
   /** Who holds this engine's leases: unique per process and engine. */
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly budget: CrmBudget;
+  private readonly marketingBudget: MarketingBudget;
   private readonly changes: ChangeCapture;
   private readonly records: ItemRecords;
   private readonly writer: CrmWriter;
@@ -71,6 +73,7 @@ export class SyncEngine {
     });
     this.campaigns = new CampaignSync(options);
     this.budget = new CrmBudget(setup);
+    this.marketingBudget = new MarketingBudget(setup);
     this.changes = new ChangeCapture(setup, this.activities, this.owner, (at) => this.leaseEnd(at));
     this.records = new ItemRecords(setup);
     this.writer = new CrmWriter(setup);
@@ -133,7 +136,7 @@ export class SyncEngine {
    * `pollCrm: false` leaves the CRM's changes to its change events this pass (a pass woken by
    * an event, between the safety-net polls).
    */
-  async runPass(options: { pollCrm?: boolean } = {}): Promise<PassResult> {
+  async runPass(options: { pollCrm?: boolean; pollMarketing?: boolean } = {}): Promise<PassResult> {
     const { database, unitId } = this.setup.options;
     const result = emptyPassResult();
     // Paused (by `handoff sync pause`, in the store so every connector process sees it): the
@@ -142,13 +145,17 @@ export class SyncEngine {
       result.paused = true;
       return result;
     }
-    // Over its API budget the connector waits: nothing is captured, nothing fails.
+    // Over its API budget on either side the connector waits: nothing is captured, nothing fails.
     if (await this.budget.spent()) {
       result.throttled = 'crm';
       return result;
     }
+    if (await this.marketingBudget.spent()) {
+      result.throttled = 'marketing';
+      return result;
+    }
     await this.changes.queueRetries();
-    await this.capture(result, options.pollCrm ?? true);
+    await this.capture(result, { crm: options.pollCrm, marketing: options.pollMarketing });
     await this.drain(result);
     // Campaign members with the polls (a look at both sides of every Campaign-backed list).
     if (options.pollCrm ?? true) {
@@ -162,8 +169,8 @@ export class SyncEngine {
   }
 
   /** Reads what changed on each side since its cursor into the work queue (capture/). */
-  capture(result: PassResult, pollCrm = true): Promise<void> {
-    return this.changes.capture(result, pollCrm);
+  capture(result: PassResult, poll: { crm?: boolean; marketing?: boolean } = {}): Promise<void> {
+    return this.changes.capture(result, poll);
   }
 
   /**

@@ -10,6 +10,11 @@ import {
   type ProspectFieldFacts,
 } from './domain/field-mapping.js';
 import { readCrmFieldFacts, readProspectFieldFacts } from './field-facts.js';
+import type { ProspectRecord } from '../clients/account-engagement/ae-client.js';
+import { withDerivedFields } from './domain/derived-fields.js';
+
+/** An unknown campaign re-reads the names at most this often. */
+const CAMPAIGN_REREAD_MS = 60_000;
 import { SyncFields } from './domain/sync-fields.js';
 import type { SyncEngineOptions, SyncRules } from './sync-types.js';
 
@@ -27,6 +32,11 @@ export class SyncSetup {
   };
   /** The CRM's reads and writes (records by id, API usage, Bulk jobs). */
   readonly salesforce: SalesforceClient;
+  /** The unit's campaign names by id, and when they were read (ms). */
+  private campaigns: { names: Map<number, string>; readAt: number } = {
+    names: new Map(),
+    readAt: Number.NEGATIVE_INFINITY,
+  };
 
   private constructor(
     readonly options: SyncEngineOptions,
@@ -104,6 +114,27 @@ export class SyncSetup {
   /** The mappings and rules as configured (before the check dropped unusable mappings). */
   get configured(): { mappings: Record<CrmObject, FieldMapping[]>; rules: SyncRules } {
     return { mappings: this.current.configured, rules: this.current.rules };
+  }
+
+  /**
+   * The prospect with the fields the connector derives (its campaign's name, its URL). Campaign
+   * names are read once and again only when an unknown campaign turns up (at most a minute
+   * apart), so most pairs cost no call.
+   */
+  async derive<T extends ProspectRecord>(prospect: T): Promise<T & { campaign: string | null; url: string }> {
+    const campaignId = typeof prospect.campaignId === 'number' ? prospect.campaignId : null;
+    const at = this.options.now().getTime();
+    if (
+      campaignId !== null &&
+      !this.campaigns.names.has(campaignId) &&
+      at - this.campaigns.readAt >= CAMPAIGN_REREAD_MS
+    ) {
+      this.campaigns = { names: await this.options.marketing.campaignNames(), readAt: at };
+    }
+    return withDerivedFields(prospect, {
+      campaignName: (id) => this.campaigns.names.get(id) ?? null,
+      prospectUrl: this.options.prospectUrl ?? ((id) => `prospect/read?id=${id}`),
+    });
   }
 
   /** Appends to the sync log, stamped now. */

@@ -40,14 +40,18 @@ export interface PassResult {
   paused?: boolean;
   crmRecords: number;
   prospects: number;
+  /** What the CRM poll found (queued): changed Leads and Contacts, not echoes of the sync's writes. */
+  crmChanges: number;
+  /** What the marketing poll found (queued): changed prospects, form successes and activities. */
+  marketingChanges: number;
   /** Work items queued by this pass's capture (changes that are not echoes of our writes). */
   queued: number;
   /** Work items this pass completed. */
   worked: number;
   /** Work items left in the queue after the pass (waiting out a retry, or for the next pass). */
   waiting?: number;
-  /** The CRM's API budget for the connector is spent: the pass waited and did nothing. */
-  throttled?: 'crm';
+  /** A side's API budget for the connector is spent: the pass waited and did nothing. */
+  throttled?: 'crm' | 'marketing';
   /** Prospects made for new CRM records. */
   created: number;
   /** Leads made for assigned prospects. */
@@ -60,12 +64,16 @@ export interface PassResult {
   writesToCrm: number;
   writesToMarketing: number;
   errors: Array<{ side: 'crm' | 'marketing'; record: string; message: string }>;
+  /** The API calls the pass made on each side. */
+  calls?: { crm: number; marketing: number };
 }
 
 export function emptyPassResult(): PassResult {
   return {
     crmRecords: 0,
     prospects: 0,
+    crmChanges: 0,
+    marketingChanges: 0,
     queued: 0,
     worked: 0,
     created: 0,
@@ -103,6 +111,13 @@ export interface SyncEngineOptions {
   crmApiShare?: number;
   /** Which activities become CRM Tasks, and their subjects (`connector.activities`). */
   activities?: Partial<ActivitySettings>;
+  /**
+   * The business unit's daily API limit and the connector's share of it (default 25,000 — the
+   * smallest edition's — and 20 %), counted across every connector process in the store.
+   */
+  marketingApi?: { dailyLimit?: number; share?: number };
+  /** A prospect's page in the marketing engine (the CRM's `pi__url__c`). */
+  prospectUrl?: (id: number) => string;
 }
 
 /** sObject Collections take at most 200 records a call; id lists are read 200 a query too. */

@@ -136,7 +136,10 @@ describe('the handoff command', () => {
     );
     expect(once.code).toBe(0);
     const status = await run(['sync', 'status', '--data-dir', dataDir]);
-    expect(status.output).toMatch(/linked pairs {3}1\b/);
+    // The sample data linked on the first start (a backfill), and the new Lead.
+    const linkedPairs = Number(/linked pairs {3}(\d+)/.exec(status.output)?.[1]);
+    expect(linkedPairs).toBeGreaterThan(20);
+    expect(status.output).toMatch(/backfill {7}done /);
     expect(status.output).toMatch(/cursor Lead/);
     // An id cursor says where it stands, not a lag computed from an id read as a time.
     expect(status.output).toMatch(/cursor activities +after id -?\d+/);
@@ -294,15 +297,18 @@ describe('the handoff command', () => {
         .sobject('Lead')
         .create({ LastName: 'Scraped', Company: 'Metrics Co', Email: 'scraped@demo.example' });
       // The connector links the new Lead: its gauge says so, read by a scrape as Prometheus would.
+      // (Its first start links the sample data first, with a backfill; then the passes run.)
       let linked = 0;
-      for (let i = 0; i < 100 && linked < 1; i++) {
+      const passed = () => output.includes('"msg":"sync pass"');
+      for (let i = 0; i < 200 && (linked < 1 || !passed()); i++) {
         const text = await (await fetch(`${url}/metrics`)).text();
         linked = Number(
           /^handoff_connector_linked_pairs\{object="Lead",server="sync"\} (\d+)/m.exec(text)?.[1] ?? 0,
         );
-        if (linked < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (linked < 1 || !passed()) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(linked).toBeGreaterThanOrEqual(1);
+      expect(output).toContain('first start: linking what both sides already hold (backfill)');
       // --log-level info: the passes are logged, each line one JSON object (stdout is a pipe).
       const logLines = output.split('\n').filter((line) => line.startsWith('{'));
       expect(logLines.length).toBeGreaterThan(0);
@@ -371,7 +377,7 @@ describe('the handoff command', () => {
     );
     const bad = await run(['doctor', '--data-dir', dataDir, '--config', configFile]);
     expect(bad.output).toMatch(
-      /✗ Lead mappings +24 of 25 usable; Lead\.Phone_Number__c does not exist in the CRM/,
+      /✗ Lead mappings +27 of 28 usable; Lead\.Phone_Number__c does not exist in the CRM/,
     );
     expect(bad.output).toContain('1 problem found');
     expect(bad.code).toBe(1);

@@ -72,6 +72,29 @@ for (const dialect of DIALECTS) {
       expect((await lead(leadId)).pi__pardot_id__c).toBe(String(p!.id));
     });
 
+    it('gives a new Contact’s prospect its Account’s name as company, and never writes it back', async () => {
+      const account = (await conn.sobject('Account').create({ Name: 'Contoso Ltd' })) as { id: string };
+      const contact = (await conn
+        .sobject('Contact')
+        .create({ LastName: 'Reyes', AccountId: account.id, Email: 'reyes@contoso.example' })) as {
+        id: string;
+      };
+      expect((await connector.runOnce()).errors).toEqual([]);
+      const [p] = await prospect(m.v3Unit.id, 'reyes@contoso.example', 'id,company,salesforceContactId');
+      expect(p).toMatchObject({ company: 'Contoso Ltd', salesforceContactId: contact.id });
+      // Marketing's company is not the Account's to change: the Account's name comes back.
+      await m.call(`/api/v5/objects/prospects/${String(p!.id)}?fields=id`, {
+        method: 'PATCH',
+        body: JSON.stringify({ company: 'Other Co' }),
+      });
+      expect((await connector.runOnce()).errors).toEqual([]);
+      expect(((await conn.sobject('Account').retrieve(account.id)) as unknown as Json).Name).toBe(
+        'Contoso Ltd',
+      );
+      const [after] = await prospect(m.v3Unit.id, 'reyes@contoso.example', 'id,company');
+      expect(after!.company).toBe('Contoso Ltd');
+    });
+
     it('sends a sales rep’s phone change to the prospect, and a marketing title change to the Lead', async () => {
       const leadId = (
         (await conn
@@ -452,12 +475,28 @@ for (const dialect of DIALECTS) {
       const [p] = await m.services.prospects.byEmail(m.v4Unit.id, 'form-lead@example.com');
       const leads = (
         await conn.query<Json>(
-          "SELECT Company, pi__pardot_id__c, pi__score__c FROM Lead WHERE Email IN ('form-lead@example.com', 'no-form@example.com')",
+          "SELECT Company, LeadSource, pi__pardot_id__c, pi__score__c, pi__campaign__c, pi__conversion_date__c, pi__url__c FROM Lead WHERE Email IN ('form-lead@example.com', 'no-form@example.com')",
         )
       ).records;
+      // As the native connector makes them: the source, the page's campaign, when the prospect
+      // converted, and where to find it in marketing.
       expect(leads).toEqual([
-        expect.objectContaining({ Company: 'Form Co', pi__pardot_id__c: String(p!.id), pi__score__c: 50 }),
+        expect.objectContaining({
+          Company: 'Form Co',
+          LeadSource: 'Web',
+          pi__pardot_id__c: String(p!.id),
+          pi__score__c: 50,
+          pi__campaign__c: 'Form rule campaign',
+          pi__url__c: `${m.url}/prospect/read?id=${p!.id}`,
+        }),
       ]);
+      const converted = p!.values.convertedAt as string;
+      expect(converted).toEqual(expect.any(String));
+      expect(p!.values.convertedFromObjectType).toBe('FormHandler');
+      // Salesforce date-times are kept to the second.
+      expect(Date.parse(String(leads[0]!.pi__conversion_date__c))).toBe(
+        Math.floor(Date.parse(converted) / 1000) * 1000,
+      );
       expect((await own.syncLog(String(p!.id))).map((e) => e.reason)).toContain(
         'Lead made for a prospect on its form success',
       );

@@ -29,6 +29,9 @@ export function openTestConnector(
       marketing: { baseUrl: m.url, businessUnitId: unitId, login },
       mappings,
       rules,
+      // The test engine's unit allows 100,000 calls a day: the connector may spend them all
+      // (a test of the budget sets its own).
+      marketingApi: { dailyLimit: 100_000, share: 1 },
       ...more,
       // Tasks at once: a test's pass should not wait out the batching window.
       activities: { batchMs: 0, ...more.activities },

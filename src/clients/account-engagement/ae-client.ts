@@ -128,6 +128,15 @@ export class AccountEngagementClient {
     });
   }
 
+  /** Every campaign's name by id (the CRM's `pi__campaign__c` carries the name). */
+  async campaignNames(): Promise<Map<number, string>> {
+    const campaigns = await this.transport.allByPageToken<{ id: number; name: string }>(
+      '/api/v5/objects/campaigns',
+      { fields: 'id,name', limit: 1000 },
+    );
+    return new Map(campaigns.map((c) => [c.id, c.name]));
+  }
+
   /** The unit's prospect field names as v5 knows them (standard and custom `…__c`). */
   async prospectFieldNames(standard: readonly string[]): Promise<Set<string>> {
     const custom = await this.customFields();

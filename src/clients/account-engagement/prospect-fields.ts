@@ -40,6 +40,7 @@ export const STANDARD_PROSPECT_FIELDS = [
   'createdAt',
   'updatedAt',
   'lastActivityAt',
+  'convertedAt',
 ] as const;
 
 /** The standard prospect fields whose values are not text: what a mapping's check needs to know. */
@@ -56,4 +57,5 @@ export const PROSPECT_FIELD_KINDS: Readonly<Record<string, 'number' | 'boolean' 
   createdAt: 'date',
   updatedAt: 'date',
   lastActivityAt: 'date',
+  convertedAt: 'date',
 };

@@ -31,17 +31,30 @@ export class ChangeCapture {
     private readonly leaseEnd: (at: Date) => string,
   ) {}
 
-  async capture(result: PassResult, pollCrm = true): Promise<void> {
+  /** Polls the sides asked for (both by default) for what changed since their cursors. */
+  async capture(result: PassResult, poll: { crm?: boolean; marketing?: boolean } = {}): Promise<void> {
+    const pollCrm = poll.crm ?? true;
+    const pollMarketing = poll.marketing ?? true;
     const { database, unitId, now } = this.setup.options;
     const name = `${unitId}:capture`;
     const at = now();
     if (!(await queue.claimLease(database, name, this.owner, at.toISOString(), this.leaseEnd(at)))) return;
     try {
       // Lead first: a conversion queued before the new Contact is handled before it.
-      if (pollCrm) for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
-      await this.captureFormSuccesses(result);
-      await this.captureMarketing(result);
-      result.queued += await this.activities.capture();
+      // What each poll found is what it queued: a record read again inside the overlap window,
+      // or an echo of the sync's own write, is no change.
+      if (pollCrm) {
+        const before = result.queued;
+        for (const object of ['Lead', 'Contact'] as const) await this.captureCrm(object, result);
+        result.crmChanges += result.queued - before;
+      }
+      if (pollMarketing) {
+        const before = result.queued;
+        await this.captureFormSuccesses(result);
+        await this.captureMarketing(result);
+        result.queued += await this.activities.capture();
+        result.marketingChanges += result.queued - before;
+      }
     } finally {
       await queue.releaseLease(database, name, this.owner);
     }
@@ -159,7 +172,9 @@ export class ChangeCapture {
       if (stamp && stamp > newest) newest = stamp;
       const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
       const priority = prospectChangePriority({
-        prospect,
+        // With the fields the connector derives (campaign name, URL), or every prospect the
+        // sync wrote would look changed against what was last synced.
+        prospect: link ? await this.setup.derive(prospect) : prospect,
         link,
         mappings: link ? this.setup.mappings[link.crmObject] : [],
         createLeads: this.setup.rules.createLeads,

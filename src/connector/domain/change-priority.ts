@@ -1,4 +1,5 @@
 import { syncValue, type SyncValue } from './decide-field.js';
+import { crmFieldValue } from './derived-fields.js';
 import type { CrmObject, FieldMapping } from './field-mapping.js';
 import type { SharingRule } from './sync-fields.js';
 
@@ -66,7 +67,7 @@ export function crmChangePriority(change: {
   if (!link) return typeof record.Email === 'string' && record.Email ? PRIORITY.change : null;
   // A Lead whose prospect has moved to its Contact: the Contact speaks for the pair now.
   if (link.crmObject !== object) return null;
-  const echo = !link.deleted && asLastSynced(link, change.mappings, (m) => record[m.crmField]);
+  const echo = !link.deleted && asLastSynced(link, change.mappings, (m) => crmFieldValue(record, m.crmField));
   return echo ? null : PRIORITY.change;
 }
 

@@ -50,6 +50,9 @@ const COMMON: FieldMapping[] = [
   fromMarketing('grade', 'pi__grade__c'),
   fromMarketing('lastActivityAt', 'pi__last_activity__c'),
   fromMarketing('createdAt', 'pi__created_date__c'),
+  fromMarketing('convertedAt', 'pi__conversion_date__c'),
+  fromMarketing('campaign', 'pi__campaign__c'),
+  fromMarketing('url', 'pi__url__c'),
   fromMarketing('id', 'pi__pardot_id__c'),
 ];
 
@@ -69,6 +72,8 @@ export const DEFAULT_MAPPINGS: Record<CrmObject, FieldMapping[]> = {
   ],
   Contact: [
     ...COMMON,
+    // The Account's name: the Contact side only reads it (the native connector does the same).
+    { prospectField: 'company', crmField: 'Account.Name', direction: 'crm-to-marketing', conflict: 'crm' },
     both('department', 'Department'),
     both('city', 'MailingCity'),
     both('state', 'MailingState'),

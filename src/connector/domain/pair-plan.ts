@@ -2,6 +2,7 @@ import { decideField, syncValue, type SyncValue } from './decide-field.js';
 import { crmIdField, type CrmObject, type FieldMapping } from './field-mapping.js';
 import { crmValue, type CrmFieldType } from './crm-value.js';
 import type { LinkView } from './change-priority.js';
+import { crmFieldValue } from './derived-fields.js';
 
 /** A field the plan writes, for the sync log (the API call is filled in once it is made). */
 export interface PlannedChange {
@@ -56,7 +57,7 @@ export function planPair(
   for (const mapping of mappings) {
     const decision = decideField(mapping, {
       lastSynced: link.lastSynced[mapping.prospectField],
-      crm: syncValue(record[mapping.crmField]),
+      crm: syncValue(crmFieldValue(record, mapping.crmField)),
       marketing: syncValue(prospect[mapping.prospectField]),
       crmUpdatedAt: syncValue(record.SystemModstamp),
       marketingUpdatedAt: syncValue(prospect.updatedAt),
@@ -78,7 +79,7 @@ export function planPair(
         ...entry,
         toSide: 'crm',
         value: decision.toCrm,
-        previous: syncValue(record[mapping.crmField]),
+        previous: syncValue(crmFieldValue(record, mapping.crmField)),
       });
     }
     if (decision.toMarketing !== undefined) {
@@ -135,7 +136,7 @@ export function newProspectValues(
   const values: Record<string, SyncValue> = {};
   for (const mapping of mappings) {
     if (mapping.direction === 'marketing-to-crm') continue;
-    const value = syncValue(record[mapping.crmField]);
+    const value = syncValue(crmFieldValue(record, mapping.crmField));
     if (value !== null) values[mapping.prospectField] = value;
   }
   values.email ??= syncValue(record.Email);

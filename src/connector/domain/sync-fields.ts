@@ -1,3 +1,4 @@
+import { prospectReadFields } from './derived-fields.js';
 import type { CrmObject, FieldMapping } from './field-mapping.js';
 
 /** The marketing data-sharing rule: only CRM records whose `field` holds `value` sync. */
@@ -41,6 +42,7 @@ export class SyncFields {
     const names = new Set(['id', 'email', 'updatedAt', 'isDeleted', 'assignedToId', 'salesforceId']);
     for (const object of ['Lead', 'Contact'] as const)
       for (const m of this.mappings[object]) names.add(m.prospectField);
-    return [...names];
+    // Derived fields (the campaign's name, the prospect's URL) are read through their sources.
+    return prospectReadFields(names);
   }
 }

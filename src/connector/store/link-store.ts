@@ -409,3 +409,37 @@ export function selectSavedSettings(db: StoreDb, unitId: string): Promise<string
 export function saveSettings(db: StoreDb, unitId: string, settings: string): Promise<void> {
   return saveCursor(db, `${unitId}#settings`, settings);
 }
+
+// ---- first start and backfill ------------------------------------------------------------------
+
+/** Nothing captured and nothing linked yet for the unit: the connector has never run. */
+export async function isFirstStart(db: StoreDb, unitId: string): Promise<boolean> {
+  if ((await selectCursor(db, `${unitId}:Lead`)) !== undefined) return false;
+  if ((await selectCursor(db, `${unitId}#first-start`)) !== undefined) return false;
+  const r = await sql<Row>`select 1 as one from connector_link where unit_id = ${unitId} limit 1`.execute(db);
+  return r.rows.length === 0;
+}
+
+/** When the connector first started: records made before then need a backfill. */
+export async function markFirstStart(db: StoreDb, unitId: string, at: string): Promise<void> {
+  await saveCursor(db, `${unitId}#first-start`, at);
+}
+
+export async function markBackfillDone(db: StoreDb, unitId: string, at: string): Promise<void> {
+  await saveCursor(db, `${unitId}#backfill-done`, at);
+}
+
+/**
+ * Whether records made before the connector's first start still wait for a backfill, and when
+ * the last backfill finished.
+ */
+export async function selectBackfillState(
+  db: StoreDb,
+  unitId: string,
+): Promise<{ needed: boolean; doneAt: string | null }> {
+  const [firstStart, doneAt] = await Promise.all([
+    selectCursor(db, `${unitId}#first-start`),
+    selectCursor(db, `${unitId}#backfill-done`),
+  ]);
+  return { needed: firstStart !== undefined && doneAt === undefined, doneAt: doneAt ?? null };
+}

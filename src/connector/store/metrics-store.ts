@@ -65,3 +65,19 @@ export async function selectMinuteMetrics(
     return metrics;
   });
 }
+
+/**
+ * A side's API calls today (UTC) by every connector process of the unit: the minutes' counts
+ * summed in the store, so processes share one budget.
+ */
+export async function callsToday(
+  db: StoreDb,
+  unitId: string,
+  side: 'crm' | 'marketing',
+  now: Date,
+): Promise<number> {
+  const column = side === 'crm' ? sql.ref('crm_calls') : sql.ref('marketing_calls');
+  const r = await sql<{ n: number | string | null }>`select sum(${column}) as n from connector_metric
+    where unit_id = ${unitId} and minute >= ${`${now.toISOString().slice(0, 10)}T00:00`}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}

@@ -170,19 +170,5 @@ export function connectorMigrations(database: Database): Record<string, Migratio
         );
       },
     },
-    '008-api-calls': {
-      async up(db) {
-        // Each side's API calls a day made by every connector process of a unit, counted in
-        // the store so that processes share one budget.
-        await db.schema
-          .createTable('connector_api_calls')
-          .addColumn('unit_id', text, (c) => c.notNull())
-          .addColumn('side', text, (c) => c.notNull())
-          .addColumn('day', text, (c) => c.notNull())
-          .addColumn('calls', int, (c) => c.notNull())
-          .addPrimaryKeyConstraint('connector_api_calls_pk', ['unit_id', 'side', 'day'])
-          .execute();
-      },
-    },
   };
 }

@@ -85,9 +85,13 @@ export class ProspectWork {
       const values = newLeadValues(
         this.setup.mappings.Lead,
         this.setup.crmTypes.Lead,
-        prospect,
+        await this.setup.derive(prospect),
         this.setup.rules.sharing,
       );
+      // A Lead from a web form says so, as a web-to-lead Lead would, unless marketing knows
+      // where the prospect came from.
+      if (!prospect.assignedToId && values.LeadSource == null && this.setup.crmTypes.Lead.has('LeadSource'))
+        values.LeadSource = 'Web';
       // Owned by the assignee's CRM user; unassigned (a form success), by the connector's user.
       const owner = prospect.assignedToId
         ? await marketing.userSalesforceId(Number(prospect.assignedToId))

@@ -31,7 +31,7 @@ export class PairSync {
       this.setup.crmTypes[link.crmObject],
       link,
       record,
-      prospect,
+      await this.setup.derive(prospect),
     );
     const logged = (toSide: 'crm' | 'marketing', apiCall: string): SyncLogEntry[] =>
       plan.changes

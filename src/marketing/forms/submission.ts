@@ -136,7 +136,22 @@ export class SubmissionService {
     return unitOfWork.run(async () => {
       const { prospect, created } = await prospects.upsertLatestByEmail(unit, actor, email, rest, false);
       if (visitorId !== null) await this.deps.tracking.linkVisitor(unit, visitorId, prospect.id);
-      await activities.record(unit, { type: 4, prospectId: prospect.id, ...activity });
+      const success = await activities.record(unit, { type: 4, prospectId: prospect.id, ...activity });
+      // The first conversion: when, from what, and the campaign of the page that made it (the
+      // CRM's pi__conversion_date__c and pi__campaign__c come from these).
+      if (prospect.values.convertedAt == null) {
+        await prospects.update(unit, { type: 'system' }, prospect.id, {
+          convertedAt: success.values.createdAt ?? null,
+          convertedFromObjectType: source.formHandlerId
+            ? 'FormHandler'
+            : source.landingPageId
+              ? 'LandingPage'
+              : 'Form',
+          ...(prospect.values.campaignId == null && source.campaignId !== null
+            ? { campaignId: source.campaignId }
+            : {}),
+        });
+      }
       if (source.completionActions.length > 0)
         await this.deps.actions.run(unit, prospect.id, source.completionActions, {
           formId: source.formId,

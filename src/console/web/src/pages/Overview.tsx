@@ -112,6 +112,12 @@ export function Overview() {
           <p>
             {count(s.linked.Lead)} Leads, {count(s.linked.Contact)} Contacts linked to prospects
           </p>
+          {s.backfill.needed ? (
+            <p className="notice" role="status" data-testid="backfill-needed">
+              A backfill is needed: records made before the connector first started are not synced until one
+              runs.
+            </p>
+          ) : null}
           <button type="button" onClick={() => startBackfill.mutate()} disabled={startBackfill.isPending}>
             Run backfill
           </button>
@@ -131,7 +137,29 @@ export function Overview() {
           ) : (
             <p>CRM usage not known yet</p>
           )}
-          <p>Marketing: {count(s.marketingCallsToday)} calls by the sync</p>
+          {s.budgets.crm ? (
+            <p data-testid="crm-forecast">
+              CRM forecast for the day: {count(s.budgets.crm.forecast)}; {count(s.budgets.crm.byConnector)} by
+              the sync
+            </p>
+          ) : null}
+          <label data-testid="marketing-budget">
+            Marketing: {count(s.budgets.marketing.used)} calls by the sync, of its share{' '}
+            {count(Math.round(s.budgets.marketing.limit * s.budgets.marketing.share))} (
+            {Math.round(s.budgets.marketing.share * 100)}% of the unit’s {count(s.budgets.marketing.limit)});
+            forecast {count(s.budgets.marketing.forecast)}
+            <progress
+              max={Math.round(s.budgets.marketing.limit * s.budgets.marketing.share)}
+              value={s.budgets.marketing.used}
+            />
+          </label>
+          {s.polling ? (
+            <p className="hint" data-testid="polling">
+              Polling the CRM every {seconds(s.polling.crm.intervalMs)}
+              {s.changeEvents ? ' (change events on)' : ''}, marketing every{' '}
+              {seconds(s.polling.marketing.intervalMs)}
+            </p>
+          ) : null}
         </article>
         <article className={`card ${errorTotal ? 'bad' : 'good'}`}>
           <h2>Sync errors</h2>
@@ -237,4 +265,10 @@ function MinuteChart({
       </ResponsiveContainer>
     </figure>
   );
+}
+
+/** A polling interval as people say it. */
+function seconds(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
