@@ -286,6 +286,11 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
         'backfill       needed: records made before the connector first started are not synced; run `handoff sync backfill` (or Run backfill in the console)',
       );
     else if (backfill.doneAt) console.log(`backfill       done ${backfill.doneAt}`);
+    const gap = await admin.changeEventGap();
+    if (gap)
+      console.log(
+        `change events  lost after replay id ${gap.replayId}${gap.lastEventAt ? ` (last event ${gap.lastEventAt})` : ''}, noticed ${gap.detectedAt}: ${gap.reason}; the window was reconciled by querying the CRM`,
+      );
     const cursors = await admin.cursors();
     if (cursors.length === 0) console.log('cursors        none yet: the connector has not run');
     for (const c of cursors) {

@@ -10,6 +10,7 @@ import {
   selectCursors,
   selectSyncErrors,
   selectBackfillState,
+  selectChangeEventGap,
   selectSavedSettings,
   setPaused,
   skipSyncErrors,
@@ -18,6 +19,7 @@ import {
 } from './store/link-store.js';
 import { connectorMigrations } from './store/migrations.js';
 import { callsToday } from './store/metrics-store.js';
+import type { ChangeEventGap } from './crm-change-stream.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { queueDepth, type QueueDepth } from './store/work-queue.js';
 
@@ -42,6 +44,8 @@ export interface ConnectorAdmin {
   /** Gives up on open errors (all, or by id): how many were skipped. */
   skip(ids: number[] | 'all'): Promise<number>;
   syncLog(recordId: string): Promise<StoredSyncLogEntry[]>;
+  /** The last time CRM change events were lost (and reconciled by query), if ever. */
+  changeEventGap(): Promise<ChangeEventGap | null>;
   /** A side's API calls today by every connector process of the unit. */
   callsToday(side: 'crm' | 'marketing'): Promise<number>;
   /** Whether records made before the connector's first start still wait for a backfill. */
@@ -67,6 +71,7 @@ export async function openConnectorAdmin(database: Database, unitId: string): Pr
     skip: (ids) => skipSyncErrors(db, unitId, ids, new Date().toISOString()),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
     backfill: () => selectBackfillState(db, unitId),
+    changeEventGap: () => selectChangeEventGap<ChangeEventGap>(db, unitId),
     callsToday: (side) => callsToday(db, unitId, side, new Date()),
     async savedSettings() {
       const saved = await selectSavedSettings(db, unitId);

@@ -15,6 +15,7 @@ import {
   isFirstStart,
   markFirstStart,
   selectBackfillState,
+  saveChangeEventGap,
   saveSettings,
   selectSavedSettings,
   selectLinkByCrmId,
@@ -236,6 +237,16 @@ export async function openConnector(options: {
           onQueued: kick,
           // Changes made before the subscription: the next pass polls the CRM for them.
           onFreshStart: () => scheduler.kick('crm'),
+          // Events lost (a replay id past the org's retention): said plainly, kept for status,
+          // and the window reconciled by querying the CRM now.
+          onGap: (gap) => {
+            log.warn(
+              { replayId: gap.replayId, lastEventAt: gap.lastEventAt, reason: gap.reason },
+              'CRM change events were lost (the saved replay id is past the retention window); querying the CRM for what changed',
+            );
+            void saveChangeEventGap(database.db, unitId, gap).catch(() => undefined);
+            scheduler.kick('crm');
+          },
         });
   // A webhook queues its prospect; the pass it brings also polls marketing, for the
   // activities (opens, clicks, visits) no webhook announces.

@@ -4,12 +4,14 @@ import type { AccountEngagementClient } from '../clients/account-engagement/ae-c
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
 import type { Database } from '../store/database.js';
 import type { CrmObject } from './domain/field-mapping.js';
+import type { ChangeEventGap } from './crm-change-stream.js';
 import {
   countLinksByObject,
   countSyncErrorsByCategory,
   isPaused,
   selectApiUsage,
   selectBackfillState,
+  selectChangeEventGap,
 } from './store/link-store.js';
 import { idleMinute, minuteOf, selectMinuteMetrics, type MinuteMetrics } from './store/metrics-store.js';
 import { queueDepth, type QueueDepth } from './store/work-queue.js';
@@ -53,6 +55,8 @@ export interface ConnectorStatus {
     { intervalMs: number; quietPolls: number; callsPerPoll: number; lastPollAt: string | null }
   > | null;
   changeEvents: boolean;
+  /** The last time change events were lost and the window was reconciled by query, if ever. */
+  changeEventGap: ChangeEventGap | null;
   /**
    * Records made before the connector's first start sync only through a backfill: whether one
    * is still needed, and when the last one finished.
@@ -134,7 +138,7 @@ export async function readStatus(options: {
   now: Date;
 }): Promise<ConnectorStatus> {
   const { database, unitId, now } = options;
-  const [health, linked, queue, errors, usage, paused, today, backfill] = await Promise.all([
+  const [health, linked, queue, errors, usage, paused, today, backfill, changeEventGap] = await Promise.all([
     options.probe.health(),
     countLinksByObject(database.db, unitId),
     queueDepth(database, unitId),
@@ -143,6 +147,7 @@ export async function readStatus(options: {
     isPaused(database.db, unitId),
     selectMinuteMetrics(database.db, unitId, `${now.toISOString().slice(0, 10)}T00:00`),
     selectBackfillState(database.db, unitId),
+    selectChangeEventGap<ChangeEventGap>(database.db, unitId),
   ]);
   // The probe's /limits is fresher than the usage a pass last saw, when there is one.
   const crmApi = health.limits
@@ -180,6 +185,7 @@ export async function readStatus(options: {
     },
     polling: options.polling,
     changeEvents: options.changeEvents,
+    changeEventGap,
     backfill,
   };
 }

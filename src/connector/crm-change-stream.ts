@@ -11,6 +11,22 @@ const CHANNEL = '/data/ChangeEvents';
 /** Start with new events only: what happened before is the polling capture's. */
 const NEW_EVENTS_ONLY = -1;
 const RESUBSCRIBE_MS = 5_000;
+/**
+ * How long an org keeps change events (72 hours), less an hour's margin: a replay id saved
+ * longer ago than that may name an event that is gone, and resuming from it would miss the rest.
+ */
+const RETAINED_MS = 71 * 3_600_000;
+
+/** Events lost between a saved replay id and now: the connector queries the CRM for them. */
+export interface ChangeEventGap {
+  /** The replay id the stream could not resume after. */
+  replayId: number;
+  /** When that id's event arrived (unknown for ids saved before this was kept). */
+  lastEventAt: string | null;
+  detectedAt: string;
+  /** Why: the org refused the id, or it is older than the retention window. */
+  reason: string;
+}
 
 interface ChangeMessage {
   payload: {
@@ -54,6 +70,11 @@ export class CrmChangeStream {
        * polling capture's, which should look now rather than at its next safety-net poll.
        */
       onFreshStart?: () => void;
+      /**
+       * Told when events were lost (a saved replay id past the org's retention): the window is
+       * the polling capture's to reconcile by query, now.
+       */
+      onGap?: (gap: ChangeEventGap) => void;
     },
   ) {}
 
@@ -61,10 +82,30 @@ export class CrmChangeStream {
     return `${this.options.unitId}:change-events`;
   }
 
+  private get lastEventName(): string {
+    return `${this.options.unitId}:change-events-at`;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
-    const saved = await store.selectCursor(this.options.database.db, this.cursorName);
-    this.subscribe(saved === undefined ? NEW_EVENTS_ONLY : Number(saved));
+    const { database, now } = this.options;
+    const saved = await store.selectCursor(database.db, this.cursorName);
+    const replayId = saved === undefined ? NEW_EVENTS_ONLY : Number(saved);
+    const lastEventAt = (await store.selectCursor(database.db, this.lastEventName)) ?? null;
+    // Resuming after an event the org may no longer keep would subscribe to a stream that
+    // skips what came after it: known lost, and reconciled by query instead.
+    if (replayId >= 0 && lastEventAt && now().getTime() - Date.parse(lastEventAt) > RETAINED_MS) {
+      await this.lost(replayId, lastEventAt, 'the saved replay id is older than the 72-hour retention');
+      this.subscribe(NEW_EVENTS_ONLY);
+      return;
+    }
+    this.subscribe(replayId);
+  }
+
+  /** Records lost events: the stream starts over with new ones, and the connector is told. */
+  private async lost(replayId: number, lastEventAt: string | null, reason: string): Promise<void> {
+    await this.forget();
+    this.options.onGap?.({ replayId, lastEventAt, detectedAt: this.options.now().toISOString(), reason });
   }
 
   private subscribe(replayId: number): void {
@@ -90,10 +131,19 @@ export class CrmChangeStream {
       },
       (error: unknown) => {
         this.settle(false);
-        // A replay id the org no longer keeps, or change events not enabled: start over with
-        // new events (polling covers the gap), or keep trying for an org that comes back.
+        // A replay id the org no longer keeps (events lost: a gap, reconciled by query), or
+        // change events not enabled: start over with new events, or keep trying for an org
+        // that comes back.
         const message = (error as { message?: string }).message ?? String(error);
-        void this.forget().then(() => this.again(NEW_EVENTS_ONLY, message));
+        const gone = replayId >= 0 && /replayId/i.test(message);
+        void (async () => {
+          if (gone) {
+            const lastEventAt =
+              (await store.selectCursor(this.options.database.db, this.lastEventName)) ?? null;
+            await this.lost(replayId, lastEventAt, `the org refused the saved replay id: ${message}`);
+          } else await this.forget();
+          this.again(NEW_EVENTS_ONLY, message);
+        })();
       },
     );
   }
@@ -132,6 +182,7 @@ export class CrmChangeStream {
       if (items.length > 0) this.options.onQueued();
     }
     await store.saveCursor(database.db, this.cursorName, String(message.event.replayId));
+    await store.saveCursor(database.db, this.lastEventName, now().toISOString());
   }
 
   private disconnect(): void {

@@ -443,3 +443,15 @@ export async function selectBackfillState(
   ]);
   return { needed: firstStart !== undefined && doneAt === undefined, doneAt: doneAt ?? null };
 }
+
+// ---- change-event gaps -------------------------------------------------------------------------
+
+/** The last time change events were lost (JSON of the gap), for status. */
+export async function saveChangeEventGap(db: StoreDb, unitId: string, gap: object): Promise<void> {
+  await saveCursor(db, `${unitId}#change-event-gap`, JSON.stringify(gap));
+}
+
+export async function selectChangeEventGap<T>(db: StoreDb, unitId: string): Promise<T | null> {
+  const saved = await selectCursor(db, `${unitId}#change-event-gap`);
+  return saved ? (JSON.parse(saved) as T) : null;
+}
