@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
 import { openTestConnector } from '../support/connector.js';
 import { DIALECTS } from '../support/databases.js';
+import { noInternsRule } from '../support/factories.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
 type Json = Record<string, unknown>;
@@ -17,14 +18,7 @@ for (const dialect of DIALECTS) {
     let m: TestMarketing;
     let conn: jsforce.Connection;
     let connector: Connector;
-    const rule = {
-      object: 'Lead',
-      name: 'No_Interns',
-      when: [{ field: 'Title', op: 'contains' as const, value: 'Intern' }],
-      message: 'Interns cannot be Leads',
-      field: 'Title',
-      active: true,
-    };
+    const rule = noInternsRule('contains');
 
     const patchProspect = (id: number, values: Json) =>
       m.call(`/api/v5/objects/prospects/${id}?fields=id`, { method: 'PATCH', body: JSON.stringify(values) });

@@ -5,6 +5,7 @@ import { openTestConnector } from '../support/connector.js';
 import { DEFAULT_MAPPINGS } from '../../src/connector/domain/field-mapping.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
+import { noInternsRule } from '../support/factories.js';
 
 type Json = Record<string, unknown>;
 
@@ -504,14 +505,7 @@ for (const dialect of DIALECTS) {
 
     it('lists a write the CRM refuses, with its message, and delivers it on retry once the rule is fixed', async () => {
       const { leadId, prospectId } = await newLead('rule@example.com');
-      const rule = {
-        object: 'Lead',
-        name: 'No_Interns',
-        when: [{ field: 'Title', op: 'equals' as const, value: 'Intern' }],
-        message: 'Interns cannot be Leads',
-        field: 'Title',
-        active: true,
-      };
+      const rule = noInternsRule('equals');
       m.crm.services.config.validationRules.push(rule);
       await m.call(`/api/v5/objects/prospects/${prospectId}?fields=id`, {
         method: 'PATCH',

@@ -10,6 +10,7 @@ import { SalesforceTokenSource } from '../../src/clients/salesforce-oauth.js';
 import { resolveConfig } from '../../src/cli/config.js';
 import { startServers, type RunningServers } from '../../src/cli/servers.js';
 import { hasChromium, launchChromium } from '../support/browser.js';
+import { noInternsRule } from '../support/factories.js';
 
 type Json = Record<string, unknown>;
 
@@ -221,14 +222,7 @@ describe.runIf(hasChromium())(
 
     it('lists a write the CRM refuses, and a retry after the cause is fixed clears it', async () => {
       const { leadId, prospectId } = await newLinkedLead('intern@example.com');
-      const rule = {
-        object: 'Lead',
-        name: 'No_Interns',
-        when: [{ field: 'Title', op: 'equals' as const, value: 'Intern' }],
-        message: 'Interns cannot be Leads',
-        field: 'Title',
-        active: true,
-      };
+      const rule = noInternsRule('equals');
       servers.crm!.config.validationRules.push(rule);
       await go('records');
       await page.getByRole('tab', { name: 'Prospects' }).click();

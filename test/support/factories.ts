@@ -56,3 +56,18 @@ export const HOT_LEADS_NEED_PHONE: ValidationRule = {
   field: 'Phone',
   active: true,
 };
+
+/**
+ * A validation rule the sync-error tests use: no Interns as Leads. A fresh object each call, so
+ * a test may turn it off (`active = false`) without touching another's.
+ */
+export function noInternsRule(op: 'equals' | 'contains' = 'equals'): ValidationRule {
+  return {
+    object: 'Lead',
+    name: 'No_Interns',
+    when: [{ field: 'Title', op, value: 'Intern' }],
+    message: 'Interns cannot be Leads',
+    field: 'Title',
+    active: true,
+  };
+}
