@@ -63,14 +63,21 @@ export function pollDue(state: PollState, settings: PollSettings, pushed: boolea
   return at - state.lastPollAt >= pollIntervalMs(state, settings, pushed);
 }
 
-/** The state after a poll at `at` that found `changes` records, costing `calls` (if measured). */
+/**
+ * The state after a poll at `at` that found `changes` records, costing `calls` (if measured).
+ * A poll's cost is the most any idle poll has cost: one that took an extra page or a token
+ * refresh is not undercounted by the next cheaper one, so the budget floor errs long.
+ */
 export function afterPoll(
   state: PollState,
   poll: { at: number; changes: number; calls?: number },
 ): PollState {
+  const measured = poll.calls !== undefined && poll.calls > 0;
   return {
     lastPollAt: poll.at,
     quietPolls: poll.changes > 0 ? 0 : state.quietPolls + 1,
-    callsPerPoll: poll.calls !== undefined && poll.calls > 0 ? poll.calls : state.callsPerPoll,
+    callsPerPoll: measured
+      ? Math.max(poll.calls!, state === NEVER_POLLED ? 0 : state.callsPerPoll)
+      : state.callsPerPoll,
   };
 }

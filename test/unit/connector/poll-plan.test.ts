@@ -57,9 +57,12 @@ describe('how often a side is polled', () => {
     expect(pollDue(quiet, settings, true, 300_000)).toBe(true);
   });
 
-  it('keeps the measured cost of a poll until a new one is measured', () => {
+  it('keeps the dearest measured cost of a poll: a cheaper one later does not lower it', () => {
     const measured = afterPoll(NEVER_POLLED, { at: 5, changes: 0, calls: 3 });
     expect(measured).toEqual({ lastPollAt: 5, quietPolls: 1, callsPerPoll: 3 });
     expect(afterPoll(measured, { at: 9, changes: 0 }).callsPerPoll).toBe(3);
+    const dearer = afterPoll(measured, { at: 10, changes: 0, calls: 5 });
+    expect(dearer.callsPerPoll).toBe(5);
+    expect(afterPoll(dearer, { at: 11, changes: 0, calls: 4 }).callsPerPoll).toBe(5);
   });
 });
