@@ -45,7 +45,11 @@ export async function runSync(
           `prospects created ${pass.created}, Leads created ${pass.leadsCreated}, ` +
           `writes to the CRM ${pass.writesToCrm}, to marketing ${pass.writesToMarketing}, errors ${pass.errors.length}`,
       );
-      if (pass.throttled) console.log('the CRM API budget is spent: waiting (see handoff sync status)');
+      if (pass.calls) console.log(`API calls: CRM ${pass.calls.crm}, marketing ${pass.calls.marketing}`);
+      if (pass.throttled)
+        console.log(
+          `the ${pass.throttled === 'crm' ? 'CRM' : 'marketing'} API budget is spent: waiting (see handoff sync status)`,
+        );
       for (const e of pass.errors) console.log(`  ${e.side} ${e.record}: ${e.message}`);
       await database.close();
       process.exitCode = pass.errors.length > 0 ? 1 : 0;
@@ -330,7 +334,8 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
         : 'CRM API        not read yet',
     );
     // Account Engagement tells no usage: the connector's own calls, against its share.
-    const marketingApi = resolveConfig(flags).connector?.marketingApi;
+    // The limits the connector runs with (the demo's unit's, where no orgs are configured).
+    const marketingApi = connectorConfigFor(resolveConfig(flags)).marketingApi;
     const limit = marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT;
     const share = marketingApi?.share ?? DEFAULT_MARKETING_SHARE;
     const calls = await admin.callsToday('marketing');

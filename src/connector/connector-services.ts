@@ -268,6 +268,13 @@ export async function openConnector(options: {
         { side: e.side, record: e.record },
         e.message,
       );
+    if (r.throttled)
+      repeated.write(
+        'warn',
+        `throttled ${r.throttled}`,
+        { side: r.throttled },
+        `the connector's share of the ${r.throttled === 'crm' ? 'CRM' : 'marketing'} API's daily limit is spent: waiting (handoff sync status)`,
+      );
     if (r.queued + r.worked > 0 || r.throttled)
       log.info(
         {

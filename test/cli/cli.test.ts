@@ -134,8 +134,14 @@ describe('the handoff command', () => {
     expect(once.output).toMatch(
       /CRM records \d+, prospects \d+, queued \d+, worked \d+, prospects created 0/,
     );
+    expect(once.output).toMatch(/API calls: CRM \d+, marketing \d+/);
     expect(once.code).toBe(0);
     const status = await run(['sync', 'status', '--data-dir', dataDir]);
+    // Each side's use today against the connector's share, with the day's forecast.
+    expect(status.output).toMatch(/CRM API {8}\d+ of \d+ requests today \(forecast \d+\)/);
+    expect(status.output).toMatch(
+      /marketing API {2}\d+ calls today by the connector \(forecast \d+\); its share 20000 \(20 % of the unit's 100000\)/,
+    );
     // The sample data linked on the first start (a backfill), and the new Lead.
     const linkedPairs = Number(/linked pairs {3}(\d+)/.exec(status.output)?.[1]);
     expect(linkedPairs).toBeGreaterThan(20);
