@@ -256,7 +256,9 @@ export async function openConnector(options: {
         unitId,
         secret: config.webhookSecret,
         now,
-        onQueued: () => scheduler.kick('marketing'),
+        // A hand-off is worked at once; any other change within the next pass, which also
+        // polls marketing for the activities behind it.
+        onQueued: (handoff) => (handoff ? scheduler.kick('marketing') : scheduler.notice('marketing')),
       })
     : null;
   /** What each pass did, in the log: its errors once a minute, counted; its work at info. */

@@ -32,7 +32,8 @@ export class MarketingWebhookReceiver {
       unitId: string;
       secret: string;
       now: () => Date;
-      onQueued: () => void;
+      /** Told of each queued event: `handoff` ones are worked at once, the rest with the next pass. */
+      onQueued: (handoff: boolean) => void;
     },
   ) {}
 
@@ -68,7 +69,7 @@ export class MarketingWebhookReceiver {
       ],
       new Date(now().getTime() + (handoff ? 0 : CHANGE_BATCH_MS)).toISOString(),
     );
-    if (handoff) this.options.onQueued();
+    this.options.onQueued(handoff);
     return { status: 202, body: { accepted: true } };
   }
 }

@@ -68,6 +68,14 @@ export class PassScheduler {
     }
   }
 
+  /**
+   * News from a side that needs no pass of its own: the next pass polls it (a prospect's
+   * webhook, whose activities — opens, clicks, visits — no webhook announces).
+   */
+  notice(side: Side): void {
+    this.forced.add(side);
+  }
+
   /** Each side's polling now: how long it waits between polls, and how many found nothing. */
   state(): Record<
     Side,

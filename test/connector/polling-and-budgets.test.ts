@@ -63,8 +63,12 @@ describe('polling that adapts, within each side’s budget', () => {
   });
 
   it('keeps idle polling within 5 % of the unit’s daily limit, whatever the bound says', async () => {
-    // Growth: 25,000 calls a day, the default. A 400 ms bound would spend far more than 5 %.
-    const connector = await polling({ idlePollBoundMs: 400 });
+    // Growth: 25,000 calls a day, the connector's share 20 % (the defaults). A 400 ms bound
+    // would spend far more than 5 %.
+    const connector = await polling({
+      idlePollBoundMs: 400,
+      marketingApi: { dailyLimit: 25_000, share: 0.2 },
+    });
     connector.start(20);
     const marketingPolling = async () => (await connector.status()).polling!.marketing;
     await expect.poll(async () => (await marketingPolling()).intervalMs, WAIT).toBeGreaterThan(60_000);

@@ -47,9 +47,10 @@ export function budgetFloorMs(state: PollState, settings: PollSettings): number 
 
 /** How long after its last poll the side is polled again. */
 export function pollIntervalMs(state: PollState, settings: PollSettings, pushed: boolean): number {
-  if (state.quietPolls === 0) return settings.fastMs;
   const floor = budgetFloorMs(state, settings);
+  // Events carry the side's changes, flowing or not: a poll would only find them again.
   if (pushed) return Math.max(settings.safetyMs, floor);
+  if (state.quietPolls === 0) return settings.fastMs;
   // 2^30 is far past any bound; the exponent is capped so the number stays finite.
   const backoff = settings.fastMs * 2 ** Math.min(state.quietPolls, 30);
   // The first quiet polls after a burst cost little; the floor holds once the wait has grown

@@ -53,6 +53,9 @@ describe('how often a side is polled', () => {
   it('polls a side that tells of its changes only as a safety net', () => {
     const quiet = { lastPollAt: 0, quietPolls: 1, callsPerPoll: 3 };
     expect(pollIntervalMs(quiet, settings, true)).toBe(300_000);
+    // While changes flow too: the events carry them.
+    expect(pollIntervalMs({ ...quiet, quietPolls: 0 }, settings, true)).toBe(300_000);
+    expect(pollDue(NEVER_POLLED, settings, true, 0)).toBe(true);
     expect(pollDue(quiet, settings, true, 299_999)).toBe(false);
     expect(pollDue(quiet, settings, true, 300_000)).toBe(true);
   });
