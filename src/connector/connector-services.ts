@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the connector's public interface (openConnector) wires the engine, the pass scheduler, change events, webhooks, the first start and status in one place; each part is its own module.
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ReadinessCheck } from '../http/observability.js';

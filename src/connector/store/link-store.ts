@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: every table of the connector's own state beside the cursors (links, sync errors, API usage, pause, first start, saved settings, change-event gaps), each a few small queries.
 import { sql } from 'kysely';
 import type { Database, StoreDb } from '../../store/database.js';
 import type { SyncValue } from '../domain/decide-field.js';
