@@ -11,10 +11,7 @@ import { connectorConfigFor } from './server-config.js';
 import { buildMetricsApp } from '../http/metrics-app.js';
 import { openDataStore } from './data-store.js';
 import { forecastDay } from '../connector/connector-status.js';
-import {
-  DEFAULT_MARKETING_DAILY_LIMIT,
-  DEFAULT_MARKETING_SHARE,
-} from '../connector/work/marketing-budget.js';
+import { marketingLimits } from '../connector/work/marketing-budget.js';
 
 const { SingleBar, Presets } = cliProgress;
 
@@ -335,9 +332,9 @@ export async function runSyncStatus(flags: CliFlags): Promise<void> {
     );
     // Account Engagement tells no usage: the connector's own calls, against its share.
     // The limits the connector runs with (the demo's unit's, where no orgs are configured).
-    const marketingApi = connectorConfigFor(resolveConfig(flags)).marketingApi;
-    const limit = marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT;
-    const share = marketingApi?.share ?? DEFAULT_MARKETING_SHARE;
+    const { dailyLimit: limit, share } = marketingLimits(
+      connectorConfigFor(resolveConfig(flags)).marketingApi,
+    );
     const calls = await admin.callsToday('marketing');
     console.log(
       `marketing API  ${calls} calls today by the connector (forecast ${forecastDay(calls, new Date(now))}); its share ${Math.round(limit * share)} (${Math.round(share * 100)} % of the unit's ${limit})${calls >= limit * share ? ' (waiting now)' : ''}`,

@@ -38,7 +38,7 @@ import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
 import { SyncEngine } from './sync-engine.js';
 import { PassScheduler } from './pass-scheduler.js';
-import { DEFAULT_MARKETING_DAILY_LIMIT, DEFAULT_MARKETING_SHARE } from './work/marketing-budget.js';
+import { marketingLimits } from './work/marketing-budget.js';
 import type { PassResult, SyncRules } from './sync-types.js';
 
 export interface ConnectorConfig {
@@ -208,6 +208,7 @@ export async function openConnector(options: {
 
   let streaming = false;
   let started = false;
+  const marketingApi = marketingLimits(config.marketingApi);
   const scheduler = new PassScheduler({
     coalesceMs: config.coalesceMs ?? 250,
     now,
@@ -219,8 +220,8 @@ export async function openConnector(options: {
       ...(side === 'crm'
         ? { dailyLimit: crm.limitInfo?.apiUsage?.limit ?? SMALLEST_CRM_DAILY_LIMIT, idleShare: IDLE_SHARE }
         : {
-            dailyLimit: config.marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
-            idleShare: Math.min(IDLE_SHARE, (config.marketingApi?.share ?? DEFAULT_MARKETING_SHARE) / 2),
+            dailyLimit: marketingApi.dailyLimit,
+            idleShare: Math.min(IDLE_SHARE, marketingApi.share / 2),
           }),
     }),
     pass: (poll) => pass({ pollCrm: poll.crm, pollMarketing: poll.marketing }),
@@ -355,10 +356,7 @@ export async function openConnector(options: {
         unitId,
         probe,
         crmApiShare: config.crmApiShare ?? 0.8,
-        marketingApi: {
-          dailyLimit: config.marketingApi?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
-          share: config.marketingApi?.share ?? DEFAULT_MARKETING_SHARE,
-        },
+        marketingApi,
         polling: started ? scheduler.state() : null,
         lastPass,
         changeEvents: streaming,

@@ -6,6 +6,17 @@ export const DEFAULT_MARKETING_DAILY_LIMIT = 25_000;
 /** The connector's share of the unit's calls by default: the rest is the unit's other clients'. */
 export const DEFAULT_MARKETING_SHARE = 0.2;
 
+/** The unit's limit and the connector's share, as configured or by default. */
+export function marketingLimits(configured: { dailyLimit?: number; share?: number } | undefined): {
+  dailyLimit: number;
+  share: number;
+} {
+  return {
+    dailyLimit: configured?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
+    share: configured?.share ?? DEFAULT_MARKETING_SHARE,
+  };
+}
+
 /**
  * The connector's share of the business unit's daily API calls. Account Engagement says nothing
  * of a unit's usage until it answers 122, so the connector counts its own calls — in the store,
@@ -16,11 +27,7 @@ export class MarketingBudget {
 
   /** The unit's limit and the connector's share, as configured. */
   get limits(): { dailyLimit: number; share: number } {
-    const configured = this.setup.options.marketingApi;
-    return {
-      dailyLimit: configured?.dailyLimit ?? DEFAULT_MARKETING_DAILY_LIMIT,
-      share: configured?.share ?? DEFAULT_MARKETING_SHARE,
-    };
+    return marketingLimits(this.setup.options.marketingApi);
   }
 
   /** Whether the connector's calls today have reached its share. */
