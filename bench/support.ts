@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,9 +50,15 @@ export async function startServer(
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       // The servers are measured alone unless a bench asks for the connector (bench/sync).
-      env: { ...process.env, HANDOFF_LOG_LEVEL: 'warn', HANDOFF_SYNC: process.env.HANDOFF_SYNC ?? 'off' },
+      // BENCH_SERVER_LOG=<file> keeps the server's log there, at BENCH_LOG_LEVEL (warn unless set).
+      env: {
+        ...process.env,
+        HANDOFF_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        HANDOFF_SYNC: process.env.HANDOFF_SYNC ?? 'off',
+      },
     },
   );
+  if (process.env.BENCH_SERVER_LOG) child.stdout?.pipe(createWriteStream(process.env.BENCH_SERVER_LOG));
   let out = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (c: Buffer) => {
@@ -254,4 +260,29 @@ export async function paced(perSecond: number, seconds: number, call: (i: number
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return (await Promise.all(latencies)).sort((a, b) => a - b);
+}
+
+/** Requests a server has answered so far by `METHOD route` (its Prometheus counters). */
+export async function routeCounts(origin: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^handoff_http_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const method = /method="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
+    const route = /route="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
+    const key = `${method} ${route}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/** The routes asked between two `routeCounts`, most asked first. */
+export function routeDelta(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  keep: (route: string) => boolean = () => true,
+): Array<[string, number]> {
+  return [...after]
+    .map(([key, n]): [string, number] => [key, n - (before.get(key) ?? 0)])
+    .filter(([key, n]) => n > 0 && keep(key.slice(key.indexOf(' ') + 1)))
+    .sort((a, b) => b[1] - a[1]);
 }

@@ -48,7 +48,15 @@ if (BACKFILL > 0) {
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ['dist/cli/main.js', 'sync', 'backfill', '--data-dir', server.dataDir],
+        [
+          // BENCH_PROFILE=<dir>: a CPU profile of the backfill too.
+          ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+          'dist/cli/main.js',
+          'sync',
+          'backfill',
+          '--data-dir',
+          server.dataDir,
+        ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
         },

@@ -8,16 +8,18 @@ import {
   type ActivityNames,
   type ActivitySettings,
 } from './domain/activity-task.js';
+import { windowEnd } from './domain/change-window.js';
 import { classifyAnswer, refusalSummary, type SaveOutcome } from './domain/crm-outcome.js';
 import { categorize } from './domain/sync-error.js';
 import type { CrmObject } from './domain/field-mapping.js';
+import type { EnlistedCall } from './write/crm-writer.js';
 import * as store from './store/link-store.js';
 import { appendSyncLog, type SyncLogEntry } from './store/sync-log.js';
 import * as queue from './store/work-queue.js';
+import { COLLECTION_SIZE } from './sync-types.js';
 
 /** Activities read a pass at most (1,000 a call); the rest wait for the next. */
 const CAPTURE_PAGES = 5;
-const COLLECTION_SIZE = 200;
 /** From this many Tasks on, they go as one Bulk API 2.0 upsert job. */
 const BULK_THRESHOLD = 2_000;
 const FORM_SUCCESS = 4;
@@ -29,6 +31,19 @@ export const PROSPECT_ACTIVITIES_KEY = 'prospect-activities:';
 
 export function isActivityItem(key: string): boolean {
   return key.startsWith(ACTIVITY_KEY) || key.startsWith(PROSPECT_ACTIVITIES_KEY);
+}
+
+/** An activity's Task, ready to upsert. */
+interface PreparedTask {
+  itemKey: string;
+  activity: MarketingActivity;
+  link: store.Link;
+  task: Record<string, unknown>;
+}
+
+/** Where Collections calls are enlisted to go out with the sync's other CRM writes. */
+export interface TaskWriter {
+  enlist(call: EnlistedCall): void;
 }
 
 export interface ActivitySyncOptions {
@@ -68,6 +83,11 @@ export class ActivitySync {
     this.salesforce = new SalesforceClient(options.crm);
   }
 
+  /** The activity window (domain/change-window.ts): engagement work waits for its end. */
+  get windowMs(): number {
+    return this.options.settings.batchMs;
+  }
+
   private get enabled(): boolean {
     return this.options.settings.enabled;
   }
@@ -99,8 +119,9 @@ export class ActivitySync {
           priority: a.type === FORM_SUCCESS ? queue.PRIORITY.handoff : queue.PRIORITY.change,
           payload: a,
         }));
-      // Due after the batching window: a stream of activities goes out 200 Tasks a call.
-      const due = new Date(now().getTime() + this.options.settings.batchMs).toISOString();
+      // Due when the activity window ends, with the engagement changes of the same window: a
+      // stream of activities goes out as a few Composite calls a window.
+      const due = new Date(windowEnd(now().getTime(), this.options.settings.batchMs)).toISOString();
       await queue.enqueue(database, unitId, items, due);
       queued += items.length;
       after = activities[activities.length - 1]!.id;
@@ -122,8 +143,16 @@ export class ActivitySync {
     );
   }
 
-  /** Writes the Tasks of a leased batch's activity items. */
-  async work(items: queue.WorkItem[]): Promise<ActivityWorkOutcome> {
+  /**
+   * The Tasks of a leased batch's activity items: a backlog written at once as a Bulk job, the
+   * rest enlisted with `writer`, whose flush sends them (and completes the outcome).
+   */
+  async work(
+    items: queue.WorkItem[],
+    writer: TaskWriter,
+    /** CRM records the batch has read already: their owners need no query. */
+    read: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+  ): Promise<ActivityWorkOutcome> {
     const outcome: ActivityWorkOutcome = { failed: new Map(), written: 0, errors: [] };
     const { database, unitId, marketing } = this.options;
     // Each item's activities (a prospect's item has many), read where not carried.
@@ -154,13 +183,8 @@ export class ActivitySync {
       const link = await store.selectLinkByProspect(database.db, unitId, prospectId);
       if (link && !link.deleted) links.set(prospectId, link);
     }
-    const owners = await this.owners([...links.values()]);
-    const tasks: Array<{
-      itemKey: string;
-      activity: MarketingActivity;
-      link: store.Link;
-      task: Record<string, unknown>;
-    }> = [];
+    const owners = await this.owners([...links.values()], read);
+    const tasks: PreparedTask[] = [];
     for (const [itemKey, activities] of byItem) {
       for (const activity of activities) {
         const link = links.get(activity.prospectId!);
@@ -183,37 +207,47 @@ export class ActivitySync {
         }
       }
     }
-    const bulk = tasks.length >= BULK_THRESHOLD;
-    for (let i = 0; i < tasks.length; i += bulk ? tasks.length : COLLECTION_SIZE) {
-      const batch = tasks.slice(i, i + (bulk ? tasks.length : COLLECTION_SIZE));
-      await this.upsert(batch, bulk, outcome);
+    if (tasks.length >= BULK_THRESHOLD) {
+      let answers: SaveOutcome[] | Error;
+      try {
+        answers = await this.bulkUpsert(tasks.map((t) => t.task));
+      } catch (error) {
+        answers = error as Error;
+      }
+      await this.settle(tasks, answers, true, outcome);
+      return outcome;
+    }
+    // 200 Tasks a Collections call, sent with the writer's updates (five calls to a Composite
+    // call): the outcome is complete once the writer has flushed.
+    for (let i = 0; i < tasks.length; i += COLLECTION_SIZE) {
+      const batch = tasks.slice(i, i + COLLECTION_SIZE);
+      writer.enlist({
+        part: {
+          kind: 'upsert',
+          object: 'Task',
+          externalIdField: ACTIVITY_ID_FIELD,
+          records: batch.map((t) => t.task),
+        },
+        settle: (answer) =>
+          this.settle(batch, answer.ok ? (answer.body as SaveOutcome[]) : answer.error, false, outcome),
+      });
     }
     return outcome;
   }
 
-  private async upsert(
-    batch: Array<{
-      itemKey: string;
-      activity: MarketingActivity;
-      link: store.Link;
-      task: Record<string, unknown>;
-    }>,
+  /** Takes an upsert's answers (or the error it got instead): Tasks logged, refusals listed. */
+  private async settle(
+    batch: PreparedTask[],
+    answers: SaveOutcome[] | Error,
     bulk: boolean,
     outcome: ActivityWorkOutcome,
   ): Promise<void> {
     const { crm, database, unitId, now } = this.options;
-    let answers: SaveOutcome[];
-    try {
-      answers = bulk
-        ? await this.bulkUpsert(batch.map((t) => t.task))
-        : ((await crm.sobject('Task').upsert(batch.map((t) => t.task) as never, ACTIVITY_ID_FIELD, {
-            allOrNone: false,
-          })) as unknown as SaveOutcome[]);
-    } catch (error) {
+    if (answers instanceof Error) {
       // No answer (5xx, a lost answer, limits): the items are tried again; the upsert key
       // makes a Task the CRM did save the same Task then.
-      for (const t of batch) outcome.failed.set(t.itemKey, (error as Error).message);
-      outcome.errors.push({ record: `Task ×${batch.length}`, message: (error as Error).message });
+      for (const t of batch) outcome.failed.set(t.itemKey, answers.message);
+      outcome.errors.push({ record: `Task ×${batch.length}`, message: answers.message });
       return;
     }
     const at = now().toISOString();
@@ -280,10 +314,19 @@ export class ActivitySync {
   }
 
   /** The owners of the linked records, one query an object: a Task belongs to its record's owner. */
-  private async owners(links: store.Link[]): Promise<Map<string, string>> {
+  private async owners(
+    links: store.Link[],
+    read: ReadonlyMap<string, Record<string, unknown>>,
+  ): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
     const fresh = this.options.now().getTime() - OWNER_TTL_MS;
     for (const link of links) {
+      const owner = read.get(link.crmId)?.OwnerId;
+      if (typeof owner === 'string') {
+        owners.set(link.crmId, owner);
+        this.ownerCache.set(link.crmId, { ownerId: owner, at: this.options.now().getTime() });
+        continue;
+      }
       const cached = this.ownerCache.get(link.crmId);
       if (cached && cached.at >= fresh) owners.set(link.crmId, cached.ownerId);
     }

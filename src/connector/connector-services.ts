@@ -33,7 +33,7 @@ import { ConnectionProbe, readMetrics, readStatus, type ConnectorStatus } from '
 import { syncSettingsSchema, type SyncSettings } from './connector-config.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
-import type { ActivitySettings } from './domain/activity-task.js';
+import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
 import { SyncEngine } from './sync-engine.js';
@@ -258,9 +258,14 @@ export async function openConnector(options: {
         unitId,
         secret: config.webhookSecret,
         now,
-        // A hand-off is worked at once; any other change within the next pass, which also
-        // polls marketing for the activities behind it.
-        onQueued: (handoff) => (handoff ? scheduler.kick('marketing') : scheduler.notice('marketing')),
+        windowMs: activitySettingsSchema.parse(config.activities ?? {}).batchMs,
+        // A hand-off or a person's change is worked at once (within the coalescing window); an
+        // engagement change when its window ends. The pass after each also polls marketing, for
+        // the activities (opens, clicks, visits) no webhook announces.
+        onQueued: (kind) =>
+          kind === 'engagement'
+            ? scheduler.notice('marketing')
+            : scheduler.kick('marketing', { handoff: kind === 'handoff' }),
       })
     : null;
   /** What each pass did, in the log: its errors once a minute, counted; its work at info. */
@@ -279,8 +284,10 @@ export async function openConnector(options: {
         { side: r.throttled },
         `the connector's share of the ${r.throttled === 'crm' ? 'CRM' : 'marketing'} API's daily limit is spent: waiting (handoff sync status)`,
       );
-    if (r.queued + r.worked > 0 || r.throttled)
-      log.info(
+    const busy = r.queued + r.worked > 0 || Boolean(r.throttled);
+    // Idle passes (most of them) at debug only.
+    if (busy || log.isLevelEnabled('debug'))
+      log[busy ? 'info' : 'debug'](
         {
           queued: r.queued,
           worked: r.worked,
@@ -290,6 +297,9 @@ export async function openConnector(options: {
           writesToMarketing: r.writesToMarketing,
           waiting: r.waiting,
           throttled: r.throttled,
+          crmChanges: r.crmChanges,
+          marketingChanges: r.marketingChanges,
+          ms: r.ms,
         },
         'sync pass',
       );
@@ -298,8 +308,10 @@ export async function openConnector(options: {
   /** A pass, with what it did added to its minute's metrics and its outcome kept for status. */
   const pass = async (options: { pollCrm?: boolean; pollMarketing?: boolean } = {}): Promise<PassResult> => {
     const calls = { crm: crmCallsSent(crm), marketing: marketing.callsSent };
+    const started = performance.now();
     try {
       const result = await engine.runPass(options);
+      result.ms = Math.round(performance.now() - started);
       lastPass = { at: now().toISOString(), ok: true };
       result.calls = { crm: crmCallsSent(crm) - calls.crm, marketing: marketing.callsSent - calls.marketing };
       const counts = {

@@ -1,17 +1,24 @@
 import { z } from 'zod';
 import { verifySignature } from '../http/webhook-signature.js';
 import type { Database } from '../store/database.js';
+import { onlyEngagement, windowEnd } from './domain/change-window.js';
 import * as queue from './store/work-queue.js';
 
 const eventSchema = z.object({
   event: z.string(),
   businessUnitId: z.string(),
-  data: z.object({ prospectId: z.number().int().positive(), actor: z.string().optional() }).passthrough(),
+  data: z
+    .object({
+      prospectId: z.number().int().positive(),
+      actor: z.string().optional(),
+      /** The prospect fields the write changed. */
+      fields: z.array(z.string()).optional(),
+    })
+    .passthrough(),
 });
 
 /** Events that are hand-offs to sales: first in the queue. */
 const HANDOFF_EVENTS = new Set(['form.success', 'prospect.assigned']);
-const CHANGE_BATCH_MS = 1_000;
 const QUEUED_EVENTS = new Set(['form.success', 'prospect.assigned', 'prospect.created', 'prospect.updated']);
 
 export interface WebhookAnswer {
@@ -32,8 +39,13 @@ export class MarketingWebhookReceiver {
       unitId: string;
       secret: string;
       now: () => Date;
-      /** Told of each queued event: `handoff` ones are worked at once, the rest with the next pass. */
-      onQueued: (handoff: boolean) => void;
+      /** The activity window (ms): engagement-only changes wait for its end (domain/change-window.ts). */
+      windowMs: number;
+      /**
+       * Told of each queued event: a hand-off, a change a person made (both worked at once), or
+       * an engagement change (worked when its window ends).
+       */
+      onQueued: (kind: 'handoff' | 'change' | 'engagement') => void;
     },
   ) {}
 
@@ -54,22 +66,27 @@ export class MarketingWebhookReceiver {
     // writes (actor `sync`): acknowledged, ignored.
     if (event.businessUnitId !== unitId || !QUEUED_EVENTS.has(event.event) || event.data.actor === 'sync')
       return { status: 202, body: { accepted: false } };
-    // Hand-offs at once; other changes after a short batching window (a stream of score and
-    // activity updates goes out as a few calls, not one each), picked up by the next pass.
-    const handoff = HANDOFF_EVENTS.has(event.event);
+    // Hand-offs first in the queue; changes a person made at once; what activities moved by
+    // themselves (score, last activity) when the activity window ends, with the Tasks.
+    const kind = HANDOFF_EVENTS.has(event.event)
+      ? 'handoff'
+      : event.event === 'prospect.updated' && onlyEngagement(event.data.fields)
+        ? 'engagement'
+        : 'change';
+    const at = now().getTime();
     await queue.enqueue(
       database,
       unitId,
       [
         {
           key: `prospect:${event.data.prospectId}`,
-          priority: handoff ? queue.PRIORITY.handoff : queue.PRIORITY.change,
+          priority: kind === 'handoff' ? queue.PRIORITY.handoff : queue.PRIORITY.change,
           payload: null,
         },
       ],
-      new Date(now().getTime() + (handoff ? 0 : CHANGE_BATCH_MS)).toISOString(),
+      new Date(kind === 'engagement' ? windowEnd(at, this.options.windowMs) : at).toISOString(),
     );
-    this.options.onQueued(handoff);
+    this.options.onQueued(kind);
     return { status: 202, body: { accepted: true } };
   }
 }

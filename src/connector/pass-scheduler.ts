@@ -56,15 +56,18 @@ export class PassScheduler {
     });
   }
 
-  /** A pass soon (after the coalescing window); `poll` also polls that side then. */
-  kick(poll?: Side): void {
+  /**
+   * A pass soon (after the coalescing window; at once for a hand-off, which sales is waiting
+   * for); `poll` also polls that side then. A running pass's drain takes what is due as it goes.
+   */
+  kick(poll?: Side, options: { handoff?: boolean } = {}): void {
     // Not started (a console beside a sync elsewhere): the running sync works what was queued.
     if (!this.started || this.stopped) return;
     if (poll) this.forced.add(poll);
     if (this.passing) this.again = true;
-    else if (!this.soon) {
+    else if (!this.soon || options.handoff) {
       this.soon = true;
-      this.schedule(this.options.coalesceMs);
+      this.schedule(options.handoff ? 0 : this.options.coalesceMs);
     }
   }
 

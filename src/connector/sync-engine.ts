@@ -31,8 +31,12 @@ import { PairSync } from './write/pair-sync.js';
 
 /** How long a leased item (or the capture lease) is held before another process may take it. */
 const DEFAULT_LEASE_MS = 30_000;
-/** Items a worker leases at a time: one Collections call and one read query an object. */
-const WORK_BATCH = 200;
+/**
+ * Items a worker leases at a time: a Composite call's worth — five Collections calls of 200,
+ * or five read queries of 200 ids — so a window of activity work costs a few calls, not one
+ * per 200 items.
+ */
+const WORK_BATCH = 1_000;
 /** Batches a pass works before capturing again, so a backlog does not hold back new changes. */
 const DRAIN_BATCHES = 25;
 
@@ -278,11 +282,15 @@ export class SyncEngine {
         }),
       );
     });
-    await flush();
 
-    // Last: a Lead made above for a prospect gets its activities' Tasks in the same batch.
-    if (activityItems.length > 0) {
-      const tasks = await this.activities.work(activityItems);
+    // Last: a Lead made above for a prospect gets its activities' Tasks in the same batch; the
+    // Tasks go out with the prospects' CRM updates, in the same Composite calls.
+    const tasks =
+      activityItems.length > 0
+        ? await this.activities.work(activityItems, this.writer, new Map([...records, ...linked]))
+        : undefined;
+    await flush();
+    if (tasks) {
       for (const [key, message] of tasks.failed) failed.set(key, message);
       result.writesToCrm += tasks.written;
       for (const e of tasks.errors) result.errors.push({ side: 'crm', ...e });

@@ -66,6 +66,8 @@ export interface PassResult {
   errors: Array<{ side: 'crm' | 'marketing'; record: string; message: string }>;
   /** The API calls the pass made on each side. */
   calls?: { crm: number; marketing: number };
+  /** How long the pass took. */
+  ms?: number;
 }
 
 export function emptyPassResult(): PassResult {

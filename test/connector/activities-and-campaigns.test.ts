@@ -66,19 +66,21 @@ for (const dialect of DIALECTS) {
 
     it('makes the email open and click two Tasks on the Lead, once each though the CRM loses answers', async () => {
       const { leadId, prospectId } = await newLead('reader@example.com');
-      // Every Task upsert is applied by the CRM, but its answer is lost, twice.
-      m.crm.services.faults.add({
-        route: 'PATCH /services/data/*/composite/sobjects/Task/*',
-        fault: 'lost-answer',
-        times: 2,
-      });
+      // Every Task upsert is applied by the CRM, but its answer is lost, twice — whether it goes
+      // alone or inside a Composite call with the Lead's score update.
+      for (const route of [
+        'PATCH /services/data/*/composite/sobjects/Task/*',
+        'POST /services/data/*/composite',
+      ])
+        m.crm.services.faults.add({ route, fault: 'lost-answer', times: 2 });
       await emailAndEngage(prospectId, 'Autumn offer inside');
       for (let i = 0; i < 5; i++) {
         await connector.runOnce();
         await new Promise((resolve) => setTimeout(resolve, 60));
       }
-      // Both lost answers happened: each try after them upserted the same Tasks again.
-      expect(m.crm.services.faults.list().map((r) => r.fired)).toEqual([2]);
+      // The lost answers happened: each try after them upserted the same Tasks again.
+      const fired = m.crm.services.faults.list().map((r) => r.fired);
+      expect(fired[0]! + fired[1]!).toBeGreaterThanOrEqual(2);
       m.crm.services.faults.clear();
       const owner = ((await conn.sobject('Lead').retrieve(leadId)) as unknown as Json).OwnerId;
       const tasks = await tasksOf(leadId);

@@ -154,7 +154,8 @@ for (const dialect of DIALECTS) {
     });
 
     it('share the work: every item is done by one of them, none twice', async () => {
-      const count = 1_000;
+      // Two leases' worth (a worker leases 1,000 items at a time).
+      const count = 2_000;
       for (let i = 0; i < count; i += 200) {
         await conn.sobject('Lead').create(
           Array.from({ length: 200 }, (_, j) => ({

@@ -1,5 +1,6 @@
 import type jsforce from 'jsforce';
 import { parseBulkError, type RecordError } from './bulk-errors.js';
+import { sendParts, type CompositeAnswer, type CompositePart } from './composite-calls.js';
 import { soqlList } from './soql.js';
 
 /** SOQL `IN` lists and Collections calls take 200 at a time. */
@@ -58,24 +59,37 @@ export class SalesforceClient {
     return answer.records;
   }
 
-  /** Records by id, 200 ids a query; missing ids are simply not in the answer. */
+  /**
+   * Records by id, 200 ids a query; several queries go five to a Composite call (one call
+   * against the limit). Missing ids are simply not in the answer.
+   */
   async recordsById<T extends Record<string, unknown>>(
     object: string,
     fields: readonly string[],
     ids: readonly string[],
     options: { recycleBin?: boolean } = {},
   ): Promise<T[]> {
+    const parts: CompositePart[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY)
+      parts.push({
+        kind: 'query',
+        soql: `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN ${soqlList(ids.slice(i, i + IDS_PER_QUERY))}`,
+        recycleBin: options.recycleBin ?? false,
+      });
     const records: T[] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
-      const chunk = ids.slice(i, i + IDS_PER_QUERY);
-      records.push(
-        ...(await this.query<T>(
-          `SELECT ${fields.join(', ')} FROM ${object} WHERE Id IN ${soqlList(chunk)}`,
-          options,
-        )),
-      );
+    for (const answer of await this.send(parts)) {
+      if (!answer.ok) throw answer.error;
+      records.push(...(answer.body as { records: T[] }).records);
     }
     return records;
+  }
+
+  /**
+   * Collections and query calls, five to a Composite call: each part answered in order with
+   * the body its own call would have had, or its error.
+   */
+  send(parts: readonly CompositePart[]): Promise<CompositeAnswer[]> {
+    return sendParts(this.conn, parts);
   }
 
   /**

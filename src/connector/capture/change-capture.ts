@@ -1,5 +1,11 @@
 import { syncValue } from '../domain/decide-field.js';
-import { crmChangePriority, PRIORITY, prospectChangePriority } from '../domain/change-priority.js';
+import {
+  crmChangePriority,
+  fieldsChanged,
+  PRIORITY,
+  prospectChangePriority,
+} from '../domain/change-priority.js';
+import { onlyEngagement, windowEnd } from '../domain/change-window.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 import * as store from '../store/link-store.js';
 import * as queue from '../store/work-queue.js';
@@ -166,23 +172,40 @@ export class ChangeCapture {
     });
     let newest = cursor;
     const items: queue.NewWorkItem[] = [];
+    /** Changes to engagement fields alone (an open's score): due when the activity window ends. */
+    const engagement: queue.NewWorkItem[] = [];
     for (const prospect of prospects) {
       result.prospects += 1;
       const stamp = syncValue(prospect.updatedAt);
       if (stamp && stamp > newest) newest = stamp;
       const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
+      // With the fields the connector derives (campaign name, URL), or every prospect the
+      // sync wrote would look changed against what was last synced.
+      const seen = link ? await this.setup.derive(prospect) : prospect;
+      const mappings = link ? this.setup.mappings[link.crmObject] : [];
       const priority = prospectChangePriority({
-        // With the fields the connector derives (campaign name, URL), or every prospect the
-        // sync wrote would look changed against what was last synced.
-        prospect: link ? await this.setup.derive(prospect) : prospect,
+        prospect: seen,
         link,
-        mappings: link ? this.setup.mappings[link.crmObject] : [],
+        mappings,
         createLeads: this.setup.rules.createLeads,
       });
-      if (priority !== null) items.push({ key: `prospect:${prospect.id}`, priority, payload: prospect });
+      if (priority === null) continue;
+      const item = { key: `prospect:${prospect.id}`, priority, payload: prospect };
+      const alone =
+        link && !link.deleted && prospect.isDeleted !== true && priority === PRIORITY.change
+          ? onlyEngagement(fieldsChanged(link, mappings, (m) => seen[m.prospectField]))
+          : false;
+      (alone ? engagement : items).push(item);
     }
-    await queue.enqueue(database, unitId, items, now().toISOString());
-    result.queued += items.length;
+    const at = now().getTime();
+    await queue.enqueue(database, unitId, items, new Date(at).toISOString());
+    await queue.enqueue(
+      database,
+      unitId,
+      engagement,
+      new Date(windowEnd(at, this.activities.windowMs)).toISOString(),
+    );
+    result.queued += items.length + engagement.length;
     await store.saveCursor(database.db, this.cursorName('marketing'), newest);
   }
 }

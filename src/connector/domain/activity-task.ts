@@ -33,10 +33,11 @@ export const activitySettingsSchema = z
     types: z.array(z.number().int().positive()).default(DEFAULT_TASK_TYPES),
     subjects: z.record(z.string().regex(/^\d+$/), z.string().min(1).max(255)).default({}),
     /**
-     * Activities wait this long before their Tasks are written, so a stream of them goes out
-     * 200 a call rather than a call for every few (default 2 s).
+     * The activity window: an activity's Task, and the score and last-activity date it moved,
+     * wait for the end of the window they fall in (windows aligned to multiples of this), so a
+     * stream of activities goes out as a few Composite calls a window (default 5 s).
      */
-    batchMs: z.number().int().min(0).max(60_000).default(2_000),
+    batchMs: z.number().int().min(0).max(60_000).default(5_000),
   })
   .strict();
 export type ActivitySettings = z.infer<typeof activitySettingsSchema>;

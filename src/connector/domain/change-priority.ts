@@ -44,6 +44,17 @@ export function asLastSynced(
   );
 }
 
+/** The mapped prospect fields whose value is not the last-synced one (`valueOf` reads the prospect). */
+export function fieldsChanged(
+  link: LinkView,
+  mappings: readonly FieldMapping[],
+  valueOf: (mapping: FieldMapping) => unknown,
+): string[] {
+  return mappings
+    .filter((m) => syncValue(valueOf(m)) !== link.lastSynced[m.prospectField])
+    .map((m) => m.prospectField);
+}
+
 /** How urgent a captured CRM record's work is, or null when there is none (echoes of our writes). */
 export function crmChangePriority(change: {
   object: CrmObject;

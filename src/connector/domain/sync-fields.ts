@@ -14,7 +14,10 @@ export class SyncFields {
     private readonly sharing: SharingRule,
   ) {}
 
-  /** A CRM record's mapped fields, with what every decision needs (id, stamp, email, sharing). */
+  /**
+   * A CRM record's mapped fields, with what every decision needs (id, stamp, email, sharing)
+   * and its owner, whom an activity's Task goes to (read with the record, not apart).
+   */
   crm(object: CrmObject): string[] {
     const sharing = this.sharing ? [this.sharing.field] : [];
     return [
@@ -22,6 +25,7 @@ export class SyncFields {
         'Id',
         'SystemModstamp',
         'Email',
+        'OwnerId',
         ...sharing,
         ...this.mappings[object].map((m) => m.crmField),
       ]),

@@ -1,3 +1,4 @@
+import type { CompositeAnswer, CompositePart } from '../../clients/salesforce/composite-calls.js';
 import type { SyncValue } from '../domain/decide-field.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 import { classifyAnswer, refusalSummary, type SaveOutcome } from '../domain/crm-outcome.js';
@@ -29,19 +30,32 @@ export interface CrmWrite {
   log: SyncLogEntry[];
 }
 
+/** A Collections call another part of the sync sends with the writer's (Tasks), and how its answer is taken. */
+export interface EnlistedCall {
+  part: CompositePart;
+  settle: (answer: CompositeAnswer) => Promise<void>;
+}
+
 /**
- * CRM updates in batches: held until the caller flushes, then sent 200 a call through sObject
- * Collections — or, from 2,000 on, as one Bulk API 2.0 job — and each pair's link saved by its
- * record's answer. A refusal goes to the sync-error list; what failed for now is returned, by
- * work item, to be tried again.
+ * CRM updates in batches: held until the caller flushes, then sent 200 a Collections call, up
+ * to five of those (with any enlisted calls, such as Tasks) in one Composite call — or, from
+ * 2,000 of an object on, as one Bulk API 2.0 job — and each pair's link saved by its record's
+ * answer. A refusal goes to the sync-error list; what failed for now is returned, by work
+ * item, to be tried again.
  */
 export class CrmWriter {
   private readonly pending: Record<CrmObject, CrmWrite[]> = { Lead: [], Contact: [] };
+  private enlisted: EnlistedCall[] = [];
 
   constructor(private readonly setup: SyncSetup) {}
 
   add(object: CrmObject, write: CrmWrite): void {
     this.pending[object].push(write);
+  }
+
+  /** A Collections call to go out with the next flush, in the same Composite calls. */
+  enlist(call: EnlistedCall): void {
+    this.enlisted.push(call);
   }
 
   /**
@@ -51,83 +65,117 @@ export class CrmWriter {
    */
   async flush(result: PassResult): Promise<Map<string, string>> {
     const retry = new Map<string, string>();
-    for (const object of ['Lead', 'Contact'] as const) await this.flushObject(object, result, retry);
+    const batches: Array<{ object: CrmObject; batch: CrmWrite[] }> = [];
+    for (const object of ['Lead', 'Contact'] as const) {
+      const pending = this.pending[object].splice(0);
+      if (pending.length >= BULK_THRESHOLD) {
+        // A big backlog goes as one Bulk API 2.0 job, fewer calls than 200 records a call.
+        let answers: SaveOutcome[] | Error;
+        try {
+          answers = await this.bulkUpdate(object, pending);
+        } catch (error) {
+          answers = error as Error;
+        }
+        await this.settle(object, pending, answers, true, result, retry);
+        continue;
+      }
+      for (let i = 0; i < pending.length; i += COLLECTION_SIZE)
+        batches.push({ object, batch: pending.slice(i, i + COLLECTION_SIZE) });
+    }
+    const enlisted = this.enlisted.splice(0);
+    const parts: CompositePart[] = [
+      ...batches.map(({ object, batch }): CompositePart => ({
+        kind: 'update',
+        object,
+        records: batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
+      })),
+      ...enlisted.map((call) => call.part),
+    ];
+    if (parts.length === 0) return retry;
+    let answers: CompositeAnswer[];
+    try {
+      answers = await this.setup.salesforce.send(parts);
+    } catch (error) {
+      // No answer to a Composite call: every part of it is tried again.
+      answers = parts.map(() => ({ ok: false, error: error as Error }));
+    }
+    for (const [i, { object, batch }] of batches.entries()) {
+      const answer = answers[i]!;
+      await this.settle(
+        object,
+        batch,
+        answer.ok ? (answer.body as SaveOutcome[]) : answer.error,
+        false,
+        result,
+        retry,
+      );
+    }
+    for (const [i, call] of enlisted.entries()) await call.settle(answers[batches.length + i]!);
     return retry;
   }
 
-  private async flushObject(
+  /** Takes one call's answers (or the error it got instead): links saved, refusals listed. */
+  private async settle(
     object: CrmObject,
+    batch: CrmWrite[],
+    answers: SaveOutcome[] | Error,
+    bulk: boolean,
     result: PassResult,
     retry: Map<string, string>,
   ): Promise<void> {
     const { crm, database, unitId, now } = this.setup.options;
-    const pending = this.pending[object];
-    while (pending.length > 0) {
-      // A big backlog goes as one Bulk API 2.0 job, fewer calls than 200 records a call.
-      const batch = pending.splice(0, pending.length >= BULK_THRESHOLD ? pending.length : COLLECTION_SIZE);
-      const bulk = batch.length > COLLECTION_SIZE;
-      let answers: SaveOutcome[];
-      try {
-        answers = bulk
-          ? await this.bulkUpdate(object, batch)
-          : ((await crm.sobject(object).update(
-              batch.map((w) => ({ Id: w.link.crmId, ...w.values })),
-              { allOrNone: false },
-            )) as SaveOutcome[]);
-      } catch (error) {
-        // No answer (5xx, timeout, limits): every item of the call is tried again later, and
-        // decided afresh then, so a write the CRM did apply is not sent twice.
-        const message = (error as Error).message;
-        for (const write of batch) {
-          if (write.itemKey) retry.set(write.itemKey, message);
-          else throw error;
-        }
-        result.errors.push({ side: 'crm', record: `${object} ×${batch.length}`, message });
-        continue;
+    if (answers instanceof Error) {
+      // No answer (5xx, timeout, limits): every item of the call is tried again later, and
+      // decided afresh then, so a write the CRM did apply is not sent twice.
+      for (const write of batch) {
+        if (write.itemKey) retry.set(write.itemKey, answers.message);
+        else throw answers;
       }
-      const at = now().toISOString();
-      // The links by the answers, saved together (a bulk job answers thousands).
-      const saves: store.Link[] = [];
-      const written: string[] = [];
-      const log: SyncLogEntry[] = [];
-      const apiCall = bulk
-        ? `Bulk API 2.0 ingest job (update ${object}, ${batch.length} records)`
-        : `PATCH /services/data/v${crm.version}/composite/sobjects`;
-      for (const [i, write] of batch.entries()) {
-        const answer = answers[i];
-        const outcome = classifyAnswer(answer);
-        if (outcome === 'written') {
-          result.writesToCrm += 1;
-          // The record's error stands while a refused value is still held back.
-          if (Object.keys(write.stillRefused).length === 0) written.push(write.link.crmId);
-          saves.push({ ...write.link, lastSynced: write.lastSynced, refused: write.stillRefused });
-          for (const entry of write.log) log.push({ ...entry, apiCall });
-        } else if (outcome === 'refused') {
-          // Refused: those fields stay unsynced, the values are held back (not sent again
-          // until they change), and the refusal goes to the sync-error list until someone
-          // retries it.
-          const message = await this.recordRefusal(write.link, answer!, {
-            fields: Object.keys(write.values),
-            values: write.values,
-            person: write.person,
-          });
-          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
-          saves.push({
-            ...write.link,
-            lastSynced: write.refusedState,
-            refused: { ...write.stillRefused, ...write.refusedValues },
-          });
-        } else {
-          // Locked row, limits: nothing saved, so the item's next try decides and writes again.
-          const message = answer?.errors?.[0]?.message ?? 'no answer';
-          if (write.itemKey) retry.set(write.itemKey, message);
-          result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
-        }
-      }
-      await store.resolveSyncErrors(database.db, unitId, written, at);
-      await store.saveLinks(database, saves, at);
-      await appendSyncLog(database, unitId, log, at);
+      result.errors.push({ side: 'crm', record: `${object} ×${batch.length}`, message: answers.message });
+      return;
     }
+    const at = now().toISOString();
+    // The links by the answers, saved together (a bulk job answers thousands).
+    const saves: store.Link[] = [];
+    const written: string[] = [];
+    const log: SyncLogEntry[] = [];
+    const apiCall = bulk
+      ? `Bulk API 2.0 ingest job (update ${object}, ${batch.length} records)`
+      : `PATCH /services/data/v${crm.version}/composite/sobjects`;
+    for (const [i, write] of batch.entries()) {
+      const answer = answers[i];
+      const outcome = classifyAnswer(answer);
+      if (outcome === 'written') {
+        result.writesToCrm += 1;
+        // The record's error stands while a refused value is still held back.
+        if (Object.keys(write.stillRefused).length === 0) written.push(write.link.crmId);
+        saves.push({ ...write.link, lastSynced: write.lastSynced, refused: write.stillRefused });
+        for (const entry of write.log) log.push({ ...entry, apiCall });
+      } else if (outcome === 'refused') {
+        // Refused: those fields stay unsynced, the values are held back (not sent again
+        // until they change), and the refusal goes to the sync-error list until someone
+        // retries it.
+        const message = await this.recordRefusal(write.link, answer!, {
+          fields: Object.keys(write.values),
+          values: write.values,
+          person: write.person,
+        });
+        result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
+        saves.push({
+          ...write.link,
+          lastSynced: write.refusedState,
+          refused: { ...write.stillRefused, ...write.refusedValues },
+        });
+      } else {
+        // Locked row, limits: nothing saved, so the item's next try decides and writes again.
+        const message = answer?.errors?.[0]?.message ?? 'no answer';
+        if (write.itemKey) retry.set(write.itemKey, message);
+        result.errors.push({ side: 'crm', record: `${object} ${write.link.crmId}`, message });
+      }
+    }
+    await store.resolveSyncErrors(database.db, unitId, written, at);
+    await store.saveLinks(database, saves, at);
+    await appendSyncLog(database, unitId, log, at);
   }
 
   /** Puts a CRM refusal on the sync-error list; returns its message. */

@@ -29,8 +29,8 @@ describe('the fields each read asks for', () => {
 
   it('reads the mapped fields with what every decision needs, once each', () => {
     const fields = new SyncFields(mappings, { field: 'Share__c', value: 'true' });
-    expect(fields.crm('Lead')).toEqual(['Id', 'SystemModstamp', 'Email', 'Share__c', 'Phone']);
-    expect(fields.crm('Contact')).toEqual(['Id', 'SystemModstamp', 'Email', 'Share__c', 'Title']);
+    expect(fields.crm('Lead')).toEqual(['Id', 'SystemModstamp', 'Email', 'OwnerId', 'Share__c', 'Phone']);
+    expect(fields.crm('Contact')).toEqual(['Id', 'SystemModstamp', 'Email', 'OwnerId', 'Share__c', 'Title']);
     expect(
       new SyncFields(
         {
@@ -42,7 +42,7 @@ describe('the fields each read asks for', () => {
         },
         null,
       ).crm('Lead'),
-    ).toEqual(['Id', 'SystemModstamp', 'Email', 'Phone']);
+    ).toEqual(['Id', 'SystemModstamp', 'Email', 'OwnerId', 'Phone']);
   });
 
   it('captures what tells deletions, merges and conversions apart', () => {
