@@ -316,7 +316,9 @@ try {
   const routes = routeDelta(routesBefore, await routeCounts(server.url.origin), (r) =>
     r.startsWith('/services/data'),
   );
-  console.log(`  CRM routes asked meanwhile (bench's own ${benchCrmCalls - benchBefore} included):`);
+  console.log(
+    `  CRM routes asked meanwhile (bench's own ${benchCrmCalls - benchBefore} included; a Composite call's subrequests listed too, though the org counts the call once):`,
+  );
   for (const [route, n] of routes.slice(0, 8)) console.log(`    ${String(n).padStart(6)}  ${route}`);
   figure(`email opens synced as Tasks (${opens.length} opened)`, tasks, 'Tasks');
   figure(
