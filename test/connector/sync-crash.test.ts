@@ -40,9 +40,7 @@ describe('handoff sync killed in the middle of a batch', () => {
       configFile,
       JSON.stringify({
         marketing: { unit: { allowMultiplePerEmail: true } },
-        // No activity window: what activities move (score, last activity) is worked at once, so
-        // once the data has settled nothing waits in the queue for the quiet pass to find.
-        connector: { leaseSeconds: 2, activities: { batchMs: 0 } },
+        connector: { leaseSeconds: 2 },
       }),
     );
     const flags = ['--data-dir', dataDir, '--config', configFile];
@@ -122,7 +120,12 @@ describe('handoff sync killed in the middle of a batch', () => {
       const phones = [...settled.entries()].filter(
         ([email, [p]]) => email.startsWith('crash-pair') && String(p?.phone ?? '').startsWith('crm-'),
       ).length;
-      if (settled.size === PAIRS + NEW_LEADS && titles === PAIRS && phones === PAIRS) break;
+      // Settled: every value shows on both sides, and the queue is worked off (the write-backs
+      // that follow a new prospect — its URL and score on the Lead — come after it shows).
+      if (settled.size === PAIRS + NEW_LEADS && titles === PAIRS && phones === PAIRS) {
+        const status = await run(['sync', 'status', ...flags]);
+        if (/^queue\s+0$/m.test(status.output)) break;
+      }
       await sleep(250);
     }
     second.kill('SIGTERM');
