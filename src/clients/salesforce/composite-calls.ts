@@ -29,8 +29,9 @@ interface SubResponse {
 
 /**
  * Sends the parts, five to a Composite call (a group of one goes as its own call, as it
- * would without Composite). Each part is answered in order; a part the CRM refused as a whole
- * (a 4xx subrequest) answers its error, and a Composite call that got no answer throws.
+ * would without Composite). Each part is answered in order, never thrown: a part the CRM
+ * refused as a whole (a 4xx subrequest) answers its error, and every part of a Composite call
+ * that got no answer answers that call's error — the groups sent before it keep their answers.
  */
 export async function sendParts(
   conn: jsforce.Connection,
@@ -39,7 +40,15 @@ export async function sendParts(
   const answers: CompositeAnswer[] = [];
   for (let i = 0; i < parts.length; i += PARTS_PER_COMPOSITE) {
     const group = parts.slice(i, i + PARTS_PER_COMPOSITE);
-    answers.push(...(group.length === 1 ? [await sendAlone(conn, group[0]!)] : await sendGroup(conn, group)));
+    if (group.length === 1) {
+      answers.push(await sendAlone(conn, group[0]!));
+      continue;
+    }
+    try {
+      answers.push(...(await sendGroup(conn, group)));
+    } catch (error) {
+      answers.push(...group.map((): CompositeAnswer => ({ ok: false, error: error as Error })));
+    }
   }
   return answers;
 }

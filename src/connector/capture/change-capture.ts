@@ -192,7 +192,7 @@ export class ChangeCapture {
       if (priority === null) continue;
       const item = { key: `prospect:${prospect.id}`, priority, payload: prospect };
       const alone =
-        link && !link.deleted && prospect.isDeleted !== true && priority === PRIORITY.change
+        link && !link.deleted && priority === PRIORITY.change
           ? onlyEngagement(fieldsChanged(link, mappings, (m) => seen[m.prospectField]))
           : false;
       (alone ? engagement : items).push(item);

@@ -92,13 +92,9 @@ export class CrmWriter {
       ...enlisted.map((call) => call.part),
     ];
     if (parts.length === 0) return retry;
-    let answers: CompositeAnswer[];
-    try {
-      answers = await this.setup.salesforce.send(parts);
-    } catch (error) {
-      // No answer to a Composite call: every part of it is tried again.
-      answers = parts.map(() => ({ ok: false, error: error as Error }));
-    }
+    // Never thrown: a Composite call with no answer answers each of its parts with the error,
+    // and those parts' items are tried again; the calls before it are settled as answered.
+    const answers = await this.setup.salesforce.send(parts);
     for (const [i, { object, batch }] of batches.entries()) {
       const answer = answers[i]!;
       await this.settle(
