@@ -155,7 +155,9 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     onError: (error) => log.error({ err: error }, 'Bulk API 1.0 batch processing failed'),
   });
   await bulk1.start();
-  const usage = new DailyCounter(apiUsageStore(database.db), config.dailyApiLimit, now);
+  const usage = new DailyCounter(apiUsageStore(database.db), config.dailyApiLimit, now, (error) =>
+    log.warn({ err: error }, 'saving the API usage count failed; it is tried again'),
+  );
   await usage.start();
   // Housekeeping every ten minutes: expired tokens, recycle-bin records past their 15 days, and
   // change events past their 72 hours.

@@ -41,6 +41,8 @@ export class BusinessUnitService {
   constructor(
     private readonly database: Database,
     private readonly now: () => Date,
+    /** A failed periodic write of a unit's usage count (retried on the next one). */
+    private readonly onUsageFlushError: (error: unknown) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -152,6 +154,7 @@ export class BusinessUnitService {
         store.unitUsageStore(this.database.db, unit.id),
         unit.dailyApiLimit,
         this.now,
+        this.onUsageFlushError,
       );
       await counter.start();
       this.counters.set(unit.id, counter);

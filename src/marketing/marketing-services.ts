@@ -101,10 +101,12 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const { database } = options;
   await migrateArea(database, 'marketing', marketingMigrations);
   const unitOfWork = new UnitOfWork(database.db);
-  const units = new BusinessUnitService(database, now);
+  const log = createLogger('marketing');
+  const units = new BusinessUnitService(database, now, (error) =>
+    log.warn({ err: error }, "saving a unit's API usage count failed; it is tried again"),
+  );
   await units.start();
   const prospects = new ProspectService({ database, unitOfWork, now, grading: options.grading });
-  const log = createLogger('marketing');
   const imports = new ImportService({
     database,
     unitOfWork,

@@ -23,6 +23,8 @@ export class DailyCounter {
     private readonly store: DailyCountStore,
     readonly max: number,
     private readonly now: () => Date = () => new Date(),
+    /** A periodic write that failed (the store busy, say): the count stays dirty and is written next time. */
+    private readonly onFlushError: (error: unknown) => void = () => {},
   ) {}
 
   private today(): string {
@@ -37,7 +39,7 @@ export class DailyCounter {
   async start(flushEveryMs = 5000): Promise<void> {
     this.startDay();
     this.used = await this.store.load(this.day);
-    this.timer = setInterval(() => void this.flush(), flushEveryMs);
+    this.timer = setInterval(() => void this.flush().catch(this.onFlushError), flushEveryMs);
     this.timer.unref();
   }
 
@@ -65,7 +67,12 @@ export class DailyCounter {
   async flush(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    await this.store.save(this.day, this.used);
+    try {
+      await this.store.save(this.day, this.used);
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {

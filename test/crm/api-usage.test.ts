@@ -41,4 +41,35 @@ describe('the daily API request count', () => {
     expect(second.snapshot().used).toBe(2);
     await second.stop();
   });
+
+  it('keeps a count its store refused (busy, say) and writes it on a later flush, without failing the server', async () => {
+    let busy = true;
+    const errors: unknown[] = [];
+    let onSaved: (used: number) => void = () => {};
+    const saved = new Promise<number>((resolve) => (onSaved = resolve));
+    const store = {
+      load: () => Promise.resolve(0),
+      save: (_day: string, used: number) => {
+        if (busy) {
+          busy = false;
+          return Promise.reject(new Error('database is locked'));
+        }
+        onSaved(used);
+        return Promise.resolve();
+      },
+    };
+    const counter = new DailyCounter(
+      store,
+      10,
+      () => now,
+      (error) => errors.push(error),
+    );
+    await counter.start(5);
+    counter.consume();
+    counter.consume();
+    expect(await saved).toBe(2);
+    await counter.stop();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('database is locked');
+  });
 });
