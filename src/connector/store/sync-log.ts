@@ -52,10 +52,10 @@ export async function selectSyncLog(
   record: { crmIds: readonly string[]; prospectId: number | null },
 ): Promise<StoredSyncLogEntry[]> {
   const crmIds = record.crmIds.length ? record.crmIds : [''];
-  const r = await sql<Row>`select * from connector_sync_log where unit_id = ${unitId}
-    and (crm_id in (${sql.join([...crmIds])}) or prospect_id = ${record.prospectId ?? -1}) order by id`.execute(
-    database.db,
-  );
+  // The unit in each branch of the OR, so each branch searches its own index (an OR under one `unit_id = ?` scans the unit's whole log).
+  const r = await sql<Row>`select * from connector_sync_log
+    where (unit_id = ${unitId} and crm_id in (${sql.join([...crmIds])}))
+      or (unit_id = ${unitId} and prospect_id = ${record.prospectId ?? -1}) order by id`.execute(database.db);
   return r.rows.map((row) => ({
     id: Number(row.id),
     crmObject: String(row.crm_object) as CrmObject,

@@ -50,10 +50,14 @@ export async function selectChangeEventsAfter(
   return r.rows.map((row) => ({ replayId: Number(row.replay_id), entity: row.entity, payload: row.payload }));
 }
 
-/** The oldest and newest retained replay ids (0 and 0 before the first event). */
+/**
+ * The oldest and newest retained replay ids (0 and 0 before the first event). Two subqueries:
+ * SQLite reads a lone min() or max() off the index's end, but both in one select scan the table.
+ */
 export async function selectReplayBounds(db: StoreDb): Promise<{ first: number; last: number }> {
   const r = await sql<{ first: number | string | null; last: number | string | null }>`
-    select min(replay_id) as first, max(replay_id) as last from crm_change_event`.execute(db);
+    select (select min(replay_id) from crm_change_event) as first,
+      (select max(replay_id) from crm_change_event) as last`.execute(db);
   const row = r.rows[0];
   return { first: Number(row?.first ?? 0), last: Number(row?.last ?? 0) };
 }

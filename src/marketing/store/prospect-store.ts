@@ -184,11 +184,12 @@ export async function selectByEmails(
 
 /** Prospects linked to a CRM record (the FID: a Lead or Contact id), the most recently updated first. */
 export async function selectByCrmId(db: StoreDb, unitId: string, crmId: string): Promise<Prospect[]> {
+  // The unit in each branch of the OR (see selectByCrmIds).
   const r = await sql<Row>`select * from marketing_prospect
-    where unit_id = ${unitId} and is_deleted = 0
-      and (salesforce_id = ${crmId} or salesforce_lead_id = ${crmId} or salesforce_contact_id = ${crmId})`.execute(
-    db,
-  );
+    where is_deleted = 0
+      and ((unit_id = ${unitId} and salesforce_id = ${crmId})
+        or (unit_id = ${unitId} and salesforce_lead_id = ${crmId})
+        or (unit_id = ${unitId} and salesforce_contact_id = ${crmId}))`.execute(db);
   return latestFirst(r.rows);
 }
 
@@ -201,11 +202,13 @@ export async function selectByCrmIds(
   const out: Row[] = [];
   for (let i = 0; i < crmIds.length; i += 500) {
     const ids = sql.join(crmIds.slice(i, i + 500));
+    // The unit in each branch of the OR: so SQLite searches each id column's index. With
+    // `unit_id = ? and (… or …)` and no ANALYZE statistics it scans every prospect of the unit.
     const r = await sql<Row>`select * from marketing_prospect
-      where unit_id = ${unitId} and is_deleted = 0
-        and (salesforce_id in (${ids}) or salesforce_lead_id in (${ids}) or salesforce_contact_id in (${ids}))`.execute(
-      db,
-    );
+      where is_deleted = 0
+        and ((unit_id = ${unitId} and salesforce_id in (${ids}))
+          or (unit_id = ${unitId} and salesforce_lead_id in (${ids}))
+          or (unit_id = ${unitId} and salesforce_contact_id in (${ids})))`.execute(db);
     out.push(...r.rows);
   }
   return latestFirst(out);
