@@ -69,6 +69,8 @@ if (BACKFILL > 0) {
       );
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // BENCH_VERBOSE=1: the backfill's own output (its progress lines, with their times).
+    if (process.env.BENCH_VERBOSE) console.log(output);
     const calls = (await crmCallsUsed(server)) - before - 1;
     const linked = Number(/(\d+) linked/.exec(output)?.[1] ?? NaN);
     figure(

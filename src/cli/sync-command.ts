@@ -116,13 +116,15 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
       },
     });
     if (current) bar.stop();
+    const backfilled = Date.now();
     // What the backfill queued (records matched by email, hand-offs): worked off now.
     let pass = await connector.runOnce();
     for (let i = 0; i < 1_000 && (pass.waiting ?? 0) > 0 && pass.worked > 0; i++)
       pass = await connector.runOnce();
     const seconds = (Date.now() - started) / 1000;
+    const passSeconds = (Date.now() - backfilled) / 1000;
     console.log(
-      `backfill done in ${seconds.toFixed(1)} s: ${result.linked} linked (${result.created} prospects created), ` +
+      `backfill done in ${seconds.toFixed(1)} s (the sync passes after it ${passSeconds.toFixed(1)} s): ${result.linked} linked (${result.created} prospects created), ` +
         `${result.queued} queued for the sync, ${result.skipped} skipped (no email or not shared); ` +
         `writes to the CRM ${result.writesToCrm}, marketing API calls ${result.marketingCalls}; still queued ${pass.waiting ?? 0}`,
     );

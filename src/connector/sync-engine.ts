@@ -267,9 +267,11 @@ export class SyncEngine {
 
     const prospects = await this.records.forProspectItems(prospectItems);
     for (const { item, error } of prospects.failed) fail(item, error);
-    const links = new Map<number, store.Link | undefined>();
-    for (const prospect of prospects.found.values())
-      links.set(prospect.id, await store.selectLinkByProspect(database.db, unitId, prospect.id));
+    const links = await store.selectLinksByProspectIds(
+      database.db,
+      unitId,
+      [...prospects.found.values()].map((p) => p.id),
+    );
     // The linked CRM records, read 200 ids a query rather than one query a prospect.
     const linked = await this.records.forLinks([...links.values()]);
     await inPriorityOrder(prospectItems, async (item) => {

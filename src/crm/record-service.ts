@@ -178,6 +178,36 @@ export class RecordService {
     return new Map(rows.map((r) => [String(r.Id), r]));
   }
 
+  /**
+   * The records an update list names, read 500 ids a query per object rather than one query a
+   * record (a Bulk update of 10,000 rows spent most of its time on those lookups). Items whose
+   * type or id is wrong are left out: their own checks answer them.
+   */
+  private async loadManyForWrite(
+    items: ReadonlyArray<{ type: string; id: unknown }>,
+  ): Promise<Map<string, RecordValues>> {
+    const idsByDef = new Map<ObjectDef, string[]>();
+    for (const item of items) {
+      const id = typeof item.id === 'string' ? normalizeId(item.id) : null;
+      if (!id) continue;
+      let def: ObjectDef;
+      try {
+        def = this.objectDefForType(item.type);
+      } catch {
+        continue;
+      }
+      if (keyPrefixOf(id) !== def.keyPrefix) continue;
+      const ids = idsByDef.get(def) ?? [];
+      ids.push(id);
+      idsByDef.set(def, ids);
+    }
+    const found = new Map<string, RecordValues>();
+    for (const [def, ids] of idsByDef)
+      for (let i = 0; i < ids.length; i += 500)
+        for (const [id, record] of await this.loadForWrite(def, ids.slice(i, i + 500))) found.set(id, record);
+    return found;
+  }
+
   private existingCheck(def: ObjectDef, existing: RecordValues | undefined): RecordValues {
     if (!existing) throw notFound();
     if (existing.IsDeleted === true) throw new HandoffError('ENTITY_IS_DELETED', 'entity is deleted');
@@ -217,6 +247,7 @@ export class RecordService {
     allOrNone: boolean,
   ): Promise<SaveResult[]> {
     return this.unitOfWork.run(async () => {
+      const existing = await this.loadManyForWrite(items);
       const pending: Pending[] = [];
       for (const item of items) {
         const id = typeof item.id === 'string' ? normalizeId(item.id) : null;
@@ -232,8 +263,7 @@ export class RecordService {
           }
           const def = this.objectDefForType(item.type);
           if (keyPrefixOf(id) !== def.keyPrefix) throw notFound();
-          const existing = this.existingCheck(def, (await this.loadForWrite(def, [id])).get(id));
-          pending.push(this.prepareUpdate(def, existing, item.input));
+          pending.push(this.prepareUpdate(def, this.existingCheck(def, existing.get(id)), item.input));
         } catch (error) {
           pending.push(this.failedBeforeTyped(toError(error), id));
         }

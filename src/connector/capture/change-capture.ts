@@ -122,6 +122,11 @@ export class ChangeCapture {
     ).records.filter((record) => (syncValue(record.SystemModstamp) ?? '') >= from);
     let newest = cursor;
     const items: queue.NewWorkItem[] = [];
+    const links = await store.selectLinksByCrmIds(
+      database.db,
+      unitId,
+      records.map((r) => r.Id),
+    );
     for (const record of records) {
       result.crmRecords += 1;
       const stamp = syncValue(record.SystemModstamp);
@@ -129,7 +134,7 @@ export class ChangeCapture {
       const priority = crmChangePriority({
         object,
         record,
-        link: await store.selectLinkByCrmId(database.db, unitId, record.Id),
+        link: links.get(record.Id),
         mappings: this.setup.mappings[object],
         sharing: this.setup.rules.sharing,
       });
@@ -174,11 +179,16 @@ export class ChangeCapture {
     const items: queue.NewWorkItem[] = [];
     /** Changes to engagement fields alone (an open's score): due when the activity window ends. */
     const engagement: queue.NewWorkItem[] = [];
+    const links = await store.selectLinksByProspectIds(
+      database.db,
+      unitId,
+      prospects.map((p) => p.id),
+    );
     for (const prospect of prospects) {
       result.prospects += 1;
       const stamp = syncValue(prospect.updatedAt);
       if (stamp && stamp > newest) newest = stamp;
-      const link = await store.selectLinkByProspect(database.db, unitId, prospect.id);
+      const link = links.get(prospect.id);
       // With the fields the connector derives (campaign name, URL), or every prospect the
       // sync wrote would look changed against what was last synced.
       const seen = link ? await this.setup.derive(prospect) : prospect;
