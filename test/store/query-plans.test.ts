@@ -35,15 +35,14 @@ describe('SQLite query plans of per-record lookups', () => {
   /** The statements `work` runs, each with SQLite's plan for it. */
   async function plansOf(work: (db: StoreDb, seen: Database) => Promise<unknown>) {
     const compiled: CompiledQuery[] = [];
-    let capture: StoreDb;
     const plugin: KyselyPlugin = {
       transformQuery: ({ node, queryId }) => {
-        compiled.push(capture.getExecutor().compileQuery(node as RootOperationNode, queryId));
+        compiled.push(database.db.getExecutor().compileQuery(node as RootOperationNode, queryId));
         return node;
       },
       transformResult: ({ result }) => Promise.resolve(result),
     };
-    capture = database.db.withPlugin(plugin) as StoreDb;
+    const capture = database.db.withPlugin(plugin) as StoreDb;
     await work(capture, { ...database, db: capture });
     const plans: Array<{ sql: string; plan: string }> = [];
     for (const query of compiled) {
