@@ -61,33 +61,39 @@ export async function selectLinkByProspect(
 }
 
 /** The links of these CRM records, by CRM id: 500 ids a query, for a pass's many records. */
-export async function selectLinksByCrmIds(
+export function selectLinksByCrmIds(
   db: StoreDb,
   unitId: string,
   crmIds: readonly string[],
 ): Promise<Map<string, Link>> {
-  const found = new Map<string, Link>();
-  const ids = [...new Set(crmIds)];
-  for (let i = 0; i < ids.length; i += 500) {
-    const r = await sql<Row>`select * from connector_link where unit_id = ${unitId}
-      and crm_id in (${sql.join(ids.slice(i, i + 500))})`.execute(db);
-    for (const row of r.rows) found.set(String(row.crm_id), linkFromRow(row));
-  }
-  return found;
+  return selectLinksBy(db, unitId, 'crm_id', crmIds, (link) => link.crmId);
 }
 
 /** The links of these prospects, by prospect id: 500 ids a query. */
-export async function selectLinksByProspectIds(
+export function selectLinksByProspectIds(
   db: StoreDb,
   unitId: string,
   prospectIds: readonly number[],
 ): Promise<Map<number, Link>> {
-  const found = new Map<number, Link>();
-  const ids = [...new Set(prospectIds)];
+  return selectLinksBy(db, unitId, 'prospect_id', prospectIds, (link) => link.prospectId);
+}
+
+async function selectLinksBy<K extends string | number>(
+  db: StoreDb,
+  unitId: string,
+  column: 'crm_id' | 'prospect_id',
+  values: readonly K[],
+  keyOf: (link: Link) => K,
+): Promise<Map<K, Link>> {
+  const found = new Map<K, Link>();
+  const ids = [...new Set(values)];
   for (let i = 0; i < ids.length; i += 500) {
     const r = await sql<Row>`select * from connector_link where unit_id = ${unitId}
-      and prospect_id in (${sql.join(ids.slice(i, i + 500))})`.execute(db);
-    for (const row of r.rows) found.set(Number(row.prospect_id), linkFromRow(row));
+      and ${sql.ref(column)} in (${sql.join(ids.slice(i, i + 500))})`.execute(db);
+    for (const row of r.rows) {
+      const link = linkFromRow(row);
+      found.set(keyOf(link), link);
+    }
   }
   return found;
 }
