@@ -9,6 +9,7 @@ import { ChangeCapture } from './capture/change-capture.js';
 import { activitySettingsSchema } from './domain/activity-task.js';
 import { PRIORITY } from './domain/change-priority.js';
 import type { CrmObject, FieldMapping, MappingProblem } from './domain/field-mapping.js';
+import { wantsLead } from './domain/record-lifecycle.js';
 import type { SyncFields } from './domain/sync-fields.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
@@ -274,6 +275,24 @@ export class SyncEngine {
     );
     // The linked CRM records, read 200 ids a query rather than one query a prospect.
     const linked = await this.records.forLinks([...links.values()]);
+    // Hand-offs first, their Leads made together.
+    const handoffs = prospectItems.flatMap((item) => {
+      const prospect = prospects.found.get(item.key);
+      return prospect &&
+        !links.has(prospect.id) &&
+        wantsLead(prospect, this.setup.rules.createLeads, item.priority === PRIORITY.handoff)
+        ? [{ prospect, itemKey: item.key }]
+        : [];
+    });
+    if (handoffs.length > 0) {
+      const byKey = new Map(prospectItems.map((item) => [item.key, item]));
+      try {
+        for (const [key, error] of await this.prospectWork.createLeads(handoffs, result))
+          fail(byKey.get(key)!, error);
+      } catch (error) {
+        for (const { itemKey } of handoffs) fail(byKey.get(itemKey)!, error);
+      }
+    }
     await inPriorityOrder(prospectItems, async (item) => {
       const prospect = prospects.found.get(item.key);
       if (!prospect) return;

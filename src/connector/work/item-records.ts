@@ -87,6 +87,13 @@ export class ItemRecords {
     return found;
   }
 
+  /** CRM records of one object by id, with their mapped fields (a record missing is gone). */
+  async many(object: CrmObject, ids: readonly string[]): Promise<Map<string, CrmRecord>> {
+    const found = new Map<string, CrmRecord>();
+    for (const record of await this.read(object, [...ids], false)) found.set(record.Id, record);
+    return found;
+  }
+
   /** One CRM record by id, with its mapped fields (undefined when it is gone). */
   async one(object: CrmObject, id: string): Promise<CrmRecord | undefined> {
     return (await this.read(object, [id], false))[0];

@@ -2,13 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ProspectRecord } from '../../clients/account-engagement/ae-client.js';
 import { syncValue } from '../domain/decide-field.js';
 import { isShared } from '../domain/change-priority.js';
-import { refusalFromThrown, type SaveOutcome } from '../domain/crm-outcome.js';
+import { classifyAnswer, refusalSummary, type SaveOutcome } from '../domain/crm-outcome.js';
 import { newLeadValues } from '../domain/pair-plan.js';
-import { wantsLead } from '../domain/record-lifecycle.js';
 import type { ActivitySync } from '../activity-sync.js';
 import * as store from '../store/link-store.js';
 import type { SyncSetup } from '../sync-setup.js';
-import type { CrmRecord, PassResult } from '../sync-types.js';
+import pMap from 'p-map';
+import { COLLECTION_SIZE, ITEM_CONCURRENCY, type CrmRecord, type PassResult } from '../sync-types.js';
 import type { CrmWriter } from '../write/crm-writer.js';
 import { personOf, type PairSync } from '../write/pair-sync.js';
 import type { ItemRecords } from './item-records.js';
@@ -36,11 +36,8 @@ export class ProspectWork {
     item: { key: string; handoff: boolean },
   ): Promise<void> {
     const { database, crm, now } = this.setup.options;
-    if (!link) {
-      if (wantsLead(prospect, this.setup.rules.createLeads, item.handoff))
-        await this.createLead(prospect, result, item.key);
-      return;
-    }
+    // Not linked: a hand-off's Lead is made with the batch's others (createLeads).
+    if (!link) return;
     const record = linked.get(link.crmId);
     if (prospect.isDeleted === true) {
       if (this.setup.rules.followDeletions === false) return;
@@ -68,71 +65,164 @@ export class ProspectWork {
   }
 
   /**
-   * A prospect handed off without a CRM record (assigned, or by the form-success rule) becomes a
-   * Lead, owned by its assignee's CRM user if it has one. The prospect id in `pi__pardot_id__c`
-   * is the create key: a Lead already carrying it (made by a try whose answer was lost) is
-   * linked instead of made twice.
+   * The batch's hand-offs without a CRM record (assigned, or by the form-success rule) become
+   * Leads together: one Lead at a time cost three CRM calls and a burst of form submissions kept
+   * sales waiting seconds. One query finds Leads a try whose answer was lost already made (the
+   * prospect id in `pi__pardot_id__c` is the create key: such a Lead is linked, never made
+   * twice); the new ones go 200 to a Collections call; they are read back 200 ids a query. Each
+   * Lead is owned by its assignee's CRM user if it has one. Returns the items whose try failed
+   * for now (no answer, a lock, limits), with the reason: they are tried again.
    */
-  private async createLead(prospect: ProspectRecord, result: PassResult, itemKey: string): Promise<void> {
-    const { crm, marketing, database, unitId, now } = this.setup.options;
-    const existing = (
-      await crm.query<CrmRecord>(
-        `SELECT ${this.setup.fields.crm('Lead').join(', ')} FROM Lead WHERE pi__pardot_id__c = ${soqlString(String(prospect.id))} AND IsConverted = false`,
-      )
-    ).records[0];
-    let record = existing;
-    if (!record) {
-      const values = newLeadValues(
-        this.setup.mappings.Lead,
-        this.setup.crmTypes.Lead,
-        await this.setup.derive(prospect),
-        this.setup.rules.sharing,
-      );
-      // A Lead from a web form says so, as a web-to-lead Lead would, unless marketing knows
-      // where the prospect came from.
-      if (!prospect.assignedToId && values.LeadSource == null && this.setup.crmTypes.Lead.has('LeadSource'))
-        values.LeadSource = 'Web';
-      // Owned by the assignee's CRM user; unassigned (a form success), by the connector's user.
-      const owner = prospect.assignedToId
-        ? await marketing.userSalesforceId(Number(prospect.assignedToId))
-        : null;
-      if (owner) values.OwnerId = owner;
-      // The CRM refused this Lead for good: not sent again until a field it named changes (or
-      // someone retries the error), however often the prospect's other fields move.
-      const refused = await store.refusedLead(database.db, unitId, prospect.id);
-      if (refused && sameRefusedValues(refused, values)) return;
-      // An owner set by the hand-off stands: the org's lead assignment rules (which the REST
-      // API runs on create unless told not to) decide only for unassigned prospects.
-      const saved = await refusalOrResult(
-        crm.sobject('Lead').create(values, owner ? { headers: { 'Sforce-Auto-Assign': 'FALSE' } } : {}),
-      );
-      if (!saved.success || !saved.id) {
-        await this.writer.recordRefusal({ crmObject: 'Lead', crmId: null, prospectId: prospect.id }, saved, {
-          values,
-          person: personOf(values, prospect),
-        });
-        return;
+  async createLeads(
+    batch: ReadonlyArray<{ prospect: ProspectRecord; itemKey: string }>,
+    result: PassResult,
+  ): Promise<Map<string, Error>> {
+    const failed = new Map<string, Error>();
+    const existing = await this.leadsMadeFor(batch.map(({ prospect }) => prospect.id));
+    const toMake: Array<{ prospect: ProspectRecord; itemKey: string; values: Record<string, unknown> }> = [];
+    const made = new Map<
+      string,
+      { prospect: ProspectRecord; itemKey: string; leadId: string; created: boolean }
+    >();
+    for (const { prospect, itemKey } of batch) {
+      const leadId = existing.get(String(prospect.id));
+      if (leadId) made.set(itemKey, { prospect, itemKey, leadId, created: false });
+      else {
+        try {
+          const values = await this.newLead(prospect);
+          if (values) toMake.push({ prospect, itemKey, values });
+        } catch (error) {
+          failed.set(itemKey, error as Error);
+        }
       }
-      record = await this.records.one('Lead', saved.id);
-      result.leadsCreated += 1;
-      await this.setup.log([
-        {
-          crmObject: 'Lead',
-          crmId: saved.id,
-          prospectId: prospect.id,
-          field: '*',
-          crmField: null,
-          toSide: 'crm',
-          value: syncValue(prospect.email),
-          previous: null,
-          reason: prospect.assignedToId
-            ? 'Lead made for a prospect assigned to a user'
-            : 'Lead made for a prospect on its form success',
-          apiCall: `POST /services/data/v${crm.version}/sobjects/Lead`,
-        },
-      ]);
     }
-    if (!record) return;
+    // An owner set by the hand-off stands: the org's lead assignment rules (which the REST API
+    // runs on create unless told not to) decide only for unassigned prospects.
+    for (const owned of [true, false]) {
+      const group = toMake.filter(({ values }) => Boolean(values.OwnerId) === owned);
+      for (let i = 0; i < group.length; i += COLLECTION_SIZE) {
+        const chunk = group.slice(i, i + COLLECTION_SIZE);
+        let answers: SaveOutcome[];
+        try {
+          answers = (await this.setup.options.crm.sobject('Lead').create(
+            chunk.map(({ values }) => values),
+            { allOrNone: false, ...(owned ? { headers: { 'Sforce-Auto-Assign': 'FALSE' } } : {}) },
+          )) as SaveOutcome[];
+        } catch (error) {
+          for (const { itemKey } of chunk) failed.set(itemKey, error as Error);
+          continue;
+        }
+        for (const [k, { prospect, itemKey, values }] of chunk.entries()) {
+          const answer = answers[k];
+          const outcome = classifyAnswer(answer);
+          if (outcome === 'written')
+            made.set(itemKey, { prospect, itemKey, leadId: answer!.id!, created: true });
+          else if (outcome === 'retry')
+            failed.set(
+              itemKey,
+              new Error(refusalSummary(answer ?? { success: false }).message || 'no answer'),
+            );
+          else
+            await this.writer.recordRefusal(
+              { crmObject: 'Lead', crmId: null, prospectId: prospect.id },
+              answer!,
+              {
+                values,
+                person: personOf(values, prospect),
+              },
+            );
+        }
+      }
+    }
+    const leads = await this.records.many(
+      'Lead',
+      [...made.values()].map(({ leadId }) => leadId),
+    );
+    await pMap(
+      [...made.values()],
+      async ({ prospect, itemKey, leadId, created }) => {
+        const record = leads.get(leadId);
+        if (!record) return; // deleted meanwhile: the prospect is worked again when it changes
+        try {
+          if (created) {
+            result.leadsCreated += 1;
+            await this.setup.log([
+              {
+                crmObject: 'Lead',
+                crmId: leadId,
+                prospectId: prospect.id,
+                field: '*',
+                crmField: null,
+                toSide: 'crm',
+                value: syncValue(prospect.email),
+                previous: null,
+                reason: prospect.assignedToId
+                  ? 'Lead made for a prospect assigned to a user'
+                  : 'Lead made for a prospect on its form success',
+                apiCall: `POST /services/data/v${this.setup.options.crm.version}/composite/sobjects`,
+              },
+            ]);
+          }
+          await this.linkLead(prospect, record, result, itemKey);
+        } catch (error) {
+          failed.set(itemKey, error as Error);
+        }
+      },
+      { concurrency: ITEM_CONCURRENCY },
+    );
+    return failed;
+  }
+
+  /** Prospect id → the unconverted Lead already carrying it in `pi__pardot_id__c`, 200 ids a query. */
+  private async leadsMadeFor(prospectIds: number[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (let i = 0; i < prospectIds.length; i += COLLECTION_SIZE) {
+      const ids = prospectIds.slice(i, i + COLLECTION_SIZE).map((id) => soqlString(String(id)));
+      const leads = await this.setup.options.crm.query<CrmRecord>(
+        `SELECT Id, pi__pardot_id__c FROM Lead WHERE pi__pardot_id__c IN (${ids.join(', ')}) AND IsConverted = false`,
+      );
+      for (const lead of leads.records) {
+        const key = String(lead.pi__pardot_id__c);
+        if (!found.has(key)) found.set(key, lead.Id);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * A new Lead's values from its prospect, or null when the CRM refused this Lead for good and
+   * nothing it named has changed (it is not sent again until then, or until someone retries).
+   */
+  private async newLead(prospect: ProspectRecord): Promise<Record<string, unknown> | null> {
+    const { marketing, database, unitId } = this.setup.options;
+    const values = newLeadValues(
+      this.setup.mappings.Lead,
+      this.setup.crmTypes.Lead,
+      await this.setup.derive(prospect),
+      this.setup.rules.sharing,
+    );
+    // A Lead from a web form says so, as a web-to-lead Lead would, unless marketing knows
+    // where the prospect came from.
+    if (!prospect.assignedToId && values.LeadSource == null && this.setup.crmTypes.Lead.has('LeadSource'))
+      values.LeadSource = 'Web';
+    // Owned by the assignee's CRM user; unassigned (a form success), by the connector's user.
+    const owner = prospect.assignedToId
+      ? await marketing.userSalesforceId(Number(prospect.assignedToId))
+      : null;
+    if (owner) values.OwnerId = owner;
+    const refused = await store.refusedLead(database.db, unitId, prospect.id);
+    if (refused && sameRefusedValues(refused, values)) return null;
+    return values;
+  }
+
+  /** A prospect and its new Lead linked both ways; its activities so far become the Lead's Tasks. */
+  private async linkLead(
+    prospect: ProspectRecord,
+    record: CrmRecord,
+    result: PassResult,
+    itemKey: string,
+  ): Promise<void> {
+    const { marketing, database, unitId, now } = this.setup.options;
     await marketing.updateProspect(prospect.id, { salesforceId: record.Id, salesforceLeadId: record.Id });
     const link: store.Link = {
       unitId,
@@ -145,20 +235,6 @@ export class ProspectWork {
     // Its activities so far (the form success that made it a Lead …) become the Lead's Tasks.
     await this.activities.queueProspect(prospect.id);
     await this.pairs.reconcile(link, record, prospect, result, itemKey);
-  }
-}
-
-/**
- * A single-record save: jsforce throws the CRM's refusal (a validation rule, a required field);
- * that becomes a failed outcome to record, while transient trouble is thrown on for a retry.
- */
-async function refusalOrResult(save: Promise<unknown>): Promise<SaveOutcome> {
-  try {
-    return (await save) as SaveOutcome;
-  } catch (error) {
-    const refusal = refusalFromThrown(error);
-    if (!refusal) throw error;
-    return refusal;
   }
 }
 
