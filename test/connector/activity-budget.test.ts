@@ -4,6 +4,7 @@ import type { Connector } from '../../src/connector/connector-services.js';
 import { MarketingWebhookReceiver } from '../../src/connector/marketing-webhooks.js';
 import { signatureHeader } from '../../src/http/webhook-signature.js';
 import { openTestConnector } from '../support/connector.js';
+import { passCrmCalls } from '../support/crm-calls.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
@@ -16,19 +17,8 @@ for (const dialect of DIALECTS) {
     let conn: jsforce.Connection;
     let connector: Connector;
 
-    /** Calls the org has counted so far (the /limits read itself is not counted before it answers). */
-    const used = async () => {
-      const limits = (await conn.limits()) as unknown as {
-        DailyApiRequests: { Max: number; Remaining: number };
-      };
-      return limits.DailyApiRequests.Max - limits.DailyApiRequests.Remaining;
-    };
     /** The CRM calls one pass of the connector makes. */
-    const passCalls = async () => {
-      const before = await used();
-      const result = await connector.runOnce();
-      return { calls: (await used()) - before - 1, result };
-    };
+    const passCalls = () => passCrmCalls(conn, connector);
 
     beforeAll(async () => {
       m = await startTestMarketing({ dialect });

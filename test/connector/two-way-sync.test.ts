@@ -2,6 +2,7 @@ import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
 import { openTestConnector } from '../support/connector.js';
+import { passCrmCalls } from '../support/crm-calls.js';
 import { DEFAULT_MAPPINGS } from '../../src/connector/domain/field-mapping.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
@@ -446,26 +447,9 @@ for (const dialect of DIALECTS) {
     it('makes a Lead for a prospect on its form success, by that rule, first in the queue', async () => {
       const own = await openTestConnector(m, m.v4Unit.id, undefined, { createLeads: 'form-success' });
       await own.runOnce();
-      const call = (path: string, body: Json) =>
-        m
-          .call(path, { method: 'POST', body: JSON.stringify(body), unit: m.v4Unit.id })
-          .then((r) => r.body as Json);
-      const campaign = await call('/api/v5/objects/campaigns?fields=id', { name: 'Form rule campaign' });
-      const handler = await call('/api/v5/objects/form-handlers?fields=id', {
-        name: 'Demo request',
-        campaignId: campaign.id,
-      });
-      for (const [name, prospectApiFieldId] of [
-        ['email', 'email'],
-        ['company', 'company'],
-      ])
-        await call('/api/v5/objects/form-handler-fields?fields=id', {
-          formHandlerId: handler.id,
-          name,
-          prospectApiFieldId,
-        });
+      const handler = await formHandler(m, 'Demo request', 'Form rule campaign', ['email', 'company']);
       // Not handed off: a prospect made without a form.
-      await call('/api/v5/objects/prospects?fields=id', { email: 'no-form@example.com' });
+      await v4Post(m, '/api/v5/objects/prospects?fields=id', { email: 'no-form@example.com' });
       const submitted = await fetch(`${m.url}/l/${m.v4Unit.id}/${String(handler.id)}`, {
         method: 'POST',
         body: new URLSearchParams({ email: 'form-lead@example.com', company: 'Form Co' }),
@@ -501,6 +485,43 @@ for (const dialect of DIALECTS) {
       expect((await own.syncLog(String(p!.id))).map((e) => e.reason)).toContain(
         'Lead made for a prospect on its form success',
       );
+    });
+
+    it('makes the Leads of 30 form submissions together, in a few CRM calls, each linked to its prospect', async () => {
+      const own = await openTestConnector(m, m.v4Unit.id, undefined, { createLeads: 'form-success' });
+      await own.runOnce();
+      const handler = await formHandler(m, 'Webinar sign-up', 'Webinar campaign', ['email']);
+      const passCalls = () => passCrmCalls(conn, own);
+      // A pass before the forms, as the baseline: it polls, and may rework a record the tests
+      // before changed a moment ago (the unit is shared).
+      const idle = await passCalls();
+      const emails = Array.from({ length: 30 }, (_, i) => `webinar${i}@example.com`);
+      for (const email of emails) {
+        const submitted = await fetch(`${m.url}/l/${m.v4Unit.id}/${String(handler.id)}`, {
+          method: 'POST',
+          body: new URLSearchParams({ email }),
+        });
+        expect(submitted.status).toBe(200);
+      }
+      const busy = await passCalls();
+      expect(busy.result.errors).toEqual([]);
+      expect(busy.result.leadsCreated).toBe(30);
+      // One query for Leads a lost answer already made, one Collections create, one read back,
+      // then the pairs' write-backs and the form's Tasks in Composite calls. One Lead at a time
+      // took three calls each: 90.
+      expect(busy.calls - idle.calls).toBeLessThanOrEqual(8);
+      const leads = await conn.query<Json>(
+        `SELECT Id, Email, LeadSource, pi__pardot_id__c FROM Lead WHERE Email LIKE 'webinar%'`,
+      );
+      expect(leads.records).toHaveLength(30);
+      for (const email of emails) {
+        const [p] = await m.services.prospects.byEmail(m.v4Unit.id, email);
+        const lead = leads.records.find((l) => l.Email === email);
+        expect(lead).toMatchObject({ LeadSource: 'Web', pi__pardot_id__c: String(p!.id) });
+        expect(p!.values.salesforceLeadId).toBe(lead!.Id);
+      }
+      // Nothing made twice: the next pass makes no Lead.
+      expect((await own.runOnce()).leadsCreated).toBe(0);
     });
 
     it('lists a write the CRM refuses, with its message, and delivers it on retry once the rule is fixed', async () => {
@@ -579,3 +600,26 @@ describe('marketing data sharing: only CRM records with the shared value sync', 
     ).rejects.toThrow('the data-sharing field Region__c does not exist on Lead in the CRM');
   });
 });
+
+/** A v5 create in the v4 unit: the created object. */
+function v4Post(m: TestMarketing, path: string, body: Json): Promise<Json> {
+  return m
+    .call(path, { method: 'POST', body: JSON.stringify(body), unit: m.v4Unit.id })
+    .then((r) => r.body as Json);
+}
+
+/** A form handler of the v4 unit, on a campaign of its own, taking these prospect fields. */
+async function formHandler(m: TestMarketing, name: string, campaignName: string, fields: string[]) {
+  const campaign = await v4Post(m, '/api/v5/objects/campaigns?fields=id', { name: campaignName });
+  const handler = await v4Post(m, '/api/v5/objects/form-handlers?fields=id', {
+    name,
+    campaignId: campaign.id,
+  });
+  for (const field of fields)
+    await v4Post(m, '/api/v5/objects/form-handler-fields?fields=id', {
+      formHandlerId: handler.id,
+      name: field,
+      prospectApiFieldId: field,
+    });
+  return handler;
+}
