@@ -84,18 +84,23 @@ export class ProspectWork {
       string,
       { prospect: ProspectRecord; itemKey: string; leadId: string; created: boolean }
     >();
-    for (const { prospect, itemKey } of batch) {
-      const leadId = existing.get(String(prospect.id));
-      if (leadId) made.set(itemKey, { prospect, itemKey, leadId, created: false });
-      else {
-        try {
-          const values = await this.newLead(prospect);
-          if (values) toMake.push({ prospect, itemKey, values });
-        } catch (error) {
-          failed.set(itemKey, error as Error);
+    // Four at a time, as items are worked: an assignee's CRM user is a marketing call.
+    await pMap(
+      batch,
+      async ({ prospect, itemKey }) => {
+        const leadId = existing.get(String(prospect.id));
+        if (leadId) made.set(itemKey, { prospect, itemKey, leadId, created: false });
+        else {
+          try {
+            const values = await this.newLead(prospect);
+            if (values) toMake.push({ prospect, itemKey, values });
+          } catch (error) {
+            failed.set(itemKey, error as Error);
+          }
         }
-      }
-    }
+      },
+      { concurrency: ITEM_CONCURRENCY },
+    );
     // An owner set by the hand-off stands: the org's lead assignment rules (which the REST API
     // runs on create unless told not to) decide only for unassigned prospects.
     for (const owned of [true, false]) {
