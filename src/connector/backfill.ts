@@ -107,6 +107,15 @@ async function unlinkedProspectsByEmail(
   return byEmail;
 }
 
+/** One step of a backfill: a chunk of CRM records, and the pairs its import made (once done). */
+interface Step {
+  records: CrmRecord[];
+  queued: number;
+  skipped: number;
+  /** The import's pairs to decide and link; resolves once the import is read back. */
+  imported: Promise<ImportedPairs>;
+}
+
 async function backfillObject(
   options: BackfillOptions,
   object: CrmObject,
@@ -115,7 +124,7 @@ async function backfillObject(
 ): Promise<void> {
   const { database, unitId, crm, engine, now } = options;
   const cursorName = `${unitId}:backfill:${object}`;
-  let after = (await store.selectCursor(database.db, cursorName)) ?? '';
+  const after = (await store.selectCursor(database.db, cursorName)) ?? '';
   if (after === 'done') return;
   // Converted Leads are their Contacts now. SOQL reads '' as null: the first step has no Id bound.
   const conditions = (bound: string) =>
@@ -128,17 +137,19 @@ async function backfillObject(
   const progress = { object, done, total, linked: 0, queued: 0, skipped: 0 };
   options.onProgress?.({ ...progress });
   const fields = engine.fields.crm(object);
-  for (;;) {
+  const chunk = options.chunkSize ?? CHUNK;
+  /** The import before this one, done: imports go one at a time, each read back on its own. */
+  let lastImport: Promise<unknown> = Promise.resolve();
+
+  /** Reads the chunk after `bound`, queues its email matches and starts its import. */
+  const prepare = async (bound: string): Promise<Step | null> => {
     const records = (
       await crm.query<CrmRecord>(
-        `SELECT ${fields.join(', ')} FROM ${object} ${where(after ? `Id > ${soqlString(after)}` : '')} ORDER BY Id LIMIT ${options.chunkSize ?? CHUNK}`,
-        {
-          autoFetch: true,
-          maxFetch: options.chunkSize ?? CHUNK,
-        },
+        `SELECT ${fields.join(', ')} FROM ${object} ${where(bound ? `Id > ${soqlString(bound)}` : '')} ORDER BY Id LIMIT ${chunk}`,
+        { autoFetch: true, maxFetch: chunk },
       )
     ).records;
-    if (records.length === 0) break;
+    if (records.length === 0) return null;
     const linked = await store.selectLinkedCrmIds(
       database.db,
       unitId,
@@ -146,11 +157,12 @@ async function backfillObject(
     );
     const toImport: CrmRecord[] = [];
     const toQueue: queue.NewWorkItem[] = [];
+    let skipped = 0;
     for (const record of records) {
       const email = typeof record.Email === 'string' ? record.Email.toLowerCase() : '';
       if (linked.has(record.Id)) continue;
       if (!email || !isShared(record, engine.rules.sharing)) {
-        progress.skipped += 1;
+        skipped += 1;
       } else if (byEmail.has(email)) {
         // An existing prospect: the sync links by email, as for any new record.
         byEmail.delete(email);
@@ -160,13 +172,33 @@ async function backfillObject(
       }
     }
     await queue.enqueue(database, unitId, toQueue, now().toISOString());
-    progress.queued += toQueue.length;
-    if (toImport.length > 0) progress.linked += await importAndLink(options, object, toImport, result);
-    after = records[records.length - 1]!.Id;
-    await store.saveCursor(database.db, cursorName, after);
-    done += records.length;
+    const previous = lastImport;
+    const imported = previous.then(() =>
+      toImport.length > 0 ? importChunk(options, object, toImport, result) : { pairs: [], refused: [] },
+    );
+    lastImport = imported.catch(() => undefined);
+    return { records, queued: toQueue.length, skipped, imported };
+  };
+
+  // Steps overlap: while one step's pairs are decided and written back to the CRM, the next
+  // chunk is read and imported. The cursor moves only once a step is linked, so a stop redoes
+  // at most the steps in flight, which match their prospects by CRM id.
+  let step = await prepare(after);
+  while (step) {
+    const next = prepare(step.records[step.records.length - 1]!.Id);
+    // Its failure is met when it is awaited below; until then it must not count as unhandled.
+    next.catch(() => undefined);
+    const { pairs, refused } = await step.imported;
+    await engine.reconcilePairs(pairs, result);
+    result.errors.push(...refused);
+    progress.linked += pairs.length;
+    progress.queued += step.queued;
+    progress.skipped += step.skipped;
+    await store.saveCursor(database.db, cursorName, step.records[step.records.length - 1]!.Id);
+    done += step.records.length;
     progress.done = done;
     options.onProgress?.({ ...progress });
+    step = await next;
   }
   await store.saveCursor(database.db, cursorName, 'done');
   result.linked += progress.linked;
@@ -191,17 +223,25 @@ async function findByCrmId(
   return prospect.isDeleted === true ? undefined : prospect;
 }
 
+interface ImportedPairs {
+  pairs: Pair[];
+  /** What the import refused, as sync errors. */
+  refused: BackfillResult['errors'];
+}
+
+type Pair = Parameters<SyncEngine['reconcilePairs']>[0][number];
+
 /**
  * One import of the records (upsert keyed by the CRM id, which the connector's imports also
- * write), then the prospects it made read back by their CRM ids and linked, each pair decided
- * as the sync would (the score and grade going back to the CRM, 200 records a call).
+ * write), then the prospects it made read back by their CRM ids: the pairs to link, each to be
+ * decided as the sync would (the score and grade going back to the CRM).
  */
-async function importAndLink(
+async function importChunk(
   options: BackfillOptions,
   object: CrmObject,
   records: CrmRecord[],
   result: BackfillResult,
-): Promise<number> {
+): Promise<ImportedPairs> {
   const { unitId, marketing, engine } = options;
   const mappings = engine.mappings[object].filter((m) => m.direction !== 'marketing-to-crm');
   const idColumn = crmIdField(object);
@@ -225,7 +265,7 @@ async function importAndLink(
   ]);
   const byCrmId = new Map<string, ProspectRecord>();
   for (const p of written) if (typeof p.salesforceId === 'string') byCrmId.set(p.salesforceId, p);
-  const pairs = [];
+  const pairs: Pair[] = [];
   for (const record of records) {
     // Not among those the import changed: a row it matched with nothing to change (a step
     // repeated after a stop between its import and its links), or one it refused. The first
@@ -239,16 +279,18 @@ async function importAndLink(
       prospect,
     });
   }
-  await engine.reconcilePairs(pairs, result);
   const refused = records.length - pairs.length;
-  if (refused > 0) {
-    // A row the import refused (in a unit with one prospect per email, an email another
-    // linked prospect has): left unlinked, and said.
-    result.errors.push({
-      side: 'marketing',
-      record: `${object} ×${refused}`,
-      message: `import ${job.id} refused ${refused} rows; GET /api/v5/imports/${job.id}/errors lists them`,
-    });
-  }
-  return pairs.length;
+  // A row the import refused (in a unit with one prospect per email, an email another linked
+  // prospect has): left unlinked, and said.
+  const errors: BackfillResult['errors'] =
+    refused > 0
+      ? [
+          {
+            side: 'marketing',
+            record: `${object} ×${refused}`,
+            message: `import ${job.id} refused ${refused} rows; GET /api/v5/imports/${job.id}/errors lists them`,
+          },
+        ]
+      : [];
+  return { pairs, refused: errors };
 }
