@@ -7,6 +7,10 @@ import { crmConfigSchema } from '../crm/crm-config.js';
 import { isValidTimeZone } from '../marketing/domain/unit-time.js';
 import { marketingFaultRuleSchema } from '../marketing/marketing-faults.js';
 import { webhookSubscriptionSchema } from '../marketing/webhooks/webhook-service.js';
+import { ConfigError } from './config-error.js';
+
+// Where the other commands have always found it.
+export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -105,8 +109,6 @@ export interface CliFlags {
   consolePort?: string;
   faults?: boolean;
 }
-
-export class ConfigError extends Error {}
 
 function formatIssues(source: string, error: z.ZodError): string {
   return error.issues

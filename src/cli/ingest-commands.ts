@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
-import { SourceError } from '../ingest/source-service.js';
-import { openIngestAdmin, type IngestAdmin } from '../ingest/ingest-admin.js';
+import type { IngestAdmin } from '../ingest/ingest-admin.js';
 import type { DestinationSettings } from '../ingest/domain/source.js';
-import { ConfigError, resolveConfig, type CliFlags } from './config.js';
-import { openDataStore } from './data-store.js';
+import type { CliFlags } from './config.js';
+import { ConfigError } from './config-error.js';
 
 /** The ingest of the data dir's store, for the commands that manage it offline. */
 async function withIngestAdmin<T>(flags: CliFlags, work: (admin: IngestAdmin) => Promise<T>): Promise<T> {
+  // Loaded when a command runs (see main.ts): the store and the ingest are most of the CLI.
+  const [{ SourceError }, { openIngestAdmin }, { resolveConfig }, { openDataStore }] = await Promise.all([
+    import('../ingest/source-service.js'),
+    import('../ingest/ingest-admin.js'),
+    import('./config.js'),
+    import('./data-store.js'),
+  ]);
   const config = resolveConfig(flags);
   const database = openDataStore(config);
   try {

@@ -1,22 +1,17 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
-import { credentialsPath } from './credentials.js';
-import { runCredentials, type CredentialsFlags } from './credentials-command.js';
-import { runConnectedAppAdd } from './connected-app-command.js';
-import { ConfigError, resolveConfig, type CliFlags } from './config.js';
+import type { CliFlags } from './config.js';
+import { ConfigError } from './config-error.js';
+import type { CredentialsFlags } from './credentials-command.js';
 import { addIngestCommands } from './ingest-commands.js';
-import {
-  runDoctorCommand,
-  runSync,
-  runSyncBackfill,
-  runSecretEncrypt,
-  runSyncErrors,
-  runSyncLog,
-  runSyncPause,
-  runSyncStatus,
-} from './sync-command.js';
-import { joiningWithoutCredentials, startServers, type ServerSet } from './servers.js';
+import type { ServerSet } from './servers.js';
+
+// Each command loads its own modules when it runs: loading every server and client up front
+// took a second and a half, so even `handoff --version` or a misspelt command waited for it.
+const serve = (flags: CliFlags, set: ServerSet) =>
+  import('./serve-command.js').then((m) => m.runServers(flags, set));
+const syncCommands = () => import('./sync-command.js');
 
 /**
  * A command that both runs (`handoff sync`) and has subcommands (`handoff sync status`) takes a
@@ -46,64 +41,6 @@ function addServerOptions(command: Command): Command {
     );
 }
 
-async function run(flags: CliFlags, set: ServerSet): Promise<void> {
-  const config = resolveConfig(flags);
-  const servers = await startServers(config, {
-    set,
-    sampleData: set === 'demo',
-    // `--no-sync` (or HANDOFF_SYNC=off): the demo without its connector, to measure the servers alone.
-    sync: (flags as { sync?: boolean }).sync !== false && process.env.HANDOFF_SYNC !== 'off',
-    log: (line) => console.log(line),
-  });
-  const { crm, marketing } = servers.credentials;
-  if (servers.crmUrl && !servers.credentialsKnown) {
-    console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
-    console.log(`  serving the org already in this database; ${joiningWithoutCredentials(config.dataDir)}`);
-  } else if (servers.crmUrl) {
-    console.log(`CRM (Salesforce REST API)  ${servers.crmUrl}`);
-    console.log(`  login URL      ${crm.loginUrl}`);
-    console.log(`  client id      ${crm.clientId}`);
-    console.log(`  client secret  ${crm.clientSecret}`);
-    console.log(`  username       ${crm.username}`);
-    console.log(`  password       ${crm.password}`);
-  }
-  if (servers.marketingUrl && marketing) {
-    console.log(`Marketing (Account Engagement API)  ${servers.marketingUrl}`);
-    console.log(`  business unit  ${marketing.businessUnitId}  (Pardot-Business-Unit-Id)`);
-    console.log('  auth           Bearer token from the CRM login above');
-    if (servers.landingPageUrl) console.log(`  landing page   ${servers.landingPageUrl}  (a form, tracked)`);
-  }
-  const { ingest } = servers.credentials;
-  if (servers.ingestUrl && ingest) {
-    console.log(`Ingest (Segment Tracking API)  ${servers.ingestUrl}`);
-    console.log(`  write key      ${ingest.writeKey}  (Basic auth user name, empty password)`);
-  }
-  if (servers.connector && set === 'demo')
-    console.log('Connector  syncing the CRM and the marketing engine every second');
-  if (servers.consoleUrl) {
-    console.log(`Console  ${servers.consoleUrl}`);
-    console.log(`  log in as      ${crm.username} / ${crm.password}  (the CRM admin above)`);
-  }
-  if (servers.credentialsKnown) console.log(`credentials written to ${credentialsPath(config.dataDir)}`);
-  console.log('ready');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping`);
-    servers.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
-
 const program = new Command()
   .name('handoff')
   .description('Handoff: a Salesforce-compatible CRM, a marketing engine, and the sync between them')
@@ -124,9 +61,9 @@ addServerOptions(
   program.command('demo').description('run every embedded server in one process, with sample data'),
 )
   .option('--no-sync', 'do not run the connector between the CRM and the marketing engine')
-  .action((flags: CliFlags) => run(flags, 'demo'));
+  .action((flags: CliFlags) => serve(flags, 'demo'));
 addServerOptions(program.command('crm').description('run the Salesforce-compatible CRM alone')).action(
-  (flags: CliFlags) => run(flags, 'crm'),
+  (flags: CliFlags) => serve(flags, 'crm'),
 );
 addServerOptions(
   program
@@ -134,14 +71,14 @@ addServerOptions(
     .description(
       'run the admin console alone for the data dir (or configured orgs): watch and steer a running sync',
     ),
-).action((flags: CliFlags) => run(flags, 'console'));
+).action((flags: CliFlags) => serve(flags, 'console'));
 addServerOptions(
   program
     .command('marketing')
     .description(
       'run the Account Engagement-compatible marketing engine alone, trusting the CRM of the data dir',
     ),
-).action((flags: CliFlags) => run(flags, 'marketing'));
+).action((flags: CliFlags) => serve(flags, 'marketing'));
 
 const syncCommand = addStoreOptions(program.command('sync'))
   .description(
@@ -157,35 +94,43 @@ const syncCommand = addStoreOptions(program.command('sync'))
   .action(
     (flags: CliFlags & { once?: boolean; interval: string; metricsPort?: string }, command: Command) => {
       refuseUnknownSubcommand(command);
-      return runSync(flags);
+      return syncCommands().then((m) => m.runSync(flags));
     },
   );
 syncCommand
   .command('pause')
   .description('stop syncing (cursors stay put; nothing is missed on resume)')
-  .action((_flags: unknown, command: Command) => runSyncPause(command.optsWithGlobals<CliFlags>(), true));
+  .action((_flags: unknown, command: Command) =>
+    syncCommands().then((m) => m.runSyncPause(command.optsWithGlobals<CliFlags>(), true)),
+  );
 syncCommand
   .command('resume')
   .description('sync again, from where the pause left off')
-  .action((_flags: unknown, command: Command) => runSyncPause(command.optsWithGlobals<CliFlags>(), false));
+  .action((_flags: unknown, command: Command) =>
+    syncCommands().then((m) => m.runSyncPause(command.optsWithGlobals<CliFlags>(), false)),
+  );
 syncCommand
   .command('status')
   .description('cursors, linked pairs, queue depth by priority and open sync errors')
-  .action((_flags: unknown, command: Command) => runSyncStatus(command.optsWithGlobals<CliFlags>()));
+  .action((_flags: unknown, command: Command) =>
+    syncCommands().then((m) => m.runSyncStatus(command.optsWithGlobals<CliFlags>())),
+  );
 syncCommand
   .command('log <record>')
   .description(
     'what the sync wrote for a record (CRM id or prospect id): field, side, value, why, which call',
   )
   .action((record: string, _flags: unknown, command: Command) =>
-    runSyncLog(command.optsWithGlobals<CliFlags>(), record),
+    syncCommands().then((m) => m.runSyncLog(command.optsWithGlobals<CliFlags>(), record)),
   );
 syncCommand
   .command('backfill')
   .description('initial sync of every Lead and Contact already in the CRM, with progress; resumable')
   .option('--restart', 'forget an earlier backfill and go through everything again')
   .action((_flags: unknown, command: Command) =>
-    runSyncBackfill(command.optsWithGlobals<CliFlags & { restart?: boolean }>()),
+    syncCommands().then((m) =>
+      m.runSyncBackfill(command.optsWithGlobals<CliFlags & { restart?: boolean }>()),
+    ),
   );
 syncCommand
   .command('errors')
@@ -195,7 +140,9 @@ syncCommand
   .option('--retry [ids]', 'try these errors again on the next pass: ids (12 or 12,14) or all (the default)')
   .option('--skip <ids>', 'give up on these errors, leaving the records as they are: ids or all')
   .action((_flags: unknown, command: Command) =>
-    runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: string | true; skip?: string }>()),
+    syncCommands().then((m) =>
+      m.runSyncErrors(command.optsWithGlobals<CliFlags & { retry?: string | true; skip?: string }>()),
+    ),
   );
 
 program
@@ -204,7 +151,9 @@ program
   .command('encrypt [value]')
   .description('print a secret (argument or standard input) encrypted as enc:v1:…, under the data dir key')
   .option('--data-dir <dir>', 'where data and its secret.key live (env HANDOFF_DATA_DIR)', undefined)
-  .action((value: string | undefined, flags: CliFlags) => runSecretEncrypt(flags, value));
+  .action((value: string | undefined, flags: CliFlags) =>
+    syncCommands().then((m) => m.runSecretEncrypt(flags, value)),
+  );
 
 addStoreOptions(program.command('credentials'))
   .description(
@@ -215,7 +164,9 @@ addStoreOptions(program.command('credentials'))
     'where the CRM answers, for credentials.json (default: as already written there)',
   )
   .option('--reset-password', 'set a new admin password instead of checking the one on standard input')
-  .action((flags: CredentialsFlags) => runCredentials(flags));
+  .action((flags: CredentialsFlags) =>
+    import('./credentials-command.js').then((m) => m.runCredentials(flags)),
+  );
 
 addStoreOptions(
   program
@@ -226,7 +177,9 @@ addStoreOptions(
   .description('a connected app with its callback URLs; prints its consumer key and secret once')
   .requiredOption('--name <name>', 'the app’s name, shown on the login page')
   .requiredOption('--callback-url <url...>', 'where the app may have its users sent back (exact URLs)')
-  .action((flags: CliFlags & { name: string; callbackUrl: string[] }) => runConnectedAppAdd(flags));
+  .action((flags: CliFlags & { name: string; callbackUrl: string[] }) =>
+    import('./connected-app-command.js').then((m) => m.runConnectedAppAdd(flags)),
+  );
 
 program
   .command('doctor')
@@ -235,7 +188,7 @@ program
   )
   .option('--data-dir <dir>', 'where data and credentials live (env HANDOFF_DATA_DIR)', undefined)
   .option('--config <file>', 'configuration file (default handoff.config.json)', undefined)
-  .action((flags: CliFlags) => runDoctorCommand(flags));
+  .action((flags: CliFlags) => syncCommands().then((m) => m.runDoctorCommand(flags)));
 
 const ingestCommand = program
   .command('ingest')
@@ -244,7 +197,7 @@ const ingestCommand = program
   );
 addServerOptions(ingestCommand.allowExcessArguments()).action((flags: CliFlags, command: Command) => {
   refuseUnknownSubcommand(command);
-  return run(flags, 'ingest');
+  return serve(flags, 'ingest');
 });
 addIngestCommands(ingestCommand);
 
