@@ -138,6 +138,14 @@ async function backfillObject(
   options.onProgress?.({ ...progress });
   const fields = engine.fields.crm(object);
   const chunk = options.chunkSize ?? CHUNK;
+  const sinceName = `${unitId}:backfill-since:${object}`;
+  const since = await store.selectCursor(database.db, sinceName);
+  const readBack: ReadBack = {
+    since: since ?? null,
+    // An earlier run stopped: its last import may have written rows this run imports again.
+    earlierRun: since !== undefined,
+    save: (at) => store.saveCursor(database.db, sinceName, at),
+  };
   /** The import before this one, done: imports go one at a time, each read back on its own. */
   let lastImport: Promise<unknown> = Promise.resolve();
 
@@ -174,7 +182,9 @@ async function backfillObject(
     await queue.enqueue(database, unitId, toQueue, now().toISOString());
     const previous = lastImport;
     const imported = previous.then(() =>
-      toImport.length > 0 ? importChunk(options, object, toImport, result) : { pairs: [], refused: [] },
+      toImport.length > 0
+        ? importChunk(options, object, toImport, readBack, result)
+        : { pairs: [], refused: [] },
     );
     lastImport = imported.catch(() => undefined);
     return { records, queued: toQueue.length, skipped, imported };
@@ -231,6 +241,15 @@ interface ImportedPairs {
 
 type Pair = Parameters<SyncEngine['reconcilePairs']>[0][number];
 
+/** Where an object's imports are read back from, besides each import's own start. */
+interface ReadBack {
+  /** When the object's first import began, by the marketing engine's clock (kept in a cursor). */
+  since: string | null;
+  /** Whether an earlier run may have imported rows of this run's first steps; cleared once read. */
+  earlierRun: boolean;
+  save(at: string): Promise<void>;
+}
+
 /**
  * One import of the records (upsert keyed by the CRM id, which the connector's imports also
  * write), then the prospects it made read back by their CRM ids: the pairs to link, each to be
@@ -240,6 +259,7 @@ async function importChunk(
   options: BackfillOptions,
   object: CrmObject,
   records: CrmRecord[],
+  readBack: ReadBack,
   result: BackfillResult,
 ): Promise<ImportedPairs> {
   const { unitId, marketing, engine } = options;
@@ -256,20 +276,30 @@ async function importChunk(
     ...fields.map((field) => syncValue(crmFieldValue(record, crmFieldOf(field))) ?? ''),
   ]);
   const job = await marketing.startImport(stringify([header, ...rows]), 'Upsert');
+  if (readBack.since === null) {
+    readBack.since = job.createdAt;
+    await readBack.save(job.createdAt);
+  }
   const finished = await marketing.waitForImport(job.id, 50);
   result.created += finished.createdCount;
   // The import's own clock says where to read from: every row it wrote is updated since.
-  const written = await marketing.prospectsUpdatedSince(job.createdAt, [
-    ...engine.fields.prospect(),
-    'salesforceId',
-  ]);
+  const readFields = [...engine.fields.prospect(), 'salesforceId'];
   const byCrmId = new Map<string, ProspectRecord>();
-  for (const p of written) if (typeof p.salesforceId === 'string') byCrmId.set(p.salesforceId, p);
+  const keep = (written: ProspectRecord[]) => {
+    for (const p of written) if (typeof p.salesforceId === 'string') byCrmId.set(p.salesforceId, p);
+  };
+  keep(await marketing.prospectsUpdatedSince(job.createdAt, readFields));
+  // Rows this import matched with nothing to change: a stopped run's last import wrote them (it
+  // runs beside the step before it, so a stop usually leaves one done and not linked). Read
+  // once from the object's first import, where a lookup each would cost two calls a row.
+  if (readBack.earlierRun && readBack.since && records.some((r) => !byCrmId.has(r.Id))) {
+    readBack.earlierRun = false;
+    keep(await marketing.prospectsUpdatedSince(readBack.since, readFields));
+  }
   const pairs: Pair[] = [];
   for (const record of records) {
-    // Not among those the import changed: a row it matched with nothing to change (a step
-    // repeated after a stop between its import and its links), or one it refused. The first
-    // is found by its CRM id, one call each: a repeat is rare.
+    // Still not found: a row the import refused, or one written before the object's first
+    // import began (a record matched on a first start). Found by its CRM id, one call each.
     const prospect =
       byCrmId.get(record.Id) ?? (await findByCrmId(marketing, record.Id, engine.fields.prospect()));
     if (!prospect) continue;

@@ -62,7 +62,9 @@ export async function openConnectorAdmin(database: Database, unitId: string): Pr
     linkCount: () => countLinks(db, unitId),
     paused: () => isPaused(db, unitId),
     pause: (paused) => setPaused(db, unitId, paused),
-    cursors: () => selectCursors(db, `${unitId}:`),
+    // Where a backfill reads its imports back from is a mark of its own, not a position.
+    cursors: async () =>
+      (await selectCursors(db, `${unitId}:`)).filter((c) => !c.name.startsWith('backfill-since:')),
     queue: () => queueDepth(database, unitId),
     crmApiUsage: () => selectApiUsage(db, unitId),
     errors: (states = ['open', 'retry']) => selectSyncErrors(db, unitId, states),

@@ -386,7 +386,9 @@ export async function skipSyncErrors(
 
 /** A backfill's progress is its cursors: without them the next one starts at the beginning. */
 export async function forgetBackfill(db: StoreDb, unitId: string): Promise<void> {
-  await sql`delete from connector_cursor where name like ${`${unitId}:backfill:%`}`.execute(db);
+  await sql`delete from connector_cursor where name like ${`${unitId}:backfill:%`} or name like ${`${unitId}:backfill-since:%`}`.execute(
+    db,
+  );
 }
 
 export async function selectCursors(
