@@ -146,7 +146,10 @@ async function backfillObject(
     earlierRun: since !== undefined,
     save: (at) => store.saveCursor(database.db, sinceName, at),
   };
-  /** The import before this one, done: imports go one at a time, each read back on its own. */
+  /**
+   * The import before this one: imports go one at a time, each read back on its own, and none
+   * starts after one has failed (the run is ending with that failure).
+   */
   let lastImport: Promise<unknown> = Promise.resolve();
 
   /** Reads the chunk after `bound`, queues its email matches and starts its import. */
@@ -180,13 +183,14 @@ async function backfillObject(
       }
     }
     await queue.enqueue(database, unitId, toQueue, now().toISOString());
-    const previous = lastImport;
-    const imported = previous.then(() =>
+    const imported = lastImport.then(() =>
       toImport.length > 0
         ? importChunk(options, object, toImport, readBack, result)
         : { pairs: [], refused: [] },
     );
-    lastImport = imported.catch(() => undefined);
+    // Met when its step is awaited; a step left in flight by a failure must not count as unhandled.
+    imported.catch(() => undefined);
+    lastImport = imported;
     return { records, queued: toQueue.length, skipped, imported };
   };
 
