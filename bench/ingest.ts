@@ -1,9 +1,11 @@
 // The ingest of `handoff demo` (SQLite, its own process): events accepted durably per second and
 // the accept latency for batch and single calls, the browser path (analytics.js's `/v1/t` in
 // text/plain after a CORS preflight, from another origin), then identify → prospect delivery lag
-// at a steady 1,000 identifies/s, read back through the marketing engine's v5 API.
+// at a steady 1,000 identifies/s, read back through the marketing engine's v5 API. The accept
+// figures are printed beside a bare Fastify route answering the same calls in the same run.
 import http from 'node:http';
 import { figure, jsonClient, load, paced, percentile, startServer } from './support.js';
+import { bareJsonParse, bareServer, versus } from './support-baseline.js';
 
 const BATCH_CALLS = Number(process.env.BENCH_BATCH_CALLS ?? 2_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
@@ -13,9 +15,9 @@ const RATE = Number(process.env.BENCH_IDENTIFY_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_IDENTIFY_SECONDS ?? 10);
 
 /** A keep-alive POST client for the ingest of a bench server. */
-function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: number) {
-  const ingest = new URL(server.ingest!.url);
-  const auth = `Basic ${Buffer.from(`${server.ingest!.writeKey}:`).toString('base64')}`;
+function ingestClient(target: { url: string; writeKey: string }, sockets: number) {
+  const ingest = new URL(target.url);
+  const auth = `Basic ${Buffer.from(`${target.writeKey}:`).toString('base64')}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   /** One POST; resolves with its latency in ms. */
   return (path: string, body: unknown): Promise<number> => {
@@ -54,9 +56,9 @@ function ingestClient(server: Awaited<ReturnType<typeof startServer>>, sockets: 
  * event in text/plain with the write key. Resolves with the latency of the pair in ms (a browser
  * without a cached preflight waits for both).
  */
-function browserClient(server: Awaited<ReturnType<typeof startServer>>, sockets: number) {
-  const ingest = new URL(server.ingest!.url);
-  const writeKey = server.ingest!.writeKey;
+function browserClient(target: { url: string; writeKey: string }, sockets: number) {
+  const ingest = new URL(target.url);
+  const writeKey = target.writeKey;
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   const origin = 'http://shop.bench.example';
   const send = (method: string, headers: Record<string, string | number>, payload?: string) =>
@@ -108,43 +110,91 @@ const batchOf = (i: number, size: number, tag: string) => ({
   batch: Array.from({ length: size }, (_, j) => track(i * size + j, tag)),
 });
 
-let server = await startServer(undefined, 'demo');
-try {
-  const post = ingestClient(server, CONCURRENCY);
+/** The accept figures of one front: the ingest, or a bare Fastify route answering the same calls. */
+async function acceptFigures(target: { url: string; writeKey: string }) {
+  const post = ingestClient(target, CONCURRENCY);
   await load(200, 8, (i) => post('/v1/batch', batchOf(i, 20, 'warm')));
-
   // Steady load first (latency at an offered rate), then saturation (the most it accepts): the
   // backlog a saturation run leaves would otherwise be measured as the steady load's latency.
   const batchPaced = await paced(150, 5, (i) => post('/v1/batch', batchOf(i, BATCH_SIZE, 'paced')));
-  figure(`/v1/batch of ${BATCH_SIZE}, 15,000 events/s: p50`, percentile(batchPaced, 50), 'ms');
-  figure(`/v1/batch of ${BATCH_SIZE}, 15,000 events/s: p99`, percentile(batchPaced, 99), 'ms', '<= 20');
   const singlePaced = await paced(2_000, 5, (i) => post('/v1/track', track(i, 'single-paced')));
-  figure('/v1/track, 2,000 calls/s: p50', percentile(singlePaced, 50), 'ms');
-  figure('/v1/track, 2,000 calls/s: p99', percentile(singlePaced, 99), 'ms', '<= 20');
-
   const batch = await load(BATCH_CALLS, 8, (i) => post('/v1/batch', batchOf(i, BATCH_SIZE, 'batch')));
-  figure(
+  const single = await load(SINGLE_CALLS, CONCURRENCY, (i) => post('/v1/track', track(i, 'single')));
+  // The browser path: a preflight and a text/plain /v1/t per event, as analytics.js sends them.
+  const browser = browserClient(target, CONCURRENCY);
+  const browserPaced = await paced(1_000, 5, (i) => browser(track(i, 'browser-paced')));
+  const browserLoad = await load(SINGLE_CALLS / 2, CONCURRENCY, (i) => browser(track(i, 'browser')));
+  return {
+    batchP50: percentile(batchPaced, 50),
+    batchP99: percentile(batchPaced, 99),
+    singleP50: percentile(singlePaced, 50),
+    singleP99: percentile(singlePaced, 99),
+    batchRate: (BATCH_CALLS * BATCH_SIZE) / batch.seconds,
+    singleRate: SINGLE_CALLS / single.seconds,
+    browserP50: percentile(browserPaced, 50),
+    browserP99: percentile(browserPaced, 99),
+    browserRate: SINGLE_CALLS / 2 / browserLoad.seconds,
+    browserSaturatedP99: percentile(browserLoad.latencies, 99),
+  };
+}
+
+let server = await startServer(undefined, 'demo');
+try {
+  const real = await acceptFigures(server.ingest!);
+  const peakRss = server.peakRssMb();
+  // The same calls answered by a bare Fastify route (it parses them and answers 200; the
+  // preflight 204), measured once the demo has stopped so that the two do not share the cores.
+  await server.stop();
+  const bare = await bareServer([
+    { method: 'POST', prefix: '/v1/', status: 200, body: '{"success":true}' },
+    {
+      method: 'OPTIONS',
+      prefix: '/v1/',
+      status: 204,
+      headers: {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'authorization,content-type',
+      },
+      body: '',
+    },
+  ]);
+  const baseline = await acceptFigures({ url: bare.url.origin, writeKey: 'bare' });
+  await bare.stop();
+  // And a bare JSON.parse of the same batch bodies: events per second.
+  const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify(batchOf(i, BATCH_SIZE, 'parse')));
+  const parsedEvents = bareJsonParse(bodies) * BATCH_SIZE;
+
+  const ms = (label: string, key: keyof typeof real, target?: string) =>
+    versus(label, real[key], baseline[key], 'ms', target, true);
+  ms(`/v1/batch of ${BATCH_SIZE}, 15,000 events/s: p50`, 'batchP50');
+  ms(`/v1/batch of ${BATCH_SIZE}, 15,000 events/s: p99`, 'batchP99', '<= 20');
+  ms('/v1/track, 2,000 calls/s: p50', 'singleP50');
+  ms('/v1/track, 2,000 calls/s: p99', 'singleP99', '<= 20');
+  versus(
     `accepted, /v1/batch of ${BATCH_SIZE}, 8 clients`,
-    (BATCH_CALLS * BATCH_SIZE) / batch.seconds,
+    real.batchRate,
+    baseline.batchRate,
     'events/s',
     '>= 15,000',
   );
-  const single = await load(SINGLE_CALLS, CONCURRENCY, (i) => post('/v1/track', track(i, 'single')));
-  figure(`accepted, single /v1/track, ${CONCURRENCY} clients`, SINGLE_CALLS / single.seconds, 'events/s');
-
-  // The browser path: a preflight and a text/plain /v1/t per event, as analytics.js sends them.
-  const browser = browserClient(server, CONCURRENCY);
-  const browserPaced = await paced(1_000, 5, (i) => browser(track(i, 'browser-paced')));
-  figure('browser /v1/t with preflight, 1,000 events/s: p50', percentile(browserPaced, 50), 'ms');
-  figure('browser /v1/t with preflight, 1,000 events/s: p99', percentile(browserPaced, 99), 'ms', '<= 20');
-  const browserLoad = await load(SINGLE_CALLS / 2, CONCURRENCY, (i) => browser(track(i, 'browser')));
-  figure(
-    `accepted, browser /v1/t with preflight, ${CONCURRENCY} clients`,
-    SINGLE_CALLS / 2 / browserLoad.seconds,
+  versus('  beside a bare JSON.parse of the bodies', real.batchRate, parsedEvents, 'events/s');
+  versus(
+    `accepted, single /v1/track, ${CONCURRENCY} clients`,
+    real.singleRate,
+    baseline.singleRate,
     'events/s',
   );
-  figure('  p99 at saturation', percentile(browserLoad.latencies, 99), 'ms');
-  figure('peak RSS of the demo process', server.peakRssMb(), 'MB');
+  ms('browser /v1/t with preflight, 1,000 events/s: p50', 'browserP50');
+  ms('browser /v1/t with preflight, 1,000 events/s: p99', 'browserP99', '<= 20');
+  versus(
+    `accepted, browser /v1/t with preflight, ${CONCURRENCY} clients`,
+    real.browserRate,
+    baseline.browserRate,
+    'events/s',
+  );
+  ms('  p99 at saturation', 'browserSaturatedP99');
+  figure('peak RSS of the demo process', peakRss, 'MB');
 } finally {
   await server.stop();
   server.cleanup();
@@ -154,7 +204,7 @@ try {
 // send until a v5 query first shows the prospect.
 server = await startServer(undefined, 'demo');
 try {
-  const post = ingestClient(server, CONCURRENCY);
+  const post = ingestClient(server.ingest!, CONCURRENCY);
   const marketing = server.marketing!;
   const client = jsonClient(server, 2, {
     url: new URL(marketing.baseUrl),

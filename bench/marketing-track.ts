@@ -1,8 +1,10 @@
 // The marketing engine's public front of `handoff demo` (SQLite, its own process): tracked page
 // views (/analytics, as pd.js calls it) and form handler submissions accepted durably per
-// second, with their latency at a steady offered rate and at saturation.
+// second, with their latency at a steady offered rate and at saturation; each beside a bare
+// Fastify route answering the same calls in the same run.
 import http from 'node:http';
 import { figure, jsonClient, load, paced, percentile, startServer } from './support.js';
+import { bareServer, versus } from './support-baseline.js';
 
 const VIEWS = Number(process.env.BENCH_VIEWS ?? 50_000);
 const FORMS = Number(process.env.BENCH_FORMS ?? 10_000);
@@ -55,6 +57,64 @@ function publicClient(base: URL, sockets: number) {
   };
 }
 
+/** Page views then form submissions against one front: the engine's, or a bare route. */
+async function frontFigures(base: URL, campaignId: number, handlerPath: string) {
+  const call = publicClient(base, CONCURRENCY);
+  // The demo's unit is the first: tracker account 1001 (pd.js's piAId).
+  const account = 1001;
+  const visitors: string[] = [];
+  const view = async (visitor: number, page: number) => {
+    const q = new URLSearchParams({
+      account_id: String(account),
+      url: `https://www.example.com/docs/${page % 97}`,
+      title: `Docs ${page % 97}`,
+      campaign_id: String(campaignId),
+    });
+    const known = visitors[visitor];
+    const r = await call('GET', `/analytics?${q}${known ?? ''}`);
+    if (r.status !== 200) throw new Error(`/analytics: ${r.status} ${r.body}`);
+    if (!known) {
+      const answer = JSON.parse(r.body) as { tracked: boolean; visitorId: number; sign: string };
+      if (!answer.tracked) throw new Error('not tracked');
+      visitors[visitor] = `&visitor_id=${answer.visitorId}&visitor_id_sign=${answer.sign}`;
+    }
+    return r.ms;
+  };
+  // Every visitor's first view (new visitors), then their return visits.
+  const firsts = await load(VISITORS, 16, (i) => view(i, i));
+  const steadyViews = await paced(2_500, 5, (i) => view(i % VISITORS, i));
+  const views = await load(VIEWS, CONCURRENCY, (i) => view(i % VISITORS, i));
+
+  let n = 0;
+  const submit = async () => {
+    const i = n++;
+    // One in five submissions is a returning person (an update), the rest new prospects.
+    const email = i % 5 === 4 ? `person${i - 4}@bench.example.com` : `person${i}@bench.example.com`;
+    const r = await call(
+      'POST',
+      handlerPath,
+      new URLSearchParams({ email, first_name: `P${i}`, company: 'Bench' }),
+    );
+    if (r.status >= 400) throw new Error(`form handler: ${r.status} ${r.body}`);
+    return r.ms;
+  };
+  const steadyForms = await paced(500, 5, () => submit());
+  const forms = await load(FORMS, CONCURRENCY, () => submit());
+  return {
+    firstViews: VISITORS / firsts.seconds,
+    viewsP50: percentile(steadyViews, 50),
+    viewsP99: percentile(steadyViews, 99),
+    views: VIEWS / views.seconds,
+    viewsSaturatedP50: percentile(views.latencies, 50),
+    viewsSaturatedP99: percentile(views.latencies, 99),
+    formsP50: percentile(steadyForms, 50),
+    formsP99: percentile(steadyForms, 99),
+    forms: FORMS / forms.seconds,
+    formsSaturatedP50: percentile(forms.latencies, 50),
+    formsSaturatedP99: percentile(forms.latencies, 99),
+  };
+}
+
 const server = await startServer(undefined, 'demo');
 try {
   const marketing = server.marketing!;
@@ -81,64 +141,38 @@ try {
       prospectApiFieldId,
     });
 
-  const call = publicClient(base, CONCURRENCY);
-  // The demo's unit is the first: tracker account 1001 (pd.js's piAId).
-  const account = 1001;
-  const visitors: string[] = [];
-  const view = async (visitor: number, page: number) => {
-    const q = new URLSearchParams({
-      account_id: String(account),
-      url: `https://www.example.com/docs/${page % 97}`,
-      title: `Docs ${page % 97}`,
-      campaign_id: String(campaignId),
-    });
-    const known = visitors[visitor];
-    const r = await call('GET', `/analytics?${q}${known ?? ''}`);
-    if (r.status !== 200) throw new Error(`/analytics: ${r.status} ${r.body}`);
-    if (!known) {
-      const answer = JSON.parse(r.body) as { tracked: boolean; visitorId: number; sign: string };
-      if (!answer.tracked) throw new Error('not tracked');
-      visitors[visitor] = `&visitor_id=${answer.visitorId}&visitor_id_sign=${answer.sign}`;
-    }
-    return r.ms;
-  };
-  // Every visitor's first view (new visitors), then their return visits.
-  const firsts = await load(VISITORS, 16, (i) => view(i, i));
-  figure('first page views (new visitors)', VISITORS / firsts.seconds, 'views/s');
-  const steadyViews = await paced(2_500, 5, (i) => view(i % VISITORS, i));
-  figure('page views at 2,500/s: p50', percentile(steadyViews, 50), 'ms');
-  figure('page views at 2,500/s: p99', percentile(steadyViews, 99), 'ms', '<= 50');
-  const views = await load(VIEWS, CONCURRENCY, (i) => view(i % VISITORS, i));
-  figure(`page views accepted, ${CONCURRENCY} clients`, VIEWS / views.seconds, 'views/s', '>= 5,000');
-  figure('  at saturation: p50', percentile(views.latencies, 50), 'ms');
-  figure('  at saturation: p99', percentile(views.latencies, 99), 'ms');
+  const real = await frontFigures(base, campaignId, `/l/${marketing.businessUnitId}/${handlerId}`);
+  const peakRss = server.peakRssMb();
+  // The same calls answered by a bare Fastify route, once the demo has stopped.
+  await server.stop();
+  const bare = await bareServer([
+    {
+      method: 'GET',
+      prefix: '/analytics',
+      status: 200,
+      body: JSON.stringify({ tracked: true, visitorId: 1, sign: 'bare' }),
+    },
+    { method: 'POST', prefix: '/l/', status: 200, body: '{}' },
+  ]);
+  const baseline = await frontFigures(bare.url, campaignId, `/l/${marketing.businessUnitId}/${handlerId}`);
+  await bare.stop();
 
-  let n = 0;
-  const submit = async () => {
-    const i = n++;
-    // One in five submissions is a returning person (an update), the rest new prospects.
-    const email = i % 5 === 4 ? `person${i - 4}@bench.example.com` : `person${i}@bench.example.com`;
-    const r = await call(
-      'POST',
-      `/l/${marketing.businessUnitId}/${handlerId}`,
-      new URLSearchParams({ email, first_name: `P${i}`, company: 'Bench' }),
-    );
-    if (r.status >= 400) throw new Error(`form handler: ${r.status} ${r.body}`);
-    return r.ms;
-  };
-  const steadyForms = await paced(500, 5, () => submit());
-  figure('form submissions at 500/s: p50', percentile(steadyForms, 50), 'ms');
-  figure('form submissions at 500/s: p99', percentile(steadyForms, 99), 'ms', '<= 50');
-  const forms = await load(FORMS, CONCURRENCY, () => submit());
-  figure(
-    `form submissions accepted, ${CONCURRENCY} clients`,
-    FORMS / forms.seconds,
-    'submissions/s',
-    '>= 1,000',
-  );
-  figure('  at saturation: p50', percentile(forms.latencies, 50), 'ms');
-  figure('  at saturation: p99', percentile(forms.latencies, 99), 'ms');
-  figure('peak RSS of the demo process', server.peakRssMb(), 'MB');
+  const rate = (label: string, key: keyof typeof real, unit: string, target?: string) =>
+    versus(label, real[key], baseline[key], unit, target);
+  const ms = (label: string, key: keyof typeof real, target?: string) =>
+    versus(label, real[key], baseline[key], 'ms', target, true);
+  rate('first page views (new visitors)', 'firstViews', 'views/s');
+  ms('page views at 2,500/s: p50', 'viewsP50');
+  ms('page views at 2,500/s: p99', 'viewsP99', '<= 50');
+  rate(`page views accepted, ${CONCURRENCY} clients`, 'views', 'views/s', '>= 5,000');
+  ms('  at saturation: p50', 'viewsSaturatedP50');
+  ms('  at saturation: p99', 'viewsSaturatedP99');
+  ms('form submissions at 500/s: p50', 'formsP50');
+  ms('form submissions at 500/s: p99', 'formsP99', '<= 50');
+  rate(`form submissions accepted, ${CONCURRENCY} clients`, 'forms', 'submissions/s', '>= 1,000');
+  ms('  at saturation: p50', 'formsSaturatedP50');
+  ms('  at saturation: p99', 'formsSaturatedP99');
+  figure('peak RSS of the demo process', peakRss, 'MB');
 } finally {
   await server.stop();
   server.cleanup();

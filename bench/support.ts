@@ -99,6 +99,8 @@ export async function startServer(
     },
     stop() {
       return new Promise((resolve) => {
+        // Stopping twice is harmless: a bench stops early to read the store, then in `finally`.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
