@@ -1,5 +1,6 @@
 // Pages through 1,000,000 Leads with `WHERE SystemModstamp > …` over HTTP against `handoff crm`
-// (SQLite, its own process), following nextRecordsUrl; prints rows/s and the server's peak RSS.
+// (SQLite, its own process), following nextRecordsUrl; prints rows/s (beside a bare read of the
+// same rows from the same table) and the server's peak RSS.
 // Then a parent-child query over 100,000 Accounts with 3 Contacts each (child rows/s).
 // The records are written straight through the store first: loading them is not what is measured.
 import { applyDerivedFields } from '../src/crm/domain/record-rules.js';
@@ -7,11 +8,13 @@ import type { RecordValues } from '../src/crm/domain/schema/field-def.js';
 import { insertRecords } from '../src/crm/store/record-store.js';
 import { newOrg, systemValues, withStoreCrm } from './support-store.js';
 import { figure, jsonClient, startServer } from './support.js';
+import { bareScan, versus } from './support-baseline.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PARENTS = Number(process.env.BENCH_PARENTS ?? 100_000);
 const CHILDREN_EACH = 3;
 const BATCH = 10_000;
+const BARE_LEADS = `select "Id", "FirstName", "LastName", "Email", "Company", "SystemModstamp" from crm_lead`;
 
 async function seed(dataDir: string, ownerId: string): Promise<string> {
   const base = Date.now() - 5 * 86_400_000;
@@ -77,6 +80,7 @@ async function pageThrough(
   soql: string,
   label: string,
   target: string,
+  bareSql: string,
 ) {
   const client = jsonClient(server, 1);
   let path = `/services/data/v60.0/query?q=${encodeURIComponent(soql)}`;
@@ -101,7 +105,9 @@ async function pageThrough(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (rows !== ROWS || total !== ROWS)
     throw new Error(`read ${rows} rows (totalSize ${total}), expected ${ROWS}`);
-  figure(`${label} (${pages} pages)`, rows / seconds, 'rows/s', target);
+  // Bare: the same rows read in one scan of the Lead table and turned into JSON, 2,000 a page.
+  const bare = bareScan(server.dataDir, bareSql, { pageRows: 2_000, format: 'json' });
+  versus(`${label} (${pages} pages)`, rows / seconds, bare, 'rows/s', target);
 }
 
 // First start creates the org and its credentials; then the server stops while the Leads go in.
@@ -115,12 +121,14 @@ try {
     `SELECT Id, Name, Email, Company, SystemModstamp FROM Lead WHERE SystemModstamp > ${since}`,
     'paged SOQL, no ORDER BY',
     '>= 100,000',
+    `${BARE_LEADS} where "SystemModstamp" > '${since}'`,
   );
   await pageThrough(
     server,
     `SELECT Id, Name, Email, Company, SystemModstamp FROM Lead WHERE SystemModstamp > ${since} ORDER BY SystemModstamp`,
     'paged SOQL, ORDER BY SystemModstamp',
     '>= 100,000',
+    `${BARE_LEADS} where "SystemModstamp" > '${since}' order by "SystemModstamp"`,
   );
   figure('server peak RSS', server.peakRssMb(), 'MB', '< 300');
 } finally {
@@ -152,9 +160,17 @@ try {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (parents !== PARENTS || children !== PARENTS * CHILDREN_EACH)
     throw new Error(`read ${parents} parents and ${children} children`);
-  figure(
+  // Bare: each Account beside its Contacts in one join, turned into JSON 2,000 rows a page.
+  const bare = bareScan(
+    families.dataDir,
+    `select a."Id", a."Name", c."Id" as "ContactId", c."FirstName", c."LastName"
+     from crm_account a join crm_contact c on c."AccountId" = a."Id" where a."Name" like 'Family %'`,
+    { pageRows: 2_000, format: 'json' },
+  );
+  versus(
     `parent-child query, ${PARENTS} Accounts × ${CHILDREN_EACH} Contacts`,
     children / seconds,
+    bare,
     'child rows/s',
     '>= 50,000',
   );

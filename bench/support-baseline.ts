@@ -188,3 +188,23 @@ export function bareJsonParse(bodies: string[], rounds = 3): number {
   if (keys === 0) throw new Error('nothing parsed');
   return (bodies.length * rounds) / (Number(process.hrtime.bigint() - started) / 1e9);
 }
+
+/** A bare query, `total` times one after another on the server's own tables: queries per second. */
+export function bareQueries(
+  dataDir: string,
+  sql: string,
+  total: number,
+  params: (i: number) => unknown[],
+): number {
+  const source = serverDatabase(dataDir);
+  try {
+    const statement = source.prepare(sql);
+    let rows = 0;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < total; i++) rows += statement.all(...params(i)).length;
+    if (rows === 0) throw new Error('the bare queries found nothing');
+    return total / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    source.close();
+  }
+}
