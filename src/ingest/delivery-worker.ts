@@ -86,6 +86,8 @@ export class DeliveryWorker {
   private loop: Promise<void> | null = null;
   private lastPurge = 0;
   private mostlyParked = false;
+  /** Until when the lease this process holds needs no renewal (0: not held). */
+  private leaseRenewAt = 0;
   /** A pass that fails fails again next time: logged once a minute, counted. */
   private readonly repeatedLog: RepeatedLog;
   /** One destination per source object (a source re-read from the store gets a new one). */
@@ -114,6 +116,19 @@ export class DeliveryWorker {
     await store.releaseLease(this.options.database.db, LEASE, this.owner).catch(() => undefined);
   }
 
+  /** Claims or renews the delivery lease; whether this process holds it. */
+  private async claim(at: Date): Promise<boolean> {
+    const leader = await store.claimLease(
+      this.options.database.db,
+      LEASE,
+      this.owner,
+      at.toISOString(),
+      new Date(at.getTime() + LEASE_MS).toISOString(),
+    );
+    this.leaseRenewAt = leader ? at.getTime() + LEASE_MS / 2 : 0;
+    return leader;
+  }
+
   private async sleep(ms: number): Promise<void> {
     if (this.kicked || this.stopped) {
       this.kicked = false;
@@ -135,13 +150,9 @@ export class DeliveryWorker {
     while (!this.stopped) {
       try {
         const at = now();
-        const leader = await store.claimLease(
-          database.db,
-          LEASE,
-          this.owner,
-          at.toISOString(),
-          new Date(at.getTime() + LEASE_MS).toISOString(),
-        );
+        // The lease is renewed once half of it has run, not on every pass: a busy worker makes
+        // hundreds of passes a second, and each claim is a write and a commit of its own.
+        const leader = at.getTime() < this.leaseRenewAt || (await this.claim(at));
         if (!leader) {
           await this.sleep(LEASE_MS / 2);
           continue;

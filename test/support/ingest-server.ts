@@ -37,7 +37,7 @@ export interface TestIngest {
  * business unit.
  */
 export async function startTestIngest(
-  options: { dialect?: DialectName; rateLimit?: number; faultInjection?: boolean } = {},
+  options: { dialect?: DialectName; rateLimit?: number; faultInjection?: boolean; now?: () => Date } = {},
 ): Promise<TestIngest> {
   const m = await startTestMarketing({
     dialect: options.dialect,
@@ -47,6 +47,7 @@ export async function startTestIngest(
   const services = await openIngest({
     database: m.crm.database,
     rateLimit: options.rateLimit,
+    now: options.now,
     marketing: {
       baseUrl: m.url,
       businessUnitId: m.v3Unit.id,
