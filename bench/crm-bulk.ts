@@ -16,6 +16,7 @@ function csv(from: number, to: number): string {
 
 const server = await startServer();
 const rates = { ingest: 0, query: 0, v1: 0 };
+const idleRss = server.rssMb();
 try {
   const started = process.hrtime.bigint();
   const job = JSON.parse(
@@ -116,6 +117,13 @@ try {
     throw new Error(`Bulk API 1.0 job ended ${JSON.stringify(v1)}`);
   rates.v1 = ROWS / v1Seconds;
   figure('server peak RSS after Bulk 1.0 ingest', server.peakRssMb(), 'MB', '< 400');
+  figure('server RSS at start', idleRss, 'MB');
+  figure(
+    'server RSS after a minute at most of quiet',
+    await server.settledRssMb(idleRss),
+    'MB',
+    'near start',
+  );
   await server.stop();
 
   // The bare baselines, from the server's own Leads once it has stopped: the same rows inserted

@@ -203,6 +203,7 @@ try {
 // Delivery lag, on a fresh demo: RATE identifies a second of new people, each timed from its
 // send until a v5 query first shows the prospect.
 server = await startServer(undefined, 'demo');
+const idleRss = server.rssMb();
 try {
   const post = ingestClient(server.ingest!, CONCURRENCY);
   const marketing = server.marketing!;
@@ -214,6 +215,7 @@ try {
   const lags: number[] = [];
   const since = new Date(Date.now() - 1_000).toISOString();
   let polling = true;
+  let lastSeen = 0;
   let lastSend = Date.now();
   const poller = (async () => {
     let lastId = 0;
@@ -227,7 +229,10 @@ try {
       for (const p of values) {
         lastId = Math.max(lastId, p.id);
         const sent = sentAt.get(p.email);
-        if (sent !== undefined) lags.push(now - sent);
+        if (sent !== undefined) {
+          lags.push(now - sent);
+          lastSeen = now;
+        }
       }
       // Give up on stragglers a minute after the last send.
       if (!polling && Date.now() - lastSend > 60_000) break;
@@ -235,6 +240,7 @@ try {
     }
   })();
   const total = RATE * SECONDS;
+  const firstSend = Date.now();
   await paced(RATE, SECONDS, (i) => {
     const email = `lag${i}@bench.example`;
     sentAt.set(email, Date.now());
@@ -249,8 +255,18 @@ try {
   await poller;
   lags.sort((a, b) => a - b);
   figure(`identify → prospect at ${RATE}/s for ${SECONDS} s: seen`, lags.length, `of ${total}`);
+  // Deliveries keep up when prospects appear as fast as the identifies are sent.
+  figure(
+    '  prospects made per second (first send to last seen)',
+    lags.length / ((lastSeen - firstSend) / 1000),
+    'prospects/s',
+    `${RATE.toLocaleString('en-US')} (the rate sent)`,
+  );
   figure('  delivery lag p50', percentile(lags, 50), 'ms');
   figure('  delivery lag p99', percentile(lags, 99), 'ms', '<= 1,000');
+  figure('demo RSS at start', idleRss, 'MB');
+  figure('  peak', server.peakRssMb(), 'MB');
+  figure('  after a minute at most of quiet', await server.settledRssMb(idleRss), 'MB', 'near start');
 } finally {
   await server.stop();
   server.cleanup();

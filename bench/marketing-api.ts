@@ -15,6 +15,7 @@ const server = await startServer(undefined, 'demo');
 const bare = await bareServer([
   { method: 'POST', prefix: '/api/v5/objects/prospects', status: 201, body: '{"id":1}' },
 ]);
+const idleRss = server.rssMb();
 try {
   const marketing = server.marketing!;
   const baseUrl = new URL(marketing.baseUrl);
@@ -139,6 +140,13 @@ try {
   }
   const querySeconds = Number(process.hrtime.bigint() - queryStarted) / 1e9;
   figure('server peak RSS', server.peakRssMb(), 'MB', '< 300');
+  figure('server RSS at start', idleRss, 'MB');
+  figure(
+    'server RSS after a minute at most of quiet',
+    await server.settledRssMb(idleRss),
+    'MB',
+    'near start',
+  );
   await server.stop();
 
   // From the engine's own rows once it has stopped: the imported prospects inserted into a fresh

@@ -17,6 +17,13 @@ export interface BenchServer {
   dataDir: string;
   /** Peak resident memory of the server process so far (VmHWM), in MB. */
   peakRssMb(): number;
+  /** Resident memory of the server process now (VmRSS), in MB. */
+  rssMb(): number;
+  /**
+   * Whether memory returns once a load stops: the RSS after up to `seconds` of quiet, sampled
+   * each second until it is within 10 % of `idleMb` (the figure at start).
+   */
+  settledRssMb(idleMb: number, seconds?: number): Promise<number>;
   stop(): Promise<void>;
   cleanup(): void;
 }
@@ -93,9 +100,17 @@ export async function startServer(
     child,
     dataDir,
     peakRssMb() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb / 1024;
+      return memoryMb(child.pid!, 'VmHWM');
+    },
+    rssMb() {
+      return memoryMb(child.pid!, 'VmRSS');
+    },
+    async settledRssMb(idleMb, seconds = 60) {
+      for (let i = 0; i < seconds; i++) {
+        if (memoryMb(child.pid!, 'VmRSS') <= idleMb * 1.1) break;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      return memoryMb(child.pid!, 'VmRSS');
     },
     stop() {
       return new Promise((resolve) => {
@@ -109,6 +124,12 @@ export async function startServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One of a process's memory figures from /proc (VmHWM, VmRSS), in MB. */
+function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
 
 /** A keep-alive JSON client: the overhead of the client should not be what we measure. */
