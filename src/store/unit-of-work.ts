@@ -69,10 +69,6 @@ export class UnitOfWork {
 
   /** Writes the queued units, as many as are waiting (up to MAX_GROUP) to a transaction. */
   private async drain(): Promise<void> {
-    // SQLite's statements run synchronously, so a unit is written start to commit without the
-    // event loop turning: requests read off their sockets in the same turn would each commit
-    // alone. Waiting for the turn's end lets them queue first and share the commit.
-    await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
       const done: Array<{ unit: Queued; ok: boolean; value: unknown; afterCommit: Array<() => void> }> = [];
       let running: Queued | undefined;
