@@ -85,7 +85,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   await syncRecordTables(database, schema);
 
   const log = createLogger('crm');
-  const unitOfWork = new UnitOfWork(database.db, { groupCommit: database.dialect.name === 'sqlite' });
+  const unitOfWork = new UnitOfWork(database.db);
   const changeEvents = new ChangeEventService({ database, unitOfWork, now });
   await changeEvents.start();
   // A User written (deactivated, say) sends the OAuth service back to the store for its sessions.

@@ -132,44 +132,6 @@ for (const dialect of DIALECTS) {
       expect(await notes(database)).toEqual([{ id: '3', body: 'committed' }]);
     });
 
-    it('with group commit, units that arrive together share a commit, and one that fails fails alone', async () => {
-      const unitOfWork = new UnitOfWork(database.db, { groupCommit: true });
-      const committed: string[] = [];
-      const insert = (id: string, fail = false) =>
-        unitOfWork.run(async (db) => {
-          await sql`insert into notes_note (id, body) values (${id}, ${`note ${id}`})`.execute(db);
-          // Work that spans awaits, as a create's reads and writes do.
-          await new Promise((resolve) => setImmediate(resolve));
-          await unitOfWork.run(async (nested) => {
-            await sql`update notes_note set body = ${`note ${id}, checked`} where id = ${id}`.execute(nested);
-          });
-          unitOfWork.afterCommit(() => committed.push(id));
-          if (fail) throw new Error(`unit ${id} refused`);
-          return id;
-        });
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 40 }, (_, i) => insert(String(i).padStart(2, '0'), i === 7 || i === 33)),
-      );
-      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason))).toEqual([
-        'Error: unit 07 refused',
-        'Error: unit 33 refused',
-      ]);
-      const kept = Array.from({ length: 40 }, (_, i) => String(i).padStart(2, '0')).filter(
-        (id) => id !== '07' && id !== '33',
-      );
-      expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual(kept);
-      // What was acknowledged is there, whole; the refused units left nothing behind.
-      expect(await notes(database)).toEqual(kept.map((id) => ({ id, body: `note ${id}, checked` })));
-      expect(committed.sort()).toEqual(kept);
-      // A unique violation inside a unit is that unit's failure; the others still commit.
-      const again = await Promise.allSettled([insert('01'), insert('40')]);
-      expect(again.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
-      expect(database.dialect.classifyError((again[0] as PromiseRejectedResult).reason)).toBe(
-        'unique-violation',
-      );
-      expect((await notes(database)).map((n) => n.id)).toContain('40');
-    });
-
     it('classifies a unique violation so callers can answer DUPLICATE_VALUE', async () => {
       await sql`insert into notes_note (id, body) values ('1', 'a')`.execute(database.db);
       const error = await sql`insert into notes_note (id, body) values ('1', 'b')`
