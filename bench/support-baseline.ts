@@ -9,12 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { shown } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function shown(value: number): string {
-  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
-}
 
 /**
  * Prints a figure beside its bare baseline and their ratio: 1.0 is as fast as the machine allows

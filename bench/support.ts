@@ -197,9 +197,15 @@ export async function pool(
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/** A figure as the benches print it: whole and grouped from 100 up, one decimal below. */
+export function shown(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
+
 export function figure(label: string, value: number, unit: string, target?: string): void {
-  const shown = value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
-  console.log(`${label.padEnd(44)} ${shown.padStart(10)} ${unit}${target ? `   (target ${target})` : ''}`);
+  console.log(
+    `${label.padEnd(44)} ${shown(value).padStart(10)} ${unit}${target ? `   (target ${target})` : ''}`,
+  );
 }
 
 /** One call to the CRM's data API (v60.0) with the bench's token; `body` is sent as it is. */
