@@ -1,6 +1,7 @@
 // Over 400 lines on purpose: one typed method per v5 resource call the areas use, each a few lines; the wire (retries, tokens, errors, paging) is ae-transport.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountEngagementError, AE_CODES } from './ae-error.js';
+import { exportProspects, type ExportedProspect } from './prospect-export.js';
 import {
   AccountEngagementTransport,
   type AccountEngagementClientOptions,
@@ -55,6 +56,14 @@ export class AccountEngagementClient {
   /** Calls sent so far (each counts against the unit's daily API limit). */
   get callsSent(): number {
     return this.transport.callsSent;
+  }
+
+  /** Every live prospect through v5 exports (prospect-export.ts): a few calls for any number. */
+  exportProspects(
+    fields: readonly string[],
+    options: { pollMs?: number } = {},
+  ): AsyncGenerator<ExportedProspect> {
+    return exportProspects(this.transport, fields, options);
   }
 
   private json<T>(call: Call): Promise<T> {

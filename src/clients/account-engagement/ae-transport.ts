@@ -24,6 +24,8 @@ export interface Call {
   raw?: { text: string; contentType: string };
   /** Safe to send again after an answer was lost (reads, updates, upserts). */
   idempotent: boolean;
+  /** The answer's body as text (an export's CSV result), not parsed as JSON. */
+  asText?: boolean;
 }
 
 /** v5 lists answer at most this many records a page. */
@@ -118,6 +120,11 @@ export class AccountEngagementTransport {
     }
   }
 
+  /** A call whose answer is text (CSV), with the same retries as `json`. */
+  text(call: Call): Promise<string> {
+    return this.json<string>({ ...call, asText: true });
+  }
+
   /** Calls sent so far (each counts against the unit's daily API limit). */
   get callsSent(): number {
     return this.sent;
@@ -154,7 +161,7 @@ export class AccountEngagementTransport {
       );
     }
     const { status, text } = answer;
-    if (status >= 200 && status < 300) return text === '' ? null : JSON.parse(text);
+    if (status >= 200 && status < 300) return call.asText ? text : text === '' ? null : JSON.parse(text);
     let code: number | null = null;
     let message = text.slice(0, 300);
     try {

@@ -11,7 +11,25 @@ export function crmCallsSent(conn: jsforce.Connection): number {
   return callsSent.get(conn)?.n ?? 0;
 }
 
-/** Every REST call jsforce sends goes through `request`: counted there. */
+const requestsSent = new WeakMap<jsforce.Connection, { n: number }>();
+
+/**
+ * Every HTTP request this connection has sent since it logged in, Bulk API jobs and their
+ * result pages included (jsforce sends those beside `request`): what a bulk read costs.
+ */
+export function crmRequestsSent(conn: jsforce.Connection): number {
+  return requestsSent.get(conn)?.n ?? 0;
+}
+
+/** The HTTP transport jsforce keeps on a connection: every request, REST or Bulk, passes it. */
+interface JsforceTransport {
+  httpRequest: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Every REST call jsforce sends goes through `request`: counted there. Every HTTP request at
+ * all goes through the connection's transport: counted there too.
+ */
 function counted(conn: jsforce.Connection): jsforce.Connection {
   const count = { n: 0 };
   callsSent.set(conn, count);
@@ -20,6 +38,14 @@ function counted(conn: jsforce.Connection): jsforce.Connection {
     count.n += 1;
     return request(...args);
   }) as typeof conn.request;
+  const all = { n: 0 };
+  requestsSent.set(conn, all);
+  const transport = (conn as unknown as { _transport: JsforceTransport })._transport;
+  const httpRequest = transport.httpRequest.bind(transport);
+  transport.httpRequest = (...args: unknown[]) => {
+    all.n += 1;
+    return httpRequest(...args);
+  };
   return conn;
 }
 

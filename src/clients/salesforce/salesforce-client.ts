@@ -60,6 +60,19 @@ export class SalesforceClient {
   }
 
   /**
+   * Every record a query matches, through one Bulk API 2.0 query job: a few calls (the job, its
+   * status, a page of results per locator) however many records. Values are CSV text, a parent's
+   * field under its dotted name (`Account.Name`); the records stream as the pages come.
+   */
+  async *bulkQuery(soql: string, options: { pollMs?: number } = {}): AsyncGenerator<Record<string, unknown>> {
+    const records = await this.conn.bulk2.query(soql, {
+      pollInterval: options.pollMs ?? 250,
+      pollTimeout: 3_600_000,
+    });
+    for await (const record of records as AsyncIterable<Record<string, unknown>>) yield record;
+  }
+
+  /**
    * Records by id, 200 ids a query; several queries go five to a Composite call (one call
    * against the limit). Missing ids are simply not in the answer.
    */
