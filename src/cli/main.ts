@@ -133,6 +133,18 @@ syncCommand
     ),
   );
 syncCommand
+  .command('verify')
+  .description(
+    'compare every linked pair on every mapped field, both sides read in bulk: differences by class and field, and a CSV',
+  )
+  .option('--repair', 'settle drift, conflicts, orphans and unlinked duplicates through the sync')
+  .option('--csv <file>', 'where to write the differences (default handoff-verify-<time>.csv)')
+  .action((_flags: unknown, command: Command) =>
+    import('./verify-command.js').then((m) =>
+      m.runSyncVerify(command.optsWithGlobals<CliFlags & { repair?: boolean; csv?: string }>()),
+    ),
+  );
+syncCommand
   .command('errors')
   .description(
     'writes a side refused for good: the person, the refused values, both records and a hint; --retry or --skip settles them',

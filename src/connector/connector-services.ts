@@ -33,6 +33,8 @@ import { ConnectionProbe, readMetrics, readStatus, type ConnectorStatus } from '
 import { syncSettingsSchema, type SyncSettings } from './connector-config.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
+import { verifyEstimate, verifyPairs, type VerifyResult } from './verify/verify-pairs.js';
+import { repairDifferences, type RepairResult } from './verify/verify-repair.js';
 import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
@@ -90,7 +92,7 @@ const IDLE_SHARE = 0.05;
 const SMALLEST_CRM_DAILY_LIMIT = 15_000;
 
 /** The types the connector's users (the CLI, the console) read, owned by its public interface. */
-export type { MinuteMetrics, StoredSyncLogEntry, SyncError };
+export type { MinuteMetrics, RepairResult, StoredSyncLogEntry, SyncError, VerifyResult };
 
 export interface Connector {
   engine: SyncEngine;
@@ -134,6 +136,14 @@ export interface Connector {
     restart?: boolean;
     chunkSize?: number;
   }): Promise<BackfillResult>;
+  /** What a verify will cost on each side, before it runs (no API call). */
+  verifyEstimate(): Promise<{ crm: number; marketing: number }>;
+  /**
+   * Compares every linked pair on every mapped field, both sides read in bulk, and classifies
+   * each difference; with `repair`, settles drift, conflicts, orphans and duplicates through the
+   * sync's queue (verify/verify-repair.ts).
+   */
+  verify(options?: { repair?: boolean }): Promise<VerifyResult & { repair?: RepairResult }>;
   /**
    * Passes every `intervalMs` until stopped, and soon after a change event or webhook (within
    * the coalescing window), with the CRM's change events subscribed.
@@ -389,6 +399,12 @@ export async function openConnector(options: {
     async backfill({ onProgress, restart, chunkSize } = {}) {
       if (restart) await forgetBackfill(database.db, unitId);
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
+    },
+    verifyEstimate: () => verifyEstimate({ database, crm, marketing, unitId, engine, now }),
+    async verify({ repair } = {}) {
+      const options = { database, crm, marketing, unitId, engine, now };
+      const verified = await verifyPairs(options);
+      return repair ? { ...verified, repair: await repairDifferences(options, verified) } : verified;
     },
     errors: (states = ['open', 'retry'], limit) => selectSyncErrors(database.db, unitId, states, limit),
     retry: (ids) => markForRetry(database.db, unitId, ids, now().toISOString()),

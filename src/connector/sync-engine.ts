@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import pMap from 'p-map';
 import type { ProspectRecord } from '../clients/account-engagement/ae-client.js';
 import { STANDARD_PROSPECT_FIELDS } from '../clients/account-engagement/prospect-fields.js';
+import type { SalesforceClient } from '../clients/salesforce/salesforce-client.js';
 import { ActivitySync, isActivityItem } from './activity-sync.js';
 import { CampaignSync } from './campaign-sync.js';
 import { ChangeCapture } from './capture/change-capture.js';
@@ -109,6 +110,16 @@ export class SyncEngine {
   /** The field lists the sync reads (the backfill reads the same). */
   get fields(): SyncFields {
     return this.setup.fields;
+  }
+
+  /** The prospect with the fields the connector derives (its campaign's name, its URL). */
+  derive<T extends ProspectRecord>(prospect: T): Promise<T & { campaign: string | null; url: string }> {
+    return this.setup.derive(prospect);
+  }
+
+  /** The CRM's reads and writes (records by id, Bulk jobs, API usage). */
+  get salesforce(): SalesforceClient {
+    return this.setup.salesforce;
   }
 
   /** The mappings and rules as configured (before the check dropped unusable mappings). */

@@ -166,6 +166,18 @@ describe('the handoff command', () => {
     const unknown = await run(['sync', 'log', 'nonsense', '--data-dir', dataDir]);
     expect(unknown.output).toContain('nothing synced for nonsense');
     expect(unknown.code).toBe(1);
+    // Both sides agree on every linked pair: the cost said first, counted after, and a CSV.
+    const csv = join(dataDir, 'verify.csv');
+    const verify = await run(['sync', 'verify', '--data-dir', dataDir, '--csv', csv]);
+    expect(verify.output).toMatch(/verify: about \d+ CRM calls and \d+ marketing calls/);
+    expect(verify.output).toMatch(
+      new RegExp(`verified ${linkedPairs} linked pairs in [\\d.]+ s: 0 differences`),
+    );
+    expect(verify.output).toMatch(/API calls: CRM \d+, marketing \d+/);
+    expect(readFileSync(csv, 'utf8')).toBe(
+      'class,object,crm_id,prospect_id,field,crm_field,crm_value,marketing_value,last_synced,changed,note\n',
+    );
+    expect(verify.code).toBe(0);
     expect(await stop(running)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
 

@@ -161,6 +161,18 @@ export async function selectLinkedCrmIds(
   return found;
 }
 
+/** Every link of the unit, read 5,000 a query in CRM id order (a verify's whole set). */
+export async function selectAllLinks(db: StoreDb, unitId: string): Promise<Link[]> {
+  const links: Link[] = [];
+  for (let after = ''; ;) {
+    const r = await sql<Row>`select * from connector_link where unit_id = ${unitId} and crm_id > ${after}
+      order by crm_id limit 5000`.execute(db);
+    for (const row of r.rows) links.push(linkFromRow(row));
+    if (r.rows.length < 5000) return links;
+    after = links[links.length - 1]!.crmId;
+  }
+}
+
 /** Every linked prospect id of the unit. */
 export async function selectLinkedProspectIds(db: StoreDb, unitId: string): Promise<Set<number>> {
   const r = await sql<Row>`select prospect_id from connector_link where unit_id = ${unitId}`.execute(db);

@@ -137,6 +137,14 @@ export async function countWaiting(database: Database, unitId: string): Promise<
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/** The keys of every item waiting (`Lead:<id>`, `prospect:<id>` …): the changes still in flight. */
+export async function selectQueuedKeys(database: Database, unitId: string): Promise<Set<string>> {
+  const r = await sql<Row>`select item_key from connector_queue where unit_id = ${unitId}`.execute(
+    database.db,
+  );
+  return new Set(r.rows.map((row) => String(row.item_key)));
+}
+
 export interface QueueDepth {
   /** priority → items waiting. */
   byPriority: Record<number, number>;

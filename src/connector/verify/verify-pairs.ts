@@ -1,0 +1,262 @@
+import type jsforce from 'jsforce';
+import type { AccountEngagementClient } from '../../clients/account-engagement/ae-client.js';
+import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
+import type { Database } from '../../store/database.js';
+import { isShared } from '../domain/change-priority.js';
+import { syncValue } from '../domain/decide-field.js';
+import { crmFieldValue } from '../domain/derived-fields.js';
+import type { CrmObject } from '../domain/field-mapping.js';
+import {
+  classifyField,
+  DIFFERENCE_CLASSES,
+  type Difference,
+  type DifferenceClass,
+} from '../domain/pair-difference.js';
+import * as store from '../store/link-store.js';
+import * as queue from '../store/work-queue.js';
+import type { SyncEngine } from '../sync-engine.js';
+
+export interface VerifyOptions {
+  database: Database;
+  crm: jsforce.Connection;
+  marketing: AccountEngagementClient;
+  unitId: string;
+  engine: SyncEngine;
+  now: () => Date;
+  /** How often a bulk job's status is asked (default 250 ms). */
+  pollMs?: number;
+}
+
+/** What a verify found: every difference, and counts by class and by object and field. */
+export interface VerifyResult {
+  startedAt: string;
+  finishedAt: string;
+  /** Linked pairs compared (pairs whose deletion was synced are left out). */
+  pairs: number;
+  differences: Difference[];
+  byClass: Record<DifferenceClass, number>;
+  /** `Lead.jobTitle` (or `Lead.*` for whole records) → class → count. */
+  byField: Record<string, Partial<Record<DifferenceClass, number>>>;
+  /** The calls the verify made on each side (counted as sent). */
+  calls: { crm: number; marketing: number };
+  /** Unlinked CRM records by lower-case email (object and id), for a repair's relinks. */
+  unlinkedCrm: Map<string, { object: CrmObject; id: string }>;
+}
+
+/** Rows a Bulk query result page and a v5 export file hold, for the estimate. */
+const CRM_ROWS_PER_PAGE = 50_000;
+const EXPORT_ROWS_PER_FILE = 100_000;
+
+/**
+ * What a verify will cost before it runs: per CRM object a query job, its status and a result
+ * page per 50,000 records (an estimate: the org sizes its pages); on marketing the oldest
+ * prospect's date, an export a year of creation dates, its status, a file per 100,000 rows,
+ * and the campaign names.
+ */
+export function estimateVerifyCalls(counts: {
+  links: Record<CrmObject, number>;
+  prospects: number;
+  years: number;
+}): { crm: number; marketing: number } {
+  const crm = (['Lead', 'Contact'] as const).reduce(
+    (sum, object) => sum + 3 + Math.ceil(counts.links[object] / CRM_ROWS_PER_PAGE),
+    0,
+  );
+  const marketing = 2 + counts.years * 2 + Math.max(1, Math.ceil(counts.prospects / EXPORT_ROWS_PER_FILE));
+  return { crm, marketing };
+}
+
+/** The cost estimate for this unit, from its links (no API call). */
+export async function verifyEstimate(options: VerifyOptions): Promise<{ crm: number; marketing: number }> {
+  const links = await store.countLinksByObject(options.database.db, options.unitId);
+  return estimateVerifyCalls({ links, prospects: links.Lead + links.Contact, years: 1 });
+}
+
+/**
+ * Compares every linked pair on every mapped field. Both sides are read in bulk (a Bulk API
+ * 2.0 query job per CRM object, v5 exports for prospects), so the cost grows with the number of
+ * result pages, not of records. Each difference is classified (domain/pair-difference.ts):
+ * pending work and changes newer than the capture cursors are in flight; otherwise the last
+ * synced value tells drift from conflict. Links whose record is gone are orphans; an unlinked
+ * CRM record and prospect with one email are unlinked duplicates. Nothing is written.
+ */
+export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult> {
+  const { database, unitId, engine, marketing, now } = options;
+  const startedAt = now().toISOString();
+  const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
+  const links = (await store.selectAllLinks(database.db, unitId)).filter((link) => !link.deleted);
+  const byCrmId = new Map(links.map((link) => [link.crmId, link]));
+  const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
+  const queued = await queue.selectQueuedKeys(database, unitId);
+  const cursors = {
+    Lead: (await store.selectCursor(database.db, `${unitId}:Lead`)) ?? '',
+    Contact: (await store.selectCursor(database.db, `${unitId}:Contact`)) ?? '',
+    marketing: (await store.selectCursor(database.db, `${unitId}:marketing`)) ?? '',
+  };
+  const differences: Difference[] = [];
+
+  // The CRM side: linked records kept to compare, unlinked ones by email.
+  const crmRecords = new Map<string, Record<string, unknown>>();
+  const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
+  for (const object of ['Lead', 'Contact'] as const) {
+    const fields = [
+      ...engine.fields.crm(object),
+      ...(object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : []),
+    ];
+    const soql = `SELECT ${[...new Set(fields)].join(', ')} FROM ${object}`;
+    for await (const record of engine.salesforce.bulkQuery(soql, { pollMs: options.pollMs })) {
+      const id = String(record.Id);
+      if (byCrmId.has(id)) crmRecords.set(id, record);
+      else if (syncValue(record.IsConverted) !== 'true' && isShared(record, engine.rules.sharing)) {
+        const email = syncValue(record.Email)?.toLowerCase();
+        if (email && !unlinkedCrm.has(email)) unlinkedCrm.set(email, { object, id });
+      }
+    }
+  }
+
+  // The marketing side, compared as it streams.
+  const seenProspects = new Set<number>();
+  const unlinkedProspects = new Map<string, number>();
+  for await (const exported of marketing.exportProspects(engine.fields.prospect(), {
+    pollMs: options.pollMs,
+  })) {
+    const link = byProspectId.get(exported.id);
+    if (!link) {
+      const email = syncValue(exported.email)?.toLowerCase();
+      if (email && !unlinkedProspects.has(email)) unlinkedProspects.set(email, exported.id);
+      continue;
+    }
+    seenProspects.add(exported.id);
+    const record = crmRecords.get(link.crmId);
+    if (!record || syncValue(record.IsConverted) === 'true' || !isShared(record, engine.rules.sharing))
+      continue;
+    const prospect = await engine.derive(exported);
+    const inFlight =
+      queued.has(`${link.crmObject}:${link.crmId}`) ||
+      queued.has(`prospect:${link.prospectId}`) ||
+      (syncValue(record.SystemModstamp) ?? '') > cursors[link.crmObject] ||
+      (syncValue(prospect.updatedAt) ?? '') > cursors.marketing;
+    for (const mapping of engine.mappings[link.crmObject]) {
+      const crm = syncValue(crmFieldValue(record, mapping.crmField));
+      const value = syncValue(prospect[mapping.prospectField]);
+      const lastSynced = link.lastSynced[mapping.prospectField];
+      const found = classifyField(
+        mapping,
+        {
+          lastSynced,
+          crm,
+          marketing: value,
+          crmUpdatedAt: syncValue(record.SystemModstamp),
+          marketingUpdatedAt: syncValue(prospect.updatedAt),
+        },
+        { inFlight, refused: link.refused?.[mapping.prospectField] },
+      );
+      if (!found) continue;
+      differences.push({
+        ...found,
+        crmObject: link.crmObject,
+        crmId: link.crmId,
+        prospectId: link.prospectId,
+        field: mapping.prospectField,
+        crmField: mapping.crmField,
+        crmValue: crm,
+        marketingValue: value,
+        lastSynced: lastSynced ?? null,
+      });
+    }
+  }
+
+  for (const link of links)
+    differences.push(...orphanOf(link, crmRecords.get(link.crmId), seenProspects, queued));
+  for (const [email, id] of unlinkedCrm) {
+    const prospectId = unlinkedProspects.get(email);
+    if (prospectId === undefined) continue;
+    const inFlight = queued.has(`${id.object}:${id.id}`) || queued.has(`prospect:${prospectId}`);
+    differences.push({
+      class: inFlight ? 'in flight' : 'unlinked duplicate',
+      crmObject: id.object,
+      crmId: id.id,
+      prospectId,
+      field: 'email',
+      crmField: 'Email',
+      crmValue: email,
+      marketingValue: email,
+      lastSynced: null,
+      changed: null,
+      note: inFlight ? 'queued: the sync links them by email' : 'same email on both sides, and no link',
+    });
+  }
+
+  return {
+    startedAt,
+    finishedAt: now().toISOString(),
+    pairs: links.length,
+    differences,
+    ...counted(differences),
+    calls: {
+      crm: crmRequestsSent(options.crm) - callsBefore.crm,
+      marketing: marketing.callsSent - callsBefore.marketing,
+    },
+    unlinkedCrm,
+  };
+}
+
+/** A link whose CRM record or prospect is gone (or whose Lead was converted), as a difference. */
+function orphanOf(
+  link: store.Link,
+  record: Record<string, unknown> | undefined,
+  seenProspects: ReadonlySet<number>,
+  queued: ReadonlySet<string>,
+): Difference[] {
+  const prospectGone = !seenProspects.has(link.prospectId);
+  const converted = record !== undefined && syncValue(record.IsConverted) === 'true';
+  if (record && !converted && !prospectGone) return [];
+  const inFlight = queued.has(`${link.crmObject}:${link.crmId}`) || queued.has(`prospect:${link.prospectId}`);
+  let note: string;
+  let orphan: NonNullable<Difference['orphan']>;
+  if (converted) {
+    note = `the Lead was converted (Contact ${String(record.ConvertedContactId ?? '?')}): the link moves to the Contact`;
+    orphan = 'converted';
+  } else if (!record && prospectGone) {
+    note = 'both records are gone';
+    orphan = 'both gone';
+  } else if (!record) {
+    note = 'the CRM record is gone (deleted or purged) while its prospect lives';
+    orphan = 'crm gone';
+  } else {
+    note = 'the prospect is gone while its CRM record lives';
+    orphan = 'prospect gone';
+  }
+  const changed = orphan === 'both gone' ? 'both' : orphan === 'prospect gone' ? 'marketing' : 'crm';
+  return [
+    {
+      class: inFlight ? 'in flight' : 'orphan',
+      crmObject: link.crmObject,
+      crmId: link.crmId,
+      prospectId: link.prospectId,
+      field: null,
+      crmField: null,
+      crmValue: null,
+      marketingValue: null,
+      lastSynced: null,
+      changed,
+      orphan,
+      note,
+    },
+  ];
+}
+
+function counted(differences: readonly Difference[]): Pick<VerifyResult, 'byClass' | 'byField'> {
+  const byClass = Object.fromEntries(DIFFERENCE_CLASSES.map((c) => [c, 0])) as Record<
+    DifferenceClass,
+    number
+  >;
+  const byField: VerifyResult['byField'] = {};
+  for (const d of differences) {
+    byClass[d.class] += 1;
+    const key = `${d.crmObject}.${d.field ?? '*'}`;
+    const row = (byField[key] ??= {});
+    row[d.class] = (row[d.class] ?? 0) + 1;
+  }
+  return { byClass, byField };
+}
