@@ -1,7 +1,7 @@
 // Over 400 lines on purpose: one typed method per v5 resource call the areas use, each a few lines; the wire (retries, tokens, errors, paging) is ae-transport.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountEngagementError, AE_CODES } from './ae-error.js';
-import { exportProspects, type ExportedProspect } from './prospect-export.js';
+import { startProspectExport, type ExportPage } from './prospect-export.js';
 import {
   AccountEngagementTransport,
   type AccountEngagementClientOptions,
@@ -58,12 +58,15 @@ export class AccountEngagementClient {
     return this.transport.callsSent;
   }
 
-  /** Every live prospect through v5 exports (prospect-export.ts): a few calls for any number. */
-  exportProspects(
+  /**
+   * Starts exporting every live prospect (prospect-export.ts): a few calls for any number; the
+   * rows come from the generator it answers with, once the unit has written them.
+   */
+  startProspectExport(
     fields: readonly string[],
     options: { pollMs?: number } = {},
-  ): AsyncGenerator<ExportedProspect> {
-    return exportProspects(this.transport, fields, options);
+  ): Promise<AsyncGenerator<ExportPage>> {
+    return startProspectExport(this.transport, fields, options);
   }
 
   private json<T>(call: Call): Promise<T> {

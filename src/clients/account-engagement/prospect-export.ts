@@ -5,6 +5,12 @@ import type { AccountEngagementTransport } from './ae-transport.js';
 /** A prospect as an export's CSV row gives it: text, with ids as numbers and empty cells null. */
 export type ExportedProspect = Record<string, unknown> & { id: number };
 
+/** One result file of an export: its rows of CSV text under their columns (field names). */
+export interface ExportPage {
+  columns: string[];
+  rows: string[][];
+}
+
 interface ExportJob {
   id: number;
   status: 'Waiting' | 'Processing' | 'Complete' | 'Failed';
@@ -20,13 +26,15 @@ const NUMERIC = new Set(['id', 'campaignId', 'assignedToId', 'score', 'prospectA
  * Every live prospect of the unit, read through v5 exports rather than list pages: an export is
  * a few calls (start, status, one per result file of up to 100,000 rows) where paging costs one
  * call per 1,000. Creation dates are covered a year an export, from the oldest prospect's on.
- * Rows are yielded file by file, so a caller that does not keep them holds one file at a time.
+ * The exports are started at once, so the unit works on them while the caller does other
+ * reading; the files are then yielded one at a time, as rows of text (`prospectOf` makes a
+ * row a record), so a reader of millions builds no object per prospect.
  */
-export async function* exportProspects(
+export async function startProspectExport(
   transport: AccountEngagementTransport,
   fields: readonly string[],
   options: { pollMs?: number; now?: () => Date } = {},
-): AsyncGenerator<ExportedProspect> {
+): Promise<AsyncGenerator<ExportPage>> {
   const now = options.now ?? (() => new Date());
   const oldest = await transport.json<{ values: Array<{ createdAt: string }> }>({
     method: 'GET',
@@ -35,33 +43,45 @@ export async function* exportProspects(
     idempotent: true,
   });
   const first = oldest.values[0];
-  if (!first) return;
   const names = [...new Set(['id', ...fields])];
   const end = now().getTime() + 60_000;
-  for (let from = Date.parse(first.createdAt) - 1_000; from < end; from += WINDOW_MS) {
-    const job = await transport.json<ExportJob>({
-      method: 'POST',
-      path: '/api/v5/exports',
-      body: {
-        object: 'Prospect',
-        fields: names,
-        procedure: {
-          name: 'filter_by_created_at',
-          arguments: {
-            created_after: new Date(from).toISOString(),
-            created_before: new Date(Math.min(from + WINDOW_MS, end)).toISOString(),
+  const jobs: ExportJob[] = [];
+  for (let from = first ? Date.parse(first.createdAt) - 1_000 : end; from < end; from += WINDOW_MS) {
+    jobs.push(
+      await transport.json<ExportJob>({
+        method: 'POST',
+        path: '/api/v5/exports',
+        body: {
+          object: 'Prospect',
+          fields: names,
+          procedure: {
+            name: 'filter_by_created_at',
+            arguments: {
+              created_after: new Date(from).toISOString(),
+              created_before: new Date(Math.min(from + WINDOW_MS, end)).toISOString(),
+            },
           },
         },
-      },
-      idempotent: false,
-    });
-    const done = await finished(transport, job, options.pollMs ?? 250);
+        idempotent: false,
+      }),
+    );
+  }
+  return results(transport, jobs, options.pollMs ?? 250);
+}
+
+async function* results(
+  transport: AccountEngagementTransport,
+  jobs: readonly ExportJob[],
+  pollMs: number,
+): AsyncGenerator<ExportPage> {
+  for (const job of jobs) {
+    const done = await finished(transport, job, pollMs);
     for (const ref of done.resultRefs ?? []) {
       // A real unit names results by absolute URL, the embedded engine by path.
       const path = /^https?:/.test(ref) ? new URL(ref).pathname : ref;
       const csv = await transport.text({ method: 'GET', path, idempotent: true });
-      const rows = parse(csv, { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
-      for (const row of rows) yield prospectOf(row);
+      const [columns, ...rows] = parse(csv, { skip_empty_lines: true }) as string[][];
+      if (columns) yield { columns, rows };
     }
   }
 }
@@ -82,9 +102,11 @@ function exportStatus(transport: AccountEngagementTransport, id: number): Promis
   return transport.json<ExportJob>({ method: 'GET', path: `/api/v5/exports/${id}`, idempotent: true });
 }
 
-function prospectOf(row: Record<string, string>): ExportedProspect {
+/** An export row as a prospect record: text, with ids as numbers and empty cells null. */
+export function prospectOf(columns: readonly string[], row: readonly string[]): ExportedProspect {
   const prospect: Record<string, unknown> = {};
-  for (const [name, text] of Object.entries(row)) {
+  for (const [i, name] of columns.entries()) {
+    const text = row[i] ?? '';
     if (text === '') prospect[name] = null;
     else if (NUMERIC.has(name) && /^-?\d+(\.\d+)?$/.test(text)) prospect[name] = Number(text);
     else if (name === 'isDeleted') prospect[name] = text === 'true';

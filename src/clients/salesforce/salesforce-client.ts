@@ -1,10 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'csv-parse/sync';
 import type jsforce from 'jsforce';
+import * as httpApi from 'jsforce/lib/http-api.js';
 import { parseBulkError, type RecordError } from './bulk-errors.js';
 import { sendParts, type CompositeAnswer, type CompositePart } from './composite-calls.js';
 import { soqlList } from './soql.js';
 
 /** SOQL `IN` lists and Collections calls take 200 at a time. */
 const IDS_PER_QUERY = 200;
+
+/** jsforce's HTTP API with its session refresh, for a call whose headers we read. */
+const { HttpApi } = httpApi;
 
 /** One record's answer to a save, as Collections give it (Bulk results are translated to it). */
 export interface SaveAnswer {
@@ -62,14 +68,62 @@ export class SalesforceClient {
   /**
    * Every record a query matches, through one Bulk API 2.0 query job: a few calls (the job, its
    * status, a page of results per locator) however many records. Values are CSV text, a parent's
-   * field under its dotted name (`Account.Name`); the records stream as the pages come.
+   * field under its dotted name (`Account.Name`).
    */
-  async *bulkQuery(soql: string, options: { pollMs?: number } = {}): AsyncGenerator<Record<string, unknown>> {
-    const records = await this.conn.bulk2.query(soql, {
-      pollInterval: options.pollMs ?? 250,
-      pollTimeout: 3_600_000,
+  async *bulkQuery(
+    soql: string,
+    options: { pollMs?: number; pageRows?: number } = {},
+  ): AsyncGenerator<Record<string, string>> {
+    for await (const page of this.bulkQueryPages(soql, options))
+      for (const row of page.rows) yield Object.fromEntries(page.columns.map((c, i) => [c, row[i] ?? '']));
+  }
+
+  /**
+   * A Bulk API 2.0 query job's results page by page, as CSV rows under their columns: for a
+   * reader of millions of records that builds no object per record. The pages are read here
+   * rather than by jsforce's `bulk2.query`, whose one CSV parser across every page fails once
+   * there is more than one.
+   */
+  async *bulkQueryPages(
+    soql: string,
+    /** `pageRows`: at most this many records a result page (`maxRecords`; the org's size unless set). */
+    options: { pollMs?: number; pageRows?: number } = {},
+  ): AsyncGenerator<{ columns: string[]; rows: string[][] }> {
+    const base = `/services/data/v${this.conn.version}/jobs/query`;
+    const job = await this.conn.request<{ id: string }>({
+      method: 'POST',
+      url: base,
+      body: JSON.stringify({ operation: 'query', query: soql }),
+      headers: { 'Content-Type': 'application/json' },
     });
-    for await (const record of records as AsyncIterable<Record<string, unknown>>) yield record;
+    for (;;) {
+      const info = await this.conn.request<{ state: string; errorMessage?: string }>(`${base}/${job.id}`);
+      if (info.state === 'JobComplete') break;
+      if (info.state === 'Failed' || info.state === 'Aborted')
+        throw new Error(`Bulk query job ${job.id} ${info.state}: ${info.errorMessage ?? soql}`);
+      await sleep(options.pollMs ?? 250);
+    }
+    let locator: string | undefined;
+    do {
+      // Sforce-Locator, the next page's key, comes as a header: read from jsforce's own call.
+      const page = new HttpApi(this.conn, { responseType: 'text/plain' });
+      let next: string | undefined;
+      page.on('response', (response: { headers: Record<string, string | undefined> }) => {
+        next = response.headers['sforce-locator'];
+      });
+      const query = new URLSearchParams({
+        ...(locator ? { locator } : {}),
+        ...(options.pageRows ? { maxRecords: String(options.pageRows) } : {}),
+      });
+      const csv = await page.request<string>({
+        method: 'GET',
+        url: `${this.conn.instanceUrl}${base}/${job.id}/results?${query.toString()}`,
+        headers: { Accept: 'text/csv' },
+      });
+      const [columns, ...rows] = parse(csv, { skip_empty_lines: true }) as string[][];
+      if (columns) yield { columns, rows };
+      locator = next && next !== 'null' ? next : undefined;
+    } while (locator);
   }
 
   /**
