@@ -315,3 +315,60 @@ export function routeDelta(
     .filter(([key, n]) => n > 0 && keep(key.slice(key.indexOf(' ') + 1)))
     .sort((a, b) => b[1] - a[1]);
 }
+
+/**
+ * Loads Leads through one Bulk API 2.0 ingest job (CSV), each with an email of its own
+ * (`<prefix><i>@bench.example`): the CRM's records before a backfill or a verify.
+ */
+export async function ingestLeads(server: BenchServer, count: number, prefix: string): Promise<void> {
+  const job = JSON.parse(
+    (await apiCall(server, 'POST', '/jobs/ingest', JSON.stringify({ object: 'Lead', operation: 'insert' })))
+      .body,
+  ) as { id: string };
+  const lines = ['FirstName,LastName,Company,Email,Phone,Title'];
+  for (let i = 0; i < count; i++)
+    lines.push(`Back,Lead ${i},Company ${i % 1000},${prefix}${i}@bench.example,555-${i},Buyer`);
+  await apiCall(server, 'PUT', `/jobs/ingest/${job.id}/batches`, `${lines.join('\n')}\n`, 'text/csv');
+  await apiCall(server, 'PATCH', `/jobs/ingest/${job.id}`, JSON.stringify({ state: 'UploadComplete' }));
+  const loaded = await waitDone(server, `/jobs/ingest/${job.id}`);
+  if (loaded.numberRecordsProcessed !== count) throw new Error(`ingest ended ${JSON.stringify(loaded)}`);
+}
+
+/**
+ * Runs the built `handoff <args>` on the server's data dir in a process of its own, as a user
+ * would (with a CPU profile under BENCH_PROFILE): its output, wall time and peak RSS.
+ */
+export function runHandoff(
+  server: BenchServer,
+  args: string[],
+): Promise<{ output: string; seconds: number; peakRssMb: number }> {
+  const started = process.hrtime.bigint();
+  // The process's peak RSS, told on exit (Node reports it in kB).
+  const peak =
+    'data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kb "+process.resourceUsage().maxRSS+"\\n"))';
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+        '--import',
+        peak,
+        'dist/cli/main.js',
+        ...args,
+        '--data-dir',
+        server.dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const peakRssMb = Number(/peak-rss-kb (\d+)/.exec(out)?.[1] ?? NaN) / 1024;
+      const output = out.replace(/^peak-rss-kb \d+\n/m, '');
+      if (code === 0 || (args.includes('verify') && code === 1)) resolve({ output, seconds, peakRssMb });
+      else reject(new Error(`handoff ${args.join(' ')} exited ${code}:\n${output}`));
+    });
+  });
+}

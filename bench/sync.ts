@@ -4,13 +4,13 @@
 // the delay from a CRM change to the prospect and from a prospect change back to the CRM, and
 // the CRM API calls it spends per 1,000 changed records (read from the CRM's /limits, less the
 // bench's own calls).
-import { spawn } from 'node:child_process';
 import {
   apiCall,
   figure,
+  ingestLeads,
   jsonClient,
+  runHandoff,
   startServer,
-  waitDone,
   type BenchServer,
   percentile,
 } from './support.js';
@@ -32,44 +32,10 @@ if (BACKFILL > 0) {
   process.env.HANDOFF_SYNC = 'off';
   const server = await startServer(undefined, 'demo');
   try {
-    const job = JSON.parse(
-      (await apiCall(server, 'POST', '/jobs/ingest', JSON.stringify({ object: 'Lead', operation: 'insert' })))
-        .body,
-    ) as { id: string };
-    const lines = ['FirstName,LastName,Company,Email,Phone,Title'];
-    for (let i = 0; i < BACKFILL; i++)
-      lines.push(`Back,Lead ${i},Company ${i % 1000},backfill${i}@bench.example,555-${i},Buyer`);
-    await apiCall(server, 'PUT', `/jobs/ingest/${job.id}/batches`, `${lines.join('\n')}\n`, 'text/csv');
-    await apiCall(server, 'PATCH', `/jobs/ingest/${job.id}`, JSON.stringify({ state: 'UploadComplete' }));
-    const loaded = await waitDone(server, `/jobs/ingest/${job.id}`);
-    if (loaded.numberRecordsProcessed !== BACKFILL) throw new Error(`ingest ended ${JSON.stringify(loaded)}`);
+    await ingestLeads(server, BACKFILL, 'backfill');
 
     const before = await crmCallsUsed(server);
-    const started = process.hrtime.bigint();
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [
-          // BENCH_PROFILE=<dir>: a CPU profile of the backfill too.
-          ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
-          'dist/cli/main.js',
-          'sync',
-          'backfill',
-          '--data-dir',
-          server.dataDir,
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`backfill exited ${code}:\n${out}`)),
-      );
-    });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { output, seconds } = await runHandoff(server, ['sync', 'backfill']);
     // BENCH_VERBOSE=1: the backfill's own output (its progress lines, with their times).
     if (process.env.BENCH_VERBOSE) console.log(output);
     const calls = (await crmCallsUsed(server)) - before - 1;

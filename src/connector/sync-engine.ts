@@ -12,6 +12,7 @@ import { PRIORITY } from './domain/change-priority.js';
 import type { CrmObject, FieldMapping, MappingProblem } from './domain/field-mapping.js';
 import { wantsLead } from './domain/record-lifecycle.js';
 import type { SyncFields } from './domain/sync-fields.js';
+import type { Deriver } from './domain/derived-fields.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
 import { SyncSetup } from './sync-setup.js';
@@ -115,6 +116,11 @@ export class SyncEngine {
   /** The prospect with the fields the connector derives (its campaign's name, its URL). */
   derive<T extends ProspectRecord>(prospect: T): Promise<T & { campaign: string | null; url: string }> {
     return this.setup.derive(prospect);
+  }
+
+  /** Derives for a read of every prospect: campaign names read once (sync-setup.ts). */
+  deriver(): Promise<Deriver> {
+    return this.setup.deriver();
   }
 
   /** The CRM's reads and writes (records by id, Bulk jobs, API usage). */

@@ -11,7 +11,7 @@ import {
 } from './domain/field-mapping.js';
 import { readCrmFieldFacts, readProspectFieldFacts } from './field-facts.js';
 import type { ProspectRecord } from '../clients/account-engagement/ae-client.js';
-import { withDerivedFields } from './domain/derived-fields.js';
+import { withDerivedFields, type Deriver } from './domain/derived-fields.js';
 
 /** An unknown campaign re-reads the names at most this often. */
 const CAMPAIGN_REREAD_MS = 60_000;
@@ -123,18 +123,32 @@ export class SyncSetup {
    */
   async derive<T extends ProspectRecord>(prospect: T): Promise<T & { campaign: string | null; url: string }> {
     const campaignId = typeof prospect.campaignId === 'number' ? prospect.campaignId : null;
+    if (campaignId !== null && !this.campaigns.names.has(campaignId)) await this.readCampaigns();
+    return withDerivedFields(prospect, this.deriverNow());
+  }
+
+  /**
+   * Derives for a read of every prospect at once: the campaign names read once, then derived
+   * without a call (derived-fields.ts `derivedFieldValue`).
+   */
+  async deriver(): Promise<Deriver> {
+    await this.readCampaigns(true);
+    return this.deriverNow();
+  }
+
+  /** Reads the campaign names again, unless they were read within the last minute. */
+  private async readCampaigns(evenIfRecent = false): Promise<void> {
     const at = this.options.now().getTime();
-    if (
-      campaignId !== null &&
-      !this.campaigns.names.has(campaignId) &&
-      at - this.campaigns.readAt >= CAMPAIGN_REREAD_MS
-    ) {
-      this.campaigns = { names: await this.options.marketing.campaignNames(), readAt: at };
-    }
-    return withDerivedFields(prospect, {
-      campaignName: (id) => this.campaigns.names.get(id) ?? null,
+    if (!evenIfRecent && at - this.campaigns.readAt < CAMPAIGN_REREAD_MS) return;
+    this.campaigns = { names: await this.options.marketing.campaignNames(), readAt: at };
+  }
+
+  private deriverNow(): Deriver {
+    const names = this.campaigns.names;
+    return {
+      campaignName: (id) => names.get(id) ?? null,
       prospectUrl: this.options.prospectUrl ?? ((id) => `prospect/read?id=${id}`),
-    });
+    };
   }
 
   /** Appends to the sync log, stamped now. */

@@ -13,17 +13,37 @@ export function prospectReadFields(names: Iterable<string>): string[] {
   return [...new Set([...names].map((name) => DERIVED_PROSPECT_FIELDS[name] ?? name))];
 }
 
+/** What deriving needs: the unit's campaign names, and where a prospect's page is. */
+export interface Deriver {
+  campaignName: (id: number) => string | null;
+  prospectUrl: (id: number) => string;
+}
+
 /** A prospect with its derived fields filled in. */
 export function withDerivedFields<T extends Record<string, unknown> & { id: number }>(
   prospect: T,
-  derive: { campaignName: (id: number) => string | null; prospectUrl: (id: number) => string },
+  derive: Deriver,
 ): T & { campaign: string | null; url: string } {
-  const campaignId = typeof prospect.campaignId === 'number' ? prospect.campaignId : null;
   return {
     ...prospect,
-    campaign: campaignId === null ? null : derive.campaignName(campaignId),
-    url: derive.prospectUrl(prospect.id),
+    campaign: derivedFieldValue('campaign', prospect.campaignId, derive) ?? null,
+    url: derivedFieldValue('url', prospect.id, derive) ?? '',
   };
+}
+
+/**
+ * A derived field's value from its source field's (a number, or its text as an export row has
+ * it); undefined for a field that is not derived.
+ */
+export function derivedFieldValue(
+  field: string,
+  source: unknown,
+  derive: Deriver,
+): string | null | undefined {
+  const id = source === null || source === undefined || source === '' ? NaN : Number(source);
+  if (field === 'campaign') return Number.isInteger(id) ? derive.campaignName(id) : null;
+  if (field === 'url') return derive.prospectUrl(id);
+  return undefined;
 }
 
 /**

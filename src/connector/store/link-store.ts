@@ -161,15 +161,27 @@ export async function selectLinkedCrmIds(
   return found;
 }
 
-/** Every link of the unit, read 5,000 a query in CRM id order (a verify's whole set). */
-export async function selectAllLinks(db: StoreDb, unitId: string): Promise<Link[]> {
-  const links: Link[] = [];
+/** A link without its synced state: which records it pairs. */
+export type LinkKey = Pick<Link, 'crmObject' | 'crmId' | 'prospectId' | 'deleted'>;
+
+/**
+ * Every link of the unit without its synced state, 5,000 a query in CRM id order: a verify's
+ * whole set, kept small (a million links fit in memory; their states are read where they differ).
+ */
+export async function selectLinkKeys(db: StoreDb, unitId: string): Promise<LinkKey[]> {
+  const keys: LinkKey[] = [];
   for (let after = ''; ;) {
-    const r = await sql<Row>`select * from connector_link where unit_id = ${unitId} and crm_id > ${after}
-      order by crm_id limit 5000`.execute(db);
-    for (const row of r.rows) links.push(linkFromRow(row));
-    if (r.rows.length < 5000) return links;
-    after = links[links.length - 1]!.crmId;
+    const r = await sql<Row>`select crm_object, crm_id, prospect_id, deleted from connector_link
+      where unit_id = ${unitId} and crm_id > ${after} order by crm_id limit 5000`.execute(db);
+    for (const row of r.rows)
+      keys.push({
+        crmObject: String(row.crm_object) as CrmObject,
+        crmId: String(row.crm_id),
+        prospectId: Number(row.prospect_id),
+        deleted: Number(row.deleted) === 1,
+      });
+    if (r.rows.length < 5000) return keys;
+    after = keys[keys.length - 1]!.crmId;
   }
 }
 

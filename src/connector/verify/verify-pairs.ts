@@ -2,13 +2,19 @@ import type jsforce from 'jsforce';
 import type { AccountEngagementClient } from '../../clients/account-engagement/ae-client.js';
 import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
 import type { Database } from '../../store/database.js';
-import { isShared } from '../domain/change-priority.js';
 import { syncValue } from '../domain/decide-field.js';
-import { crmFieldValue } from '../domain/derived-fields.js';
+import {
+  crmFieldValue,
+  DERIVED_PROSPECT_FIELDS,
+  derivedFieldValue,
+  withDerivedFields,
+} from '../domain/derived-fields.js';
+import { prospectOf } from '../../clients/account-engagement/prospect-export.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 import {
   classifyField,
   DIFFERENCE_CLASSES,
+  sameValue,
   type Difference,
   type DifferenceClass,
 } from '../domain/pair-difference.js';
@@ -73,64 +79,191 @@ export async function verifyEstimate(options: VerifyOptions): Promise<{ crm: num
 }
 
 /**
+ * A linked CRM record's columns, kept as one string (values joined by U+0000, which Salesforce
+ * cannot store): a million records stay a few hundred MB where objects would take gigabytes.
+ */
+const SEPARATOR = '\u0000';
+
+/** A pair whose values differ on some mapped field, kept for classifying. */
+interface Differing {
+  link: store.LinkKey;
+  record: Record<string, unknown>;
+  prospect: Record<string, unknown>;
+}
+
+/**
  * Compares every linked pair on every mapped field. Both sides are read in bulk (a Bulk API
- * 2.0 query job per CRM object, v5 exports for prospects), so the cost grows with the number of
- * result pages, not of records. Each difference is classified (domain/pair-difference.ts):
- * pending work and changes newer than the capture cursors are in flight; otherwise the last
- * synced value tells drift from conflict. Links whose record is gone are orphans; an unlinked
- * CRM record and prospect with one email are unlinked duplicates. Nothing is written.
+ * 2.0 query job per CRM object, v5 exports for prospects, started first so the unit writes them
+ * while the CRM is read), so the cost grows with result pages, not records. Pairs are compared
+ * as text first; only fields that differ as read are normalised, and only pairs that still
+ * differ have their synced state read from the store and each difference classified
+ * (domain/pair-difference.ts): pending work and changes newer than the capture cursors are in
+ * flight, otherwise the last synced value tells drift from conflict. Links whose record is gone
+ * are orphans; an unlinked CRM record and prospect with one email are unlinked duplicates.
+ * Nothing is written.
  */
 export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult> {
   const { database, unitId, engine, marketing, now } = options;
   const startedAt = now().toISOString();
   const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
-  const links = (await store.selectAllLinks(database.db, unitId)).filter((link) => !link.deleted);
-  const byCrmId = new Map(links.map((link) => [link.crmId, link]));
+  const links = (await store.selectLinkKeys(database.db, unitId)).filter((link) => !link.deleted);
+  const byCrmId = new Set(links.map((link) => link.crmId));
   const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
+  const prospects = await marketing.startProspectExport(engine.fields.prospect(), { pollMs: options.pollMs });
+
+  // The CRM side: linked records kept to compare (as one string each), unlinked ones by email.
+  const columns = {} as Record<CrmObject, string[]>;
+  const crmRecords = new Map<string, string>();
+  const converted = new Map<string, string>();
+  const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
+  const sharing = engine.rules.sharing;
+  for (const object of ['Lead', 'Contact'] as const) {
+    // A converted Lead is an orphan until the sync moves its link to the Contact.
+    const conversion = object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : [];
+    columns[object] = [...new Set([...engine.fields.crm(object), ...conversion])];
+    const soql = `SELECT ${columns[object].join(', ')} FROM ${object}`;
+    for await (const page of engine.salesforce.bulkQueryPages(soql, { pollMs: options.pollMs })) {
+      const at = (name: string) => page.columns.indexOf(name);
+      const order = columns[object].map(at);
+      const [id, email, isConverted, contact] = ['Id', 'Email', 'IsConverted', 'ConvertedContactId'].map(at);
+      const shared = sharing ? at(sharing.field) : -1;
+      for (const row of page.rows) {
+        const crmId = row[id!]!;
+        if (byCrmId.has(crmId)) {
+          crmRecords.set(crmId, order.map((i) => row[i] ?? '').join(SEPARATOR));
+          if (row[isConverted!] === 'true') converted.set(crmId, row[contact!] ?? '');
+        } else if (
+          row[isConverted!] !== 'true' &&
+          (!sharing || syncValue(row[shared]) === syncValue(sharing.value))
+        ) {
+          const address = syncValue(row[email!])?.toLowerCase();
+          if (address && !unlinkedCrm.has(address)) unlinkedCrm.set(address, { object, id: crmId });
+        }
+      }
+    }
+  }
+  const recordOf = (object: CrmObject, packed: string): Record<string, string> => {
+    const values = packed.split(SEPARATOR);
+    return Object.fromEntries(columns[object].map((c, i) => [c, values[i]!]));
+  };
+
+  // The marketing side, compared as it streams: as text first, normalised where that differs.
+  const seenProspects = new Set<number>();
+  const unlinkedProspects = new Map<string, number>();
+  const differing: Differing[] = [];
+  const derive = await engine.deriver();
+  for await (const page of prospects) {
+    const at = (name: string) => page.columns.indexOf(name);
+    // Where each mapped field is on both sides: the CRM record's column, the row's cell.
+    const plans = {} as Record<
+      CrmObject,
+      Array<{ field: string; crm: number; cell: number; derived: boolean }>
+    >;
+    for (const object of ['Lead', 'Contact'] as const)
+      plans[object] = engine.mappings[object].map((m) => ({
+        field: m.prospectField,
+        crm: columns[object].indexOf(m.crmField),
+        cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
+        derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
+      }));
+    const [id, email] = [at('id'), at('email')];
+    for (const row of page.rows) {
+      const prospectId = Number(row[id]);
+      const link = byProspectId.get(prospectId);
+      if (!link) {
+        const address = syncValue(row[email])?.toLowerCase();
+        if (address && !unlinkedProspects.has(address)) unlinkedProspects.set(address, prospectId);
+        continue;
+      }
+      seenProspects.add(prospectId);
+      const packed = crmRecords.get(link.crmId);
+      if (packed === undefined || converted.has(link.crmId)) continue;
+      const values = packed.split(SEPARATOR);
+      if (
+        sharing &&
+        syncValue(values[columns[link.crmObject].indexOf(sharing.field)]) !== syncValue(sharing.value)
+      )
+        continue;
+      const differs = plans[link.crmObject].some((plan) => {
+        const crm = values[plan.crm] ?? '';
+        const cell = row[plan.cell] ?? '';
+        const value = plan.derived ? derivedFieldValue(plan.field, cell, derive) : cell;
+        if (crm === value || (crm === '' && value === null)) return false;
+        return !sameValue(syncValue(crm), syncValue(value));
+      });
+      if (differs)
+        differing.push({
+          link,
+          record: recordOf(link.crmObject, packed),
+          prospect: withDerivedFields(prospectOf(page.columns, row), derive),
+        });
+    }
+  }
+
+  const differences = await classifyDiffering(options, differing);
+  const queued = await queue.selectQueuedKeys(database, unitId);
+  for (const link of links)
+    differences.push(
+      ...orphanOf(link, crmRecords.has(link.crmId), converted.get(link.crmId), seenProspects, queued),
+    );
+  for (const [email, id] of unlinkedCrm) {
+    const prospectId = unlinkedProspects.get(email);
+    if (prospectId === undefined) continue;
+    const inFlight = queued.has(`${id.object}:${id.id}`) || queued.has(`prospect:${prospectId}`);
+    differences.push({
+      class: inFlight ? 'in flight' : 'unlinked duplicate',
+      crmObject: id.object,
+      crmId: id.id,
+      prospectId,
+      field: 'email',
+      crmField: 'Email',
+      crmValue: email,
+      marketingValue: email,
+      lastSynced: null,
+      changed: null,
+      note: inFlight ? 'queued: the sync links them by email' : 'same email on both sides, and no link',
+    });
+  }
+
+  return {
+    startedAt,
+    finishedAt: now().toISOString(),
+    pairs: links.length,
+    differences,
+    ...counted(differences),
+    calls: {
+      crm: crmRequestsSent(options.crm) - callsBefore.crm,
+      marketing: marketing.callsSent - callsBefore.marketing,
+    },
+    unlinkedCrm,
+  };
+}
+
+/**
+ * The differences of the pairs that differ, each mapped field classified with the pair's synced
+ * state (read from the store, 500 links a query) and what the sync has pending.
+ */
+async function classifyDiffering(
+  options: VerifyOptions,
+  differing: readonly Differing[],
+): Promise<Difference[]> {
+  const { database, unitId, engine } = options;
+  if (differing.length === 0) return [];
   const queued = await queue.selectQueuedKeys(database, unitId);
   const cursors = {
     Lead: (await store.selectCursor(database.db, `${unitId}:Lead`)) ?? '',
     Contact: (await store.selectCursor(database.db, `${unitId}:Contact`)) ?? '',
     marketing: (await store.selectCursor(database.db, `${unitId}:marketing`)) ?? '',
   };
+  const states = await store.selectLinksByProspectIds(
+    database.db,
+    unitId,
+    differing.map((d) => d.link.prospectId),
+  );
   const differences: Difference[] = [];
-
-  // The CRM side: linked records kept to compare, unlinked ones by email.
-  const crmRecords = new Map<string, Record<string, unknown>>();
-  const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
-  for (const object of ['Lead', 'Contact'] as const) {
-    const fields = [
-      ...engine.fields.crm(object),
-      ...(object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : []),
-    ];
-    const soql = `SELECT ${[...new Set(fields)].join(', ')} FROM ${object}`;
-    for await (const record of engine.salesforce.bulkQuery(soql, { pollMs: options.pollMs })) {
-      const id = String(record.Id);
-      if (byCrmId.has(id)) crmRecords.set(id, record);
-      else if (syncValue(record.IsConverted) !== 'true' && isShared(record, engine.rules.sharing)) {
-        const email = syncValue(record.Email)?.toLowerCase();
-        if (email && !unlinkedCrm.has(email)) unlinkedCrm.set(email, { object, id });
-      }
-    }
-  }
-
-  // The marketing side, compared as it streams.
-  const seenProspects = new Set<number>();
-  const unlinkedProspects = new Map<string, number>();
-  for await (const exported of marketing.exportProspects(engine.fields.prospect(), {
-    pollMs: options.pollMs,
-  })) {
-    const link = byProspectId.get(exported.id);
-    if (!link) {
-      const email = syncValue(exported.email)?.toLowerCase();
-      if (email && !unlinkedProspects.has(email)) unlinkedProspects.set(email, exported.id);
-      continue;
-    }
-    seenProspects.add(exported.id);
-    const record = crmRecords.get(link.crmId);
-    if (!record || syncValue(record.IsConverted) === 'true' || !isShared(record, engine.rules.sharing))
-      continue;
-    const prospect = await engine.derive(exported);
+  for (const { link: key, record, prospect } of differing) {
+    const link = states.get(key.prospectId);
+    if (!link || link.crmId !== key.crmId) continue; // relinked since it was read: compared next time
     const inFlight =
       queued.has(`${link.crmObject}:${link.crmId}`) ||
       queued.has(`prospect:${link.prospectId}`) ||
@@ -165,62 +298,30 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
       });
     }
   }
-
-  for (const link of links)
-    differences.push(...orphanOf(link, crmRecords.get(link.crmId), seenProspects, queued));
-  for (const [email, id] of unlinkedCrm) {
-    const prospectId = unlinkedProspects.get(email);
-    if (prospectId === undefined) continue;
-    const inFlight = queued.has(`${id.object}:${id.id}`) || queued.has(`prospect:${prospectId}`);
-    differences.push({
-      class: inFlight ? 'in flight' : 'unlinked duplicate',
-      crmObject: id.object,
-      crmId: id.id,
-      prospectId,
-      field: 'email',
-      crmField: 'Email',
-      crmValue: email,
-      marketingValue: email,
-      lastSynced: null,
-      changed: null,
-      note: inFlight ? 'queued: the sync links them by email' : 'same email on both sides, and no link',
-    });
-  }
-
-  return {
-    startedAt,
-    finishedAt: now().toISOString(),
-    pairs: links.length,
-    differences,
-    ...counted(differences),
-    calls: {
-      crm: crmRequestsSent(options.crm) - callsBefore.crm,
-      marketing: marketing.callsSent - callsBefore.marketing,
-    },
-    unlinkedCrm,
-  };
+  return differences;
 }
 
 /** A link whose CRM record or prospect is gone (or whose Lead was converted), as a difference. */
 function orphanOf(
-  link: store.Link,
-  record: Record<string, unknown> | undefined,
+  link: store.LinkKey,
+  crmExists: boolean,
+  /** The converted Lead's Contact id, when the link's Lead was converted. */
+  convertedTo: string | undefined,
   seenProspects: ReadonlySet<number>,
   queued: ReadonlySet<string>,
 ): Difference[] {
   const prospectGone = !seenProspects.has(link.prospectId);
-  const converted = record !== undefined && syncValue(record.IsConverted) === 'true';
-  if (record && !converted && !prospectGone) return [];
+  if (crmExists && convertedTo === undefined && !prospectGone) return [];
   const inFlight = queued.has(`${link.crmObject}:${link.crmId}`) || queued.has(`prospect:${link.prospectId}`);
   let note: string;
   let orphan: NonNullable<Difference['orphan']>;
-  if (converted) {
-    note = `the Lead was converted (Contact ${String(record.ConvertedContactId ?? '?')}): the link moves to the Contact`;
+  if (convertedTo !== undefined) {
+    note = `the Lead was converted (Contact ${convertedTo || '?'}): the link moves to the Contact`;
     orphan = 'converted';
-  } else if (!record && prospectGone) {
+  } else if (!crmExists && prospectGone) {
     note = 'both records are gone';
     orphan = 'both gone';
-  } else if (!record) {
+  } else if (!crmExists) {
     note = 'the CRM record is gone (deleted or purged) while its prospect lives';
     orphan = 'crm gone';
   } else {
