@@ -145,6 +145,17 @@ syncCommand
     ),
   );
 syncCommand
+  .command('preview')
+  .description(
+    'what the mappings and rules of the configuration (--config FILE) would write to the linked pairs, before they are saved',
+  )
+  .option('--save', 'then save them, as the console does: the sync writes what was shown')
+  .action((_flags: unknown, command: Command) =>
+    import('./verify-command.js').then((m) =>
+      m.runSyncPreview(command.optsWithGlobals<CliFlags & { save?: boolean }>()),
+    ),
+  );
+syncCommand
   .command('errors')
   .description(
     'writes a side refused for good: the person, the refused values, both records and a hint; --retry or --skip settles them',

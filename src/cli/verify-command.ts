@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { openConnector } from '../connector/connector-services.js';
+import { DEFAULT_MAPPINGS } from '../connector/domain/field-mapping.js';
 import { DIFFERENCE_CLASSES } from '../connector/domain/pair-difference.js';
 import { differencesCsv } from '../connector/verify/verify-report.js';
 import { resolveConfig, type CliFlags } from './config.js';
@@ -56,6 +57,69 @@ export async function runSyncVerify(flags: CliFlags & { repair?: boolean; csv?: 
       return;
     }
     process.exitCode = differences.some((d) => d.class !== 'in flight') ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * `handoff sync preview [--save]`: what the mappings and rules of the configuration (`--config
+ * FILE`) would write to the pairs linked now — records and fields on each side, and samples
+ * before and after — computed from both sides read in bulk, writing nothing. With `--save`
+ * they are then saved as the console saves them, and the sync writes what was shown.
+ */
+export async function runSyncPreview(flags: CliFlags & { save?: boolean }): Promise<void> {
+  const config = resolveConfig(flags);
+  const connectorConfig = connectorConfigFor(config);
+  const database = openDataStore(config);
+  try {
+    const connector = await openConnector({ database, config: connectorConfig });
+    const settings = {
+      mappings: { ...DEFAULT_MAPPINGS, ...connectorConfig.mappings },
+      rules: { createProspects: true, createLeads: 'assigned' as const, ...connectorConfig.rules },
+    };
+    const preview = await connector.previewSettings(settings);
+    if (preview.problems.length > 0) {
+      for (const p of preview.problems) console.log(`✗ ${p.path}: ${p.message}`);
+      console.log('nothing was computed or saved: these settings cannot work');
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`preview of the configured mappings and rules over ${preview.pairs} linked pairs:`);
+    for (const [side, tally] of [
+      ['to the CRM', preview.toCrm],
+      ['to marketing', preview.toMarketing],
+    ] as const) {
+      const fields = Object.entries(tally.fields)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ');
+      console.log(`  ${side.padEnd(13)} ${tally.records} records${fields ? ` (${fields})` : ''}`);
+    }
+    for (const s of preview.samples)
+      console.log(
+        `    ${s.crmObject} ${s.crmId} / prospect ${s.prospectId} ${s.toSide === 'crm' ? s.crmField : s.field}: ` +
+          `${JSON.stringify(s.before)} → ${JSON.stringify(s.after)} (${s.reason})`,
+      );
+    console.log(`API calls: CRM ${preview.calls.crm}, marketing ${preview.calls.marketing}`);
+    if (!flags.save) {
+      console.log('nothing was written; --save saves these settings, and the sync then writes the above');
+      return;
+    }
+    const problems = await connector.saveSettings(settings);
+    for (const p of problems) console.log(`✗ ${p.path}: ${p.message}`);
+    if (problems.length > 0) {
+      process.exitCode = 1;
+      return;
+    }
+    // The queued pairs worked off now, as a running sync would.
+    const written = { crm: 0, marketing: 0 };
+    for (let i = 0; i < 1_000; i++) {
+      const pass = await connector.runOnce();
+      written.crm += pass.writesToCrm;
+      written.marketing += pass.writesToMarketing;
+      if ((pass.waiting ?? 0) === 0 || pass.worked === 0) break;
+    }
+    console.log(`saved; the sync wrote ${written.crm} CRM and ${written.marketing} prospect updates`);
   } finally {
     await database.close();
   }

@@ -35,6 +35,7 @@ import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
 import { verifyEstimate, verifyPairs, type VerifyResult } from './verify/verify-pairs.js';
 import { repairDifferences, type RepairResult } from './verify/verify-repair.js';
+import { applySettingsPreview, previewSettings, type SettingsPreview } from './verify/settings-preview.js';
 import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
 import { MarketingWebhookReceiver, type WebhookAnswer } from './marketing-webhooks.js';
@@ -92,7 +93,7 @@ const IDLE_SHARE = 0.05;
 const SMALLEST_CRM_DAILY_LIMIT = 15_000;
 
 /** The types the connector's users (the CLI, the console) read, owned by its public interface. */
-export type { MinuteMetrics, RepairResult, StoredSyncLogEntry, SyncError, VerifyResult };
+export type { MinuteMetrics, RepairResult, SettingsPreview, StoredSyncLogEntry, SyncError, VerifyResult };
 
 export interface Connector {
   engine: SyncEngine;
@@ -116,6 +117,11 @@ export interface Connector {
    * row, `mappings.Lead.3`), and then nothing is saved.
    */
   saveSettings(settings: SyncSettings): Promise<Array<{ path: string; message: string }>>;
+  /**
+   * What saving these mappings and rules would write to the linked pairs, computed from both
+   * sides read in bulk without writing anything (verify/settings-preview.ts).
+   */
+  previewSettings(settings: SyncSettings): Promise<SettingsPreview>;
   /** The fields each side has, for mapping. */
   fieldCatalog(): Promise<{ crm: Record<CrmObject, string[]>; prospect: string[] }>;
   /** Stops (or resumes) syncing: passes do nothing while paused, and miss nothing. */
@@ -391,9 +397,25 @@ export async function openConnector(options: {
     },
     async saveSettings(settings) {
       const problems = await engine.reconfigure(settings.mappings, settings.rules as SyncRules);
-      if (problems.length === 0) await saveSettings(database.db, unitId, JSON.stringify(settings));
-      return problems;
+      if (problems.length > 0) return problems;
+      await saveSettings(database.db, unitId, JSON.stringify(settings));
+      // The new settings reach the pairs already linked, not only those that change from now
+      // on: the pairs they write to (as the preview shows) are queued for the sync.
+      const options = { database, crm, marketing, unitId, engine, now };
+      try {
+        const preview = await previewSettings(options, settings as SyncSettings & { rules: SyncRules });
+        await applySettingsPreview(options, preview);
+        if (preview.keys.length > 0) kick();
+      } catch (error) {
+        log.warn({ err: error }, 'settings saved; the linked pairs they change were not queued');
+      }
+      return [];
     },
+    previewSettings: (settings) =>
+      previewSettings(
+        { database, crm, marketing, unitId, engine, now },
+        settings as SyncSettings & { rules: SyncRules },
+      ),
     fieldCatalog: () => engine.fieldCatalog(),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {

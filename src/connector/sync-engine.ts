@@ -13,6 +13,7 @@ import type { CrmObject, FieldMapping, MappingProblem } from './domain/field-map
 import { wantsLead } from './domain/record-lifecycle.js';
 import type { SyncFields } from './domain/sync-fields.js';
 import type { Deriver } from './domain/derived-fields.js';
+import type { CrmFieldType } from './domain/crm-value.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
 import { SyncSetup } from './sync-setup.js';
@@ -116,6 +117,22 @@ export class SyncEngine {
   /** The prospect with the fields the connector derives (its campaign's name, its URL). */
   derive<T extends ProspectRecord>(prospect: T): Promise<T & { campaign: string | null; url: string }> {
     return this.setup.derive(prospect);
+  }
+
+  /** Mappings and rules checked against both sides, not put in force (a preview's). */
+  checkSettings(
+    mappings: Record<CrmObject, FieldMapping[]>,
+    rules: SyncRules,
+  ): Promise<{
+    mappings: Record<CrmObject, FieldMapping[]>;
+    problems: Array<{ path: string; message: string }>;
+  }> {
+    return this.setup.check(mappings, rules);
+  }
+
+  /** Each CRM object's fields by type, from describe: how a value goes on the wire. */
+  get crmTypes(): Record<CrmObject, Map<string, CrmFieldType>> {
+    return this.setup.crmTypes;
   }
 
   /** Derives for a read of every prospect: campaign names read once (sync-setup.ts). */

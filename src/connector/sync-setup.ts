@@ -80,13 +80,8 @@ export class SyncSetup {
     mappings: Record<CrmObject, FieldMapping[]>,
     rules: SyncRules,
   ): Promise<Array<{ path: string; message: string }>> {
-    const prospectFields = await readProspectFieldFacts(this.options.marketing);
-    const checked = checkAll(mappings, rules, this.crmFields, prospectFields);
-    const problems = [
-      ...checked.problems.map((p) => ({ path: `mappings.${p.object}.${p.index}`, message: p.message })),
-      ...(checked.rulesProblem ? [{ path: 'rules.sharing.field', message: checked.rulesProblem }] : []),
-    ];
-    if (problems.length > 0) return problems;
+    const checked = await this.check(mappings, rules);
+    if (checked.problems.length > 0) return checked.problems;
     this.current = {
       configured: mappings,
       rules,
@@ -95,6 +90,28 @@ export class SyncSetup {
     };
     this.problems = [];
     return [];
+  }
+
+  /**
+   * Mappings and rules checked against both sides' fields, without putting them in force: the
+   * usable mappings, and what is wrong, each with where (`mappings.Lead.3`).
+   */
+  async check(
+    mappings: Record<CrmObject, FieldMapping[]>,
+    rules: SyncRules,
+  ): Promise<{
+    mappings: Record<CrmObject, FieldMapping[]>;
+    problems: Array<{ path: string; message: string }>;
+  }> {
+    const prospectFields = await readProspectFieldFacts(this.options.marketing);
+    const checked = checkAll(mappings, rules, this.crmFields, prospectFields);
+    return {
+      mappings: checked.mappings,
+      problems: [
+        ...checked.problems.map((p) => ({ path: `mappings.${p.object}.${p.index}`, message: p.message })),
+        ...(checked.rulesProblem ? [{ path: 'rules.sharing.field', message: checked.rulesProblem }] : []),
+      ],
+    };
   }
 
   /** The mappings in force: those that passed the check. */

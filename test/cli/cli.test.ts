@@ -178,6 +178,14 @@ describe('the handoff command', () => {
       'class,object,crm_id,prospect_id,field,crm_field,crm_value,marketing_value,last_synced,changed,note\n',
     );
     expect(verify.code).toBe(0);
+    // The configured mappings are the ones in force: previewing them writes nothing anywhere.
+    const preview = await run(['sync', 'preview', '--data-dir', dataDir]);
+    expect(preview.output).toContain(
+      `preview of the configured mappings and rules over ${linkedPairs} linked pairs:`,
+    );
+    expect(preview.output).toMatch(/to the CRM +0 records\n +to marketing +0 records/);
+    expect(preview.output).toContain('nothing was written; --save saves these settings');
+    expect(preview.code).toBe(0);
     expect(await stop(running)).toBe(0);
   }, 120_000); // a dozen CLI processes, each a cold start: 23 s on an idle 2-core machine
 
@@ -401,6 +409,10 @@ describe('the handoff command', () => {
     );
     expect(bad.output).toContain('1 problem found');
     expect(bad.code).toBe(1);
+    // The same mappings previewed before anyone saves them: refused, with the row.
+    const preview = await run(['sync', 'preview', '--data-dir', dataDir, '--config', configFile]);
+    expect(preview.output).toMatch(/✗ mappings\.Lead\.\d+: Lead\.Phone_Number__c does not exist in the CRM/);
+    expect(preview.code).toBe(1);
     expect(await stop(running)).toBe(0);
   });
 

@@ -137,6 +137,14 @@ describe.runIf(hasChromium())(
       const policy = page.getByLabel('Conflict policy of jobTitle');
       expect(await policy.inputValue()).toBe('crm');
       await policy.selectOption('marketing');
+      // Beside Save: what saving would write to the pairs linked now (they agree on titles).
+      await page.getByRole('button', { name: 'Preview what saving writes' }).click();
+      const preview = page.getByRole('region', { name: 'Preview of saving' });
+      await preview
+        .getByRole('heading', { name: /Saving would write, over \d+ linked pairs/ })
+        .waitFor({ timeout: 60_000 });
+      expect(await preview.textContent()).toContain('To the CRM: 0 records');
+      expect(await preview.textContent()).toContain('Nothing has been written.');
       await page.getByRole('button', { name: 'Save mappings and rules' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
       await shot('mappings');

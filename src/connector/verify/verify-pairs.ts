@@ -3,22 +3,16 @@ import type { AccountEngagementClient } from '../../clients/account-engagement/a
 import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
 import type { Database } from '../../store/database.js';
 import { syncValue } from '../domain/decide-field.js';
-import {
-  crmFieldValue,
-  DERIVED_PROSPECT_FIELDS,
-  derivedFieldValue,
-  withDerivedFields,
-} from '../domain/derived-fields.js';
-import { prospectOf } from '../../clients/account-engagement/prospect-export.js';
+import { crmFieldValue } from '../domain/derived-fields.js';
 import type { CrmObject } from '../domain/field-mapping.js';
 import {
   classifyField,
   DIFFERENCE_CLASSES,
-  sameValue,
   type Difference,
   type DifferenceClass,
 } from '../domain/pair-difference.js';
 import * as store from '../store/link-store.js';
+import { readPairs, type DifferingPair } from './pair-reader.js';
 import * as queue from '../store/work-queue.js';
 import type { SyncEngine } from '../sync-engine.js';
 
@@ -79,19 +73,6 @@ export async function verifyEstimate(options: VerifyOptions): Promise<{ crm: num
 }
 
 /**
- * A linked CRM record's columns, kept as one string (values joined by U+0000, which Salesforce
- * cannot store): a million records stay a few hundred MB where objects would take gigabytes.
- */
-const SEPARATOR = '\u0000';
-
-/** A pair whose values differ on some mapped field, kept for classifying. */
-interface Differing {
-  link: store.LinkKey;
-  record: Record<string, unknown>;
-  prospect: Record<string, unknown>;
-}
-
-/**
  * Compares every linked pair on every mapped field. Both sides are read in bulk (a Bulk API
  * 2.0 query job per CRM object, v5 exports for prospects, started first so the unit writes them
  * while the CRM is read), so the cost grows with result pages, not records. Pairs are compared
@@ -106,105 +87,13 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
   const { database, unitId, engine, marketing, now } = options;
   const startedAt = now().toISOString();
   const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
-  const links = (await store.selectLinkKeys(database.db, unitId)).filter((link) => !link.deleted);
-  const byCrmId = new Set(links.map((link) => link.crmId));
-  const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
-  const prospects = await marketing.startProspectExport(engine.fields.prospect(), { pollMs: options.pollMs });
-
-  // The CRM side: linked records kept to compare (as one string each), unlinked ones by email.
-  const columns = {} as Record<CrmObject, string[]>;
-  const crmRecords = new Map<string, string>();
-  const converted = new Map<string, string>();
-  const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
-  const sharing = engine.rules.sharing;
-  for (const object of ['Lead', 'Contact'] as const) {
-    // A converted Lead is an orphan until the sync moves its link to the Contact.
-    const conversion = object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : [];
-    columns[object] = [...new Set([...engine.fields.crm(object), ...conversion])];
-    const soql = `SELECT ${columns[object].join(', ')} FROM ${object}`;
-    for await (const page of engine.salesforce.bulkQueryPages(soql, { pollMs: options.pollMs })) {
-      const at = (name: string) => page.columns.indexOf(name);
-      const order = columns[object].map(at);
-      const [id, email, isConverted, contact] = ['Id', 'Email', 'IsConverted', 'ConvertedContactId'].map(at);
-      const shared = sharing ? at(sharing.field) : -1;
-      for (const row of page.rows) {
-        const crmId = row[id!]!;
-        if (byCrmId.has(crmId)) {
-          crmRecords.set(crmId, order.map((i) => row[i] ?? '').join(SEPARATOR));
-          if (row[isConverted!] === 'true') converted.set(crmId, row[contact!] ?? '');
-        } else if (
-          row[isConverted!] !== 'true' &&
-          (!sharing || syncValue(row[shared]) === syncValue(sharing.value))
-        ) {
-          const address = syncValue(row[email!])?.toLowerCase();
-          if (address && !unlinkedCrm.has(address)) unlinkedCrm.set(address, { object, id: crmId });
-        }
-      }
-    }
-  }
-  const recordOf = (object: CrmObject, packed: string): Record<string, string> => {
-    const values = packed.split(SEPARATOR);
-    return Object.fromEntries(columns[object].map((c, i) => [c, values[i]!]));
-  };
-
-  // The marketing side, compared as it streams: as text first, normalised where that differs.
-  const seenProspects = new Set<number>();
-  const unlinkedProspects = new Map<string, number>();
-  const differing: Differing[] = [];
-  const derive = await engine.deriver();
-  for await (const page of prospects) {
-    const at = (name: string) => page.columns.indexOf(name);
-    // Where each mapped field is on both sides: the CRM record's column, the row's cell.
-    const plans = {} as Record<
-      CrmObject,
-      Array<{ field: string; crm: number; cell: number; derived: boolean }>
-    >;
-    for (const object of ['Lead', 'Contact'] as const)
-      plans[object] = engine.mappings[object].map((m) => ({
-        field: m.prospectField,
-        crm: columns[object].indexOf(m.crmField),
-        cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
-        derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
-      }));
-    const [id, email] = [at('id'), at('email')];
-    for (const row of page.rows) {
-      const prospectId = Number(row[id]);
-      const link = byProspectId.get(prospectId);
-      if (!link) {
-        const address = syncValue(row[email])?.toLowerCase();
-        if (address && !unlinkedProspects.has(address)) unlinkedProspects.set(address, prospectId);
-        continue;
-      }
-      seenProspects.add(prospectId);
-      const packed = crmRecords.get(link.crmId);
-      if (packed === undefined || converted.has(link.crmId)) continue;
-      const values = packed.split(SEPARATOR);
-      if (
-        sharing &&
-        syncValue(values[columns[link.crmObject].indexOf(sharing.field)]) !== syncValue(sharing.value)
-      )
-        continue;
-      const differs = plans[link.crmObject].some((plan) => {
-        const crm = values[plan.crm] ?? '';
-        const cell = row[plan.cell] ?? '';
-        const value = plan.derived ? derivedFieldValue(plan.field, cell, derive) : cell;
-        if (crm === value || (crm === '' && value === null)) return false;
-        return !sameValue(syncValue(crm), syncValue(value));
-      });
-      if (differs)
-        differing.push({
-          link,
-          record: recordOf(link.crmObject, packed),
-          prospect: withDerivedFields(prospectOf(page.columns, row), derive),
-        });
-    }
-  }
-
+  const read = await readPairs(options, engine.mappings, engine.fields);
+  const { links, differing, converted, seenProspects, unlinkedCrm, unlinkedProspects } = read;
   const differences = await classifyDiffering(options, differing);
   const queued = await queue.selectQueuedKeys(database, unitId);
   for (const link of links)
     differences.push(
-      ...orphanOf(link, crmRecords.has(link.crmId), converted.get(link.crmId), seenProspects, queued),
+      ...orphanOf(link, read.crmExists(link.crmId), converted.get(link.crmId), seenProspects, queued),
     );
   for (const [email, id] of unlinkedCrm) {
     const prospectId = unlinkedProspects.get(email);
@@ -245,7 +134,7 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
  */
 async function classifyDiffering(
   options: VerifyOptions,
-  differing: readonly Differing[],
+  differing: readonly DifferingPair[],
 ): Promise<Difference[]> {
   const { database, unitId, engine } = options;
   if (differing.length === 0) return [];

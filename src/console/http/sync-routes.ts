@@ -31,6 +31,23 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
     fields: await connector.fieldCatalog(),
   }));
 
+  // What saving would write, computed from both sides without writing: shown beside Save.
+  app.post('/settings/preview', async (request, reply) => {
+    const settings = parseOr400(reply, syncSettingsSchema, request.body);
+    if (!settings) return reply;
+    const { keys: _keys, ...preview } = await connector.previewSettings(settings);
+    if (preview.problems.length > 0) {
+      return reply.code(400).send({
+        error: {
+          code: 'INVALID_MAPPING',
+          message: preview.problems.map((p) => p.message).join('; '),
+          issues: preview.problems,
+        },
+      });
+    }
+    return { preview };
+  });
+
   app.put('/settings', async (request, reply) => {
     const settings = parseOr400(reply, syncSettingsSchema, request.body);
     if (!settings) return reply;

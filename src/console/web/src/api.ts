@@ -1,11 +1,20 @@
 import type { ConnectorStatus } from '../../../connector/connector-status.js';
 import type { SyncSettings } from '../../../connector/connector-config.js';
-import type { MinuteMetrics, SyncError } from '../../../connector/connector-services.js';
+import type { MinuteMetrics, SettingsPreview, SyncError } from '../../../connector/connector-services.js';
 import type { PairView, SearchHit } from '../../explorer.js';
 import type { Job } from '../../jobs.js';
 import type { ConsoleErrorBody } from '../../http/console-error.js';
 
-export type { ConnectorStatus, MinuteMetrics, SyncSettings, SyncError, PairView, SearchHit, Job };
+export type {
+  ConnectorStatus,
+  MinuteMetrics,
+  SettingsPreview,
+  SyncSettings,
+  SyncError,
+  PairView,
+  SearchHit,
+  Job,
+};
 
 /** The CSRF token of this session: every change the page asks for carries it. */
 let csrfToken = '';

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { api, ApiError, get, type SyncSettings } from '../api.js';
+import { api, ApiError, get, post, type SettingsPreview, type SyncSettings } from '../api.js';
 import { Loading, Notice } from '../components/Status.js';
 import { ActionsHeader } from '../components/Table.js';
 import { Tabs } from '../components/Tabs.js';
@@ -39,6 +39,10 @@ export function Mappings() {
       void queries.invalidateQueries({ queryKey: ['settings'] });
     },
   });
+  const preview = useMutation({
+    mutationFn: (settings: SyncSettings) =>
+      post<{ preview: Omit<SettingsPreview, 'keys'> }>('settings/preview', settings),
+  });
   useEffect(() => {
     if (data && !draft) setDraft(data.settings);
   }, [data, draft]);
@@ -47,10 +51,12 @@ export function Mappings() {
   const rows = draft.mappings[object];
   // Why the last save was refused, by row: `mappings.Lead.3` names the fourth Lead row.
   const refusedRows = new Map(
-    (save.error instanceof ApiError ? save.error.issues : []).flatMap((issue) => {
-      const match = /^mappings\.(Lead|Contact)\.(\d+)/.exec(issue.path);
-      return match && match[1] === object ? [[Number(match[2]), issue.message] as const] : [];
-    }),
+    [save.error, preview.error]
+      .flatMap((e) => (e instanceof ApiError ? e.issues : []))
+      .flatMap((issue) => {
+        const match = /^mappings\.(Lead|Contact)\.(\d+)/.exec(issue.path);
+        return match && match[1] === object ? [[Number(match[2]), issue.message] as const] : [];
+      }),
   );
   const setRows = (next: Mapping[]) =>
     setDraft({ ...draft, mappings: { ...draft.mappings, [object]: next } });
@@ -232,18 +238,80 @@ export function Mappings() {
         )}
       </fieldset>
       <Notice
-        error={save.error}
-        ok={save.isSuccess ? 'Saved: the sync uses these from its next pass.' : null}
+        error={save.error ?? preview.error}
+        ok={
+          save.isSuccess
+            ? 'Saved: the sync uses these from its next pass, and brings the pairs already linked into line.'
+            : null
+        }
       />
       <div className="actions">
         <button type="submit" className="primary" disabled={save.isPending}>
           {save.isPending ? 'Saving…' : 'Save mappings and rules'}
         </button>
+        <button type="button" disabled={preview.isPending} onClick={() => preview.mutate(draft)}>
+          {preview.isPending ? 'Previewing…' : 'Preview what saving writes'}
+        </button>
         <button type="button" onClick={() => setDraft(data.settings)}>
           Undo changes
         </button>
       </div>
+      {preview.data && <PreviewPanel preview={preview.data.preview} />}
     </form>
+  );
+}
+
+/** What saving the draft would write to the linked pairs: counts per side and field, and samples. */
+function PreviewPanel({ preview }: { preview: Omit<SettingsPreview, 'keys'> }) {
+  const side = (label: string, tally: SettingsPreview['toCrm']) => (
+    <li>
+      {label}: {tally.records} records
+      {Object.keys(tally.fields).length > 0 &&
+        ` (${Object.entries(tally.fields)
+          .map(([field, n]) => `${field} ${n}`)
+          .join(', ')})`}
+    </li>
+  );
+  return (
+    <section className="preview" aria-label="Preview of saving">
+      <h3>Saving would write, over {preview.pairs} linked pairs</h3>
+      <ul>
+        {side('To the CRM', preview.toCrm)}
+        {side('To marketing', preview.toMarketing)}
+      </ul>
+      {preview.samples.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Record</th>
+              <th>Field</th>
+              <th>To</th>
+              <th>Before</th>
+              <th>After</th>
+              <th>Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {preview.samples.map((s) => (
+              <tr key={`${s.crmId}:${s.field}:${s.toSide}`}>
+                <td>
+                  {s.crmObject} {s.crmId}
+                </td>
+                <td>{s.toSide === 'crm' ? s.crmField : s.field}</td>
+                <td>{s.toSide === 'crm' ? 'CRM' : 'marketing'}</td>
+                <td>{s.before ?? '(empty)'}</td>
+                <td>{s.after ?? '(empty)'}</td>
+                <td>{s.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p>
+        Nothing has been written. Save applies these settings and the sync writes the above to the pairs
+        already linked.
+      </p>
+    </section>
   );
 }
 

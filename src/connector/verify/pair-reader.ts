@@ -1,0 +1,158 @@
+import { prospectOf } from '../../clients/account-engagement/prospect-export.js';
+import { syncValue } from '../domain/decide-field.js';
+import { DERIVED_PROSPECT_FIELDS, derivedFieldValue, withDerivedFields } from '../domain/derived-fields.js';
+import type { CrmObject, FieldMapping } from '../domain/field-mapping.js';
+import { sameValue } from '../domain/pair-difference.js';
+import type { SharingRule, SyncFields } from '../domain/sync-fields.js';
+import * as store from '../store/link-store.js';
+import type { VerifyOptions } from './verify-pairs.js';
+
+/**
+ * A linked CRM record's columns, kept as one string (values joined by U+0000, which Salesforce
+ * cannot store): a million records stay a few hundred MB where objects would take gigabytes.
+ */
+const SEPARATOR = '\u0000';
+
+/** A linked pair whose values differ on some mapped field: both records, to be looked at. */
+export interface DifferingPair {
+  link: store.LinkKey;
+  record: Record<string, unknown>;
+  prospect: Record<string, unknown>;
+}
+
+/** What a read of both sides found. */
+export interface PairsRead {
+  /** The links compared (pairs whose deletion was synced are left out). */
+  links: store.LinkKey[];
+  /** The pairs that differ on a mapped field, with both records. */
+  differing: DifferingPair[];
+  /** Whether a linked CRM record was read. */
+  crmExists(crmId: string): boolean;
+  /** Linked Leads that were converted, by id: their Contact's id. */
+  converted: Map<string, string>;
+  /** Linked prospects that were read. */
+  seenProspects: Set<number>;
+  /** Unlinked CRM records (shared, not converted) by lower-case email. */
+  unlinkedCrm: Map<string, { object: CrmObject; id: string }>;
+  /** Unlinked prospects by lower-case email. */
+  unlinkedProspects: Map<string, number>;
+}
+
+/**
+ * Reads both sides whole and finds the linked pairs that differ on the given mappings. Both
+ * sides are read in bulk (a Bulk API 2.0 query job per CRM object, v5 exports for prospects,
+ * started first so the unit writes them while the CRM is read), so the cost grows with result
+ * pages, not records. Pairs are compared cell by cell as text; only cells that differ as read
+ * are normalised (syncValue), and only pairs that still differ become records.
+ */
+export async function readPairs(
+  options: VerifyOptions,
+  mappings: Record<CrmObject, FieldMapping[]>,
+  fields: SyncFields,
+  /** The data-sharing rule the pairs are compared under (the one in force unless given). */
+  sharing: SharingRule = options.engine.rules.sharing,
+): Promise<PairsRead> {
+  const { database, unitId, engine, marketing } = options;
+  const links = (await store.selectLinkKeys(database.db, unitId)).filter((link) => !link.deleted);
+  const byCrmId = new Set(links.map((link) => link.crmId));
+  const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
+  const prospects = await marketing.startProspectExport(fields.prospect(), { pollMs: options.pollMs });
+
+  // The CRM side: linked records kept to compare (as one string each), unlinked ones by email.
+  const columns = {} as Record<CrmObject, string[]>;
+  const crmRecords = new Map<string, string>();
+  const converted = new Map<string, string>();
+  const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
+  for (const object of ['Lead', 'Contact'] as const) {
+    // A converted Lead is an orphan until the sync moves its link to the Contact.
+    const conversion = object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : [];
+    columns[object] = [...new Set([...fields.crm(object), ...conversion])];
+    const soql = `SELECT ${columns[object].join(', ')} FROM ${object}`;
+    for await (const page of engine.salesforce.bulkQueryPages(soql, { pollMs: options.pollMs })) {
+      const at = (name: string) => page.columns.indexOf(name);
+      const order = columns[object].map(at);
+      const [id, email, isConverted, contact] = ['Id', 'Email', 'IsConverted', 'ConvertedContactId'].map(at);
+      const shared = sharing ? at(sharing.field) : -1;
+      for (const row of page.rows) {
+        const crmId = row[id!]!;
+        if (byCrmId.has(crmId)) {
+          crmRecords.set(crmId, order.map((i) => row[i] ?? '').join(SEPARATOR));
+          if (row[isConverted!] === 'true') converted.set(crmId, row[contact!] ?? '');
+        } else if (
+          row[isConverted!] !== 'true' &&
+          (!sharing || syncValue(row[shared]) === syncValue(sharing.value))
+        ) {
+          const address = syncValue(row[email!])?.toLowerCase();
+          if (address && !unlinkedCrm.has(address)) unlinkedCrm.set(address, { object, id: crmId });
+        }
+      }
+    }
+  }
+  const recordOf = (object: CrmObject, packed: string): Record<string, string> => {
+    const values = packed.split(SEPARATOR);
+    return Object.fromEntries(columns[object].map((c, i) => [c, values[i]!]));
+  };
+
+  // The marketing side, compared as it streams: as text first, normalised where that differs.
+  const seenProspects = new Set<number>();
+  const unlinkedProspects = new Map<string, number>();
+  const differing: DifferingPair[] = [];
+  const derive = await engine.deriver();
+  for await (const page of prospects) {
+    const at = (name: string) => page.columns.indexOf(name);
+    // Where each mapped field is on both sides: the CRM record's column, the row's cell.
+    const plans = {} as Record<
+      CrmObject,
+      Array<{ field: string; crm: number; cell: number; derived: boolean }>
+    >;
+    for (const object of ['Lead', 'Contact'] as const)
+      plans[object] = mappings[object].map((m) => ({
+        field: m.prospectField,
+        crm: columns[object].indexOf(m.crmField),
+        cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
+        derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
+      }));
+    const [id, email] = [at('id'), at('email')];
+    for (const row of page.rows) {
+      const prospectId = Number(row[id]);
+      const link = byProspectId.get(prospectId);
+      if (!link) {
+        const address = syncValue(row[email])?.toLowerCase();
+        if (address && !unlinkedProspects.has(address)) unlinkedProspects.set(address, prospectId);
+        continue;
+      }
+      seenProspects.add(prospectId);
+      const packed = crmRecords.get(link.crmId);
+      if (packed === undefined || converted.has(link.crmId)) continue;
+      const values = packed.split(SEPARATOR);
+      if (
+        sharing &&
+        syncValue(values[columns[link.crmObject].indexOf(sharing.field)]) !== syncValue(sharing.value)
+      )
+        continue;
+      const differs = plans[link.crmObject].some((plan) => {
+        const crm = values[plan.crm] ?? '';
+        const cell = row[plan.cell] ?? '';
+        const value = plan.derived ? derivedFieldValue(plan.field, cell, derive) : cell;
+        if (crm === value || (crm === '' && value === null)) return false;
+        return !sameValue(syncValue(crm), syncValue(value));
+      });
+      if (differs)
+        differing.push({
+          link,
+          record: recordOf(link.crmObject, packed),
+          prospect: withDerivedFields(prospectOf(page.columns, row), derive),
+        });
+    }
+  }
+
+  return {
+    links,
+    differing,
+    crmExists: (crmId) => crmRecords.has(crmId),
+    converted,
+    seenProspects,
+    unlinkedCrm,
+    unlinkedProspects,
+  };
+}
