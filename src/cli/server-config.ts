@@ -48,6 +48,7 @@ function connectorSettings(
   | 'safetyPollMs'
   | 'idlePollBoundMs'
   | 'marketingApi'
+  | 'verify'
 > {
   return {
     mappings: mergeMappings(configured?.mappings),
@@ -60,6 +61,7 @@ function connectorSettings(
     safetyPollMs: configured?.safetyPollMs,
     idlePollBoundMs: configured?.idlePollBoundMs,
     marketingApi: configured?.marketingApi,
+    verify: configured?.verify,
   };
 }
 

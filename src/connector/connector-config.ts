@@ -162,6 +162,20 @@ export const connectorFileConfigSchema = z
       .strict()
       .optional(),
     /**
+     * `handoff sync` verifies every linked pair this often (hours; 24 for nightly) and keeps
+     * each run for the console; with `repair`, it settles what it finds through the sync.
+     */
+    verify: z
+      .object({
+        everyHours: z
+          .number()
+          .gt(0)
+          .max(24 * 31),
+        repair: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * `handoff sync` takes the marketing engine's signed webhooks on this port
      * (`POST /webhooks/marketing`); the secret (may be `env:NAME` or `enc:v1:…`) is the one
      * the engine signs with (`marketing.webhooks[].secret`).

@@ -33,8 +33,15 @@ import { ConnectionProbe, readMetrics, readStatus, type ConnectorStatus } from '
 import { syncSettingsSchema, type SyncSettings } from './connector-config.js';
 import { selectRecordLog, type StoredSyncLogEntry } from './store/sync-log.js';
 import { backfill, type BackfillProgress, type BackfillResult } from './backfill.js';
-import { verifyEstimate, verifyPairs, type VerifyResult } from './verify/verify-pairs.js';
-import { repairDifferences, type RepairResult } from './verify/verify-repair.js';
+import { verifyEstimate, type VerifyResult } from './verify/verify-pairs.js';
+import type { RepairResult } from './verify/verify-repair.js';
+import { verifyAndRecord, VerifySchedule, type RepairScope } from './verify/verify-run.js';
+import {
+  selectVerifyRun,
+  selectVerifyRuns,
+  type VerifyRun,
+  type VerifyRunSummary,
+} from './store/verify-store.js';
 import { applySettingsPreview, previewSettings, type SettingsPreview } from './verify/settings-preview.js';
 import { activitySettingsSchema, type ActivitySettings } from './domain/activity-task.js';
 import { CrmChangeStream } from './crm-change-stream.js';
@@ -81,6 +88,8 @@ export interface ConnectorConfig {
   idlePollBoundMs?: number;
   /** The business unit's daily API limit and the connector's share of it (defaults 25,000 and 20 %). */
   marketingApi?: { dailyLimit?: number; share?: number };
+  /** While running, verify every pair this often (and repair what it finds, if asked). */
+  verify?: { everyHours: number; repair?: boolean };
 }
 
 /** How long an idle side waits at most between polls, without change events or webhooks. */
@@ -93,7 +102,16 @@ const IDLE_SHARE = 0.05;
 const SMALLEST_CRM_DAILY_LIMIT = 15_000;
 
 /** The types the connector's users (the CLI, the console) read, owned by its public interface. */
-export type { MinuteMetrics, RepairResult, SettingsPreview, StoredSyncLogEntry, SyncError, VerifyResult };
+export type {
+  MinuteMetrics,
+  RepairResult,
+  SettingsPreview,
+  StoredSyncLogEntry,
+  SyncError,
+  VerifyResult,
+  VerifyRun,
+  VerifyRunSummary,
+};
 
 export interface Connector {
   engine: SyncEngine;
@@ -149,7 +167,11 @@ export interface Connector {
    * each difference; with `repair`, settles drift, conflicts, orphans and duplicates through the
    * sync's queue (verify/verify-repair.ts).
    */
-  verify(options?: { repair?: boolean }): Promise<VerifyResult & { repair?: RepairResult }>;
+  verify(options?: { repair?: RepairScope }): Promise<VerifyResult & { repair?: RepairResult }>;
+  /** The latest verifies, newest first, with their counts (the console's trend). */
+  verifyRuns(limit?: number): Promise<VerifyRunSummary[]>;
+  /** One verify with its first 10,000 differences. */
+  verifyRun(id: number): Promise<VerifyRun | undefined>;
   /**
    * Passes every `intervalMs` until stopped, and soon after a change event or webhook (within
    * the coalescing window), with the CRM's change events subscribed.
@@ -224,6 +246,19 @@ export async function openConnector(options: {
 
   let streaming = false;
   let started = false;
+  const verifySchedule = config.verify
+    ? new VerifySchedule({
+        database,
+        crm,
+        marketing,
+        unitId,
+        engine,
+        now,
+        log,
+        everyMs: config.verify.everyHours * 3_600_000,
+        repair: config.verify.repair ?? false,
+      })
+    : null;
   const marketingApi = marketingLimits(config.marketingApi);
   const scheduler = new PassScheduler({
     coalesceMs: config.coalesceMs ?? 250,
@@ -423,17 +458,16 @@ export async function openConnector(options: {
       return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
     },
     verifyEstimate: () => verifyEstimate({ database, crm, marketing, unitId, engine, now }),
-    async verify({ repair } = {}) {
-      const options = { database, crm, marketing, unitId, engine, now };
-      const verified = await verifyPairs(options);
-      return repair ? { ...verified, repair: await repairDifferences(options, verified) } : verified;
-    },
+    verify: ({ repair } = {}) => verifyAndRecord({ database, crm, marketing, unitId, engine, now }, repair),
+    verifyRuns: (limit) => selectVerifyRuns(database.db, unitId, limit),
+    verifyRun: (id) => selectVerifyRun(database.db, unitId, id),
     errors: (states = ['open', 'retry'], limit) => selectSyncErrors(database.db, unitId, states, limit),
     retry: (ids) => markForRetry(database.db, unitId, ids, now().toISOString()),
     pause: (paused) => setPaused(database.db, unitId, paused),
     start(intervalMs) {
       if (started) return;
       started = true;
+      verifySchedule?.start();
       scheduler.start(intervalMs, () =>
         firstStart().catch((error: unknown) => log.error({ err: error }, 'first-start backfill failed')),
       );
@@ -455,6 +489,7 @@ export async function openConnector(options: {
     async stop() {
       await stream?.stop();
       await scheduler.stop();
+      await verifySchedule?.stop();
     },
   };
 }

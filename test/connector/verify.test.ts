@@ -192,5 +192,47 @@ for (const dialect of DIALECTS) {
         marketingValue: 'Verify Account',
       });
     });
+
+    it('keeps each run for the console, and repairs one field at a time', async () => {
+      await conn.sobject('Lead').update({ Id: leadIds[0]!, Title: 'Repaired alone' });
+      await missWindow();
+      const result = await connector.verify({ repair: { field: 'Lead.jobTitle' } });
+      expect(found(result)).toEqual(['drift Contact.company', 'drift Lead.jobTitle']);
+      expect(result.repair).toEqual({ queued: 1, unlinked: 0, reported: 0 });
+      await settle();
+      expect(found(await connector.verify())).toEqual(['drift Contact.company']);
+      // Newest first, each with its counts (the trend) and its differences.
+      const runs = await connector.verifyRuns();
+      expect(
+        runs.slice(0, 2).map((r) => [r.pairs, r.differenceCount, r.byClass.drift, r.repair?.queued]),
+      ).toEqual([
+        [result.pairs, 1, 1, undefined],
+        [result.pairs, 2, 2, 1],
+      ]);
+      const run = await connector.verifyRun(runs[0]!.id);
+      expect(run?.differences).toMatchObject([{ class: 'drift', crmId: contactId, field: 'company' }]);
+    });
+
+    it('verifies on its schedule while the sync runs, and repairs what it finds', async () => {
+      const before = (await connector.verifyRuns(1))[0]!.id;
+      const scheduled = await openTestConnector(m, m.v3Unit.id, undefined, undefined, m.crm.database, {
+        // Due a second after the last run (a day, nightly, in production).
+        verify: { everyHours: 1 / 3600, repair: true },
+        changeEvents: false,
+      });
+      scheduled.start(60_000);
+      try {
+        // The last run is older than the interval: one runs as the sync starts.
+        await expect
+          .poll(async () => (await scheduled.verifyRuns(1))[0]!.id, { timeout: 20_000, interval: 100 })
+          .toBeGreaterThan(before);
+        const [run] = await scheduled.verifyRuns(1);
+        expect(run).toMatchObject({ differenceCount: 1, repair: { queued: 1, unlinked: 0, reported: 0 } });
+      } finally {
+        await scheduled.stop();
+      }
+      await settle();
+      expect(found(await connector.verify())).toEqual([]);
+    });
   });
 }

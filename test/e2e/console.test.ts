@@ -180,6 +180,38 @@ describe.runIf(hasChromium())(
       expect(await row.textContent()).not.toContain('Title from sales');
     });
 
+    it('verifies both sides, shows a drift no change event told, and repairs that field', async () => {
+      // An Account renamed: its Contacts' stamps do not move, so nothing tells the sync, and
+      // their prospects keep the old company name.
+      const [contact] = (
+        await crm.query<{ Id: string; AccountId: string }>(
+          'SELECT Id, AccountId FROM Contact WHERE AccountId != null ORDER BY Id LIMIT 1',
+        )
+      ).records;
+      await expect
+        .poll(async () => (await servers.connector!.linkOf(contact!.Id)) !== null, SYNC_WAIT)
+        .toBe(true);
+      await crm.sobject('Account').update({ Id: contact!.AccountId, Name: 'Renamed behind the sync' });
+      await go('verify');
+      await page.getByRole('button', { name: 'Verify now' }).click();
+      const repair = page.getByRole('button', { name: 'Repair Contact.company' });
+      await repair.waitFor({ timeout: 60_000 });
+      const differences = page.getByRole('table', { name: 'Differences' });
+      expect(await differences.textContent()).toContain('Renamed behind the sync');
+      expect(await differences.textContent()).toContain('drift');
+      await shot('verify');
+      await repair.click();
+      // The repair queues the pair; the running sync writes the Account's name to the prospect.
+      const { prospectId } = (await servers.connector!.linkOf(contact!.Id))!;
+      await expect
+        .poll(async () => (await marketing.readProspect(prospectId, ['company'])).company, SYNC_WAIT)
+        .toBe('Renamed behind the sync');
+      await page.getByRole('button', { name: 'Verify now' }).click();
+      await expect
+        .poll(async () => (await servers.connector!.verifyRuns(1))[0]?.differenceCount, SYNC_WAIT)
+        .toBe(0);
+    });
+
     it('converts a Lead on the CRM page, and the explorer shows its prospect relinked to the Contact', async () => {
       const { leadId, prospectId } = await newLinkedLead('convert-me@example.com');
       await go('records');

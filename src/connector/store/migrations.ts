@@ -170,5 +170,23 @@ export function connectorMigrations(database: Database): Record<string, Migratio
         );
       },
     },
+    '008-verify-runs': {
+      async up(db) {
+        // Each `sync verify` (by hand, from the console or on its schedule): its counts for the
+        // trend, and its differences (the first 10,000) for the console to show and repair.
+        await db.schema
+          .createTable('connector_verify_run')
+          .addColumn('id', dialect.columnType('serial-key'))
+          .addColumn('unit_id', text, (c) => c.notNull())
+          .addColumn('started_at', ts, (c) => c.notNull())
+          .addColumn('finished_at', ts, (c) => c.notNull())
+          .addColumn('pairs', int, (c) => c.notNull())
+          .addColumn('difference_count', int, (c) => c.notNull())
+          .addColumn('summary', text, (c) => c.notNull())
+          .addColumn('differences', text, (c) => c.notNull())
+          .execute();
+        await sql`create index connector_verify_run_unit on connector_verify_run (unit_id, id)`.execute(db);
+      },
+    },
   };
 }

@@ -2,10 +2,24 @@ import type { FastifyInstance } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { syncSettingsSchema } from '../../connector/connector-config.js';
+import { DIFFERENCE_CLASSES } from '../../connector/domain/pair-difference.js';
 import type { ConsoleBackend } from '../console-backend.js';
 import { parseOr400, sendError } from './console-error.js';
 
 const metricsQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(60) });
+const runParams = z.object({ id: z.coerce.number().int().min(1) });
+const verifyBody = z
+  .object({
+    repair: z
+      .union([
+        z.literal(true),
+        z
+          .object({ class: z.enum(DIFFERENCE_CLASSES).optional(), field: z.string().max(200).optional() })
+          .strict(),
+      ])
+      .optional(),
+  })
+  .strict();
 const idsBody = z.object({ ids: z.union([z.array(z.number().int()).min(1), z.literal('all')]) }).strict();
 
 /** The open and retrying errors the list shows (the newest first past this many). */
@@ -158,6 +172,30 @@ export function syncRoutes(app: FastifyInstance, backend: ConsoleBackend): void 
         },
       });
       return `${result.linked} linked, ${result.skipped} skipped`;
+    });
+    return reply.code(202).send({ job });
+  });
+
+  app.get('/verify/runs', async () => ({ runs: await connector.verifyRuns() }));
+
+  app.get('/verify/runs/:id', async (request, reply) => {
+    const params = parseOr400(reply, runParams, request.params);
+    if (!params) return reply;
+    const run = await connector.verifyRun(params.id);
+    return run ? { run } : sendError(reply, 404, 'NOT_FOUND', 'No such verify run');
+  });
+
+  // A verify (and a repair of all it finds, one class or one field) is long work: a job.
+  app.post('/verify', async (request, reply) => {
+    const body = parseOr400(reply, verifyBody, request.body ?? {});
+    if (!body) return reply;
+    const job = jobs.start(body.repair ? 'verify-repair' : 'verify', async (progress) => {
+      const result = await connector.verify({ repair: body.repair ?? false });
+      progress(result.pairs, result.pairs);
+      const counts = `${result.pairs} pairs, ${result.differences.length} differences`;
+      return result.repair
+        ? `${counts}; ${result.repair.queued} queued for the sync, ${result.repair.unlinked} unlinked`
+        : counts;
     });
     return reply.code(202).send({ job });
   });

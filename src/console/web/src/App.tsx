@@ -7,11 +7,13 @@ import { Ingest } from './pages/Ingest.js';
 import { Mappings } from './pages/Mappings.js';
 import { Overview } from './pages/Overview.js';
 import { Records } from './pages/Records.js';
+import { Verify } from './pages/Verify.js';
 
 const PAGES = [
   { path: 'overview', title: 'Overview', page: Overview },
   { path: 'mappings', title: 'Mappings', page: Mappings },
   { path: 'errors', title: 'Sync errors', page: Errors },
+  { path: 'verify', title: 'Verify', page: Verify },
   { path: 'explorer', title: 'Record explorer', page: Explorer },
   { path: 'ingest', title: 'Ingest', page: Ingest },
   { path: 'records', title: 'CRM & marketing', page: Records },

@@ -1,6 +1,12 @@
 import type { ConnectorStatus } from '../../../connector/connector-status.js';
 import type { SyncSettings } from '../../../connector/connector-config.js';
-import type { MinuteMetrics, SettingsPreview, SyncError } from '../../../connector/connector-services.js';
+import type {
+  MinuteMetrics,
+  SettingsPreview,
+  SyncError,
+  VerifyRun,
+  VerifyRunSummary,
+} from '../../../connector/connector-services.js';
 import type { PairView, SearchHit } from '../../explorer.js';
 import type { Job } from '../../jobs.js';
 import type { ConsoleErrorBody } from '../../http/console-error.js';
@@ -14,6 +20,8 @@ export type {
   PairView,
   SearchHit,
   Job,
+  VerifyRun,
+  VerifyRunSummary,
 };
 
 /** The CSRF token of this session: every change the page asks for carries it. */
