@@ -1,5 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, SqliteDialect, type Driver } from 'kysely';
 import pg from 'pg';
 import { touchPrivateFile } from './private-files.js';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './store-dialect.js';
@@ -45,6 +45,23 @@ function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabase
   });
 }
 
+/**
+ * SQLite transactions that take the write lock as they begin (`BEGIN IMMEDIATE`). A deferred
+ * transaction reads first and asks for the lock at its first write; if another process (a
+ * `handoff sync` beside the servers of one data dir) committed meanwhile, that write fails at
+ * once with SQLITE_BUSY_SNAPSHOT, whatever the busy timeout, and the request with it. Taking the
+ * lock first makes the second writer wait its turn instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
+
 function openSqlite(filename: string, busyTimeoutMs: number): Database {
   // SQLite gives its -wal and -shm files the database file's mode: owner-only, like the file.
   if (filename !== ':memory:') touchPrivateFile(filename);
@@ -56,7 +73,9 @@ function openSqlite(filename: string, busyTimeoutMs: number): Database {
   // How long a write waits for another connection's lock before failing (UNABLE_TO_LOCK_ROW).
   connection.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   connection.pragma('cache_size = -65536');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<object>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }),
+  });
   return { db, dialect: sqliteDialect, close: () => db.destroy() };
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/store/database.js';
+import { openDatabase, type Database } from '../../src/store/database.js';
 import { migrateArea } from '../../src/store/migrations.js';
 import { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
@@ -37,7 +37,7 @@ async function notes(database: TestDatabase): Promise<NoteRow[]> {
 
 for (const dialect of DIALECTS) {
   describe(`store on ${dialect}`, () => {
-    let database: TestDatabase;
+    let database: TestDatabase & { filename?: string };
 
     beforeEach(async () => {
       database = await createTestDatabase(dialect);
@@ -144,6 +144,28 @@ for (const dialect of DIALECTS) {
       it('opens SQLite in WAL mode, so readers never wait for the writer', async () => {
         const r = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
         expect(r.rows[0]?.journal_mode).toBe('wal');
+      });
+
+      it('lets a transaction that reads, then writes, commit while another process writes the same file', async () => {
+        // Another process on the same data dir (handoff sync beside the servers), whose writes
+        // do not wait here (a busy timeout of 0): it is turned away while the transaction runs.
+        const other = openDatabase({ kind: 'sqlite', filename: database.filename!, busyTimeoutMs: 0 });
+        try {
+          let otherWrite: unknown = null;
+          await database.db.transaction().execute(async (trx) => {
+            await sql`select count(*) from notes_note`.execute(trx);
+            otherWrite = await sql`insert into notes_note (id, body) values ('other', 'x')`
+              .execute(other.db)
+              .catch((error: unknown) => error);
+            // A deferred transaction's first write here failed with SQLITE_BUSY_SNAPSHOT.
+            await sql`insert into notes_note (id, body) values ('mine', 'y')`.execute(trx);
+          });
+          expect((otherWrite as { code?: string }).code).toBe('SQLITE_BUSY');
+          const rows = await sql<{ id: string }>`select id from notes_note`.execute(database.db);
+          expect(rows.rows.map((r) => r.id)).toEqual(['mine']);
+        } finally {
+          await other.close();
+        }
       });
     }
   });
