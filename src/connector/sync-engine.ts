@@ -16,7 +16,7 @@ import type { Deriver } from './domain/derived-fields.js';
 import type { CrmFieldType } from './domain/crm-value.js';
 import * as store from './store/link-store.js';
 import * as queue from './store/work-queue.js';
-import { SyncSetup } from './sync-setup.js';
+import { SyncSetup, type CheckedSettings } from './sync-setup.js';
 import {
   emptyPassResult,
   ITEM_CONCURRENCY,
@@ -120,13 +120,7 @@ export class SyncEngine {
   }
 
   /** Mappings and rules checked against both sides, not put in force (a preview's). */
-  checkSettings(
-    mappings: Record<CrmObject, FieldMapping[]>,
-    rules: SyncRules,
-  ): Promise<{
-    mappings: Record<CrmObject, FieldMapping[]>;
-    problems: Array<{ path: string; message: string }>;
-  }> {
+  checkSettings(mappings: Record<CrmObject, FieldMapping[]>, rules: SyncRules): Promise<CheckedSettings> {
     return this.setup.check(mappings, rules);
   }
 

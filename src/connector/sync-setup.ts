@@ -18,6 +18,12 @@ const CAMPAIGN_REREAD_MS = 60_000;
 import { SyncFields } from './domain/sync-fields.js';
 import type { SyncEngineOptions, SyncRules } from './sync-types.js';
 
+/** Settings checked against both sides: the usable mappings, and what is wrong and where. */
+export interface CheckedSettings {
+  mappings: Record<CrmObject, FieldMapping[]>;
+  problems: Array<{ path: string; message: string }>;
+}
+
 /**
  * What every part of the sync reads: the clients and store (`options`), and the mappings and
  * rules in force — checked against both sides, and swapped as a whole when the console saves
@@ -96,13 +102,7 @@ export class SyncSetup {
    * Mappings and rules checked against both sides' fields, without putting them in force: the
    * usable mappings, and what is wrong, each with where (`mappings.Lead.3`).
    */
-  async check(
-    mappings: Record<CrmObject, FieldMapping[]>,
-    rules: SyncRules,
-  ): Promise<{
-    mappings: Record<CrmObject, FieldMapping[]>;
-    problems: Array<{ path: string; message: string }>;
-  }> {
+  async check(mappings: Record<CrmObject, FieldMapping[]>, rules: SyncRules): Promise<CheckedSettings> {
     const prospectFields = await readProspectFieldFacts(this.options.marketing);
     const checked = checkAll(mappings, rules, this.crmFields, prospectFields);
     return {

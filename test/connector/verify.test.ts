@@ -1,8 +1,7 @@
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector, VerifyResult } from '../../src/connector/connector-services.js';
-import { saveCursor } from '../../src/connector/store/link-store.js';
-import { openTestConnector } from '../support/connector.js';
+import { missCaptureWindow, openTestConnector, settleSync } from '../support/connector.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestMarketing, type TestMarketing } from '../support/marketing-server.js';
 
@@ -21,25 +20,8 @@ for (const dialect of DIALECTS) {
     const leadIds: string[] = [];
     let contactId: string;
 
-    /** Passes until the queue is empty: what a running connector does on its own. */
-    const settle = async () => {
-      for (let i = 0; i < 20; i++) {
-        const pass = await connector.runOnce();
-        expect(pass.errors).toEqual([]);
-        if ((pass.waiting ?? 0) === 0 && pass.worked === 0 && pass.queued === 0) return;
-      }
-      throw new Error('the sync did not settle in 20 passes');
-    };
-    /**
-     * Moves the connector's capture cursors past now: what it would have captured up to now it
-     * never sees — as when changes are made with change events off while it is paused past its
-     * windows, or restored from a backup with their old stamps.
-     */
-    const missWindow = async () => {
-      const past = new Date(Date.now() + 60_000).toISOString();
-      for (const side of ['Lead', 'Contact', 'marketing'])
-        await saveCursor(m.crm.database.db, `${m.v3Unit.id}:${side}`, past);
-    };
+    const settle = () => settleSync(connector);
+    const missWindow = () => missCaptureWindow(m);
     const prospectOf = async (email: string): Promise<Json> =>
       (
         (

@@ -4,6 +4,7 @@ import {
   type ConnectorConfig,
 } from '../../src/connector/connector-services.js';
 import type { Database } from '../../src/store/database.js';
+import { saveCursor } from '../../src/connector/store/link-store.js';
 import { TEST_CREDENTIALS } from './crm-server.js';
 import type { TestMarketing } from './marketing-server.js';
 
@@ -37,4 +38,25 @@ export function openTestConnector(
       activities: { batchMs: 0, ...more.activities },
     },
   });
+}
+
+/** Passes until the queue is empty and nothing new is captured: what a running connector does on its own. */
+export async function settleSync(connector: Connector): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const pass = await connector.runOnce();
+    if (pass.errors.length > 0) throw new Error(`the sync failed: ${JSON.stringify(pass.errors)}`);
+    if ((pass.waiting ?? 0) === 0 && pass.worked === 0 && pass.queued === 0) return;
+  }
+  throw new Error('the sync did not settle in 20 passes');
+}
+
+/**
+ * Moves a connector's capture cursors past now: what it would have captured up to now it never
+ * sees — as when changes are made with change events off while it is paused past its windows,
+ * or restored from a backup with their old stamps.
+ */
+export async function missCaptureWindow(m: TestMarketing, unitId = m.v3Unit.id): Promise<void> {
+  const later = new Date(Date.now() + 60_000).toISOString();
+  for (const side of ['Lead', 'Contact', 'marketing'])
+    await saveCursor(m.crm.database.db, `${unitId}:${side}`, later);
 }

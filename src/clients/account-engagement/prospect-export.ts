@@ -76,10 +76,16 @@ async function* results(
 ): AsyncGenerator<ExportPage> {
   for (const job of jobs) {
     const done = await finished(transport, job, pollMs);
-    for (const ref of done.resultRefs ?? []) {
-      // A real unit names results by absolute URL, the embedded engine by path.
-      const path = /^https?:/.test(ref) ? new URL(ref).pathname : ref;
-      const csv = await transport.text({ method: 'GET', path, idempotent: true });
+    // A real unit names results by absolute URL, the embedded engine by path. Each file is
+    // asked for while the one before it is parsed and read.
+    const paths = (done.resultRefs ?? []).map((ref) => (/^https?:/.test(ref) ? new URL(ref).pathname : ref));
+    const fetchFile = (path: string) => transport.text({ method: 'GET', path, idempotent: true });
+    let pending = paths[0] === undefined ? null : fetchFile(paths[0]);
+    for (let i = 0; pending; i += 1) {
+      const csv = await pending;
+      pending = paths[i + 1] === undefined ? null : fetchFile(paths[i + 1]!);
+      // Met when awaited on the next turn; a reader that stops early must not leave it unhandled.
+      pending?.catch(() => undefined);
       const [columns, ...rows] = parse(csv, { skip_empty_lines: true }) as string[][];
       if (columns) yield { columns, rows };
     }

@@ -103,27 +103,35 @@ export class SalesforceClient {
         throw new Error(`Bulk query job ${job.id} ${info.state}: ${info.errorMessage ?? soql}`);
       await sleep(options.pollMs ?? 250);
     }
-    let locator: string | undefined;
-    do {
+    // Each page is asked for as soon as the one before it has answered (its locator comes in
+    // the answer's headers), so the org prepares it while this one is parsed and read.
+    const fetchPage = async (locator: string | undefined): Promise<{ csv: string; next?: string }> => {
       // Sforce-Locator, the next page's key, comes as a header: read from jsforce's own call.
-      const page = new HttpApi(this.conn, { responseType: 'text/plain' });
+      const api = new HttpApi(this.conn, { responseType: 'text/plain' });
       let next: string | undefined;
-      page.on('response', (response: { headers: Record<string, string | undefined> }) => {
+      api.on('response', (response: { headers: Record<string, string | undefined> }) => {
         next = response.headers['sforce-locator'];
       });
       const query = new URLSearchParams({
         ...(locator ? { locator } : {}),
         ...(options.pageRows ? { maxRecords: String(options.pageRows) } : {}),
       });
-      const csv = await page.request<string>({
+      const csv = await api.request<string>({
         method: 'GET',
         url: `${this.conn.instanceUrl}${base}/${job.id}/results?${query.toString()}`,
         headers: { Accept: 'text/csv' },
       });
-      const [columns, ...rows] = parse(csv, { skip_empty_lines: true }) as string[][];
+      return { csv, next: next && next !== 'null' ? next : undefined };
+    };
+    let pending: Promise<{ csv: string; next?: string }> | null = fetchPage(undefined);
+    while (pending) {
+      const page: { csv: string; next?: string } = await pending;
+      pending = page.next ? fetchPage(page.next) : null;
+      // Met when awaited on the next turn; a consumer that stops early must not leave it unhandled.
+      pending?.catch(() => undefined);
+      const [columns, ...rows] = parse(page.csv, { skip_empty_lines: true }) as string[][];
       if (columns) yield { columns, rows };
-      locator = next && next !== 'null' ? next : undefined;
-    } while (locator);
+    }
   }
 
   /**

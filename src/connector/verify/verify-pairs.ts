@@ -1,7 +1,4 @@
-import type jsforce from 'jsforce';
-import type { AccountEngagementClient } from '../../clients/account-engagement/ae-client.js';
 import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
-import type { Database } from '../../store/database.js';
 import { syncValue } from '../domain/decide-field.js';
 import { crmFieldValue } from '../domain/derived-fields.js';
 import type { CrmObject } from '../domain/field-mapping.js';
@@ -14,18 +11,13 @@ import {
 import * as store from '../store/link-store.js';
 import { readPairs, type DifferingPair } from './pair-reader.js';
 import * as queue from '../store/work-queue.js';
-import type { SyncEngine } from '../sync-engine.js';
+import type { BackfillOptions } from '../backfill.js';
 
-export interface VerifyOptions {
-  database: Database;
-  crm: jsforce.Connection;
-  marketing: AccountEngagementClient;
-  unitId: string;
-  engine: SyncEngine;
-  now: () => Date;
+/** What a verify works with: the clients, store and engine a backfill has. */
+export type VerifyOptions = Omit<BackfillOptions, 'onProgress' | 'chunkSize'> & {
   /** How often a bulk job's status is asked (default 250 ms). */
   pollMs?: number;
-}
+};
 
 /** What a verify found: every difference, and counts by class and by object and field. */
 export interface VerifyResult {

@@ -10,15 +10,6 @@ type DifferenceClass = keyof VerifyRunSummary['byClass'];
 
 /** Classes a repair settles (the others are in flight, held by a sync error, or kept by a mapping). */
 const REPAIRABLE: DifferenceClass[] = ['drift', 'conflict', 'orphan', 'unlinked duplicate'];
-const CLASSES: DifferenceClass[] = [
-  'in flight',
-  'drift',
-  'conflict',
-  'refused',
-  'kept',
-  'orphan',
-  'unlinked duplicate',
-];
 /** The differences a page shows (a run keeps 10,000; `handoff sync verify` writes them all to CSV). */
 const SHOWN = 200;
 
@@ -63,6 +54,8 @@ export function Verify() {
   }, [jobState, queries]);
 
   if (!runs.data) return <Loading error={runs.error} />;
+  // The classes in the server's order (in flight, drift, conflict …), as each run counts them.
+  const CLASSES = Object.keys(latest?.byClass ?? {}) as DifferenceClass[];
   const busy = start.isPending || jobState === 'running';
   const differences = run.data?.run.differences ?? [];
   return (
