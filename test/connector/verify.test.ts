@@ -63,7 +63,18 @@ for (const dialect of DIALECTS) {
     afterAll(() => m.close());
 
     it('finds no difference when both sides agree, every mapped field compared', async () => {
+      const used = async () =>
+        (await connector.metrics(60)).reduce(
+          (sum, m) => ({ crm: sum.crm + m.crmCalls, marketing: sum.marketing + m.marketingCalls }),
+          { crm: 0, marketing: 0 },
+        );
+      const before = await used();
       const result = await connector.verify();
+      // Its calls count against the connector's share of each side's daily limit, as a pass's do.
+      expect(await used()).toEqual({
+        crm: before.crm + result.calls.crm,
+        marketing: before.marketing + result.calls.marketing,
+      });
       expect(result.pairs).toBe(7);
       expect(found(result)).toEqual([]);
       // Both sides were read in bulk: a few calls, not one per pair.

@@ -8,6 +8,7 @@ import * as store from '../store/link-store.js';
 import * as queue from '../store/work-queue.js';
 import type { SyncRules } from '../sync-types.js';
 import { readPairs } from './pair-reader.js';
+import { countCalls } from './verify-run.js';
 import type { VerifyOptions } from './verify-pairs.js';
 
 /** One write a change of settings would make, for the preview's samples. */
@@ -121,6 +122,7 @@ export async function previewSettings(
     crm: crmRequestsSent(options.crm) - callsBefore.crm,
     marketing: marketing.callsSent - callsBefore.marketing,
   };
+  await countCalls(options, preview.calls);
   return preview;
 }
 
