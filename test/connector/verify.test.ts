@@ -227,5 +227,26 @@ for (const dialect of DIALECTS) {
       await settle();
       expect(found(await connector.verify())).toEqual([]);
     });
+
+    it('tells a record in its recycle bin from one purged, and the repair follows the deletion', async () => {
+      await conn.sobject('Lead').destroy(leadIds[5]!);
+      await missWindow();
+      const before = await connector.verify();
+      expect(found(before)).toEqual(['orphan Lead.*']);
+      expect(before.differences[0]).toMatchObject({
+        crmId: leadIds[5],
+        orphan: 'crm deleted',
+        changed: 'crm',
+      });
+      const prospectId = before.differences[0]!.prospectId!;
+      const repaired = await connector.verify({ repair: true });
+      expect(repaired.repair).toEqual({ queued: 1, unlinked: 0, reported: 0 });
+      await settle();
+      // As the sync does with a deletion it sees: the prospect follows to its recycle bin.
+      const prospect = (await m.call(`/api/v5/objects/prospects/${prospectId}?fields=isDeleted&deleted=all`))
+        .body as Json;
+      expect(prospect.isDeleted).toBe(true);
+      expect(found(await connector.verify())).toEqual([]);
+    });
   });
 }

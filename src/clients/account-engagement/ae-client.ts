@@ -64,7 +64,7 @@ export class AccountEngagementClient {
    */
   startProspectExport(
     fields: readonly string[],
-    options: { pollMs?: number } = {},
+    options: { pollMs?: number; deleted?: boolean } = {},
   ): Promise<AsyncGenerator<ExportPage>> {
     return startProspectExport(this.transport, fields, options);
   }

@@ -33,7 +33,7 @@ const NUMERIC = new Set(['id', 'campaignId', 'assignedToId', 'score', 'prospectA
 export async function startProspectExport(
   transport: AccountEngagementTransport,
   fields: readonly string[],
-  options: { pollMs?: number; now?: () => Date } = {},
+  options: { pollMs?: number; now?: () => Date; deleted?: boolean } = {},
 ): Promise<AsyncGenerator<ExportPage>> {
   const now = options.now ?? (() => new Date());
   const oldest = await transport.json<{ values: Array<{ createdAt: string }> }>({
@@ -59,6 +59,8 @@ export async function startProspectExport(
             arguments: {
               created_after: new Date(from).toISOString(),
               created_before: new Date(Math.min(from + WINDOW_MS, end)).toISOString(),
+              // The recycle bin's too (told by `isDeleted`): a reader can tell deleted from gone.
+              ...(options.deleted ? { deleted: 'all' } : {}),
             },
           },
         },

@@ -86,14 +86,17 @@ export class SalesforceClient {
    */
   async *bulkQueryPages(
     soql: string,
-    /** `pageRows`: at most this many records a result page (`maxRecords`; the org's size unless set). */
-    options: { pollMs?: number; pageRows?: number } = {},
+    /**
+     * `pageRows`: at most this many records a result page (`maxRecords`; the org's size unless
+     * set). `recycleBin`: deleted records too (`queryAll`), told by `IsDeleted`.
+     */
+    options: { pollMs?: number; pageRows?: number; recycleBin?: boolean } = {},
   ): AsyncGenerator<{ columns: string[]; rows: string[][] }> {
     const base = `/services/data/v${this.conn.version}/jobs/query`;
     const job = await this.conn.request<{ id: string }>({
       method: 'POST',
       url: base,
-      body: JSON.stringify({ operation: 'query', query: soql }),
+      body: JSON.stringify({ operation: options.recycleBin ? 'queryAll' : 'query', query: soql }),
       headers: { 'Content-Type': 'application/json' },
     });
     for (;;) {

@@ -44,8 +44,11 @@ export interface Difference {
   lastSynced: SyncValue;
   /** Which side moved away from the last synced value (drift), both (conflict). */
   changed: 'crm' | 'marketing' | 'both' | null;
-  /** For an orphan: what became of the link's records. */
-  orphan?: 'converted' | 'crm gone' | 'prospect gone' | 'both gone';
+  /**
+   * For an orphan: what became of the link's records — a Lead converted, a record in its
+   * recycle bin (deleted: the sync follows it), or gone for good (purged).
+   */
+  orphan?: 'converted' | 'crm deleted' | 'prospect deleted' | 'crm gone' | 'prospect gone' | 'both gone';
   /** In words, for the report. */
   note: string;
 }

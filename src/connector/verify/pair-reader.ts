@@ -28,10 +28,14 @@ export interface PairsRead {
   differing: DifferingPair[];
   /** Whether a linked CRM record was read. */
   crmExists(crmId: string): boolean;
+  /** Linked CRM records in the recycle bin. */
+  recycledCrm: Set<string>;
   /** Linked Leads that were converted, by id: their Contact's id. */
   converted: Map<string, string>;
-  /** Linked prospects that were read. */
+  /** Linked prospects that were read (live ones). */
   seenProspects: Set<number>;
+  /** Linked prospects in the recycle bin. */
+  recycledProspects: Set<number>;
   /** Unlinked CRM records (shared, not converted) by lower-case email. */
   unlinkedCrm: Map<string, { object: CrmObject; id: string }>;
   /** Unlinked prospects by lower-case email. */
@@ -56,26 +60,42 @@ export async function readPairs(
   const links = (await store.selectLinkKeys(database.db, unitId)).filter((link) => !link.deleted);
   const byCrmId = new Set(links.map((link) => link.crmId));
   const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
-  const prospects = await marketing.startProspectExport(fields.prospect(), { pollMs: options.pollMs });
+  const prospects = await marketing.startProspectExport(fields.prospect(), {
+    pollMs: options.pollMs,
+    deleted: true,
+  });
 
   // The CRM side: linked records kept to compare (as one string each), unlinked ones by email.
   const columns = {} as Record<CrmObject, string[]>;
   const crmRecords = new Map<string, string>();
   const converted = new Map<string, string>();
+  const recycledCrm = new Set<string>();
   const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
   for (const object of ['Lead', 'Contact'] as const) {
     // A converted Lead is an orphan until the sync moves its link to the Contact.
     const conversion = object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : [];
-    columns[object] = [...new Set([...fields.crm(object), ...conversion])];
+    columns[object] = [...new Set([...fields.crm(object), 'IsDeleted', ...conversion])];
     const soql = `SELECT ${columns[object].join(', ')} FROM ${object}`;
-    for await (const page of engine.salesforce.bulkQueryPages(soql, { pollMs: options.pollMs })) {
+    // The recycle bin's too: a linked record deleted is not the same as one purged.
+    for await (const page of engine.salesforce.bulkQueryPages(soql, {
+      pollMs: options.pollMs,
+      recycleBin: true,
+    })) {
       const at = (name: string) => page.columns.indexOf(name);
       const order = columns[object].map(at);
-      const [id, email, isConverted, contact] = ['Id', 'Email', 'IsConverted', 'ConvertedContactId'].map(at);
+      const [id, email, isConverted, contact, isDeleted] = [
+        'Id',
+        'Email',
+        'IsConverted',
+        'ConvertedContactId',
+        'IsDeleted',
+      ].map(at);
       const shared = sharing ? at(sharing.field) : -1;
       for (const row of page.rows) {
         const crmId = row[id!]!;
-        if (byCrmId.has(crmId)) {
+        if (row[isDeleted!] === 'true') {
+          if (byCrmId.has(crmId)) recycledCrm.add(crmId);
+        } else if (byCrmId.has(crmId)) {
           crmRecords.set(crmId, order.map((i) => row[i] ?? '').join(SEPARATOR));
           if (row[isConverted!] === 'true') converted.set(crmId, row[contact!] ?? '');
         } else if (
@@ -95,6 +115,7 @@ export async function readPairs(
 
   // The marketing side, compared as it streams: as text first, normalised where that differs.
   const seenProspects = new Set<number>();
+  const recycledProspects = new Set<number>();
   const unlinkedProspects = new Map<string, number>();
   const differing: DifferingPair[] = [];
   const derive = await engine.deriver();
@@ -112,10 +133,14 @@ export async function readPairs(
         cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
         derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
       }));
-    const [id, email] = [at('id'), at('email')];
+    const [id, email, isDeleted] = [at('id'), at('email'), at('isDeleted')];
     for (const row of page.rows) {
       const prospectId = Number(row[id]);
       const link = byProspectId.get(prospectId);
+      if (row[isDeleted] === 'true') {
+        if (link) recycledProspects.add(prospectId);
+        continue;
+      }
       if (!link) {
         const address = syncValue(row[email])?.toLowerCase();
         if (address && !unlinkedProspects.has(address)) unlinkedProspects.set(address, prospectId);
@@ -151,7 +176,9 @@ export async function readPairs(
     differing,
     crmExists: (crmId) => crmRecords.has(crmId),
     converted,
+    recycledCrm,
     seenProspects,
+    recycledProspects,
     unlinkedCrm,
     unlinkedProspects,
   };

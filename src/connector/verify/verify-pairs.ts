@@ -9,7 +9,7 @@ import {
   type DifferenceClass,
 } from '../domain/pair-difference.js';
 import * as store from '../store/link-store.js';
-import { readPairs, type DifferingPair } from './pair-reader.js';
+import { readPairs, type DifferingPair, type PairsRead } from './pair-reader.js';
 import * as queue from '../store/work-queue.js';
 import type { BackfillOptions } from '../backfill.js';
 
@@ -80,13 +80,10 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
   const startedAt = now().toISOString();
   const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
   const read = await readPairs(options, engine.mappings, engine.fields);
-  const { links, differing, converted, seenProspects, unlinkedCrm, unlinkedProspects } = read;
+  const { links, differing, unlinkedCrm, unlinkedProspects } = read;
   const differences = await classifyDiffering(options, differing);
   const queued = await queue.selectQueuedKeys(database, unitId);
-  for (const link of links)
-    differences.push(
-      ...orphanOf(link, read.crmExists(link.crmId), converted.get(link.crmId), seenProspects, queued),
-    );
+  for (const link of links) differences.push(...orphanOf(link, read, queued));
   for (const [email, id] of unlinkedCrm) {
     const prospectId = unlinkedProspects.get(email);
     if (prospectId === undefined) continue;
@@ -185,31 +182,32 @@ async function classifyDiffering(
 /** A link whose CRM record or prospect is gone (or whose Lead was converted), as a difference. */
 function orphanOf(
   link: store.LinkKey,
-  crmExists: boolean,
-  /** The converted Lead's Contact id, when the link's Lead was converted. */
-  convertedTo: string | undefined,
-  seenProspects: ReadonlySet<number>,
+  read: Pick<PairsRead, 'crmExists' | 'converted' | 'recycledCrm' | 'seenProspects' | 'recycledProspects'>,
   queued: ReadonlySet<string>,
 ): Difference[] {
-  const prospectGone = !seenProspects.has(link.prospectId);
-  if (crmExists && convertedTo === undefined && !prospectGone) return [];
+  const crmExists = read.crmExists(link.crmId);
+  const convertedTo = read.converted.get(link.crmId);
+  const prospectLives = read.seenProspects.has(link.prospectId);
+  if (crmExists && convertedTo === undefined && prospectLives) return [];
   const inFlight = queued.has(`${link.crmObject}:${link.crmId}`) || queued.has(`prospect:${link.prospectId}`);
-  let note: string;
-  let orphan: NonNullable<Difference['orphan']>;
-  if (convertedTo !== undefined) {
-    note = `the Lead was converted (Contact ${convertedTo || '?'}): the link moves to the Contact`;
-    orphan = 'converted';
-  } else if (!crmExists && prospectGone) {
-    note = 'both records are gone';
-    orphan = 'both gone';
-  } else if (!crmExists) {
-    note = 'the CRM record is gone (deleted or purged) while its prospect lives';
-    orphan = 'crm gone';
-  } else {
-    note = 'the prospect is gone while its CRM record lives';
-    orphan = 'prospect gone';
-  }
-  const changed = orphan === 'both gone' ? 'both' : orphan === 'prospect gone' ? 'marketing' : 'crm';
+  const [orphan, note]: [NonNullable<Difference['orphan']>, string] =
+    convertedTo !== undefined
+      ? ['converted', `the Lead was converted (Contact ${convertedTo || '?'}): the link moves to the Contact`]
+      : read.recycledCrm.has(link.crmId)
+        ? ['crm deleted', `the ${link.crmObject} is in the recycle bin: the sync follows the deletion`]
+        : read.recycledProspects.has(link.prospectId)
+          ? ['prospect deleted', 'the prospect is in the recycle bin: the sync follows the deletion']
+          : !crmExists && !prospectLives
+            ? ['both gone', 'both records are gone for good']
+            : !crmExists
+              ? ['crm gone', `the ${link.crmObject} is gone for good (purged) while its prospect lives`]
+              : ['prospect gone', 'the prospect is gone for good (purged) while its CRM record lives'];
+  const changed =
+    orphan === 'both gone'
+      ? 'both'
+      : orphan === 'prospect gone' || orphan === 'prospect deleted'
+        ? 'marketing'
+        : 'crm';
   return [
     {
       class: inFlight ? 'in flight' : 'orphan',

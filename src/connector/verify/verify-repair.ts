@@ -19,10 +19,11 @@ export interface RepairResult {
  * Settles what a verify found through the sync's own queue, so its budgets, batching, retries
  * and sync log apply: a pair that drifted or conflicts is queued and decided again as any
  * change is (domain/decide-field.ts); an unlinked duplicate is queued, and the sync links it by
- * email; a converted Lead's link is queued, and the sync moves it to the Contact. A link whose
- * record is gone for good is dropped — the prospect forgets the purged CRM id, and a CRM record
- * whose prospect is gone is queued to be linked or given a prospect as a new record is — with
- * an entry in the sync log. In flight, refused and kept differences are left as reported.
+ * email; a converted Lead's link, or a record in its recycle bin, is queued, and the sync
+ * follows the conversion or deletion as it would have. A link whose record is gone for good is
+ * dropped, with an entry in the sync log; a prospect whose CRM record was purged forgets its id
+ * (so the sync may link it again by email). In flight, refused and kept differences are left as
+ * reported.
  */
 export async function repairDifferences(
   options: VerifyOptions,
@@ -51,8 +52,13 @@ export async function repairDifferences(
   async function settleOrphan(d: Difference): Promise<void> {
     const crmId = d.crmId!;
     const prospectId = d.prospectId!;
-    if (d.orphan === 'converted') {
-      keys.add(`Lead:${crmId}`);
+    // A conversion or a deletion the sync did not see: queued, it follows them as it would have.
+    if (d.orphan === 'converted' || d.orphan === 'crm deleted') {
+      keys.add(`${d.crmObject}:${crmId}`);
+      return;
+    }
+    if (d.orphan === 'prospect deleted') {
+      keys.add(`prospect:${prospectId}`);
       return;
     }
     await store.deleteLink(database.db, unitId, crmId);
@@ -86,11 +92,10 @@ export async function repairDifferences(
         value: null,
         reason:
           d.orphan === 'both gone'
-            ? `verify repair: ${d.crmObject} ${crmId} and prospect ${prospectId} are both gone; the link is dropped`
-            : `verify repair: prospect ${prospectId} is gone; ${d.crmObject} ${crmId} is linked again as a new record`,
+            ? `verify repair: ${d.crmObject} ${crmId} and prospect ${prospectId} are both gone for good; the link is dropped`
+            : `verify repair: prospect ${prospectId} is gone for good; ${d.crmObject} ${crmId} is unlinked from it`,
         apiCall: 'none: the link was dropped',
       });
-      if (d.orphan === 'prospect gone') keys.add(`${d.crmObject}:${crmId}`);
     }
   }
 
