@@ -9,6 +9,21 @@ import { soqlList } from './soql.js';
 /** SOQL `IN` lists and Collections calls take 200 at a time. */
 const IDS_PER_QUERY = 200;
 
+/**
+ * A call tried once more when the connection dropped under it (reset, or hung up: a kept-alive
+ * socket the other side closed as the request went out). For calls that change nothing.
+ */
+async function onceMoreIfDropped<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code !== 'ECONNRESET' && code !== 'EPIPE' && !/ECONNRESET|socket hang up/.test(message ?? ''))
+      throw error;
+    return call();
+  }
+}
+
 /** jsforce's HTTP API with its session refresh, for a call whose headers we read. */
 const { HttpApi } = httpApi;
 
@@ -93,14 +108,20 @@ export class SalesforceClient {
     options: { pollMs?: number; pageRows?: number; recycleBin?: boolean } = {},
   ): AsyncGenerator<{ columns: string[]; rows: string[][] }> {
     const base = `/services/data/v${this.conn.version}/jobs/query`;
-    const job = await this.conn.request<{ id: string }>({
-      method: 'POST',
-      url: base,
-      body: JSON.stringify({ operation: options.recycleBin ? 'queryAll' : 'query', query: soql }),
-      headers: { 'Content-Type': 'application/json' },
-    });
+    // A query job changes nothing: made again when the connection dropped before its answer
+    // (an orphaned job at worst), as its status is asked again.
+    const job = await onceMoreIfDropped(() =>
+      this.conn.request<{ id: string }>({
+        method: 'POST',
+        url: base,
+        body: JSON.stringify({ operation: options.recycleBin ? 'queryAll' : 'query', query: soql }),
+        headers: { 'Content-Type': 'application/json' },
+      }),
+    );
     for (;;) {
-      const info = await this.conn.request<{ state: string; errorMessage?: string }>(`${base}/${job.id}`);
+      const info = await onceMoreIfDropped(() =>
+        this.conn.request<{ state: string; errorMessage?: string }>(`${base}/${job.id}`),
+      );
       if (info.state === 'JobComplete') break;
       if (info.state === 'Failed' || info.state === 'Aborted')
         throw new Error(`Bulk query job ${job.id} ${info.state}: ${info.errorMessage ?? soql}`);
@@ -126,10 +147,13 @@ export class SalesforceClient {
       });
       return { csv, next: next && next !== 'null' ? next : undefined };
     };
-    let pending: Promise<{ csv: string; next?: string }> | null = fetchPage(undefined);
+    let pending: Promise<{ csv: string; next?: string }> | null = onceMoreIfDropped(() =>
+      fetchPage(undefined),
+    );
     while (pending) {
       const page: { csv: string; next?: string } = await pending;
-      pending = page.next ? fetchPage(page.next) : null;
+      const next = page.next;
+      pending = next ? onceMoreIfDropped(() => fetchPage(next)) : null;
       // Met when awaited on the next turn; a consumer that stops early must not leave it unhandled.
       pending?.catch(() => undefined);
       const [columns, ...rows] = parse(page.csv, { skip_empty_lines: true }) as string[][];
