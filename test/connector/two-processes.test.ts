@@ -39,17 +39,6 @@ describe.skipIf(!HAS_POSTGRES)('two handoff sync processes on one PostgreSQL dat
     const demo = await start(['demo', ...FREE_PORTS, '--no-sync', ...flags]);
     const conn = await login(dataDir);
     expect((await run(['sync', '--once', ...flags])).code).toBe(0);
-    for (let i = 0; i < LEADS; i += 200) {
-      await conn.sobject('Lead').create(
-        Array.from({ length: 200 }, (_, j) => ({
-          LastName: `Two ${i + j}`,
-          Company: 'Two Co',
-          Email: `two${i + j}@example.com`,
-        })),
-        { allOrNone: true },
-      );
-    }
-
     // Two connector processes, started together on the same database.
     const outputs = ['', ''];
     const children: ChildProcess[] = [0, 1].map((n) => {
@@ -64,6 +53,22 @@ describe.skipIf(!HAS_POSTGRES)('two handoff sync processes on one PostgreSQL dat
       child.stderr!.resume();
       return child;
     });
+    // Both running before the Leads come (a cold start can take seconds on a loaded machine:
+    // the first one up would otherwise find every change alone).
+    for (let i = 0; i < 600 && !outputs.every((out) => out.includes('syncing; Ctrl-C stops')); i++)
+      await sleep(50);
+    expect(outputs.map((out) => out.includes('syncing; Ctrl-C stops'))).toEqual([true, true]);
+    for (let i = 0; i < LEADS; i += 200) {
+      await conn.sobject('Lead').create(
+        Array.from({ length: 200 }, (_, j) => ({
+          LastName: `Two ${i + j}`,
+          Company: 'Two Co',
+          Email: `two${i + j}@example.com`,
+        })),
+        { allOrNone: true },
+      );
+    }
+
     const count = async () => {
       let total = 0;
       let path = '/api/v5/objects/prospects?fields=id,email&limit=1000&orderBy=id';
