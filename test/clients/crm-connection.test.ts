@@ -63,11 +63,11 @@ describe('reading a whole object through a Bulk API 2.0 query job', () => {
     );
     const before = crmRequestsSent(conn);
     const records: Array<Record<string, string>> = [];
-    for await (const record of new SalesforceClient(conn).bulkQuery(
+    for await (const page of new SalesforceClient(conn).bulkQueryPages(
       "SELECT Id, LastName, Title, Account.Name FROM Contact WHERE LastName LIKE 'Paged%' ORDER BY LastName",
       { pollMs: 20, pageRows: 3 },
     ))
-      records.push(record);
+      for (const row of page.rows) records.push(Object.fromEntries(page.columns.map((c, i) => [c, row[i]!])));
     expect(records.map((r) => r.LastName)).toEqual(Array.from({ length: 7 }, (_, i) => `Paged ${i}`));
     expect(records[0]!['Account.Name']).toBe('Paged "Quoted", Inc.');
     expect(records[3]!.Title).toBe('a\nb');

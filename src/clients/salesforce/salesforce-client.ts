@@ -81,21 +81,10 @@ export class SalesforceClient {
   }
 
   /**
-   * Every record a query matches, through one Bulk API 2.0 query job: a few calls (the job, its
-   * status, a page of results per locator) however many records. Values are CSV text, a parent's
-   * field under its dotted name (`Account.Name`).
-   */
-  async *bulkQuery(
-    soql: string,
-    options: { pollMs?: number; pageRows?: number } = {},
-  ): AsyncGenerator<Record<string, string>> {
-    for await (const page of this.bulkQueryPages(soql, options))
-      for (const row of page.rows) yield Object.fromEntries(page.columns.map((c, i) => [c, row[i] ?? '']));
-  }
-
-  /**
-   * A Bulk API 2.0 query job's results page by page, as CSV rows under their columns: for a
-   * reader of millions of records that builds no object per record. The pages are read here
+   * Every record a query matches, through one Bulk API 2.0 query job — a few calls (the job, its
+   * status, a page of results per locator) however many records — page by page, as CSV rows
+   * under their columns (a parent's field under its dotted name, `Account.Name`): a reader of
+   * millions of records builds no object per record. The pages are read here
    * rather than by jsforce's `bulk2.query`, whose one CSV parser across every page fails once
    * there is more than one.
    */

@@ -23,13 +23,6 @@ export const DIFFERENCE_CLASSES = [
 ] as const;
 export type DifferenceClass = (typeof DIFFERENCE_CLASSES)[number];
 
-/** Classes a repair settles or that settle by themselves; the others are reported. */
-export const SETTLED_BY_SYNC: ReadonlySet<DifferenceClass> = new Set([
-  'drift',
-  'conflict',
-  'unlinked duplicate',
-]);
-
 export interface Difference {
   class: DifferenceClass;
   crmObject: CrmObject;

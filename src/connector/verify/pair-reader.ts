@@ -70,6 +70,7 @@ export async function readPairs(
   const crmRecords = new Map<string, string>();
   const converted = new Map<string, string>();
   const recycledCrm = new Set<string>();
+  const unshared = new Set<string>();
   const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
   for (const object of ['Lead', 'Contact'] as const) {
     // A converted Lead is an orphan until the sync moves its link to the Contact.
@@ -93,15 +94,15 @@ export async function readPairs(
       const shared = sharing ? at(sharing.field) : -1;
       for (const row of page.rows) {
         const crmId = row[id!]!;
+        const rowShared = !sharing || syncValue(row[shared]) === syncValue(sharing.value);
         if (row[isDeleted!] === 'true') {
           if (byCrmId.has(crmId)) recycledCrm.add(crmId);
         } else if (byCrmId.has(crmId)) {
           crmRecords.set(crmId, order.map((i) => row[i] ?? '').join(SEPARATOR));
           if (row[isConverted!] === 'true') converted.set(crmId, row[contact!] ?? '');
-        } else if (
-          row[isConverted!] !== 'true' &&
-          (!sharing || syncValue(row[shared]) === syncValue(sharing.value))
-        ) {
+          // Outside the sharing rule the sync leaves a pair alone: nothing to compare.
+          if (!rowShared) unshared.add(crmId);
+        } else if (row[isConverted!] !== 'true' && rowShared) {
           const address = syncValue(row[email!])?.toLowerCase();
           if (address && !unlinkedCrm.has(address)) unlinkedCrm.set(address, { object, id: crmId });
         }
@@ -148,13 +149,8 @@ export async function readPairs(
       }
       seenProspects.add(prospectId);
       const packed = crmRecords.get(link.crmId);
-      if (packed === undefined || converted.has(link.crmId)) continue;
+      if (packed === undefined || converted.has(link.crmId) || unshared.has(link.crmId)) continue;
       const values = packed.split(SEPARATOR);
-      if (
-        sharing &&
-        syncValue(values[columns[link.crmObject].indexOf(sharing.field)]) !== syncValue(sharing.value)
-      )
-        continue;
       const differs = plans[link.crmObject].some((plan) => {
         const crm = values[plan.crm] ?? '';
         const cell = row[plan.cell] ?? '';
@@ -182,4 +178,31 @@ export async function readPairs(
     unlinkedCrm,
     unlinkedProspects,
   };
+}
+
+/** A differing pair with its link's synced state (last synced values, refused values). */
+export interface DifferingWithState {
+  link: store.Link;
+  record: Record<string, unknown>;
+  prospect: Record<string, unknown>;
+}
+
+/**
+ * The differing pairs with their links' synced state, read from the store 500 links a query;
+ * a pair relinked since it was read is left out (it is compared next time).
+ */
+export async function withSyncedState(
+  options: Pick<VerifyOptions, 'database' | 'unitId'>,
+  differing: readonly DifferingPair[],
+): Promise<DifferingWithState[]> {
+  if (differing.length === 0) return [];
+  const states = await store.selectLinksByProspectIds(
+    options.database.db,
+    options.unitId,
+    differing.map((d) => d.link.prospectId),
+  );
+  return differing.flatMap(({ link: key, record, prospect }) => {
+    const link = states.get(key.prospectId);
+    return link && link.crmId === key.crmId ? [{ link, record, prospect }] : [];
+  });
 }

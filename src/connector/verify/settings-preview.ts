@@ -1,14 +1,12 @@
-import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
 import { PRIORITY } from '../domain/change-priority.js';
 import type { SyncValue } from '../domain/decide-field.js';
 import type { CrmObject, FieldMapping } from '../domain/field-mapping.js';
 import { planPair } from '../domain/pair-plan.js';
 import { SyncFields } from '../domain/sync-fields.js';
-import * as store from '../store/link-store.js';
 import * as queue from '../store/work-queue.js';
 import type { SyncRules } from '../sync-types.js';
-import { readPairs } from './pair-reader.js';
-import { countCalls } from './verify-run.js';
+import { readPairs, withSyncedState } from './pair-reader.js';
+import { callsFrom, countCalls } from './api-calls.js';
 import type { VerifyOptions } from './verify-pairs.js';
 
 /** One write a change of settings would make, for the preview's samples. */
@@ -54,8 +52,8 @@ export async function previewSettings(
   settings: { mappings: Record<CrmObject, FieldMapping[]>; rules: SyncRules },
   sampleSize = 20,
 ): Promise<SettingsPreview> {
-  const { engine, database, unitId, marketing } = options;
-  const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
+  const { engine } = options;
+  const calls = callsFrom(options);
   const preview: SettingsPreview = {
     problems: [],
     pairs: 0,
@@ -75,14 +73,7 @@ export async function previewSettings(
       settings.rules.sharing,
     );
     preview.pairs = read.links.length;
-    const states = await store.selectLinksByProspectIds(
-      database.db,
-      unitId,
-      read.differing.map((d) => d.link.prospectId),
-    );
-    for (const { link: key, record, prospect } of read.differing) {
-      const link = states.get(key.prospectId);
-      if (!link || link.crmId !== key.crmId) continue;
+    for (const { link, record, prospect } of await withSyncedState(options, read.differing)) {
       const plan = planPair(
         checked.mappings[link.crmObject],
         engine.crmTypes[link.crmObject],
@@ -118,10 +109,7 @@ export async function previewSettings(
       }
     }
   }
-  preview.calls = {
-    crm: crmRequestsSent(options.crm) - callsBefore.crm,
-    marketing: marketing.callsSent - callsBefore.marketing,
-  };
+  preview.calls = calls();
   await countCalls(options, preview.calls);
   return preview;
 }

@@ -1,4 +1,3 @@
-import { crmRequestsSent } from '../../clients/salesforce/crm-connection.js';
 import { syncValue } from '../domain/decide-field.js';
 import { crmFieldValue } from '../domain/derived-fields.js';
 import type { CrmObject } from '../domain/field-mapping.js';
@@ -9,7 +8,8 @@ import {
   type DifferenceClass,
 } from '../domain/pair-difference.js';
 import * as store from '../store/link-store.js';
-import { readPairs, type DifferingPair, type PairsRead } from './pair-reader.js';
+import { readPairs, withSyncedState, type DifferingPair, type PairsRead } from './pair-reader.js';
+import { callsFrom } from './api-calls.js';
 import * as queue from '../store/work-queue.js';
 import type { BackfillOptions } from '../backfill.js';
 
@@ -76,13 +76,13 @@ export async function verifyEstimate(options: VerifyOptions): Promise<{ crm: num
  * Nothing is written.
  */
 export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult> {
-  const { database, unitId, engine, marketing, now } = options;
+  const { database, unitId, engine, now } = options;
   const startedAt = now().toISOString();
-  const callsBefore = { crm: crmRequestsSent(options.crm), marketing: marketing.callsSent };
+  const calls = callsFrom(options);
   const read = await readPairs(options, engine.mappings, engine.fields);
   const { links, differing, unlinkedCrm, unlinkedProspects } = read;
-  const differences = await classifyDiffering(options, differing);
   const queued = await queue.selectQueuedKeys(database, unitId);
+  const differences = await classifyDiffering(options, differing, queued);
   for (const link of links) differences.push(...orphanOf(link, read, queued));
   for (const [email, id] of unlinkedCrm) {
     const prospectId = unlinkedProspects.get(email);
@@ -109,39 +109,29 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
     pairs: links.length,
     differences,
     ...counted(differences),
-    calls: {
-      crm: crmRequestsSent(options.crm) - callsBefore.crm,
-      marketing: marketing.callsSent - callsBefore.marketing,
-    },
+    calls: calls(),
     unlinkedCrm,
   };
 }
 
 /**
  * The differences of the pairs that differ, each mapped field classified with the pair's synced
- * state (read from the store, 500 links a query) and what the sync has pending.
+ * state and what the sync has pending (`queued`).
  */
 async function classifyDiffering(
   options: VerifyOptions,
   differing: readonly DifferingPair[],
+  queued: ReadonlySet<string>,
 ): Promise<Difference[]> {
   const { database, unitId, engine } = options;
   if (differing.length === 0) return [];
-  const queued = await queue.selectQueuedKeys(database, unitId);
   const cursors = {
     Lead: (await store.selectCursor(database.db, `${unitId}:Lead`)) ?? '',
     Contact: (await store.selectCursor(database.db, `${unitId}:Contact`)) ?? '',
     marketing: (await store.selectCursor(database.db, `${unitId}:marketing`)) ?? '',
   };
-  const states = await store.selectLinksByProspectIds(
-    database.db,
-    unitId,
-    differing.map((d) => d.link.prospectId),
-  );
   const differences: Difference[] = [];
-  for (const { link: key, record, prospect } of differing) {
-    const link = states.get(key.prospectId);
-    if (!link || link.crmId !== key.crmId) continue; // relinked since it was read: compared next time
+  for (const { link, record, prospect } of await withSyncedState(options, differing)) {
     const inFlight =
       queued.has(`${link.crmObject}:${link.crmId}`) ||
       queued.has(`prospect:${link.prospectId}`) ||

@@ -33,7 +33,6 @@ export async function repairDifferences(
   const keys = new Set<string>();
   const log: SyncLogEntry[] = [];
   const result: RepairResult = { queued: 0, unlinked: 0, reported: 0 };
-  const prospectEmails = new Map<number, string>();
   for (const d of verified.differences) {
     switch (d.class) {
       case 'drift':
@@ -71,7 +70,6 @@ export async function repairDifferences(
         { salesforceId: null, [crmIdField(d.crmObject)]: null },
         ['id', 'email'],
       );
-      if (typeof prospect.email === 'string') prospectEmails.set(prospectId, prospect.email.toLowerCase());
       log.push({
         ...entry,
         field: 'salesforceId',
@@ -80,9 +78,10 @@ export async function repairDifferences(
         reason: `verify repair: ${d.crmObject} ${crmId} is gone for good; the prospect is unlinked from it`,
         apiCall: `PATCH /api/v5/objects/prospects/${prospectId}`,
       });
-      const sameEmail = prospectEmails.has(prospectId)
-        ? verified.unlinkedCrm.get(prospectEmails.get(prospectId)!)
-        : undefined;
+      const sameEmail =
+        typeof prospect.email === 'string'
+          ? verified.unlinkedCrm.get(prospect.email.toLowerCase())
+          : undefined;
       if (sameEmail) keys.add(`${sameEmail.object}:${sameEmail.id}`);
     } else {
       log.push({

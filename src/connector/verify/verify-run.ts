@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DifferenceClass } from '../domain/pair-difference.js';
-import { addMinuteMetrics, minuteOf } from '../store/metrics-store.js';
 import { saveVerifyRun, selectVerifyRuns } from '../store/verify-store.js';
 import { claimLease } from '../store/work-queue.js';
 import { verifyPairs, type VerifyOptions, type VerifyResult } from './verify-pairs.js';
 import { repairDifferences, type RepairResult } from './verify-repair.js';
+import { countCalls } from './api-calls.js';
 
 /** Which differences a repair settles: all, or those of one class or one field (`Lead.jobTitle`). */
 export type RepairScope = boolean | { class?: DifferenceClass; field?: string };
@@ -41,25 +41,6 @@ export async function verifyAndRecord(
     differences: verified.differences,
   });
   return repaired ? { ...verified, repair: repaired } : verified;
-}
-
-/**
- * A verify's or a preview's calls, added to the minute's metrics as a pass's are: they count
- * against the connector's share of each side's daily API limit, which every process reads.
- */
-export async function countCalls(
-  options: Pick<VerifyOptions, 'database' | 'unitId' | 'now'>,
-  calls: { crm: number; marketing: number },
-): Promise<void> {
-  await addMinuteMetrics(options.database.db, options.unitId, {
-    minute: minuteOf(options.now()),
-    synced: 0,
-    writesToCrm: 0,
-    writesToMarketing: 0,
-    crmCalls: calls.crm,
-    marketingCalls: calls.marketing,
-    errors: 0,
-  });
 }
 
 /**
