@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import { openConnector } from '../connector/connector-services.js';
+import { openConnector, type Connector } from '../connector/connector-services.js';
+import type { PassResult } from '../connector/sync-types.js';
 import { buildConnectorWebhookApp, WEBHOOK_PATH } from '../connector/webhook-app.js';
 import { runDoctor } from '../connector/doctor.js';
 import { encryptSecret, resolveSecret, secretKey } from '../store/sealed-secrets.js';
@@ -118,9 +119,7 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
     if (current) bar.stop();
     const backfilled = Date.now();
     // What the backfill queued (records matched by email, hand-offs): worked off now.
-    let pass = await connector.runOnce();
-    for (let i = 0; i < 1_000 && (pass.waiting ?? 0) > 0 && pass.worked > 0; i++)
-      pass = await connector.runOnce();
+    const { last: pass } = await workOffQueue(connector);
     const seconds = (Date.now() - started) / 1000;
     const passSeconds = (Date.now() - backfilled) / 1000;
     console.log(
@@ -133,6 +132,24 @@ export async function runSyncBackfill(flags: CliFlags & { restart?: boolean }): 
   } finally {
     await database.close();
   }
+}
+
+/**
+ * Passes until the queue is empty, or a pass works nothing (what is left waits out a retry),
+ * at most 1,000: what a running sync would do with what a command queued. The last pass (its
+ * waiting count and errors) and the writes of them all.
+ */
+export async function workOffQueue(
+  connector: Connector,
+): Promise<{ last: PassResult; writesToCrm: number; writesToMarketing: number }> {
+  let last = await connector.runOnce();
+  const written = { writesToCrm: last.writesToCrm, writesToMarketing: last.writesToMarketing };
+  for (let i = 0; i < 1_000 && (last.waiting ?? 0) > 0 && last.worked > 0; i++) {
+    last = await connector.runOnce();
+    written.writesToCrm += last.writesToCrm;
+    written.writesToMarketing += last.writesToMarketing;
+  }
+  return { last, ...written };
 }
 
 /** `handoff sync log <id>`: what the sync wrote for a record (CRM id or prospect id), field by field. */

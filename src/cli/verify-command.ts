@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { openConnector } from '../connector/connector-services.js';
-import { DEFAULT_MAPPINGS } from '../connector/domain/field-mapping.js';
+import { configuredSettings, openConnector } from '../connector/connector-services.js';
 import { DIFFERENCE_CLASSES } from '../connector/domain/pair-difference.js';
 import { differencesCsv } from '../connector/verify/verify-report.js';
 import { resolveConfig, type CliFlags } from './config.js';
 import { openDataStore } from './data-store.js';
 import { connectorConfigFor } from './server-config.js';
+import { workOffQueue } from './sync-command.js';
 
 /**
  * `handoff sync verify [--repair] [--csv FILE]`: compares every linked pair on every mapped
@@ -46,9 +46,7 @@ export async function runSyncVerify(flags: CliFlags & { repair?: boolean; csv?: 
     if (result.repair) {
       const { queued, unlinked, reported } = result.repair;
       // The repairs go through the queue: worked off now, as a running sync would.
-      let pass = await connector.runOnce();
-      for (let i = 0; i < 1_000 && (pass.waiting ?? 0) > 0 && pass.worked > 0; i++)
-        pass = await connector.runOnce();
+      const { last: pass } = await workOffQueue(connector);
       console.log(
         `repair: ${queued} queued for the sync, ${unlinked} unlinked, ${reported} left as reported; still queued ${pass.waiting ?? 0}`,
       );
@@ -74,10 +72,7 @@ export async function runSyncPreview(flags: CliFlags & { save?: boolean }): Prom
   const database = openDataStore(config);
   try {
     const connector = await openConnector({ database, config: connectorConfig });
-    const settings = {
-      mappings: { ...DEFAULT_MAPPINGS, ...connectorConfig.mappings },
-      rules: { createProspects: true, createLeads: 'assigned' as const, ...connectorConfig.rules },
-    };
+    const settings = configuredSettings(connectorConfig);
     const preview = await connector.previewSettings(settings);
     if (preview.problems.length > 0) {
       for (const p of preview.problems) console.log(`✗ ${p.path}: ${p.message}`);
@@ -112,14 +107,10 @@ export async function runSyncPreview(flags: CliFlags & { save?: boolean }): Prom
       return;
     }
     // The queued pairs worked off now, as a running sync would.
-    const written = { crm: 0, marketing: 0 };
-    for (let i = 0; i < 1_000; i++) {
-      const pass = await connector.runOnce();
-      written.crm += pass.writesToCrm;
-      written.marketing += pass.writesToMarketing;
-      if ((pass.waiting ?? 0) === 0 || pass.worked === 0) break;
-    }
-    console.log(`saved; the sync wrote ${written.crm} CRM and ${written.marketing} prospect updates`);
+    const written = await workOffQueue(connector);
+    console.log(
+      `saved; the sync wrote ${written.writesToCrm} CRM and ${written.writesToMarketing} prospect updates`,
+    );
   } finally {
     await database.close();
   }

@@ -190,6 +190,20 @@ export interface Connector {
   stop(): Promise<void>;
 }
 
+/**
+ * The mappings and rules a configuration gives (its mappings over the defaults): in force until
+ * settings are saved from the console, and what `handoff sync preview` shows.
+ */
+export function configuredSettings(config: Pick<ConnectorConfig, 'mappings' | 'rules'>): {
+  mappings: Record<CrmObject, FieldMapping[]>;
+  rules: SyncRules;
+} {
+  return {
+    mappings: { ...DEFAULT_MAPPINGS, ...config.mappings },
+    rules: { createProspects: true, createLeads: 'assigned', ...config.rules },
+  };
+}
+
 /** The connector's Account Engagement client: its writes show in history as the sync's. */
 export function connectMarketing(config: ConnectorConfig, options: { maxAttempts?: number } = {}) {
   return new AccountEngagementClient({
@@ -231,8 +245,7 @@ export async function openConnector(options: {
     crm,
     marketing,
     unitId,
-    mappings: savedSettings?.mappings ?? { ...DEFAULT_MAPPINGS, ...config.mappings },
-    rules: savedSettings?.rules ?? { createProspects: true, createLeads: 'assigned', ...config.rules },
+    ...(savedSettings ?? configuredSettings(config)),
     now,
     log,
     retryBaseMs: options.retryBaseMs,
@@ -244,16 +257,13 @@ export async function openConnector(options: {
     prospectUrl: (id) => `${config.marketing.baseUrl.replace(/\/$/, '')}/prospect/read?id=${id}`,
   });
 
+  /** What the backfill, the verify and the preview work with. */
+  const parts = { database, crm, marketing, unitId, engine, now };
   let streaming = false;
   let started = false;
   const verifySchedule = config.verify
     ? new VerifySchedule({
-        database,
-        crm,
-        marketing,
-        unitId,
-        engine,
-        now,
+        ...parts,
         log,
         everyMs: config.verify.everyHours * 3_600_000,
         repair: config.verify.repair ?? false,
@@ -399,7 +409,7 @@ export async function openConnector(options: {
     // A first-start backfill stopped half way (a restart) goes on where it stopped.
     if (!config.backfillOnFirstStart || !(await selectBackfillState(database.db, unitId)).needed) return;
     log.info('first start: linking what both sides already hold (backfill)');
-    const done = await backfill({ database, crm, marketing, unitId, engine, now });
+    const done = await backfill(parts);
     log.info({ linked: done.linked, queued: done.queued }, 'first-start backfill done');
   };
   const probe = new ConnectionProbe(crm, marketing, now);
@@ -436,29 +446,24 @@ export async function openConnector(options: {
       await saveSettings(database.db, unitId, JSON.stringify(settings));
       // The new settings reach the pairs already linked, not only those that change from now
       // on: the pairs they write to (as the preview shows) are queued for the sync.
-      const options = { database, crm, marketing, unitId, engine, now };
       try {
-        const preview = await previewSettings(options, settings as SyncSettings & { rules: SyncRules });
-        await applySettingsPreview(options, preview);
+        const preview = await previewSettings(parts, settings as SyncSettings & { rules: SyncRules });
+        await applySettingsPreview(parts, preview);
         if (preview.keys.length > 0) kick();
       } catch (error) {
         log.warn({ err: error }, 'settings saved; the linked pairs they change were not queued');
       }
       return [];
     },
-    previewSettings: (settings) =>
-      previewSettings(
-        { database, crm, marketing, unitId, engine, now },
-        settings as SyncSettings & { rules: SyncRules },
-      ),
+    previewSettings: (settings) => previewSettings(parts, settings as SyncSettings & { rules: SyncRules }),
     fieldCatalog: () => engine.fieldCatalog(),
     syncLog: (recordId) => selectRecordLog(database, unitId, recordId),
     async backfill({ onProgress, restart, chunkSize } = {}) {
       if (restart) await forgetBackfill(database.db, unitId);
-      return backfill({ database, crm, marketing, unitId, engine, now, onProgress, chunkSize });
+      return backfill({ ...parts, onProgress, chunkSize });
     },
-    verifyEstimate: () => verifyEstimate({ database, crm, marketing, unitId, engine, now }),
-    verify: ({ repair } = {}) => verifyAndRecord({ database, crm, marketing, unitId, engine, now }, repair),
+    verifyEstimate: () => verifyEstimate(parts),
+    verify: ({ repair } = {}) => verifyAndRecord(parts, repair),
     verifyRuns: (limit) => selectVerifyRuns(database.db, unitId, limit),
     verifyRun: (id) => selectVerifyRun(database.db, unitId, id),
     errors: (states = ['open', 'retry'], limit) => selectSyncErrors(database.db, unitId, states, limit),
