@@ -1,6 +1,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, sql, SqliteDialect, type Driver } from 'kysely';
 import pg from 'pg';
+import { readArraysThrough } from './array-rows.js';
 import { touchPrivateFile } from './private-files.js';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './store-dialect.js';
 
@@ -76,6 +77,7 @@ function openSqlite(filename: string, busyTimeoutMs: number): Database {
   const db = new Kysely<object>({
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }),
   });
+  readArraysThrough(db, connection);
   return { db, dialect: sqliteDialect, close: () => db.destroy() };
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { arrayRows } from '../../src/store/array-rows.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { migrateArea } from '../../src/store/migrations.js';
 import { UnitOfWork } from '../../src/store/unit-of-work.js';
@@ -130,6 +131,40 @@ for (const dialect of DIALECTS) {
         await sql`insert into notes_note (id, body) values ('3', 'committed')`.execute(db);
       });
       expect(await notes(database)).toEqual([{ id: '3', body: 'committed' }]);
+    });
+
+    it('reads rows as arrays in select-list order, and never inside another flow’s open transaction', async () => {
+      await sql`insert into notes_note (id, body) values ('a', 'one'), ('b', 'two')`.execute(database.db);
+      const read = () => arrayRows(database.db, sql`select body as b0, id as i0 from notes_note order by id`);
+      expect(await read()).toEqual({
+        columns: ['b0', 'i0'],
+        rows: [
+          ['one', 'a'],
+          ['two', 'b'],
+        ],
+      });
+      // A transaction writes, waits, then fails: a read meanwhile must wait for it rather than
+      // slip its statement into it, so it never sees the row that was rolled back.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let written!: () => void;
+      const wrote = new Promise<void>((resolve) => (written = resolve));
+      const writer = database.db.transaction().execute(async (trx) => {
+        await sql`insert into notes_note (id, body) values ('c', 'three')`.execute(trx);
+        written();
+        await held;
+        throw new Error('rolled back');
+      });
+      await wrote;
+      const during = read();
+      release();
+      await expect(writer).rejects.toThrow('rolled back');
+      expect((await during).rows.map((row) => row[1])).toEqual(['a', 'b']);
+      await sql`insert into notes_note (id, body) values ('c', 'three')`.execute(database.db);
+      const inside = await database.db
+        .transaction()
+        .execute((trx) => arrayRows(trx, sql`select id as i0 from notes_note where id = 'c'`));
+      expect(inside.rows).toEqual([['c']]);
     });
 
     it('classifies a unique violation so callers can answer DUPLICATE_VALUE', async () => {
