@@ -297,22 +297,25 @@ export class QueryService {
     maxRecords: number,
   ): Promise<{ columns: string[]; rows: FieldValue[][]; next: Keyset | null }> {
     const compiled = new SoqlSql(plan, this.deps.dialect);
-    const rows = await compiled.page(this.deps.unitOfWork.current(), {
+    const answer = await compiled.pageArrays(this.deps.unitOfWork.current(), {
       after,
       limit: maxRecords + 1,
       offset: after ? 0 : plan.offset,
     });
-    const more = rows.length > maxRecords;
-    const pageRows = more ? rows.slice(0, maxRecords) : rows;
-    const fields = plan.select.flatMap((s, i) => (s.kind === 'field' ? [{ s, i }] : []));
-    const columns = fields.map(({ s }) =>
-      [...s.path.steps.map((step) => step.name), s.path.field.name].join('.'),
+    const more = answer.rows.length > maxRecords;
+    const pageRows = more ? answer.rows.slice(0, maxRecords) : answer.rows;
+    const at = (alias: string) => answer.columns.indexOf(alias);
+    const fields = plan.select.flatMap((s, i) =>
+      s.kind === 'field' ? [{ field: s.path.field, cell: at(`c${i}`) }] : [],
     );
-    const values = pageRows.map((row) =>
-      fields.map(({ s, i }) => fromColumnValue(s.path.field, row[`c${i}`])),
+    const columns = plan.select.flatMap((s) =>
+      s.kind === 'field' ? [[...s.path.steps.map((step) => step.name), s.path.field.name].join('.')] : [],
     );
+    const values = pageRows.map((row) => fields.map(({ field, cell }) => fromColumnValue(field, row[cell])));
     const last = pageRows[pageRows.length - 1];
-    return { columns, rows: values, next: more && last ? compiled.keysetOf(last) : null };
+    const next =
+      more && last ? compiled.keysetOf(Object.fromEntries(answer.columns.map((c, i) => [c, last[i]]))) : null;
+    return { columns, rows: values, next };
   }
 
   private nextUrl(apiVersion: string, includeDeleted: boolean, id: string, returned: number): string {

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateJob } from '../../src/crm/store/bulk-store.js';
@@ -100,6 +101,51 @@ for (const dialect of DIALECTS) {
         if (locator === 'null') break;
       }
       expect(counts).toEqual(['2', '2', '1']);
+    });
+
+    it('serves pages larger than it reads at a time: each record once, in order, the LIMIT held', async () => {
+      // 4,500 Leads: a page of 3,000 is read from the store in several chunks.
+      const ingest = (await json('/jobs/ingest', 'POST', { object: 'Lead', operation: 'insert' }))
+        .body as JobInfo;
+      const lines = ['LastName,Company'];
+      for (let i = 0; i < 4_500; i++) lines.push(`Chunk${String(i).padStart(5, '0')},"Chunked, Inc"`);
+      await crm.api(`/jobs/ingest/${ingest.id}/batches`, {
+        method: 'PUT',
+        body: `${lines.join('\n')}\n`,
+        headers: { 'content-type': 'text/csv' },
+      });
+      await json(`/jobs/ingest/${ingest.id}`, 'PATCH', { state: 'UploadComplete' });
+      expect(await waitForJob(crm, 'ingest', ingest.id)).toMatchObject({ numberRecordsProcessed: 4_500 });
+
+      const read = async (soql: string) => {
+        const created = await json('/jobs/query', 'POST', { operation: 'query', query: soql });
+        const job = await waitFor((created.body as JobInfo).id);
+        const pages: string[][][] = [];
+        let locator = '';
+        do {
+          const r = await crm.api(
+            `/jobs/query/${job.id}/results?maxRecords=3000${locator ? `&locator=${locator}` : ''}`,
+          );
+          const [, ...rows] = parse(await r.text()) as string[][];
+          expect(r.headers.get('sforce-numberofrecords')).toBe(String(rows.length));
+          pages.push(rows);
+          locator = r.headers.get('sforce-locator') ?? 'null';
+        } while (locator !== 'null');
+        return pages;
+      };
+      const names = (i: number) => `Chunk${String(i).padStart(5, '0')}`;
+      const all = await read(
+        `SELECT LastName, Company FROM Lead WHERE Company = 'Chunked, Inc' ORDER BY LastName`,
+      );
+      expect(all.map((page) => page.length)).toEqual([3_000, 1_500]);
+      expect(all.flat()).toEqual(Array.from({ length: 4_500 }, (_, i) => [names(i), 'Chunked, Inc']));
+      const limited = await read(
+        `SELECT LastName FROM Lead WHERE Company = 'Chunked, Inc' ORDER BY LastName DESC LIMIT 4100`,
+      );
+      expect(limited.map((page) => page.length)).toEqual([3_000, 1_100]);
+      expect(limited.flat().map(([name]) => name)).toEqual(
+        Array.from({ length: 4_100 }, (_, i) => names(4_499 - i)),
+      );
     });
 
     it('answers 412 JOB_NOT_COMPLETE for the results of an unfinished job, and refuses bad queries at creation', async () => {

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { arrayRows, type ArrayRows } from '../../store/array-rows.js';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import { isTextType, type FieldValue } from '../domain/schema/field-def.js';
@@ -18,6 +19,13 @@ export type Row = Record<string, unknown>;
 
 /** Where a page starts: the sort-key values of the last row of the previous page. */
 export type Keyset = unknown[];
+
+/** Which rows a page holds: those after a keyset (or from an offset), at most `limit`. */
+export interface PageOptions {
+  after: Keyset | null;
+  limit: number;
+  offset: number;
+}
 
 export interface SortKey {
   expression: Sql;
@@ -261,17 +269,27 @@ export class SoqlSql {
     return sql`select ${col} from ${this.from()} where ${this.where(null)} and ${col} is not null`;
   }
 
-  async page(db: StoreDb, options: { after: Keyset | null; limit: number; offset: number }): Promise<Row[]> {
+  async page(db: StoreDb, options: PageOptions): Promise<Row[]> {
+    return (await this.pageQuery(options).execute(db)).rows;
+  }
+
+  /**
+   * A page as arrays (c0…, r0…, k0… by the answer's columns), for Bulk API result pages: no
+   * object is made per row (arrayRows).
+   */
+  pageArrays(db: StoreDb, options: PageOptions): Promise<ArrayRows> {
+    return arrayRows(db, this.pageQuery(options));
+  }
+
+  private pageQuery(options: PageOptions): RawBuilder<Row> {
     const keyset = options.after ? this.keysetPredicate(options.after) : null;
     const offset = options.offset > 0 ? sql` offset ${options.offset}` : sql``;
     // A search without ORDER BY answers in the index's order (Salesforce's is relevance), so the
     // index can stop at the LIMIT.
     const order =
       this.plan.unordered && this.plan.orderBy.length === 0 ? sql`` : sql` order by ${this.orderClause()}`;
-    const r =
-      await sql<Row>`select ${this.selectList()} from ${this.from()} where ${this.where(keyset)}${order}
-      limit ${options.limit}${offset}`.execute(db);
-    return r.rows;
+    return sql<Row>`select ${this.selectList()} from ${this.from()} where ${this.where(keyset)}${order}
+      limit ${options.limit}${offset}`;
   }
 
   keysetOf(row: Row): Keyset {
