@@ -80,6 +80,21 @@ for (const dialect of DIALECTS) {
       expect(rows).toEqual([[String((late.body as Json).id), 'late@example.com']]);
     });
 
+    it('writes commas, quotes and line breaks so a CSV reader gets each value back', async () => {
+      clock = Date.parse('2026-11-20T00:00:00Z');
+      const awkward = ['Acme, "Quoted" Inc', 'two\nlines', 'crlf\r\ninside', '"', ''];
+      for (const [i, company] of awkward.entries())
+        await m.call('/api/v5/objects/prospects?fields=id', {
+          method: 'POST',
+          body: JSON.stringify({ email: `awkward${i}@example.com`, company }),
+        });
+      const rows = await runExport({
+        fields: ['email', 'company', 'isDeleted'],
+        procedure: { name: 'filter_by_updated_at', arguments: { updated_after: '2026-11-15T00:00:00Z' } },
+      });
+      expect(rows).toEqual(awkward.map((company, i) => [`awkward${i}@example.com`, company, 'false']));
+    });
+
     it('refuses a malformed export and keeps exports to their unit', async () => {
       const badProcedure = await m.call('/api/v5/exports', {
         method: 'POST',

@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import { arrayRows, type ArrayRows } from '../../store/array-rows.js';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
@@ -15,21 +16,35 @@ function toColumn(value: ProspectValue): unknown {
 }
 
 function fromRow(row: Row): Prospect {
-  const values: Record<string, ProspectValue> = { id: Number(row.id) };
-  for (const f of STORED_FIELDS) {
-    if (!(f.column in row)) continue;
-    const raw = row[f.column];
-    if (raw === null || raw === undefined) values[f.name] = null;
-    else if (f.type === 'boolean') values[f.name] = raw === 1 || raw === '1' || raw === true;
-    else if (f.type === 'integer') values[f.name] = Number(raw);
-    else values[f.name] = raw as ProspectValue;
-  }
-  const custom =
-    typeof row.custom_fields === 'string'
-      ? (JSON.parse(row.custom_fields) as Record<string, ProspectValue>)
-      : {};
-  Object.assign(values, custom);
-  return { id: Number(row.id), unitId: String(row.unit_id), isDeleted: Number(row.is_deleted) === 1, values };
+  const columns = Object.keys(row);
+  return prospectsFromArrays({ columns, rows: [columns.map((c) => row[c])] })[0]!;
+}
+
+function fieldValue(type: string, raw: unknown): ProspectValue {
+  if (raw === null || raw === undefined) return null;
+  if (type === 'boolean') return raw === 1 || raw === '1' || raw === true;
+  if (type === 'integer') return Number(raw);
+  return raw as ProspectValue;
+}
+
+/** Prospects from rows read as arrays (arrayRows): the columns' places are found once. */
+function prospectsFromArrays({ columns, rows }: ArrayRows): Prospect[] {
+  const at = (column: string) => columns.indexOf(column);
+  const stored = STORED_FIELDS.flatMap((f) => (at(f.column) < 0 ? [] : [{ f, cell: at(f.column) }]));
+  const [id, unitId, isDeleted, custom] = ['id', 'unit_id', 'is_deleted', 'custom_fields'].map(at);
+  return rows.map((row) => {
+    const values: Record<string, ProspectValue> = { id: Number(row[id!]) };
+    for (const { f, cell } of stored) values[f.name] = fieldValue(f.type, row[cell]);
+    const customJson = row[custom!];
+    if (typeof customJson === 'string')
+      Object.assign(values, JSON.parse(customJson) as Record<string, ProspectValue>);
+    return {
+      id: Number(row[id!]),
+      unitId: String(row[unitId!]),
+      isDeleted: Number(row[isDeleted!]) === 1,
+      values,
+    };
+  });
 }
 
 /** Splits v5 values into standard columns and the custom-field JSON. */
@@ -296,10 +311,14 @@ export async function queryProspects(
     }
   }
   const orderBy = q.orderColumn === 'id' ? sql`id ${order}` : sql`${col} ${order}, id ${order}`;
-  const r = await sql<Row>`select ${selectedColumns(q.fields, q.orderColumn)} from marketing_prospect
+  // Read as arrays: pages of thousands of wide rows (v5 queries, exports) cost half as much.
+  const answer = await arrayRows(
+    db,
+    sql`select ${selectedColumns(q.fields, q.orderColumn)} from marketing_prospect
     where ${sql.join(conditions, sql` and `)}
-    order by ${orderBy} limit ${q.limit} offset ${q.offset ?? 0}`.execute(db);
-  return r.rows.map(fromRow);
+    order by ${orderBy} limit ${q.limit} offset ${q.offset ?? 0}`,
+  );
+  return prospectsFromArrays(answer);
 }
 
 const CHANGE_COLUMNS = 8;
