@@ -63,7 +63,7 @@ describe('reading a whole object through a Bulk API 2.0 query job', () => {
     );
     const before = crmRequestsSent(conn);
     const records: Array<Record<string, string>> = [];
-    for await (const page of new SalesforceClient(conn).bulkQueryPages(
+    for await (const page of await new SalesforceClient(conn).startBulkQuery(
       "SELECT Id, LastName, Title, Account.Name FROM Contact WHERE LastName LIKE 'Paged%' ORDER BY LastName",
       { pollMs: 20, pageRows: 3 },
     ))

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'csv-parse/sync';
+import { csvRows } from '../csv-rows.js';
+import { pollWaits } from '../poll-waits.js';
 import type { AccountEngagementTransport } from './ae-transport.js';
 
 /** A prospect as an export's CSV row gives it: text, with ids as numbers and empty cells null. */
@@ -88,7 +89,7 @@ async function* results(
       pending = paths[i + 1] === undefined ? null : fetchFile(paths[i + 1]!);
       // Met when awaited on the next turn; a reader that stops early must not leave it unhandled.
       pending?.catch(() => undefined);
-      const [columns, ...rows] = parse(csv, { skip_empty_lines: true }) as string[][];
+      const [columns, ...rows] = csvRows(csv);
       if (columns) yield { columns, rows };
     }
   }
@@ -99,10 +100,11 @@ async function finished(
   job: ExportJob,
   pollMs: number,
 ): Promise<ExportJob> {
+  const waits = pollWaits(pollMs);
   for (let current = job; ; current = await exportStatus(transport, job.id)) {
     if (current.status === 'Complete') return current;
     if (current.status === 'Failed') throw new Error(`export ${job.id} failed`);
-    await sleep(pollMs);
+    await sleep(waits.next().value);
   }
 }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'csv-parse/sync';
+import { csvRows } from '../csv-rows.js';
+import { pollWaits } from '../poll-waits.js';
 import type jsforce from 'jsforce';
 import * as httpApi from 'jsforce/lib/http-api.js';
 import { parseBulkError, type RecordError } from './bulk-errors.js';
@@ -84,18 +85,20 @@ export class SalesforceClient {
    * Every record a query matches, through one Bulk API 2.0 query job — a few calls (the job, its
    * status, a page of results per locator) however many records — page by page, as CSV rows
    * under their columns (a parent's field under its dotted name, `Account.Name`): a reader of
-   * millions of records builds no object per record. The pages are read here
-   * rather than by jsforce's `bulk2.query`, whose one CSV parser across every page fails once
-   * there is more than one.
+   * millions of records builds no object per record. The job is made before this answers, so the
+   * org runs it while the caller starts other reads; the pages come from the generator it answers
+   * with. The pages are read here rather than by jsforce's `bulk2.query`, whose one CSV parser
+   * across every page fails once there is more than one.
    */
-  async *bulkQueryPages(
+  async startBulkQuery(
     soql: string,
     /**
      * `pageRows`: at most this many records a result page (`maxRecords`; the org's size unless
-     * set). `recycleBin`: deleted records too (`queryAll`), told by `IsDeleted`.
+     * set). `recycleBin`: deleted records too (`queryAll`), told by `IsDeleted`. `pollMs`: the
+     * longest wait between two asks of the job's state.
      */
     options: { pollMs?: number; pageRows?: number; recycleBin?: boolean } = {},
-  ): AsyncGenerator<{ columns: string[]; rows: string[][] }> {
+  ): Promise<AsyncGenerator<{ columns: string[]; rows: string[][] }>> {
     const base = `/services/data/v${this.conn.version}/jobs/query`;
     // A query job changes nothing: made again when the connection dropped before its answer
     // (an orphaned job at worst), as its status is asked again.
@@ -107,14 +110,23 @@ export class SalesforceClient {
         headers: { 'Content-Type': 'application/json' },
       }),
     );
-    for (;;) {
+    return this.bulkQueryResults(base, job.id, soql, options);
+  }
+
+  private async *bulkQueryResults(
+    base: string,
+    jobId: string,
+    soql: string,
+    options: { pollMs?: number; pageRows?: number },
+  ): AsyncGenerator<{ columns: string[]; rows: string[][] }> {
+    for (const wait of pollWaits(options.pollMs ?? 250)) {
       const info = await onceMoreIfDropped(() =>
-        this.conn.request<{ state: string; errorMessage?: string }>(`${base}/${job.id}`),
+        this.conn.request<{ state: string; errorMessage?: string }>(`${base}/${jobId}`),
       );
       if (info.state === 'JobComplete') break;
       if (info.state === 'Failed' || info.state === 'Aborted')
-        throw new Error(`Bulk query job ${job.id} ${info.state}: ${info.errorMessage ?? soql}`);
-      await sleep(options.pollMs ?? 250);
+        throw new Error(`Bulk query job ${jobId} ${info.state}: ${info.errorMessage ?? soql}`);
+      await sleep(wait);
     }
     // Each page is asked for as soon as the one before it has answered (its locator comes in
     // the answer's headers), so the org prepares it while this one is parsed and read.
@@ -131,7 +143,7 @@ export class SalesforceClient {
       });
       const csv = await api.request<string>({
         method: 'GET',
-        url: `${this.conn.instanceUrl}${base}/${job.id}/results?${query.toString()}`,
+        url: `${this.conn.instanceUrl}${base}/${jobId}/results?${query.toString()}`,
         headers: { Accept: 'text/csv' },
       });
       return { csv, next: next && next !== 'null' ? next : undefined };
@@ -145,7 +157,7 @@ export class SalesforceClient {
       pending = next ? onceMoreIfDropped(() => fetchPage(next)) : null;
       // Met when awaited on the next turn; a consumer that stops early must not leave it unhandled.
       pending?.catch(() => undefined);
-      const [columns, ...rows] = parse(page.csv, { skip_empty_lines: true }) as string[][];
+      const [columns, ...rows] = csvRows(page.csv);
       if (columns) yield { columns, rows };
     }
   }

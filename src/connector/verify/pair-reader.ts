@@ -72,16 +72,20 @@ export async function readPairs(
   const recycledCrm = new Set<string>();
   const unshared = new Set<string>();
   const unlinkedCrm = new Map<string, { object: CrmObject; id: string }>();
+  const jobs = {} as Record<CrmObject, AsyncGenerator<{ columns: string[]; rows: string[][] }>>;
   for (const object of ['Lead', 'Contact'] as const) {
     // A converted Lead is an orphan until the sync moves its link to the Contact.
     const conversion = object === 'Lead' ? ['IsConverted', 'ConvertedContactId'] : [];
     columns[object] = [...new Set([...fields.crm(object), 'IsDeleted', ...conversion])];
-    const soql = `SELECT ${columns[object].join(', ')} FROM ${object}`;
-    // The recycle bin's too: a linked record deleted is not the same as one purged.
-    for await (const page of engine.salesforce.bulkQueryPages(soql, {
-      pollMs: options.pollMs,
-      recycleBin: true,
-    })) {
+    // The recycle bin's too: a linked record deleted is not the same as one purged. Both jobs
+    // start now, so the org runs the Contacts' while the Leads are read.
+    jobs[object] = await engine.salesforce.startBulkQuery(
+      `SELECT ${columns[object].join(', ')} FROM ${object}`,
+      { pollMs: options.pollMs, recycleBin: true },
+    );
+  }
+  for (const object of ['Lead', 'Contact'] as const) {
+    for await (const page of jobs[object]) {
       const at = (name: string) => page.columns.indexOf(name);
       const order = columns[object].map(at);
       const [id, email, isConverted, contact, isDeleted] = [
