@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { FIELD_BY_NAME } from './domain/prospect-fields.js';
+import { FIELD_BY_NAME, type ProspectValue } from './domain/prospect-fields.js';
 import { v5Datetime } from './domain/unit-time.js';
 import type { Database } from '../store/database.js';
 import { JobRunner } from '../store/job-runner.js';
@@ -99,10 +99,19 @@ export class ExportService {
     await store.setExportStatus(this.db, job.id, 'Processing', at());
     const { request } = job;
     const column = request.procedure === 'filter_by_created_at' ? 'created_at' : 'updated_at';
-    const where: ProspectQuery['where'] = [];
-    if (request.after) where.push([column, '>', request.after]);
-    if (request.before) where.push([column, '<', request.before]);
-    let lastId = 0;
+    const below: ProspectQuery['where'] = request.before ? [[column, '<', request.before]] : [];
+    const from: ProspectQuery['where'] = request.after ? [[column, '>', request.after]] : [];
+    // Creation dates never change, so an export by them is read in their index's order,
+    // (created_at, id), from the last row read: each page is a seek, where ordering by id made
+    // every page sort the whole range again. Past the first page the keyset is the only lower
+    // bound (with a second, the store scans from that one). Update dates move while an export
+    // runs (a prospect updated meanwhile would be read twice), so those are read in id order.
+    const byCreation = column === 'created_at';
+    let last: { key: ProspectValue; id: number } | undefined;
+    const position = (): Pick<ProspectQuery, 'where' | 'orderColumn' | 'after'> =>
+      byCreation
+        ? { where: last ? below : [...from, ...below], orderColumn: column, after: last }
+        : { where: [...from, ...below, ['id', '>', last?.id ?? 0]], orderColumn: 'id' };
     let seq = 0;
     // Each page of prospects is written as CSV text at once, so only text waits for a file.
     let chunks: string[] = [];
@@ -122,8 +131,7 @@ export class ExportService {
       const page = await this.deps.prospects.query({
         unitId: job.unitId,
         deleted: request.deleted,
-        where: [...where, ['id', '>', lastId]],
-        orderColumn: 'id',
+        ...position(),
         descending: false,
         limit: PAGE,
         fields: request.fields,
@@ -140,7 +148,8 @@ export class ExportService {
       rows += page.length;
       if (rows >= ROWS_PER_RESULT) await flush();
       if (page.length < PAGE) break;
-      lastId = page.at(-1)!.id;
+      const end = page.at(-1)!;
+      last = { key: end.values.createdAt ?? null, id: end.id };
       // The store answers at once (better-sqlite3 is synchronous): without a turn of the event
       // loop here, a large export would hold every other request of the process until it ends.
       await nextTurn();

@@ -95,6 +95,24 @@ for (const dialect of DIALECTS) {
       expect(rows).toEqual(awkward.map((company, i) => [`awkward${i}@example.com`, company, 'false']));
     });
 
+    it('exports every prospect once over many pages, however many share a creation time', async () => {
+      // One import: 11,000 prospects created at the same instant, read 5,000 at a time.
+      clock = Date.parse('2026-11-25T00:00:00Z');
+      const lines = ['email'];
+      for (let i = 0; i < 11_000; i++) lines.push(`many${i}@example.com`);
+      const form = new FormData();
+      form.set('input', JSON.stringify({ operation: 'Create', state: 'Ready' }));
+      form.set('importFile', new Blob([lines.join('\n')], { type: 'text/csv' }), 'many.csv');
+      await m.call('/api/v5/imports', { method: 'POST', body: form });
+      await m.services.imports.idle();
+      const rows = await runExport({
+        fields: ['id', 'email'],
+        procedure: { name: 'filter_by_created_at', arguments: { created_after: '2026-11-24T00:00:00Z' } },
+      });
+      expect(rows).toHaveLength(11_000);
+      expect(new Set(rows.map(([, email]) => email))).toEqual(new Set(lines.slice(1)));
+    });
+
     it('refuses a malformed export and keeps exports to their unit', async () => {
       const badProcedure = await m.call('/api/v5/exports', {
         method: 'POST',

@@ -306,7 +306,9 @@ export async function queryProspects(
       conditions.push(
         q.descending
           ? sql`(${col} < ${toColumn(q.after.key)} or (${col} = ${toColumn(q.after.key)} and id < ${q.after.id}) or ${col} is null)`
-          : sql`(${col} > ${toColumn(q.after.key)} or (${col} = ${toColumn(q.after.key)} and id > ${q.after.id}))`,
+          : // The plain bound first: the OR form alone is no index range, so each page would
+            // scan from the start of the order (an export of a million prospects, 200 times).
+            sql`${col} >= ${toColumn(q.after.key)} and (${col} > ${toColumn(q.after.key)} or (${col} = ${toColumn(q.after.key)} and id > ${q.after.id}))`,
       );
     }
   }
