@@ -43,6 +43,15 @@ for (const dialect of DIALECTS) {
       return rows;
     };
 
+    /** One v5 import creating a prospect a line, worked off. */
+    const importLines = async (lines: string[]) => {
+      const form = new FormData();
+      form.set('input', JSON.stringify({ operation: 'Create', state: 'Ready' }));
+      form.set('importFile', new Blob([lines.join('\n')], { type: 'text/csv' }), 'prospects.csv');
+      await m.call('/api/v5/imports', { method: 'POST', body: form });
+      await m.services.imports.idle();
+    };
+
     it('exports what an import wrote, field for field', async () => {
       await m.call('/api/v5/objects/custom-fields', {
         method: 'POST',
@@ -51,11 +60,7 @@ for (const dialect of DIALECTS) {
       const lines = ['email,firstName,company,score,Plan'];
       for (let i = 0; i < 250; i++)
         lines.push(`round${i}@example.com,Round ${i},"Trip, Inc",${i % 50},${i % 2 ? 'pro' : 'free'}`);
-      const form = new FormData();
-      form.set('input', JSON.stringify({ operation: 'Create', state: 'Ready' }));
-      form.set('importFile', new Blob([lines.join('\n')], { type: 'text/csv' }), 'round.csv');
-      await m.call('/api/v5/imports', { method: 'POST', body: form });
-      await m.services.imports.idle();
+      await importLines(lines);
 
       const rows = await runExport({
         fields: ['email', 'firstName', 'company', 'score', 'Plan__c'],
@@ -100,11 +105,7 @@ for (const dialect of DIALECTS) {
       clock = Date.parse('2026-11-25T00:00:00Z');
       const lines = ['email'];
       for (let i = 0; i < 11_000; i++) lines.push(`many${i}@example.com`);
-      const form = new FormData();
-      form.set('input', JSON.stringify({ operation: 'Create', state: 'Ready' }));
-      form.set('importFile', new Blob([lines.join('\n')], { type: 'text/csv' }), 'many.csv');
-      await m.call('/api/v5/imports', { method: 'POST', body: form });
-      await m.services.imports.idle();
+      await importLines(lines);
       const rows = await runExport({
         fields: ['id', 'email'],
         procedure: { name: 'filter_by_created_at', arguments: { created_after: '2026-11-24T00:00:00Z' } },
