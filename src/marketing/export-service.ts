@@ -99,19 +99,20 @@ export class ExportService {
     await store.setExportStatus(this.db, job.id, 'Processing', at());
     const { request } = job;
     const column = request.procedure === 'filter_by_created_at' ? 'created_at' : 'updated_at';
-    const below: ProspectQuery['where'] = request.before ? [[column, '<', request.before]] : [];
-    const from: ProspectQuery['where'] = request.after ? [[column, '>', request.after]] : [];
+    const range: ProspectQuery['where'] = [];
+    if (request.after) range.push([column, '>', request.after]);
+    if (request.before) range.push([column, '<', request.before]);
     // Creation dates never change, so an export by them is read in their index's order,
-    // (created_at, id), from the last row read: each page is a seek, where ordering by id made
-    // every page sort the whole range again. Past the first page the keyset is the only lower
-    // bound (with a second, the store scans from that one). Update dates move while an export
-    // runs (a prospect updated meanwhile would be read twice), so those are read in id order.
+    // (created_at, id), from the last row read: each page is a seek (the store drops the range's
+    // lower bound once the keyset has passed it), where ordering by id made every page sort the
+    // whole range again. Update dates move while an export runs (a prospect updated meanwhile
+    // would be read twice), so those are read in id order.
     const byCreation = column === 'created_at';
     let last: { key: ProspectValue; id: number } | undefined;
     const position = (): Pick<ProspectQuery, 'where' | 'orderColumn' | 'after'> =>
       byCreation
-        ? { where: last ? below : [...from, ...below], orderColumn: column, after: last }
-        : { where: [...from, ...below, ['id', '>', last?.id ?? 0]], orderColumn: 'id' };
+        ? { where: range, orderColumn: column, after: last }
+        : { where: [...range, ['id', '>', last?.id ?? 0]], orderColumn: 'id' };
     let seq = 0;
     // Each page of prospects is written as CSV text at once, so only text waits for a file.
     let chunks: string[] = [];

@@ -62,6 +62,28 @@ for (const dialect of DIALECTS) {
       expect(pages.at(-1)!.nextPageToken).toBeNull();
     });
 
+    it('keeps a query’s own updatedAt bound over every page, strict or not', async () => {
+      // In creation order (updatedAt, then id), the i-th prospect was made at the start plus
+      // ⌊i/3⌋ + 1 ms (v5 answers in whole seconds, so the instants come from the setup).
+      const all = (
+        await pageAll('/api/v5/objects/prospects?fields=id&orderBy=updatedAt%20ASC&limit=1000')
+      ).flatMap((p) => p.values.map((v) => v.id));
+      const madeAt = (i: number) => Math.floor(i / 3) + 1;
+      // 1,500 ms in: the middle of a run of three prospects made at the same instant.
+      const bound = new Date(Date.parse('2026-11-22T08:00:00Z') + 1_500).toISOString();
+      for (const [filter, keep] of [
+        ['updatedAtAfter', (ms: number) => ms > 1_500],
+        ['updatedAtAfterOrEqualTo', (ms: number) => ms >= 1_500],
+      ] as const) {
+        const rows = (
+          await pageAll(
+            `/api/v5/objects/prospects?fields=id&orderBy=updatedAt%20ASC&limit=500&${filter}=${encodeURIComponent(bound)}`,
+          )
+        ).flatMap((p) => p.values.map((v) => v.id));
+        expect(rows).toEqual(all.filter((_, i) => keep(madeAt(i))));
+      }
+    });
+
     it('pages by id descending with the default page size, and filters by updatedAt', async () => {
       const pages = await pageAll('/api/v5/objects/prospects?fields=id&orderBy=id%20DESC');
       expect(pages[0]!.values).toHaveLength(200);

@@ -283,13 +283,34 @@ export async function countProspects(
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/** A UTC instant as the engine writes it: compared as text, it compares as time. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The query's filters without its lower bounds on the order column that the keyset has passed
+ * (the last row read is beyond them), so the keyset's is the only lower bound and each page is a
+ * seek: given two, SQLite scans from the query's own, each page further from where it starts.
+ * Only bounds the key provably passes are dropped: numbers, or instants in the engine's form.
+ */
+function withoutPassedBounds(q: ProspectQuery): ProspectQuery['where'] {
+  const key = q.after?.key;
+  if (q.descending || q.orderColumn === 'id' || key === null || key === undefined) return q.where;
+  const passes = (op: string, bound: ProspectValue) => {
+    const comparable =
+      (typeof key === 'number' && typeof bound === 'number') ||
+      (typeof key === 'string' && typeof bound === 'string' && INSTANT.test(key) && INSTANT.test(bound));
+    return comparable && (op === '>' ? key > bound! : op === '>=' && key >= bound!);
+  };
+  return q.where.filter(([column, op, bound]) => !(column === q.orderColumn && passes(op, bound)));
+}
+
 /** One page of a query, in (order column, id) order so paging never skips or repeats. */
 export async function queryProspects(
   db: StoreDb,
   dialect: StoreDialect,
   q: ProspectQuery,
 ): Promise<Prospect[]> {
-  const conditions = filterConditions(dialect, q);
+  const conditions = filterConditions(dialect, { ...q, where: withoutPassedBounds(q) });
   const order = q.descending ? sql.raw('desc') : sql.raw('asc');
   const col = sql.ref(q.orderColumn);
   if (q.after) {
