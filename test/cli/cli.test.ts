@@ -19,7 +19,9 @@ import {
 
 afterEach(cleanUp);
 
-describe('the handoff command', () => {
+// Each test starts the CLI several times, every one a cold start through the TypeScript loader
+// (1–2 s each on two cores, more while other suites run): 30 s is too tight for the longer ones.
+describe('the handoff command', { timeout: 60_000 }, () => {
   it('prints its version, and says which server’s port is taken and how to pick another', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     const printed = await run(['--version']);
