@@ -23,6 +23,8 @@ export const SERVED = [
   'Task',
   'Case',
   'Event',
+  'PushTopic',
+  'StreamingChannel',
 ];
 
 /** `type Kind$Object = { Name: Type; … };` blocks of the declaration file, by kind and object. */

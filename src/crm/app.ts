@@ -9,6 +9,7 @@ import { bulk1Routes } from './http/bulk1.js';
 import { bulkQueryRoutes } from './http/bulk-query.js';
 import { changeWindowRoutes } from './http/change-windows.js';
 import { collectionRoutes } from './http/collections.js';
+import { streamingPushRoutes } from './http/streaming-push.js';
 import { cometdRoutes } from './http/cometd.js';
 import { BayeuxServer } from './events/bayeux-server.js';
 import { compositeRoutes, INTERNAL_SECRET_HEADER, INTERNAL_USER_HEADER } from './http/composite.js';
@@ -80,6 +81,7 @@ function dataApi(app: FastifyInstance, services: CrmServices): void {
   );
   resourceListRoute(app, (userId) => services.oauth.identityUrl(userId));
   sobjectRoutes(app, services);
+  streamingPushRoutes(app, services);
   layoutRoutes(app, services);
   listViewRoutes(app, services);
   changeWindowRoutes(app, services);
@@ -131,7 +133,11 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
     oauthRoutes(oauth, services);
   });
   void app.register(async (cometd) => {
-    cometdRoutes(cometd, services, new BayeuxServer({ events: services.changeEvents }));
+    cometdRoutes(
+      cometd,
+      services,
+      new BayeuxServer({ events: services.changeEvents, streaming: services.streaming }),
+    );
   });
   void app.register(
     async (versions) => {

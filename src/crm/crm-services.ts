@@ -13,6 +13,7 @@ import { OAuthService } from './auth/oauth-service.js';
 import { crmConfigSchema, type CrmConfig, type CrmConfigInput } from './crm-config.js';
 import { IdAllocator } from './domain/record-id.js';
 import { ChangeEventService } from './events/change-event-service.js';
+import { StreamingService } from './events/streaming-service.js';
 import { FaultInjector } from '../faults/fault-rules.js';
 import { crmFaultRuleSchema, type CrmFaultKind } from './faults/crm-faults.js';
 import { SchemaRegistry } from './domain/schema/schema-registry.js';
@@ -46,6 +47,8 @@ export interface CrmServices {
   /** Bulk API 1.0 jobs and batches. */
   bulk1: Bulk1Service;
   changeEvents: ChangeEventService;
+  /** PushTopics and generic streaming channels. */
+  streaming: StreamingService;
   oauth: OAuthService;
   usage: DailyCounter;
   urls: CrmUrls;
@@ -106,6 +109,8 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   });
   await records.start();
   const queries = new QueryService({ schema, dialect: database.dialect, unitOfWork, now });
+  const streaming = new StreamingService({ database, schema, queries, changeEvents, now });
+  await streaming.start();
   let baseUrl = 'http://127.0.0.1';
   let orgId = await loadOrgId(database);
   let adminUserId = '';
@@ -160,7 +165,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   );
   await usage.start();
   // Housekeeping every ten minutes: expired tokens, recycle-bin records past their 15 days, and
-  // change events past their 72 hours.
+  // change events past their 72 hours, generic streaming events past their 24.
   const purge = setInterval(() => {
     void oauth.purgeExpired().catch((error: unknown) => log.warn({ err: error }, 'token purge failed'));
     void records
@@ -169,6 +174,9 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     void changeEvents
       .purgeExpired()
       .catch((error: unknown) => log.warn({ err: error }, 'change event purge failed'));
+    void streaming
+      .purgeExpired()
+      .catch((error: unknown) => log.warn({ err: error }, 'streaming event purge failed'));
   }, 10 * 60_000);
   purge.unref();
 
@@ -186,6 +194,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     bulkQuery,
     bulk1,
     changeEvents,
+    streaming,
     oauth,
     usage,
     urls,
@@ -204,6 +213,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     async close() {
       clearInterval(purge);
       changeEvents.stop();
+      streaming.stop();
       await bulk1.close();
       await bulkIngest.close();
       await usage.stop();

@@ -144,6 +144,36 @@ export class QueryService {
   }
 
   /**
+   * The records among `ids` a query matches, deleted ones too, as the query selects them: which
+   * changed records a PushTopic notifies of, and with what. The query's own LIMIT is not applied.
+   */
+  async matchingAmong(soql: string, ids: readonly string[], apiVersion: string): Promise<WireRecord[]> {
+    if (ids.length === 0) return [];
+    const plan = this.planner.plan(soql, { includeDeleted: true, now: this.now() });
+    const idField = plan.object.fields.find((f) => f.name === 'Id');
+    if (!idField) return [];
+    const among: Predicate = {
+      kind: 'in',
+      path: { steps: [], field: idField },
+      values: [...ids],
+      negate: false,
+    };
+    const narrowed: QueryPlan = {
+      ...plan,
+      where: plan.where ? { kind: 'and', items: [among, plan.where] } : among,
+      limit: null,
+      offset: 0,
+    };
+    const compiled = new SoqlSql(narrowed, this.deps.dialect);
+    const rows = await compiled.page(this.deps.unitOfWork.current(), {
+      after: null,
+      limit: ids.length,
+      offset: 0,
+    });
+    return this.records(compiled, rows, apiVersion);
+  }
+
+  /**
    * Recently viewed records (`FOR VIEW`), newest first: of one object, or of every object that
    * keeps LastViewedDate.
    */

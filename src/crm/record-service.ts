@@ -1,4 +1,5 @@
 // Over 400 lines on purpose: every REST write (create, update, upsert, delete, undelete; one and many) runs the same prepare → validate → trigger → history pipeline here; its pure rules are in domain/.
+import { checkStreamingRecord } from './domain/push-topic.js';
 import { HandoffError, isHandoffError } from '../errors/handoff-error.js';
 import type { Database, StoreDb } from '../store/database.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
@@ -143,6 +144,7 @@ export class RecordService {
       applyDefaults(def, record);
       applyDerivedFields(def, record);
       checkRequiredFields(def, record);
+      checkStreamingRecord(this.schema, def.name, record, this.now());
       checkValidationRules(def, record, this.config.validationRules);
       return { def, record };
     } catch (error) {
@@ -224,6 +226,7 @@ export class RecordService {
       const record = { ...existing, ...changes };
       applyDerivedFields(def, record);
       checkRequiredFields(def, record);
+      checkStreamingRecord(this.schema, def.name, record, this.now());
       checkValidationRules(def, record, this.config.validationRules);
       return { def, existing, record, id: String(existing.Id) };
     } catch (error) {

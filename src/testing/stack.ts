@@ -98,6 +98,7 @@ export async function openStack(parts: StackParts, options: StackOptions): Promi
       await crmServices.oauth.purgeExpired();
       await crmServices.records.purgeRecycleBin();
       await crmServices.changeEvents.purgeExpired();
+      await crmServices.streaming.purgeExpired();
     });
     closers.push(async () => unsubscribe());
     const stack: Stack = {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ALL_CHANGE_EVENTS_CHANNEL, changeEventChannel } from '../domain/change-event.js';
+import type { PushTopic } from '../domain/push-topic.js';
 import type { ChangeEventService } from './change-event-service.js';
+import type { StreamingService } from './streaming-service.js';
 
 /** A Bayeux message as clients send it (only the members we read). */
 export interface BayeuxRequest {
@@ -15,11 +17,15 @@ export interface BayeuxRequest {
 
 export type BayeuxReply = Record<string, unknown>;
 
+/** What a subscription carries: change events, a PushTopic's notifications, or generic events. */
+type Source =
+  /** The objects it carries; null for `/data/ChangeEvents` (all of them). */
+  { kind: 'changes'; entities: string[] | null } | { kind: 'topic'; topic: PushTopic } | { kind: 'generic' };
+
 interface Subscription {
   channel: string;
-  /** The objects it carries; null for `/data/ChangeEvents` (all of them). */
-  entities: string[] | null;
-  /** The replay id of the last event handed to the client. */
+  source: Source;
+  /** The replay id of the last event handed to the client (or passed over). */
   cursor: number;
 }
 
@@ -34,6 +40,8 @@ interface Session {
 
 export interface BayeuxServerOptions {
   events: ChangeEventService;
+  /** PushTopics (`/topic/…`) and generic channels (`/u/…`); without it, change events only. */
+  streaming?: StreamingService;
   /** How long a `/meta/connect` is held when there is nothing to send (Salesforce: 110 s). */
   connectTimeoutMs?: number;
   /** Events per connect response at most; the rest go in the next one. */
@@ -56,7 +64,7 @@ export class BayeuxServer {
   private readonly channels: Map<string, string[] | null>;
   private readonly connectTimeoutMs: number;
   private readonly maxEvents: number;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: Array<() => void>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
@@ -65,9 +73,14 @@ export class BayeuxServer {
     this.maxEvents = options.maxEventsPerResponse ?? 500;
     this.channels = new Map<string, string[] | null>([[ALL_CHANGE_EVENTS_CHANNEL, null]]);
     for (const entity of options.events.entities()) this.channels.set(changeEventChannel(entity), [entity]);
-    this.unsubscribe = options.events.onCommitted(() => {
+    const wakeAll = () => {
       for (const session of this.sessions.values()) session.wake?.();
-    });
+    };
+    this.unsubscribe = [options.events.onCommitted(wakeAll)];
+    if (options.streaming) {
+      this.unsubscribe.push(options.streaming.onPushed(wakeAll));
+      options.streaming.setPresence((channel) => this.subscribers(channel));
+    }
     this.sweeper = setInterval(() => this.sweep(), 10_000);
     this.sweeper.unref();
   }
@@ -75,7 +88,7 @@ export class BayeuxServer {
   /** Answers held connects (clients reconnect elsewhere) and stops listening for events. */
   close(): void {
     this.closed = true;
-    this.unsubscribe();
+    for (const stop of this.unsubscribe) stop();
     clearInterval(this.sweeper);
     for (const session of this.sessions.values()) session.wake?.();
   }
@@ -158,8 +171,8 @@ export class BayeuxServer {
   private async subscribe(session: Session, message: BayeuxRequest, base: BayeuxReply): Promise<BayeuxReply> {
     const name = typeof message.subscription === 'string' ? message.subscription : '';
     const reply = { ...base, subscription: name };
-    const entities = this.channels.get(name);
-    if (entities === undefined) {
+    const source = await this.sourceOf(name);
+    if (!source) {
       return {
         ...reply,
         successful: false,
@@ -170,15 +183,9 @@ export class BayeuxServer {
     const requested =
       replayMap && typeof replayMap === 'object' ? (replayMap as Record<string, unknown>)[name] : undefined;
     const replay = requested === undefined || requested === null ? -1 : Number(requested);
-    const { first, last } = await this.options.events.bounds();
-    let cursor: number;
-    if (replay === -1) cursor = last;
-    else if (replay === -2) cursor = 0;
-    // A saved id resumes after itself; it must still be retained (or the newest), or events were lost.
-    else if (Number.isInteger(replay) && replay >= 0 && replay <= last && replay >= Math.max(first - 1, 0))
-      cursor = replay;
-    else return { ...reply, successful: false, error: invalidReplay(requested) };
-    session.subscriptions.set(name, { channel: name, entities, cursor });
+    const cursor = await this.cursorFor(source, replay);
+    if (cursor === null) return { ...reply, successful: false, error: invalidReplay(requested) };
+    session.subscriptions.set(name, { channel: name, source, cursor });
     // A held connect may now have events to carry (replay -2 or an old id).
     session.wake?.();
     return { ...reply, successful: true };
@@ -227,13 +234,71 @@ export class BayeuxServer {
     return [...events, reply];
   }
 
+  /** The users with a live session subscribed to a channel. */
+  private subscribers(channel: string): Set<string> {
+    const users = new Set<string>();
+    for (const session of this.sessions.values())
+      if (session.subscriptions.has(channel)) users.add(session.userId);
+    return users;
+  }
+
+  /** What a channel carries, or null for a channel that does not exist. */
+  private async sourceOf(name: string): Promise<Source | null> {
+    const entities = this.channels.get(name);
+    if (entities !== undefined) return { kind: 'changes', entities };
+    const { streaming } = this.options;
+    if (!streaming) return null;
+    if (name.startsWith('/topic/')) {
+      const topic = await streaming.topic(name.slice('/topic/'.length));
+      return topic ? { kind: 'topic', topic } : null;
+    }
+    if (name.startsWith('/u/')) return (await streaming.channelId(name)) ? { kind: 'generic' } : null;
+    return null;
+  }
+
+  /**
+   * Where a subscription starts for a replay id: `-1` after the newest event, `-2` before the
+   * oldest kept; a saved id resumes after itself and must still be kept (or the newest), or
+   * events were lost — null then.
+   */
+  private async cursorFor(source: Source, replay: number): Promise<number | null> {
+    const { streaming } = this.options;
+    if (source.kind === 'topic' && streaming) return streaming.topicCursor(replay);
+    if (source.kind === 'generic' && streaming) return streaming.channelCursor(replay);
+    const { first, last } = await this.options.events.bounds();
+    if (replay === -1) return last;
+    if (replay === -2) return 0;
+    return Number.isInteger(replay) && replay >= 0 && replay <= last && replay >= Math.max(first - 1, 0)
+      ? replay
+      : null;
+  }
+
   /** The next events of each subscription, moving its cursor past them. */
   private async collect(session: Session): Promise<BayeuxReply[]> {
     const out: BayeuxReply[] = [];
+    const { streaming } = this.options;
     for (const sub of session.subscriptions.values()) {
       const room = this.maxEvents - out.length;
       if (room <= 0) break;
-      const events = await this.options.events.readAfter(sub.cursor, sub.entities, room);
+      if (sub.source.kind === 'topic' && streaming) {
+        const { messages, cursor } = await streaming.topicMessages(sub.source.topic, sub.cursor, room);
+        for (const m of messages) out.push({ channel: sub.channel, data: m.data });
+        sub.cursor = cursor;
+        continue;
+      }
+      if (sub.source.kind === 'generic' && streaming) {
+        const { messages, cursor } = await streaming.channelMessages(
+          sub.channel,
+          sub.cursor,
+          room,
+          session.userId,
+        );
+        for (const m of messages) out.push({ channel: sub.channel, data: m.data });
+        sub.cursor = cursor;
+        continue;
+      }
+      if (sub.source.kind !== 'changes') continue;
+      const events = await this.options.events.readAfter(sub.cursor, sub.source.entities, room);
       for (const event of events) {
         out.push({
           channel: sub.channel,

@@ -403,5 +403,33 @@ function curatedObjects(): ObjectDef[] {
       field('Description', 'textarea'),
       picklist('ShowAs', ['Busy', 'OutOfOffice', 'Free'], { defaultValue: 'Busy', label: 'Show Time As' }),
     ]),
+    // The Streaming API's own records: a PushTopic names a SOQL query whose matching changes
+    // go to `/topic/{Name}`; a StreamingChannel names a `/u/…` channel for generic events.
+    object(
+      'PushTopic',
+      '0IF',
+      [
+        field('Name', 'string', { length: 25, nillable: false, unique: true, label: 'Topic Name' }),
+        field('Query', 'string', { length: 1300, nillable: false, label: 'SOQL Query' }),
+        field('ApiVersion', 'double', { nillable: false, precision: 18, scale: 1, label: 'API Version' }),
+        field('IsActive', 'boolean', { defaultValue: true, label: 'Is Active' }),
+        picklist('NotifyForFields', ['All', 'Referenced', 'Select', 'Where'], {
+          defaultValue: 'Referenced',
+          restrictedPicklist: true,
+          nillable: false,
+        }),
+        field('NotifyForOperationCreate', 'boolean', { defaultValue: true, label: 'Create' }),
+        field('NotifyForOperationUpdate', 'boolean', { defaultValue: true, label: 'Update' }),
+        field('NotifyForOperationDelete', 'boolean', { defaultValue: true, label: 'Delete' }),
+        field('NotifyForOperationUndelete', 'boolean', { defaultValue: true, label: 'Undelete' }),
+        field('Description', 'string', { length: 400 }),
+      ],
+      { owned: false },
+    ),
+    object('StreamingChannel', '0M6', [
+      field('Name', 'string', { length: 80, nillable: false, unique: true, label: 'Streaming Channel Name' }),
+      field('IsDynamic', 'boolean', { createable: false, label: 'Is Dynamic' }),
+      field('Description', 'string', { length: 255 }),
+    ]),
   ];
 }

@@ -164,5 +164,21 @@ export function crmMigrations(database: Database): Record<string, Migration> {
         await sql`create index crm_bulk1_batch_state on crm_bulk1_batch (state, created_date)`.execute(db);
       },
     },
+    '006-streaming-channels': {
+      async up(db) {
+        // Generic streaming events pushed to `/u/…` channels, kept for replay like change events.
+        await db.schema
+          .createTable('crm_streaming_event')
+          .addColumn('replay_id', dialect.columnType('serial-key'))
+          .addColumn('channel', text, (c) => c.notNull())
+          .addColumn('created_ms', int, (c) => c.notNull())
+          .addColumn('payload', text, (c) => c.notNull())
+          .execute();
+        await sql`create index crm_streaming_event_channel on crm_streaming_event (channel, replay_id)`.execute(
+          db,
+        );
+        await sql`create index crm_streaming_event_created on crm_streaming_event (created_ms)`.execute(db);
+      },
+    },
   };
 }
