@@ -133,8 +133,9 @@ export async function startServers(
       running.crmUrl = urlOf(crmApp, config.host);
       running.crm = crm;
       crm.setUrls(running.crmUrl);
-      credentials.crm.loginUrl = running.crmUrl;
-      credentials.crm.instanceUrl = running.crmUrl;
+      // The address clients use: the public one behind a proxy (crm.publicUrl), else the socket's.
+      credentials.crm.loginUrl = crm.urls.loginUrl();
+      credentials.crm.instanceUrl = crm.urls.instanceUrl();
       tokens = { verify: (token) => crm.oauth.verify(token) };
       adminUserId = org.adminUserId;
     } else if (options.set === 'marketing') {

@@ -75,6 +75,16 @@ export const crmConfigSchema = z.object({
   /** Round robin over active users on Lead create, unless `Sforce-Auto-Assign: FALSE`. */
   leadAssignment: z.enum(['round-robin', 'off']).default('round-robin'),
   /**
+   * Where clients reach the CRM, if not the address it listens on: behind a TLS-terminating
+   * proxy, `https://crm.example.com`. OAuth answers (`instance_url`, identity URLs) and the
+   * credentials file give this address.
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\//.test(url), 'an http:// or https:// URL')
+    .optional(),
+  /**
    * Fault injection (`faults.enabled` in handoff.config.json, or `--faults`): off unless the
    * operator turns it on. Off, `/_handoff/faults` is not there and `faults` is refused.
    */

@@ -204,7 +204,8 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     internalSecret: randomBytes(24).toString('base64url'),
     now,
     setUrls(url: string) {
-      baseUrl = url.replace(/\/$/, '');
+      // Behind a proxy, the address clients use is the configured one, not the socket's.
+      baseUrl = (config.publicUrl ?? url).replace(/\/+$/, '');
     },
     setOrg(ids: { orgId: string; adminUserId: string }) {
       orgId = ids.orgId;

@@ -105,6 +105,16 @@ export function oauthRoutes(app: FastifyInstance, services: CrmServices): void {
       language: 'en_US',
       locale: 'en_US',
       utcOffset: 0,
+      last_modified_date: user.LastModifiedDate,
+      is_app_installed: true,
+      mobile_phone: null,
+      mobile_phone_verified: false,
+      // No profile photos are kept: the URLs are Salesforce's defaults' shape, under this CRM.
+      photos: {
+        picture: `${instance}/profilephoto/005/F`,
+        thumbnail: `${instance}/profilephoto/005/T`,
+      },
+      status: { created_date: null, body: null },
       urls: {
         rest,
         sobjects: `${rest}sobjects/`,
