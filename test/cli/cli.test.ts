@@ -16,6 +16,7 @@ import {
   tempDir,
   TSX_LOADER,
 } from '../support/cli.js';
+import { walkAuthorizationPages } from '../support/oauth-pages.js';
 
 afterEach(cleanUp);
 
@@ -596,24 +597,14 @@ describe('the handoff command', { timeout: 60_000 }, () => {
     expect(added.code, added.output).toBe(0);
     const clientId = /consumer key\s+(\S+)/.exec(added.output)?.[1] ?? '';
     const clientSecret = /consumer secret\s+(\S+)/.exec(added.output)?.[1] ?? '';
-    const page = await fetch(
+    // The login page, then the approval page naming the app, then back to the app with a code.
+    const allowed = await walkAuthorizationPages(
+      crm.loginUrl,
       `${crm.loginUrl}/services/oauth2/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: callback })}`,
+      { username: crm.username, password: crm.password },
     );
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Example App');
-    const allowed = await fetch(`${crm.loginUrl}/services/oauth2/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: callback,
-        username: crm.username,
-        password: crm.password,
-        decision: 'allow',
-      }),
-    });
-    const code = new URL(allowed.headers.get('location') ?? 'http://x').searchParams.get('code') ?? '';
+    expect(allowed.location?.origin).toBe(new URL(callback).origin);
+    const code = allowed.location?.searchParams.get('code') ?? '';
     const token = await fetch(`${crm.loginUrl}/services/oauth2/token`, {
       method: 'POST',
       body: new URLSearchParams({

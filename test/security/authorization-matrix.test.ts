@@ -18,7 +18,8 @@ import { consoleSession, startSurfaces, type Surfaces } from '../support/surface
  */
 const PROBES = /^\/(healthz|readyz|metrics)$/;
 const PUBLIC: Record<string, RegExp> = {
-  crm: /^(\/services\/data$|\/services\/oauth2\/(token|revoke|authorize)$|\/services\/Soap\/u\/:version(\/:orgId)?$)/,
+  // The login and approval pages of the web-server flow are where a user logs in.
+  crm: /^(\/$|\/setup\/secur\/RemoteAccessAuthorizationPage\.apexp$|\/services\/data$|\/services\/oauth2\/(token|revoke|authorize)$|\/services\/Soap\/u\/:version(\/:orgId)?$)/,
   marketing: /^\/(pd\.js|analytics|l\/|form\/|lp\/|e\/)/,
   // The browser SDK's own script and chunks, the device-mode integration it loads, its metrics
   // sink and CORS preflights (the settings route needs a live write key in its path, so it is

@@ -392,10 +392,14 @@ describe('fuzzing every surface with malformed input', { timeout: 600_000 }, () 
       wireShape: (r) => isOAuthError(json(r)),
     },
     {
-      // The web-server flow's login page: its refusals are the page itself, with the reason.
+      // The web-server flow's pages (authorize, login, approval): their refusals are the page
+      // itself, with the reason.
       name: 'CRM OAuth authorization page',
       app: () => s.crmApp,
-      routes: (r) => r.url === '/services/oauth2/authorize',
+      routes: (r) =>
+        r.url === '/services/oauth2/authorize' ||
+        r.url === '/' ||
+        r.url === '/setup/secur/RemoteAccessAuthorizationPage.apexp',
       keys: [
         'response_type',
         'client_id',
@@ -405,15 +409,21 @@ describe('fuzzing every surface with malformed input', { timeout: 600_000 }, () 
         'code_challenge',
         'code_challenge_method',
         'username',
-        'password',
-        'decision',
+        'pw',
+        'startURL',
+        'source',
+        '_CONFIRMATIONTOKEN',
+        'oaapprove',
+        'oadeny',
       ],
       params: () => ({ '*': ['x'] }),
       headers: () => ({}),
-      // (A method the page does not take is the OAuth endpoints' 404, in their JSON shape.)
+      // (A method a page does not take is answered outside it: under /services/oauth2 in the
+      // OAuth endpoints' JSON shape, elsewhere in the CRM's own.)
       wireShape: (r) =>
         (String(r.headers['content-type']).startsWith('text/html') && r.body.includes('class="error"')) ||
-        isOAuthError(json(r)),
+        isOAuthError(json(r)) ||
+        isSalesforceErrors(json(r)),
     },
     {
       name: 'CRM SOAP',

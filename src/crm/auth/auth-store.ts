@@ -70,6 +70,28 @@ export async function deleteExpiredAuthorizationCodes(db: StoreDb, now: string):
   await sql`delete from crm_oauth_code where expires_at < ${now}`.execute(db);
 }
 
+export async function insertLoginSession(
+  db: StoreDb,
+  hash: string,
+  row: { user_id: string; expires_at: string },
+): Promise<void> {
+  await sql`insert into crm_login_session (token_hash, user_id, expires_at)
+    values (${hash}, ${row.user_id}, ${row.expires_at})`.execute(db);
+}
+
+export async function selectLoginSession(
+  db: StoreDb,
+  hash: string,
+): Promise<{ user_id: string; expires_at: string } | undefined> {
+  const r = await sql<{ user_id: string; expires_at: string }>`
+    select user_id, expires_at from crm_login_session where token_hash = ${hash}`.execute(db);
+  return r.rows[0];
+}
+
+export async function deleteExpiredLoginSessions(db: StoreDb, now: string): Promise<void> {
+  await sql`delete from crm_login_session where expires_at < ${now}`.execute(db);
+}
+
 export async function selectConnectedApp(
   db: StoreDb,
   clientId: string,

@@ -56,6 +56,8 @@ interface Grant {
 const SCOPE = 'api refresh_token';
 /** How long an authorization code may be exchanged (Salesforce: 15 minutes). */
 export const AUTHORIZATION_CODE_MS = 15 * 60_000;
+/** How long a login on the login page lasts (Salesforce's default session timeout). */
+export const LOGIN_SESSION_MS = 2 * 3_600_000;
 
 /** A checked `/services/oauth2/authorize` request. */
 export interface AuthorizationRequest {
@@ -346,16 +348,40 @@ export class OAuthService {
   }
 
   /**
-   * The user logged in on the authorization page and allowed the app: a code for the app,
-   * single-use, valid `AUTHORIZATION_CODE_MS`, bound to the callback URL and the PKCE challenge.
-   * A wrong password answers invalid_grant (and counts toward the lockout, as the grant does).
+   * A user logging in on the login page: their id. A wrong password answers invalid_grant, with
+   * the page's message, and counts toward the lockout as the password grant does.
    */
-  async authorize(request: AuthorizationRequest, username: string, password: string): Promise<string> {
-    const userId = await this.checkPassword(username, password, (retryAt) =>
+  async logIn(username: string, password: string): Promise<string> {
+    return this.checkPassword(username, password, (retryAt) =>
       retryAt
         ? `Your login attempt has failed: ${lockedMessage(retryAt)}`
-        : 'Please check your username and password.',
+        : "Please check your username and password. If you still can't log in, contact your Salesforce administrator.",
     );
+  }
+
+  /** A login session for the pages (its cookie's value), valid `LOGIN_SESSION_MS`. */
+  async startLoginSession(userId: string): Promise<string> {
+    const token = randomToken(32);
+    await store.insertLoginSession(this.db, tokenHash(token), {
+      user_id: userId,
+      expires_at: new Date(this.now().getTime() + LOGIN_SESSION_MS).toISOString(),
+    });
+    return token;
+  }
+
+  /** The user a login session's cookie stands for, while it lasts and the user is active. */
+  async loginSession(token: string | undefined): Promise<string | null> {
+    if (!token) return null;
+    const row = await store.selectLoginSession(this.db, tokenHash(token));
+    if (!row || Date.parse(row.expires_at) < this.now().getTime()) return null;
+    return (await this.activeUser(row.user_id)) ? row.user_id : null;
+  }
+
+  /**
+   * The logged-in user allowed the app: a code for the app, single-use, valid
+   * `AUTHORIZATION_CODE_MS`, bound to the callback URL and the PKCE challenge.
+   */
+  async issueCode(request: AuthorizationRequest, userId: string): Promise<string> {
     const code = randomToken(32);
     await store.insertAuthorizationCode(this.db, tokenHash(code), {
       client_id: request.clientId,
@@ -490,6 +516,7 @@ export class OAuthService {
   async purgeExpired(): Promise<void> {
     await store.deleteExpiredAccessTokens(this.db, this.now().toISOString());
     await store.deleteExpiredAuthorizationCodes(this.db, this.now().toISOString());
+    await store.deleteExpiredLoginSessions(this.db, this.now().toISOString());
   }
 
   /** A connected app from the configuration (`crm.connectedApps`): registered, or brought up to date. */

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationRedirect, OAuthError, type AuthorizationRequest } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
@@ -42,7 +43,8 @@ function sendPage(
   body: string,
   formTarget?: string,
 ): FastifyReply {
-  const formAction = formTarget ? `'self' ${new URL(formTarget).origin}` : "'none'";
+  const formAction =
+    formTarget === 'self' ? "'self'" : formTarget ? `'self' ${new URL(formTarget).origin}` : "'none'";
   return reply
     .code(status)
     .header('Cache-Control', 'no-store')
@@ -64,79 +66,185 @@ function sendPage(
     );
 }
 
-function loginPage(
-  reply: FastifyReply,
-  request: AuthorizationRequest,
-  carried: Record<string, string | undefined>,
-  error?: string,
-): FastifyReply {
-  const hidden = CARRIED.map((name) =>
-    carried[name] === undefined
-      ? ''
-      : `<input type="hidden" name="${name}" value="${escapeHtml(carried[name] ?? '')}">`,
-  ).join('');
-  const app = escapeHtml(request.appName);
+/** The login page's path, and the approval page's, where Salesforce has them. */
+const LOGIN_PATH = '/';
+const APPROVAL_PATH = '/setup/secur/RemoteAccessAuthorizationPage.apexp';
+const SESSION_COOKIE = 'sid';
+
+/** Where the login page may send a user on: only back into the authorization flow. */
+function startUrlOf(value: string | undefined): string | null {
+  if (!value) return null;
+  return value.startsWith('/services/oauth2/authorize?') || value.startsWith(`${APPROVAL_PATH}?`)
+    ? value
+    : null;
+}
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/** The approval form's token: bound to the login session and to the request it approves. */
+function confirmationToken(session: string, source: string): string {
+  return createHmac('sha256', session).update(`approve:${source}`).digest('base64url');
+}
+
+function sameToken(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The login page, with Salesforce's element ids (`#username`, `#password`, `#Login`). */
+function loginPage(reply: FastifyReply, startUrl: string | null, error?: string): FastifyReply {
   return sendPage(
     reply,
     error ? 401 : 200,
-    'Log in to Handoff',
-    `<h1>Log in</h1><p><strong>${app}</strong> asks to access your Handoff data: to use the API on ` +
-      'your behalf (api), also when you are not there (refresh_token).</p>' +
-      (error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '') +
-      `<form method="post" action="/services/oauth2/authorize">${hidden}` +
+    'Login | Handoff',
+    '<h1>Log in to Handoff</h1>' +
+      (error ? `<p class="error" role="alert" id="error">${escapeHtml(error)}</p>` : '') +
+      `<form method="post" action="${LOGIN_PATH}">` +
+      (startUrl ? `<input type="hidden" name="startURL" value="${escapeHtml(startUrl)}">` : '') +
       '<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required>' +
-      '<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>' +
-      '<button type="submit" name="decision" value="allow">Log in and allow</button>' +
-      '<button type="submit" name="decision" value="deny" formnovalidate>Deny</button></form>',
+      '<label for="password">Password</label><input type="password" id="password" name="pw" autocomplete="current-password" required>' +
+      '<input type="submit" id="Login" name="Login" value="Log In"></form>',
+    'self',
+  );
+}
+
+/** The approval page: what the app asks, Allow (`#oaapprove`) and Deny (`#oadeny`). */
+function approvalPage(
+  reply: FastifyReply,
+  request: AuthorizationRequest,
+  source: string,
+  token: string,
+): FastifyReply {
+  const app = escapeHtml(request.appName);
+  return sendPage(
+    reply,
+    200,
+    'Allow Access?',
+    `<h1>Allow Access?</h1><p><strong>${app}</strong> is asking to:</p>` +
+      '<ul><li>Access and manage your data (api)</li>' +
+      '<li>Perform requests on your behalf at any time (refresh_token, offline_access)</li></ul>' +
+      `<form method="post" action="${APPROVAL_PATH}">` +
+      `<input type="hidden" name="source" value="${escapeHtml(source)}">` +
+      `<input type="hidden" name="_CONFIRMATIONTOKEN" value="${escapeHtml(token)}">` +
+      '<input type="submit" id="oaapprove" name="oaapprove" value="Allow">' +
+      '<input type="submit" id="oadeny" name="oadeny" value="Deny"></form>',
     request.redirectUri,
   );
 }
 
+/** The parameters an authorization request carries, as a page's `source` and back. */
+function encodeSource(params: Record<string, string | undefined>): string {
+  const kept = Object.fromEntries(CARRIED.flatMap((k) => (params[k] === undefined ? [] : [[k, params[k]!]])));
+  return Buffer.from(new URLSearchParams(kept).toString()).toString('base64url');
+}
+
+function decodeSource(source: string | undefined): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(Buffer.from(source ?? '', 'base64url').toString('utf8')));
+}
+
 /**
- * `/services/oauth2/authorize`: the web-server flow's login and approval page. GET shows it for
- * a registered app and one of its callback URLs (anything else is this page's error, never a
- * redirect); POST logs the user in, and on Allow sends them back to the app with a code and its
- * `state`, on Deny with `access_denied`. There is no session here: every authorization logs in,
- * so `prompt=none` answers `login_required`.
+ * The web-server flow's pages, where Salesforce has them, so what automates a Salesforce login
+ * (jsforce's own tests, an integration's browser tests) works unchanged:
+ * - `/services/oauth2/authorize` checks the request (an unknown app or an unregistered callback
+ *   URL is this page's error, never a redirect), then sends the user to log in
+ *   (`/?ec=302&startURL=…`) or, logged in, to approve;
+ * - `/` is the login page: a right password starts a login session (an HttpOnly cookie) and
+ *   goes on to `startURL`;
+ * - the approval page says what the app asks; Allow sends the user back to the app with a code
+ *   and its `state`, Deny with `access_denied`. Its form carries a token bound to the session.
+ * `prompt=none` answers `login_required`; `prompt=login` asks for the password again.
  */
 export function authorizeRoutes(app: FastifyInstance, services: CrmServices): void {
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    const carried = fields(request);
-    let authorization: AuthorizationRequest;
+  const { oauth } = services;
+  /** The request's parameters checked; null once the answer refusing them is sent. */
+  const checked = async (
+    reply: FastifyReply,
+    params: Record<string, string | undefined>,
+  ): Promise<AuthorizationRequest | null> => {
     try {
-      authorization = await services.oauth.authorizationRequest(carried);
+      return await oauth.authorizationRequest(params);
     } catch (error) {
-      if (error instanceof AuthorizationRedirect) return reply.redirect(error.location(), 302);
-      if (error instanceof OAuthError) return errorPage(reply, 400, error.error, error.description);
-      throw error;
-    }
-    const back = (params: Record<string, string>) => {
-      const url = new URL(authorization.redirectUri);
-      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-      if (authorization.state !== undefined) url.searchParams.set('state', authorization.state);
-      return reply.redirect(url.toString(), 302);
-    };
-    if (request.method === 'GET') {
-      if (authorization.prompt?.split(' ').includes('none'))
-        return back({ error: 'login_required', error_description: 'the user must log in' });
-      return loginPage(reply, authorization, carried);
-    }
-    if (carried.decision === 'deny')
-      return back({ error: 'access_denied', error_description: 'end-user denied authorization' });
-    try {
-      const code = await services.oauth.authorize(
-        authorization,
-        carried.username ?? '',
-        carried.password ?? '',
-      );
-      return back({ code });
-    } catch (error) {
-      if (error instanceof OAuthError) return loginPage(reply, authorization, carried, error.description);
-      throw error;
+      if (error instanceof AuthorizationRedirect) void reply.redirect(error.location(), 302);
+      else if (error instanceof OAuthError) void errorPage(reply, 400, error.error, error.description);
+      else throw error;
+      return null;
     }
   };
+  const back = (reply: FastifyReply, request: AuthorizationRequest, params: Record<string, string>) => {
+    const url = new URL(request.redirectUri);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    if (request.state !== undefined) url.searchParams.set('state', request.state);
+    return reply.redirect(url.toString(), 302);
+  };
+  const toLogin = (reply: FastifyReply, startUrl: string) =>
+    reply.redirect(`${LOGIN_PATH}?ec=302&startURL=${encodeURIComponent(startUrl)}`, 302);
+
+  const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = fields(request);
+    const authorization = await checked(reply, params);
+    if (!authorization) return reply;
+    const prompts = (authorization.prompt ?? '').split(' ');
+    if (prompts.includes('none'))
+      return back(reply, authorization, {
+        error: 'login_required',
+        error_description: 'the user must log in',
+      });
+    const source = encodeSource({
+      ...params,
+      prompt: prompts.filter((p) => p !== 'login').join(' ') || undefined,
+    });
+    const approval = `${APPROVAL_PATH}?source=${source}`;
+    const user = prompts.includes('login') ? null : await oauth.loginSession(cookie(request, SESSION_COOKIE));
+    return user ? reply.redirect(approval, 302) : toLogin(reply, approval);
+  };
+
+  const login = async (request: FastifyRequest, reply: FastifyReply) => {
+    const form = fields(request);
+    const startUrl = startUrlOf(form.startURL);
+    if (request.method === 'GET') return loginPage(reply, startUrl);
+    let userId: string;
+    try {
+      userId = await oauth.logIn(form.username ?? '', form.pw ?? form.password ?? '');
+    } catch (error) {
+      if (error instanceof OAuthError) return loginPage(reply, startUrl, error.description);
+      throw error;
+    }
+    const session = await oauth.startLoginSession(userId);
+    const secure = services.urls.loginUrl().startsWith('https:') ? '; Secure' : '';
+    reply.header('Set-Cookie', `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Lax${secure}`);
+    if (startUrl) return reply.redirect(startUrl, 302);
+    return sendPage(reply, 200, 'Handoff', '<h1>You are logged in</h1>');
+  };
+
+  const approve = async (request: FastifyRequest, reply: FastifyReply) => {
+    const form = fields(request);
+    const source = form.source ?? '';
+    const authorization = await checked(reply, decodeSource(source));
+    if (!authorization) return reply;
+    const session = cookie(request, SESSION_COOKIE);
+    const userId = await oauth.loginSession(session);
+    if (!userId || !session) return toLogin(reply, `${APPROVAL_PATH}?source=${source}`);
+    const token = confirmationToken(session, source);
+    if (request.method === 'GET') return approvalPage(reply, authorization, source, token);
+    if (!sameToken(form._CONFIRMATIONTOKEN ?? '', token))
+      return errorPage(reply, 403, 'invalid_request', 'the approval form expired; start again from the app');
+    if (form.oaapprove === undefined)
+      return back(reply, authorization, {
+        error: 'access_denied',
+        error_description: 'end-user denied authorization',
+      });
+    return back(reply, authorization, { code: await oauth.issueCode(authorization, userId) });
+  };
+
   // A scope of its own: what fails before the handler (a NUL in a field, a body that does not
-  // parse) is this page's error too, in HTML, not the token endpoint's JSON.
+  // parse) is these pages' error too, in HTML, not the token endpoint's JSON.
   void app.register(async (page) => {
     page.setErrorHandler((error: Error, request, reply) => {
       // The body parser's (malformed JSON, too deep) is the request's fault, as on the token endpoint.
@@ -144,8 +252,12 @@ export function authorizeRoutes(app: FastifyInstance, services: CrmServices): vo
       if (status === 500) logServerError(request, error, 'unexpected error on the authorization page');
       return errorPage(reply, status, 'invalid_request', status === 500 ? 'unexpected error' : error.message);
     });
-    page.get('/services/oauth2/authorize', handle);
-    page.post('/services/oauth2/authorize', handle);
+    page.get('/services/oauth2/authorize', authorize);
+    page.post('/services/oauth2/authorize', authorize);
+    page.get(LOGIN_PATH, login);
+    page.post(LOGIN_PATH, login);
+    page.get(APPROVAL_PATH, approve);
+    page.post(APPROVAL_PATH, approve);
   });
 }
 

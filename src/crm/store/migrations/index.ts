@@ -180,5 +180,17 @@ export function crmMigrations(database: Database): Record<string, Migration> {
         await sql`create index crm_streaming_event_created on crm_streaming_event (created_ms)`.execute(db);
       },
     },
+    '007-login-sessions': {
+      async up(db) {
+        // Who logged in on the login page (the web-server flow's), by the hash of their cookie.
+        await db.schema
+          .createTable('crm_login_session')
+          .addColumn('token_hash', text, (c) => c.primaryKey())
+          .addColumn('user_id', id, (c) => c.notNull())
+          .addColumn('expires_at', text, (c) => c.notNull())
+          .execute();
+        await sql`create index crm_login_session_expiry on crm_login_session (expires_at)`.execute(db);
+      },
+    },
   };
 }
