@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import jsforce from 'jsforce';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCrm, TEST_CREDENTIALS, type TestCrm } from '../support/crm-server.js';
+import { passwordGrant, startTestCrm, TEST_CREDENTIALS, type TestCrm } from '../support/crm-server.js';
 
 /**
  * The CRM behind a TLS-terminating proxy, as deployed for clients that insist on https (the
@@ -66,17 +66,8 @@ describe('the CRM at a public https address (crm.publicUrl)', () => {
       urls: { rest: `${frontUrl}/services/data/v{version}/` },
     });
 
-    const token = await fetch(`${crm.url}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: TEST_CREDENTIALS.clientId,
-        client_secret: TEST_CREDENTIALS.clientSecret,
-        username: TEST_CREDENTIALS.username,
-        password: TEST_CREDENTIALS.password,
-      }),
-    });
-    const body = (await token.json()) as Record<string, string>;
+    // Straight to the CRM's own socket, too: the answer names the public address.
+    const { body } = await passwordGrant(crm.url, TEST_CREDENTIALS.username, TEST_CREDENTIALS.password);
     expect(body.instance_url).toBe(frontUrl);
     expect(body.id).toBe(`${frontUrl}/id/${crm.services.orgId()}/${crm.adminUserId}`);
   });
