@@ -17,6 +17,7 @@ import {
   type QueryPlan,
   type SelectItem,
 } from './domain/soql/query-plan.js';
+import { compoundValue } from './domain/soql/compound-address.js';
 import { SoqlPlanner } from './domain/soql/soql-planner.js';
 import { fromColumnValue, selectRecentlyViewed, stampViewed } from './store/record-store.js';
 import { SoqlSql, type Keyset, type Row } from './store/soql-sql.js';
@@ -309,6 +310,9 @@ export class QueryService {
     if (plan.select.some((s) => s.kind === 'children')) {
       throw new HandoffError('INVALID_INPUT', 'Nested queries are not supported by Bulk API query jobs');
     }
+    if (plan.select.some((s) => s.kind === 'field' && s.compound)) {
+      throw new HandoffError('INVALID_INPUT', 'Selecting compound data not supported in Bulk Query');
+    }
     return plan;
   }
 
@@ -439,6 +443,8 @@ export class QueryService {
     const joinIds = new Map(
       compiled.relationshipAliases().map(({ steps }, i) => [joinKey(steps), row[`r${i}`]]),
     );
+    /** Compound addresses selected, by name: their parts' values by key. */
+    const compounds: Record<string, Record<string, unknown>> = {};
     plan.select.forEach((s, i) => {
       if (s.kind === 'children') {
         // A parent with no children has null, not an empty list (as Salesforce answers).
@@ -467,8 +473,17 @@ export class QueryService {
         }
         target = next;
       }
-      if (reachable) target[s.path.field.name] = wireValue(s.path.field, row[`c${i}`]);
+      if (!reachable) return;
+      if (s.compound) {
+        // Its place among the fields is where the query named it; its value once all parts are in.
+        if (!(s.compound.name in compounds)) out[s.compound.name] = null;
+        const holder = (compounds[s.compound.name] ??= {});
+        holder[s.compound.key] = wireValue(s.path.field, row[`c${i}`]);
+      } else {
+        target[s.path.field.name] = wireValue(s.path.field, row[`c${i}`]);
+      }
     });
+    for (const [name, parts] of Object.entries(compounds)) out[name] = compoundValue(parts);
     return out;
   }
 

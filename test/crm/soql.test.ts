@@ -348,6 +348,51 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('reads a compound address as one object of its parts, null when all are empty', async () => {
+      const contact = await crm.create('Contact', {
+        LastName: 'Compound',
+        MailingStreet: '1 Main St',
+        MailingCity: 'Springfield',
+        MailingPostalCode: '12345',
+        MailingCountry: 'USA',
+      });
+      const empty = await crm.create('Contact', { LastName: 'NoAddress' });
+      const { status, body } = await query(
+        `SELECT Id, MailingAddress, MailingCity FROM Contact WHERE Id IN ('${contact}', '${empty}') ORDER BY LastName`,
+      );
+      expect(status).toBe(200);
+      const [full, none] = body.records;
+      expect(full).toMatchObject({
+        MailingAddress: {
+          city: 'Springfield',
+          country: 'USA',
+          geocodeAccuracy: null,
+          latitude: null,
+          longitude: null,
+          postalCode: '12345',
+          state: null,
+          street: '1 Main St',
+        },
+        MailingCity: 'Springfield',
+      });
+      expect(Object.keys(full!)).toEqual(['attributes', 'Id', 'MailingAddress', 'MailingCity']);
+      expect(none!.MailingAddress).toBeNull();
+      // A Lead's is plain Address; compound fields are not for aggregates or Bulk query jobs.
+      const leadId = await crm.create('Lead', { LastName: 'Addressed', Company: 'X', City: 'Paris' });
+      const lead = await query(`SELECT Address FROM Lead WHERE Id = '${leadId}'`);
+      expect(lead.body.records[0]!.Address).toEqual(expect.objectContaining({ city: 'Paris', street: null }));
+      expect((await query('SELECT COUNT(Id), BillingAddress FROM Account GROUP BY Name')).status).toBe(400);
+      const job = await crm.api('/jobs/query', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ operation: 'query', query: 'SELECT BillingAddress FROM Account' }),
+      });
+      expect(job.status).toBe(400);
+      expect(((await job.json()) as Array<{ message: string }>)[0]!.message).toBe(
+        'Selecting compound data not supported in Bulk Query',
+      );
+    });
+
     it('answers INVALID_FIELD for an unknown field or relationship', async () => {
       const { status, body } = await query('SELECT Shoe__c FROM Lead');
       expect(status).toBe(400);

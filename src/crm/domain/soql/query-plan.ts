@@ -33,7 +33,8 @@ export type Predicate =
 export type AggregateFn = 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
 
 export type SelectItem =
-  | { kind: 'field'; path: FieldPath }
+  /** A field; `compound` when it is a part of a compound address the query selected. */
+  | { kind: 'field'; path: FieldPath; compound?: { name: string; key: string } }
   | { kind: 'aggregate'; fn: AggregateFn; path: FieldPath | null; alias: string }
   /**
    * A parent-child subquery (`(SELECT Id FROM Contacts)`): the child records whose `link`

@@ -1,4 +1,5 @@
 // Over 400 lines on purpose: one resolver for every SOQL clause against the schema, a method a clause.
+import { addressParts } from './compound-address.js';
 import {
   parseQuery,
   type FieldType as ParsedField,
@@ -124,6 +125,8 @@ class QueryResolver {
     const groupBy = this.resolveGroupBy();
     const orderBy = this.resolveOrderBy();
     const hasAggregate = select.some((s) => s.kind === 'aggregate');
+    if ((hasAggregate || groupBy.length > 0) && select.some((s) => s.kind === 'field' && s.compound))
+      throw malformed('Compound fields cannot be used with aggregate functions or GROUP BY');
     if ((hasAggregate || groupBy.length > 0) && select.some((s) => s.kind === 'children'))
       throw malformed('Subqueries cannot be used with aggregate functions or GROUP BY');
     if (hasAggregate || groupBy.length > 0) {
@@ -186,13 +189,31 @@ class QueryResolver {
     return { steps, field };
   }
 
+  /** A compound address of the query's object (`MailingAddress`) as its parts, or null. */
+  private compoundAddress(raw: string): SelectItem[] | null {
+    const parts = raw.split('.');
+    if (parts.length > 1 && parts[0]?.toLowerCase() === this.object.name.toLowerCase()) parts.shift();
+    const name = parts[0] ?? '';
+    if (parts.length !== 1 || this.schema.field(this.object, name)) return null;
+    const compound = addressParts(this.object, name, (def, field) => this.schema.field(def, field));
+    if (!compound) return null;
+    if (this.nesting !== null) throw unsupported('compound fields in a subquery');
+    return compound.parts.map((part) => ({
+      kind: 'field',
+      path: { steps: [], field: part.field },
+      compound: { name: compound.name, key: part.key },
+    }));
+  }
+
   private resolveSelect(fields: ParsedField[]): SelectItem[] {
     const items: SelectItem[] = [];
     let expr = 0;
     for (const f of fields) {
       switch (f.type) {
         case 'Field':
-          items.push({ kind: 'field', path: this.resolvePath(f.field) });
+          items.push(
+            ...(this.compoundAddress(f.field) ?? [{ kind: 'field', path: this.resolvePath(f.field) }]),
+          );
           break;
         case 'FieldRelationship':
           items.push({ kind: 'field', path: this.resolvePath([...f.relationships, f.field].join('.')) });
