@@ -311,7 +311,10 @@ export class QueryService {
       throw new HandoffError('INVALID_INPUT', 'Nested queries are not supported by Bulk API query jobs');
     }
     if (plan.select.some((s) => s.kind === 'field' && s.compound)) {
-      throw new HandoffError('INVALID_INPUT', 'Selecting compound data not supported in Bulk Query');
+      throw new HandoffError(
+        'FUNCTIONALITY_NOT_ENABLED',
+        'Selecting compound data not supported in Bulk Query',
+      );
     }
     return plan;
   }

@@ -388,9 +388,10 @@ for (const dialect of DIALECTS) {
         body: JSON.stringify({ operation: 'query', query: 'SELECT BillingAddress FROM Account' }),
       });
       expect(job.status).toBe(400);
-      expect(((await job.json()) as Array<{ message: string }>)[0]!.message).toBe(
-        'Selecting compound data not supported in Bulk Query',
-      );
+      expect(((await job.json()) as Array<{ errorCode: string; message: string }>)[0]).toMatchObject({
+        errorCode: 'FUNCTIONALITY_NOT_ENABLED',
+        message: 'Selecting compound data not supported in Bulk Query',
+      });
     });
 
     it('answers INVALID_FIELD for an unknown field or relationship', async () => {
