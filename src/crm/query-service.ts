@@ -15,6 +15,7 @@ import {
   type FieldPath,
   type Predicate,
   type QueryPlan,
+  type RelationshipStep,
   type SelectItem,
 } from './domain/soql/query-plan.js';
 import { compoundValue } from './domain/soql/compound-address.js';
@@ -470,7 +471,10 @@ export class QueryService {
         let next = target[step.name] as WireRecord | null | undefined;
         if (!next) {
           next = {
-            attributes: { type: step.target.name, url: `${base}/${step.target.name}/${String(parentId)}` },
+            attributes: {
+              type: this.parentType(step, parentId),
+              url: `${base}/${this.parentType(step, parentId)}/${String(parentId)}`,
+            },
           };
           target[step.name] = next;
         }
@@ -488,6 +492,13 @@ export class QueryService {
     });
     for (const [name, parts] of Object.entries(compounds)) out[name] = compoundValue(parts);
     return out;
+  }
+
+  /** A parent's object: the relationship's, or for a polymorphic one, the one its id names. */
+  private parentType(step: RelationshipStep, parentId: unknown): string {
+    if (!step.polymorphic) return step.target.name;
+    const prefix = String(parentId).slice(0, 3);
+    return step.polymorphic.find((t) => t.keyPrefix === prefix)?.name ?? step.target.name;
   }
 
   private aggregateRecord(plan: QueryPlan, row: Row): WireRecord {

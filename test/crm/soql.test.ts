@@ -337,7 +337,7 @@ for (const dialect of DIALECTS) {
     it('rejects unsupported constructs by name rather than answering wrongly', async () => {
       for (const [soql, named] of [
         ['SELECT TYPEOF What WHEN Account THEN Name END FROM Task', 'TYPEOF'],
-        ["SELECT Id FROM Task WHERE Who.Name = 'x'", 'polymorphic'],
+        ['SELECT What.Owner.Name FROM Task', 'polymorphic'],
         ['SELECT toLabel(Status) FROM Lead', 'function'],
         ['SELECT LeadSource, COUNT(Id) FROM Lead GROUP BY LeadSource HAVING COUNT(Id) > 1', 'HAVING'],
       ] as const) {
@@ -392,6 +392,38 @@ for (const dialect of DIALECTS) {
         errorCode: 'FUNCTIONALITY_NOT_ENABLED',
         message: 'Selecting compound data not supported in Bulk Query',
       });
+    });
+
+    it('reads a polymorphic parent (Who, What) as the Name object: Id, Name and Type', async () => {
+      const lead = await crm.create('Lead', { FirstName: 'Poly', LastName: 'Morph', Company: 'P' });
+      const caseId = await crm.create('Case', { Subject: 'Broken' });
+      const onAccount = await crm.create('Task', { Subject: 'poly A', WhoId: lead, WhatId: ids.acme });
+      const onCase = await crm.create('Task', { Subject: 'poly B', WhatId: caseId });
+      const { status, body } = await query(
+        "SELECT Subject, Who.Name, Who.Type, What.Id, What.Name, What.Type FROM Task WHERE Subject LIKE 'poly%' ORDER BY Subject",
+      );
+      expect(status).toBe(200);
+      const [a, b] = body.records;
+      expect(a).toMatchObject({
+        Subject: 'poly A',
+        Who: { attributes: { type: 'Lead' }, Name: 'Poly Morph', Type: 'Lead' },
+        What: { attributes: { type: 'Account' }, Id: ids.acme, Name: 'Acme', Type: 'Account' },
+      });
+      expect(b!.Who).toBeNull();
+      const caseNumber = ((await crm.call(`/sobjects/Case/${caseId}`, 'GET')).body as { CaseNumber: string })
+        .CaseNumber;
+      expect(b!.What).toMatchObject({ attributes: { type: 'Case' }, Name: caseNumber, Type: 'Case' });
+      // In filters and ordering too.
+      const filtered = await query(
+        "SELECT Id FROM Task WHERE What.Type = 'Account' AND Subject LIKE 'poly%'",
+      );
+      expect(filtered.body.records.map((r) => r.Id)).toEqual([onAccount]);
+      expect(onCase).toBeTruthy();
+      // One hop only: beyond the Name object is refused by name.
+      const deeper = await query('SELECT What.Owner.Name FROM Task');
+      expect(deeper.status).toBe(400);
+      expect(deeper.body[0]?.errorCode).toBe('MALFORMED_QUERY');
+      expect((await query('SELECT What.Industry FROM Task')).body[0]?.errorCode).toBe('INVALID_FIELD');
     });
 
     it('answers INVALID_FIELD for an unknown field or relationship', async () => {

@@ -93,18 +93,54 @@ export class SoqlSql {
   }
 
   column(path: FieldPath): Sql {
+    const last = path.steps[path.steps.length - 1];
+    if (last?.polymorphic) return this.polymorphicColumn(this.joinAlias(path.steps), last, path.field.name);
     return sql.ref(`${this.joinAlias(path.steps)}.${path.field.name}`);
+  }
+
+  /**
+   * A field of a polymorphic parent (`What.Name`): each object it may be is joined on its own
+   * (by primary key), and the field is the one that matched. A Case's name is its CaseNumber.
+   */
+  private polymorphicColumn(alias: string, step: RelationshipStep, field: string): Sql {
+    const targets = step.polymorphic ?? [];
+    const each = targets.map((target, k) => ({ target, at: `${alias}_${k}` }));
+    if (field === 'Type')
+      return sql`case ${sql.join(
+        each.map(({ target, at }) => sql`when ${sql.ref(`${at}.Id`)} is not null then ${target.name}`),
+        sql` `,
+      )} end`;
+    const columns = each.flatMap(({ target, at }) => {
+      const name = field === 'Name' && !target.fields.some((f) => f.name === 'Name') ? 'CaseNumber' : field;
+      return target.fields.some((f) => f.name === name) ? [sql.ref(`${at}.${name}`)] : [];
+    });
+    return columns.length === 1 ? (columns[0] as Sql) : sql`coalesce(${sql.join(columns)})`;
   }
 
   relationshipAliases(): Array<{ alias: string; steps: RelationshipStep[] }> {
     return [...this.joins.values()];
   }
 
+  /** A joined parent's Id: its table's, or, for a polymorphic parent, the one that matched. */
+  private parentId({ alias, steps }: { alias: string; steps: RelationshipStep[] }): Sql {
+    const last = steps[steps.length - 1] as RelationshipStep;
+    return last.polymorphic ? this.polymorphicColumn(alias, last, 'Id') : sql.ref(`${alias}.Id`);
+  }
+
   private from(): Sql {
     const joins = [...this.joins.values()].map(({ alias, steps }) => {
       const last = steps[steps.length - 1] as RelationshipStep;
       const parent = this.joinAlias(steps.slice(0, -1));
-      return sql`left join ${sql.table(last.target.table)} as ${sql.id(alias)} on ${sql.ref(`${alias}.Id`)} = ${sql.ref(`${parent}.${last.via.name}`)}`;
+      const on = sql.ref(`${parent}.${last.via.name}`);
+      if (last.polymorphic)
+        return sql.join(
+          last.polymorphic.map(
+            (target, k) =>
+              sql`left join ${sql.table(target.table)} as ${sql.id(`${alias}_${k}`)} on ${sql.ref(`${alias}_${k}.Id`)} = ${on}`,
+          ),
+          sql` `,
+        );
+      return sql`left join ${sql.table(last.target.table)} as ${sql.id(alias)} on ${sql.ref(`${alias}.Id`)} = ${on}`;
     });
     const table = this.plan.object.table;
     const base = this.searchJoin
@@ -254,8 +290,8 @@ export class SoqlSql {
     this.plan.select.forEach((s, i) => {
       if (s.kind === 'field') items.push(sql`${this.column(s.path)} as ${sql.id(`c${i}`)}`);
     });
-    this.relationshipAliases().forEach(({ alias }, i) =>
-      items.push(sql`${sql.ref(`${alias}.Id`)} as ${sql.id(`r${i}`)}`),
+    this.relationshipAliases().forEach((join, i) =>
+      items.push(sql`${this.parentId(join)} as ${sql.id(`r${i}`)}`),
     );
     this.sortKeys.forEach((k, i) => items.push(sql`${k.expression} as ${sql.id(`k${i}`)}`));
     return sql.join(items);

@@ -4,9 +4,12 @@ import type { SearchExpression } from '../sosl/sosl.js';
 /** One hop along a relationship: from the current object through `via` (a reference field) to `target`. */
 export interface RelationshipStep {
   via: FieldDef;
+  /** The parent's object; for a polymorphic relationship, Salesforce's `Name` object (Id, Name, Type). */
   target: ObjectDef;
   /** Canonical relationship name, the key in the output record (Owner, Account …). */
   name: string;
+  /** A polymorphic relationship (`Who`, `What`): the objects the parent may be. */
+  polymorphic?: ObjectDef[];
 }
 
 /** A field reached from the query's object, possibly through parent relationships. */

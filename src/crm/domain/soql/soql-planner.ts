@@ -9,7 +9,7 @@ import {
 import { HandoffError } from '../../../errors/handoff-error.js';
 import { parseDatetimeValue, parseDateValue } from '../field-values.js';
 import { normalizeId } from '../record-id.js';
-import { isTextType, type FieldDef, type FieldValue, type ObjectDef } from '../schema/field-def.js';
+import { field, isTextType, type FieldDef, type FieldValue, type ObjectDef } from '../schema/field-def.js';
 import type { SchemaRegistry } from '../schema/schema-registry.js';
 import { dateLiteralRange } from './date-literals.js';
 import {
@@ -60,6 +60,26 @@ export function unquote(literal: string): string {
     }
   });
 }
+
+/**
+ * Salesforce's `Name` object: what a polymorphic relationship (`Who`, `What`) reads of its
+ * parent, whichever object that is.
+ */
+export const NAME_OBJECT: ObjectDef = {
+  name: 'Name',
+  label: 'Name',
+  labelPlural: 'Names',
+  keyPrefix: '',
+  table: '',
+  createable: false,
+  updateable: false,
+  deletable: false,
+  fields: [
+    field('Id', 'id', { system: true, nillable: false }),
+    field('Name', 'string', { createable: false }),
+    field('Type', 'string', { createable: false }),
+  ],
+};
 
 export interface PlanOptions {
   includeDeleted: boolean;
@@ -174,15 +194,27 @@ class QueryResolver {
           `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.`,
         );
       }
-      if (via.referenceTo.length !== 1)
-        throw unsupported(`polymorphic relationship ${via.relationshipName ?? part}`);
+      if (via.referenceTo.length !== 1) {
+        // `Who.Name`, `What.Type`: one hop to the Name object, whichever object the parent is.
+        const targets = via.referenceTo.flatMap((name) => this.schema.object(name) ?? []);
+        if (steps.length > 0 || parts.length !== 2 || targets.length === 0)
+          throw unsupported(
+            `polymorphic relationship ${via.relationshipName ?? part} beyond its Id, Name and Type`,
+          );
+        steps.push({ via, target: NAME_OBJECT, name: via.relationshipName ?? part, polymorphic: targets });
+        def = NAME_OBJECT;
+        continue;
+      }
       const target = this.schema.object(via.referenceTo[0] ?? '');
       if (!target) throw unsupported(`relationship ${part}`);
       steps.push({ via, target, name: via.relationshipName ?? part });
       def = target;
     }
     const name = parts[parts.length - 1] ?? '';
-    const field = this.schema.field(def, name);
+    const field =
+      def === NAME_OBJECT
+        ? NAME_OBJECT.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+        : this.schema.field(def, name);
     if (!field) {
       throw new HandoffError('INVALID_FIELD', `No such column '${name}' on entity '${def.name}'.`);
     }
