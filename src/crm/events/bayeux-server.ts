@@ -55,6 +55,19 @@ function invalidReplay(replay: unknown): string {
 }
 
 /**
+ * Where a subscription starts for a replay id: `-1` after the newest event, `-2` before the
+ * oldest kept; a saved id resumes after itself and must still be kept (or be the newest), or
+ * events were lost — null then.
+ */
+function cursorWithin(replay: number, { first, last }: { first: number; last: number }): number | null {
+  if (replay === -1) return last;
+  if (replay === -2) return 0;
+  return Number.isInteger(replay) && replay >= 0 && replay <= last && replay >= Math.max(first - 1, 0)
+    ? replay
+    : null;
+}
+
+/**
  * The Bayeux (CometD) long-polling server jsforce's streaming client (faye) talks to, serving
  * change-event channels with Salesforce's replay extension: `-1` new events only, `-2` every
  * retained event, or a replay id to resume after.
@@ -256,21 +269,15 @@ export class BayeuxServer {
     return null;
   }
 
-  /**
-   * Where a subscription starts for a replay id: `-1` after the newest event, `-2` before the
-   * oldest kept; a saved id resumes after itself and must still be kept (or the newest), or
-   * events were lost — null then.
-   */
+  /** Where a subscription starts for a replay id, within its channel's kept replay ids. */
   private async cursorFor(source: Source, replay: number): Promise<number | null> {
     const { streaming } = this.options;
-    if (source.kind === 'topic' && streaming) return streaming.topicCursor(replay);
-    if (source.kind === 'generic' && streaming) return streaming.channelCursor(replay);
-    const { first, last } = await this.options.events.bounds();
-    if (replay === -1) return last;
-    if (replay === -2) return 0;
-    return Number.isInteger(replay) && replay >= 0 && replay <= last && replay >= Math.max(first - 1, 0)
-      ? replay
-      : null;
+    // A topic's notifications are read from the change events, so they share their replay ids.
+    const bounds =
+      source.kind === 'generic' && streaming
+        ? await streaming.channelBounds()
+        : await this.options.events.bounds();
+    return cursorWithin(replay, bounds);
   }
 
   /** The next events of each subscription, moving its cursor past them. */
@@ -280,24 +287,16 @@ export class BayeuxServer {
     for (const sub of session.subscriptions.values()) {
       const room = this.maxEvents - out.length;
       if (room <= 0) break;
-      if (sub.source.kind === 'topic' && streaming) {
-        const { messages, cursor } = await streaming.topicMessages(sub.source.topic, sub.cursor, room);
+      if (sub.source.kind !== 'changes') {
+        if (!streaming) continue;
+        const { messages, cursor } =
+          sub.source.kind === 'topic'
+            ? await streaming.topicMessages(sub.source.topic, sub.cursor, room)
+            : await streaming.channelMessages(sub.channel, sub.cursor, room, session.userId);
         for (const m of messages) out.push({ channel: sub.channel, data: m.data });
         sub.cursor = cursor;
         continue;
       }
-      if (sub.source.kind === 'generic' && streaming) {
-        const { messages, cursor } = await streaming.channelMessages(
-          sub.channel,
-          sub.cursor,
-          room,
-          session.userId,
-        );
-        for (const m of messages) out.push({ channel: sub.channel, data: m.data });
-        sub.cursor = cursor;
-        continue;
-      }
-      if (sub.source.kind !== 'changes') continue;
       const events = await this.options.events.readAfter(sub.cursor, sub.source.entities, room);
       for (const event of events) {
         out.push({

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { soqlString } from '../../clients/salesforce/soql.js';
 import type { Database } from '../../store/database.js';
 import { notificationType, pushTopicOf, topicWatches, type PushTopic } from '../domain/push-topic.js';
 import type { SchemaRegistry } from '../domain/schema/schema-registry.js';
@@ -25,11 +26,6 @@ export interface StreamingServiceDeps {
   now: () => Date;
   /** How often to look for events other processes pushed (PostgreSQL scale-out). */
   pollIntervalMs?: number;
-}
-
-/** A SOQL string literal. */
-function soqlLiteral(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**
@@ -69,7 +65,7 @@ export class StreamingService {
   /** The active PushTopic of that name, or null. */
   async topic(name: string): Promise<PushTopic | null> {
     const found = await this.deps.queries.query(
-      `SELECT Name, Query, IsActive, NotifyForFields, NotifyForOperationCreate, NotifyForOperationUpdate, NotifyForOperationDelete, NotifyForOperationUndelete FROM PushTopic WHERE Name = ${soqlLiteral(name)}`,
+      `SELECT Name, Query, IsActive, NotifyForFields, NotifyForOperationCreate, NotifyForOperationUpdate, NotifyForOperationDelete, NotifyForOperationUndelete FROM PushTopic WHERE Name = ${soqlString(name)}`,
       { includeDeleted: false, pageSize: 1, userId: '', apiVersion: NOTIFICATION_API_VERSION },
     );
     const record = found.records[0] as Record<string, string | number | boolean | null> | undefined;
@@ -80,27 +76,19 @@ export class StreamingService {
   /** The id of the StreamingChannel record of that name, or null. */
   async channelId(name: string): Promise<string | null> {
     const found = await this.deps.queries.query(
-      `SELECT Id FROM StreamingChannel WHERE Name = ${soqlLiteral(name)}`,
+      `SELECT Id FROM StreamingChannel WHERE Name = ${soqlString(name)}`,
       { includeDeleted: false, pageSize: 1, userId: '', apiVersion: NOTIFICATION_API_VERSION },
     );
     const id = found.records[0]?.Id;
     return typeof id === 'string' ? id : null;
   }
 
-  /** Where a topic subscription starts: after the newest change event, or before the first. */
-  async topicCursor(replay: number): Promise<number | null> {
-    const { first, last } = await this.deps.changeEvents.bounds();
-    if (replay === -1) return last;
-    if (replay === -2) return 0;
-    return Number.isInteger(replay) && replay >= Math.max(first - 1, 0) && replay <= last ? replay : null;
-  }
-
-  /** Where a generic channel subscription starts. */
-  async channelCursor(replay: number): Promise<number | null> {
-    const last = await store.selectLastStreamingReplayId(this.deps.database.db);
-    if (replay === -1) return last;
-    if (replay === -2) return 0;
-    return Number.isInteger(replay) && replay >= 0 && replay <= last ? replay : null;
+  /**
+   * The replay ids a generic channel subscription may start from. A topic's are the change
+   * events' (its notifications are read from them).
+   */
+  async channelBounds(): Promise<{ first: number; last: number }> {
+    return { first: 0, last: await store.selectLastStreamingReplayId(this.deps.database.db) };
   }
 
   /**
