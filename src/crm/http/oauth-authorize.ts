@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationRedirect, OAuthError, type AuthorizationRequest } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
@@ -6,6 +7,7 @@ import { textParams } from './request-context.js';
 import { logServerError } from '../../http/server-basics.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
 import { HandoffError } from '../../errors/handoff-error.js';
+import { sameSecret } from '../../same-secret.js';
 
 /** The parameters of the authorization request the page carries from its GET to its POST. */
 const CARRIED = [
@@ -79,23 +81,9 @@ function startUrlOf(value: string | undefined): string | null {
     : null;
 }
 
-function cookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
-
 /** The approval form's token: bound to the login session and to the request it approves. */
 function confirmationToken(session: string, source: string): string {
   return createHmac('sha256', session).update(`approve:${source}`).digest('base64url');
-}
-
-function sameToken(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** The login page, with Salesforce's element ids (`#username`, `#password`, `#Login`). */
@@ -201,7 +189,7 @@ export function authorizeRoutes(app: FastifyInstance, services: CrmServices): vo
       prompt: prompts.filter((p) => p !== 'login').join(' ') || undefined,
     });
     const approval = `${APPROVAL_PATH}?source=${source}`;
-    const user = prompts.includes('login') ? null : await oauth.loginSession(cookie(request, SESSION_COOKIE));
+    const user = prompts.includes('login') ? null : await oauth.loginSession(request.cookies[SESSION_COOKIE]);
     return user ? reply.redirect(approval, 302) : toLogin(reply, approval);
   };
 
@@ -217,8 +205,12 @@ export function authorizeRoutes(app: FastifyInstance, services: CrmServices): vo
       throw error;
     }
     const session = await oauth.startLoginSession(userId);
-    const secure = services.urls.loginUrl().startsWith('https:') ? '; Secure' : '';
-    reply.header('Set-Cookie', `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Lax${secure}`);
+    reply.setCookie(SESSION_COOKIE, session, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: services.urls.loginUrl().startsWith('https:'),
+    });
     if (startUrl) return reply.redirect(startUrl, 302);
     return sendPage(reply, 200, 'Handoff', '<h1>You are logged in</h1>');
   };
@@ -228,12 +220,12 @@ export function authorizeRoutes(app: FastifyInstance, services: CrmServices): vo
     const source = form.source ?? '';
     const authorization = await checked(reply, decodeSource(source));
     if (!authorization) return reply;
-    const session = cookie(request, SESSION_COOKIE);
+    const session = request.cookies[SESSION_COOKIE];
     const userId = await oauth.loginSession(session);
     if (!userId || !session) return toLogin(reply, `${APPROVAL_PATH}?source=${source}`);
     const token = confirmationToken(session, source);
     if (request.method === 'GET') return approvalPage(reply, authorization, source, token);
-    if (!sameToken(form._CONFIRMATIONTOKEN ?? '', token))
+    if (!sameSecret(form._CONFIRMATIONTOKEN ?? '', token))
       return errorPage(reply, 403, 'invalid_request', 'the approval form expired; start again from the app');
     if (form.oaapprove === undefined)
       return back(reply, authorization, {
@@ -246,6 +238,7 @@ export function authorizeRoutes(app: FastifyInstance, services: CrmServices): vo
   // A scope of its own: what fails before the handler (a NUL in a field, a body that does not
   // parse) is these pages' error too, in HTML, not the token endpoint's JSON.
   void app.register(async (page) => {
+    await page.register(cookie);
     page.setErrorHandler((error: Error, request, reply) => {
       // The body parser's (malformed JSON, too deep) is the request's fault, as on the token endpoint.
       const status = error instanceof HandoffError ? 400 : (requestErrorStatus(error) ?? 500);
