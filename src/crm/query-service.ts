@@ -470,12 +470,8 @@ export class QueryService {
         }
         let next = target[step.name] as WireRecord | null | undefined;
         if (!next) {
-          next = {
-            attributes: {
-              type: this.parentType(step, parentId),
-              url: `${base}/${this.parentType(step, parentId)}/${String(parentId)}`,
-            },
-          };
+          const type = this.parentType(step, parentId);
+          next = { attributes: { type, url: `${base}/${type}/${String(parentId)}` } };
           target[step.name] = next;
         }
         target = next;

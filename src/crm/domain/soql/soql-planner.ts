@@ -179,11 +179,16 @@ class QueryResolver {
     return [...path.steps.map((s) => s.name), path.field.name].join('.');
   }
 
+  /** A field path's names; a field may be prefixed with the object's own name (`Lead.Email`). */
+  private pathParts(raw: string): string[] {
+    const parts = raw.split('.');
+    if (parts.length > 1 && parts[0]?.toLowerCase() === this.object.name.toLowerCase()) parts.shift();
+    return parts;
+  }
+
   /** `Owner.Name` → steps [Owner] and field Name. */
   resolvePath(raw: string): FieldPath {
-    const parts = raw.split('.');
-    // A field may be prefixed with the object's own name (`Lead.Email`).
-    if (parts.length > 1 && parts[0]?.toLowerCase() === this.object.name.toLowerCase()) parts.shift();
+    const parts = this.pathParts(raw);
     let def = this.object;
     const steps: RelationshipStep[] = [];
     for (const part of parts.slice(0, -1)) {
@@ -223,8 +228,7 @@ class QueryResolver {
 
   /** A compound address of the query's object (`MailingAddress`) as its parts, or null. */
   private compoundAddress(raw: string): SelectItem[] | null {
-    const parts = raw.split('.');
-    if (parts.length > 1 && parts[0]?.toLowerCase() === this.object.name.toLowerCase()) parts.shift();
+    const parts = this.pathParts(raw);
     const name = parts[0] ?? '';
     if (parts.length !== 1 || this.schema.field(this.object, name)) return null;
     const compound = addressParts(this.object, name, (def, field) => this.schema.field(def, field));
