@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FIELD_TYPES, type FieldType } from './domain/schema/field-def.js';
+import { CUSTOM_KEY_PREFIX, displayFormatProblem } from './domain/schema/custom-objects.js';
 import { crmFaultRuleSchema } from './faults/crm-faults.js';
 
 /** Custom fields take any field type but `id`, which only the record's own Id has. */
@@ -20,6 +21,30 @@ export const customFieldSchema = z.object({
   restrictedPicklist: z.boolean().default(false),
   referenceTo: z.array(z.string()).optional(),
 });
+
+/** A custom object, in the shape of Salesforce's `CustomObject` metadata; its fields are custom fields naming it. */
+export const customObjectSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'custom object names look like Name__c'),
+    label: z.string().min(1).optional(),
+    pluralLabel: z.string().min(1).optional(),
+    keyPrefix: z
+      .string()
+      .regex(CUSTOM_KEY_PREFIX, 'a custom key prefix is "a" and two letters or digits, such as a01')
+      .optional(),
+    nameField: z
+      .object({
+        label: z.string().min(1).default('Name'),
+        type: z.enum(['Text', 'AutoNumber']).default('Text'),
+        displayFormat: z.string().optional(),
+      })
+      .default({ label: 'Name', type: 'Text' }),
+  })
+  .superRefine((object, ctx) => {
+    const problem =
+      object.nameField.type === 'AutoNumber' ? displayFormatProblem(object.nameField.displayFormat) : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['nameField', 'displayFormat'], message: problem });
+  });
 
 export const ruleConditionSchema = z.object({
   field: z.string().min(1),
@@ -68,6 +93,7 @@ export const crmConfigSchema = z.object({
   /** Requests a day before 403 REQUEST_LIMIT_EXCEEDED (resets at 00:00 UTC). */
   dailyApiLimit: z.number().int().min(1).default(100_000),
   accessTokenTtlSeconds: z.number().int().min(1).default(7200),
+  customObjects: z.array(customObjectSchema).default([]),
   customFields: z.array(customFieldSchema).default([]),
   validationRules: z.array(validationRuleSchema).default([]),
   duplicateRules: z.array(duplicateRuleSchema).default([]),
@@ -97,6 +123,7 @@ export type CrmConfig = z.infer<typeof crmConfigSchema>;
 /** What may be given (defaults filled in by the schema). */
 export type CrmConfigInput = z.input<typeof crmConfigSchema>;
 export type CustomFieldConfig = z.infer<typeof customFieldSchema>;
+export type CustomObjectConfig = z.infer<typeof customObjectSchema>;
 export type ValidationRuleConfig = z.infer<typeof validationRuleSchema>;
 export type RuleCondition = z.infer<typeof ruleConditionSchema>;
 export type DuplicateRuleConfig = z.infer<typeof duplicateRuleSchema>;

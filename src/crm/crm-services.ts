@@ -83,7 +83,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   const config = crmConfigSchema.parse(options.config ?? {});
   const now = options.now ?? (() => new Date());
   const { database } = options;
-  const schema = new SchemaRegistry(config.customFields);
+  const schema = new SchemaRegistry({ objects: config.customObjects, fields: config.customFields });
   await migrateArea(database, 'crm', crmMigrations);
   await syncRecordTables(database, schema);
 

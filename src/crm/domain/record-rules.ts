@@ -2,6 +2,7 @@ import { HandoffError } from '../../errors/handoff-error.js';
 import type { RuleCondition, ValidationRuleConfig } from '../crm-config.js';
 import { coerceFieldValue } from './field-values.js';
 import { sequenceOf } from './record-id.js';
+import { autoNumber } from './schema/custom-objects.js';
 import type { FieldDef, FieldValue, ObjectDef, RecordValues } from './schema/field-def.js';
 import type { SchemaRegistry } from './schema/schema-registry.js';
 
@@ -34,10 +35,19 @@ export function applyDerivedFields(def: ObjectDef, record: RecordValues): void {
   }
 }
 
-/** Numbers the server gives a record as it is made (Salesforce's auto-number fields). */
+/**
+ * What the server names a record as it is made, once it has its Id: an auto-number field (the
+ * Id's sequence, which counts up per object in creation order), or a custom object's Text name
+ * left blank, which Salesforce fills with the record's Id.
+ */
 export function assignAutoNumbers(def: ObjectDef, record: RecordValues): void {
-  if (def.name === 'Case' && typeof record.Id === 'string')
-    record.CaseNumber = String(sequenceOf(record.Id)).padStart(8, '0');
+  if (typeof record.Id !== 'string') return;
+  if (def.autoNumber) {
+    const created = typeof record.CreatedDate === 'string' ? new Date(record.CreatedDate) : new Date();
+    record[def.autoNumber.field] = autoNumber(def.autoNumber.displayFormat, sequenceOf(record.Id), created);
+  } else if (def.custom && isBlank(record.Name)) {
+    record.Name = record.Id;
+  }
 }
 
 type Mode = 'create' | 'update';

@@ -87,7 +87,7 @@ function objectSummary(def: ObjectDef, apiVersion: string): Record<string, unkno
   return {
     activateable: false,
     createable: def.createable,
-    custom: false,
+    custom: def.custom ?? false,
     customSetting: false,
     deletable: def.deletable,
     deprecatedAndHidden: false,

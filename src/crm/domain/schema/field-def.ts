@@ -62,6 +62,10 @@ export interface ObjectDef {
   createable: boolean;
   updateable: boolean;
   deletable: boolean;
+  /** Declared by the org (a `__c` object) rather than standard. */
+  custom?: boolean | undefined;
+  /** A field the server numbers as records are made (Case's CaseNumber, an AutoNumber name). */
+  autoNumber?: { field: string; displayFormat: string } | undefined;
   fields: FieldDef[];
 }
 

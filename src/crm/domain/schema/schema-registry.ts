@@ -1,11 +1,14 @@
 import type { CustomFieldConfig } from '../../crm-config.js';
+import { customObjectDef, derivedKeyPrefix, type CustomObjectSpec } from './custom-objects.js';
 import { field, reference, type FieldDef, type ObjectDef } from './field-def.js';
 import { standardObjects } from './standard-objects.js';
 
-/**
- * The org's schema: standard objects plus the custom fields declared in config. Names are
- * matched case-insensitively, as Salesforce does, and always answered in canonical case.
- */
+/** What an org declares beside the standard objects: custom objects, then custom fields on any object. */
+export interface CustomSchema {
+  objects?: CustomObjectSpec[];
+  fields?: CustomFieldConfig[];
+}
+
 /** A parent's view of the records that point at it: `Contacts` of an Account, through AccountId. */
 export interface ChildRelationship {
   child: ObjectDef;
@@ -13,19 +16,36 @@ export interface ChildRelationship {
   name: string;
 }
 
+/**
+ * The org's schema: standard objects plus the custom objects and fields declared in config. Names
+ * are matched case-insensitively, as Salesforce does, and always answered in canonical case.
+ */
 export class SchemaRegistry {
   private readonly objects = new Map<string, ObjectDef>();
   private readonly fieldsByObject = new Map<string, Map<string, FieldDef>>();
   private readonly objectsByPrefix = new Map<string, ObjectDef>();
 
-  constructor(customFields: CustomFieldConfig[] = []) {
+  constructor(custom: CustomSchema = {}) {
     for (const def of standardObjects()) this.add(def);
+    const problems = this.declare(custom);
+    if (problems.length > 0) throw new Error(`invalid custom schema:\n  ${problems.join('\n  ')}`);
+  }
+
+  /**
+   * Adds custom objects, then custom fields (which may name them), as the org declares them in
+   * config or deploys them. Answers what could not be added; everything else is.
+   */
+  declare(custom: CustomSchema): string[] {
     const problems: string[] = [];
-    for (const custom of customFields) {
-      const problem = this.addCustomField(custom);
+    for (const object of custom.objects ?? []) {
+      const problem = this.addCustomObject(object);
       if (problem) problems.push(problem);
     }
-    if (problems.length > 0) throw new Error(`invalid custom fields:\n  ${problems.join('\n  ')}`);
+    for (const declared of custom.fields ?? []) {
+      const problem = this.addCustomField(declared);
+      if (problem) problems.push(problem);
+    }
+    return problems;
   }
 
   private add(def: ObjectDef): void {
@@ -35,6 +55,17 @@ export class SchemaRegistry {
       def.name.toLowerCase(),
       new Map(def.fields.map((f) => [f.name.toLowerCase(), f])),
     );
+  }
+
+  private addCustomObject(spec: CustomObjectSpec): string | null {
+    if (this.object(spec.name)) return `${spec.name}: already defined`;
+    const keyPrefix = spec.keyPrefix ?? derivedKeyPrefix(spec.name);
+    const holder = this.objectForPrefix(keyPrefix);
+    if (holder) {
+      return `${spec.name}: key prefix ${keyPrefix} is ${holder.name}'s; give one of them its own keyPrefix (a01 … azz)`;
+    }
+    this.add(customObjectDef(spec, keyPrefix));
+    return null;
   }
 
   private addCustomField(custom: CustomFieldConfig): string | null {
@@ -71,8 +102,9 @@ export class SchemaRegistry {
             options,
           )
         : field(custom.name, custom.type, options);
-    def.fields.push(fieldDef);
-    this.fieldsByObject.get(def.name.toLowerCase())?.set(fieldDef.name.toLowerCase(), fieldDef);
+    // A new definition rather than a changed one: what was worked out from the old (defaults,
+    // change-event placements) is keyed by the definition, and is worked out again.
+    this.add({ ...def, fields: [...def.fields, fieldDef] });
     return null;
   }
 

@@ -109,7 +109,12 @@ function object(
   name: string,
   keyPrefix: string,
   fields: FieldDef[],
-  options: { owned?: boolean; labelPlural?: string; createable?: boolean } = {},
+  options: {
+    owned?: boolean;
+    labelPlural?: string;
+    createable?: boolean;
+    autoNumber?: ObjectDef['autoNumber'];
+  } = {},
 ): ObjectDef {
   const createable = options.createable ?? true;
   return {
@@ -121,6 +126,7 @@ function object(
     createable,
     updateable: createable,
     deletable: createable,
+    autoNumber: options.autoNumber,
     fields: [...systemFields({ owned: options.owned ?? true }), ...fields],
   };
 }
@@ -356,35 +362,40 @@ function curatedObjects(): ObjectDef[] {
         unique: true,
       }),
     ]),
-    object('Case', '500', [
-      // Numbered by the server in creation order, as Salesforce's auto-number does.
-      field('CaseNumber', 'string', { length: 30, calculated: true, label: 'Case Number' }),
-      reference('AccountId', ['Account'], { childRelationshipName: 'Cases' }),
-      reference('ContactId', ['Contact'], { childRelationshipName: 'Cases' }),
-      reference('ParentId', ['Case'], { childRelationshipName: 'Cases' }),
-      field('Subject', 'string', { length: 255 }),
-      field('Description', 'textarea'),
-      picklist('Status', CASE_STATUSES, { nillable: false, defaultValue: 'New' }),
-      picklist('Priority', ['High', 'Medium', 'Low'], { defaultValue: 'Medium' }),
-      picklist('Origin', ['Phone', 'Email', 'Web']),
-      picklist('Type', ['Mechanical', 'Electrical', 'Electronic', 'Structural', 'Other']),
-      picklist('Reason', [
-        'Installation',
-        'Equipment Complexity',
-        'Performance',
-        'Breakdown',
-        'Equipment Design',
-        'Feedback',
-        'Other',
-      ]),
-      field('SuppliedName', 'string', { length: 80, label: 'Web Name' }),
-      field('SuppliedEmail', 'email', { label: 'Web Email' }),
-      field('SuppliedPhone', 'string', { length: 40, label: 'Web Phone' }),
-      field('SuppliedCompany', 'string', { length: 80, label: 'Web Company' }),
-      field('IsClosed', 'boolean', { calculated: true, label: 'Closed' }),
-      field('ClosedDate', 'datetime', { createable: false }),
-      field('IsEscalated', 'boolean', { label: 'Escalated' }),
-    ]),
+    object(
+      'Case',
+      '500',
+      [
+        // Numbered by the server in creation order, as Salesforce's auto-number does.
+        field('CaseNumber', 'string', { length: 30, calculated: true, label: 'Case Number' }),
+        reference('AccountId', ['Account'], { childRelationshipName: 'Cases' }),
+        reference('ContactId', ['Contact'], { childRelationshipName: 'Cases' }),
+        reference('ParentId', ['Case'], { childRelationshipName: 'Cases' }),
+        field('Subject', 'string', { length: 255 }),
+        field('Description', 'textarea'),
+        picklist('Status', CASE_STATUSES, { nillable: false, defaultValue: 'New' }),
+        picklist('Priority', ['High', 'Medium', 'Low'], { defaultValue: 'Medium' }),
+        picklist('Origin', ['Phone', 'Email', 'Web']),
+        picklist('Type', ['Mechanical', 'Electrical', 'Electronic', 'Structural', 'Other']),
+        picklist('Reason', [
+          'Installation',
+          'Equipment Complexity',
+          'Performance',
+          'Breakdown',
+          'Equipment Design',
+          'Feedback',
+          'Other',
+        ]),
+        field('SuppliedName', 'string', { length: 80, label: 'Web Name' }),
+        field('SuppliedEmail', 'email', { label: 'Web Email' }),
+        field('SuppliedPhone', 'string', { length: 40, label: 'Web Phone' }),
+        field('SuppliedCompany', 'string', { length: 80, label: 'Web Company' }),
+        field('IsClosed', 'boolean', { calculated: true, label: 'Closed' }),
+        field('ClosedDate', 'datetime', { createable: false }),
+        field('IsEscalated', 'boolean', { label: 'Escalated' }),
+      ],
+      { autoNumber: { field: 'CaseNumber', displayFormat: '{00000000}' } },
+    ),
     object('Event', '00U', [
       field('Subject', 'string', { length: 255 }),
       picklist('Type', ['Call', 'Email', 'Meeting', 'Other']),
