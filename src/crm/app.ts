@@ -28,6 +28,7 @@ import {
   parseApiVersion,
   type CrmRequestContext,
 } from './http/request-context.js';
+import { metadataSoapRoutes } from './http/metadata-soap.js';
 import { soapRoutes } from './http/soap.js';
 import { sobjectRoutes } from './http/sobjects.js';
 import { resourceListRoute, versionListRoute } from './http/versions.js';
@@ -128,6 +129,9 @@ export function buildCrmApp(services: CrmServices, options: FastifyServerOptions
     });
   void app.register(async (soap) => {
     soapRoutes(soap, services);
+  });
+  void app.register(async (metadata) => {
+    metadataSoapRoutes(metadata, services);
   });
   void app.register(async (oauth) => {
     oauthRoutes(oauth, services);

@@ -20,6 +20,11 @@ export const customFieldSchema = z.object({
   picklistValues: z.array(z.string()).optional(),
   restrictedPicklist: z.boolean().default(false),
   referenceTo: z.array(z.string()).optional(),
+  /** A reference's name on the parent's side, for subqueries: `Tickets__r`. */
+  childRelationshipName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*__r$/, 'child relationship names look like Tickets__r')
+    .optional(),
 });
 
 /** A custom object, in the shape of Salesforce's `CustomObject` metadata; its fields are custom fields naming it. */

@@ -20,6 +20,7 @@ import { SchemaRegistry } from './domain/schema/schema-registry.js';
 import { SearchService } from './search-service.js';
 import { LeadConversionService } from './lead-conversion-service.js';
 import { MergeService } from './merge-service.js';
+import { deployedSchema, mergedSchema, MetadataService } from './metadata-service.js';
 import { QueryService } from './query-service.js';
 import { RecordService } from './record-service.js';
 import { crmMigrations } from './store/migrations/index.js';
@@ -49,6 +50,8 @@ export interface CrmServices {
   changeEvents: ChangeEventService;
   /** PushTopics and generic streaming channels. */
   streaming: StreamingService;
+  /** Metadata API deploys: custom objects and fields, and the components kept as deployed. */
+  metadata: MetadataService;
   oauth: OAuthService;
   usage: DailyCounter;
   urls: CrmUrls;
@@ -83,8 +86,13 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   const config = crmConfigSchema.parse(options.config ?? {});
   const now = options.now ?? (() => new Date());
   const { database } = options;
-  const schema = new SchemaRegistry({ objects: config.customObjects, fields: config.customFields });
   await migrateArea(database, 'crm', crmMigrations);
+  // The org's schema: config's custom objects and fields, then what Metadata API deploys added.
+  const declared = mergedSchema(
+    { objects: config.customObjects, fields: config.customFields },
+    await deployedSchema(database),
+  );
+  const schema = new SchemaRegistry(declared);
   await syncRecordTables(database, schema);
 
   const log = createLogger('crm');
@@ -160,6 +168,8 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     onError: (error) => log.error({ err: error }, 'Bulk API 1.0 batch processing failed'),
   });
   await bulk1.start();
+  const metadata = new MetadataService({ database, schema, declared, now });
+  await metadata.start();
   const usage = new DailyCounter(apiUsageStore(database.db), config.dailyApiLimit, now, (error) =>
     log.warn({ err: error }, 'saving the API usage count failed; it is tried again'),
   );
@@ -195,6 +205,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     bulk1,
     changeEvents,
     streaming,
+    metadata,
     oauth,
     usage,
     urls,

@@ -8,14 +8,14 @@ const builder = new XMLBuilder({
 
 export type Xml = Record<string, unknown>;
 
-/** A SOAP (partner API) envelope around a body, with the namespaces Salesforce declares. */
-export function envelope(body: Xml): string {
+/** A SOAP envelope around a body, with the namespaces Salesforce declares (the partner API's by default). */
+export function envelope(body: Xml, namespace = 'urn:partner.soap.sforce.com'): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     builder.build({
       'soapenv:Envelope': {
         '@_xmlns:soapenv': 'http://schemas.xmlsoap.org/soap/envelope/',
-        '@_xmlns': 'urn:partner.soap.sforce.com',
+        '@_xmlns': namespace,
         '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
         '@_xmlns:sf': 'urn:fault.partner.soap.sforce.com',
         'soapenv:Body': body,

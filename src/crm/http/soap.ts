@@ -1,44 +1,26 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { XMLParser } from 'fast-xml-parser';
-import { HandoffError } from '../../errors/handoff-error.js';
+import type { HandoffError } from '../../errors/handoff-error.js';
 import { OAuthError } from '../auth/oauth-service.js';
 import type { CrmServices } from '../crm-services.js';
 import type { CallContext } from '../domain/call-context.js';
 import type { LeadConvertRequest } from '../domain/lead-conversion.js';
 import type { MergeRequest } from '../merge-service.js';
 import { parseApiVersion } from './request-context.js';
-import { envelope, faultEnvelope, type Xml } from './soap-envelope.js';
-import { logServerError } from '../../http/server-basics.js';
-import { requestErrorStatus } from '../../http/invalid-input.js';
+import {
+  acceptSoapCalls,
+  asArray,
+  readSoapCall,
+  sendFault,
+  soapCaller,
+  text,
+  xmlValue,
+} from './soap-call.js';
+import { envelope, type Xml } from './soap-envelope.js';
 import { objectTabs } from './tabs-and-theme.js';
-
-// Tag values stay strings: an id like 001… must never become a number.
-const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
-/** A value for the builder: null becomes an `xsi:nil` element, as Salesforce writes it. */
-function xmlValue(value: unknown): unknown {
-  if (value === null || value === undefined) return { '@_xsi:nil': 'true' };
-  if (Array.isArray(value)) return value.map(xmlValue);
-  if (typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, xmlValue(v)]));
-  return String(value);
-}
 
 function errorXml(error: HandoffError): Xml {
   return { statusCode: error.code, message: error.message, fields: error.fields };
 }
-
-/**
- * Faults Salesforce answers with HTTP 500, as SOAP 1.1 has every fault: a refused login or
- * session, the daily limit, and its own failures. A request that is not a SOAP call at all (not
- * XML, an operation it does not have, a content type it does not take) is the caller's
- * mistake and gets 400, with the fault in the body all the same.
- */
-const SERVER_STATUS_FAULTS = new Set([
-  'INVALID_LOGIN',
-  'INVALID_SESSION_ID',
-  'REQUEST_LIMIT_EXCEEDED',
-  'UNKNOWN_EXCEPTION',
-]);
 
 /** The calls this endpoint answers besides login. */
 const SOAP_OPERATIONS = new Set([
@@ -49,24 +31,6 @@ const SOAP_OPERATIONS = new Set([
   'logout',
   'describeTabs',
 ]);
-
-function sendFault(reply: FastifyReply, code: string, message: string): FastifyReply {
-  // A refused login is SOAP's 500 but no server failure: not logged as one.
-  if (code !== 'UNKNOWN_EXCEPTION') reply.request.errorLogged = true;
-  return reply
-    .code(SERVER_STATUS_FAULTS.has(code) ? 500 : 400)
-    .type('text/xml; charset=utf-8')
-    .send(faultEnvelope(code, message));
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined || value === null || value === '') return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
 
 function leadConvert(raw: unknown): LeadConvertRequest {
   const x = (raw ?? {}) as Xml;
@@ -87,31 +51,12 @@ function leadConvert(raw: unknown): LeadConvertRequest {
  * uses: `login`, `convertLead`, `merge`, `undelete`, `getUserInfo`, `logout` and `describeTabs`. Errors are SOAP faults.
  */
 export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
-  app.addContentTypeParser(
-    ['text/xml', 'application/soap+xml'],
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, body),
-  );
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof HandoffError) return sendFault(reply, error.code, error.message);
-    if (requestErrorStatus(error) !== undefined)
-      return sendFault(reply, 'INVALID_INPUT', (error as Error).message);
-    logServerError(request, error, 'unexpected error in SOAP request');
-    return sendFault(reply, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred.');
-  });
+  acceptSoapCalls(app);
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const apiVersion = parseApiVersion(`v${(request.params as { version: string }).version}`);
-    let document: Xml;
-    try {
-      document = parser.parse(typeof request.body === 'string' ? request.body : '') as Xml;
-    } catch {
-      throw new HandoffError('INVALID_INPUT', 'The request is not well-formed XML');
-    }
-    const soap = (document.Envelope ?? {}) as Xml;
-    const body = (soap.Body ?? {}) as Xml;
-    const [method] = Object.keys(body);
-    const args = (method ? body[method] : {}) as Xml;
+    const call = readSoapCall(request);
+    const { method, args, header, sessionId } = call;
     // login is the one call made before there is a session.
     if (method === 'login') return login(reply, services, apiVersion, args);
     if (!method || !SOAP_OPERATIONS.has(method))
@@ -120,18 +65,8 @@ export function soapRoutes(app: FastifyInstance, services: CrmServices): void {
         'INVALID_OPERATION',
         `The operation ${method ?? '(none)'} is not supported by this server`,
       );
-
-    const sessionId = text(((soap.Header as Xml | undefined)?.SessionHeader as Xml | undefined)?.sessionId);
-    const session = sessionId ? await services.oauth.verify(sessionId) : null;
-    if (!session)
-      return sendFault(
-        reply,
-        'INVALID_SESSION_ID',
-        'Invalid Session ID found in SessionHeader: Illegal Session',
-      );
-    if (!services.usage.consume())
-      return sendFault(reply, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
-    const header = (soap.Header ?? {}) as Xml;
+    const session = await soapCaller(services, call, reply);
+    if (!session) return reply;
     const ctx: CallContext = {
       userId: session.userId,
       autoAssign: undefined,

@@ -92,6 +92,7 @@ export class SchemaRegistry {
       nillable: !custom.required,
       picklistValues: custom.picklistValues,
       restrictedPicklist: custom.restrictedPicklist,
+      childRelationshipName: custom.childRelationshipName ?? null,
       custom: true,
     };
     const fieldDef =

@@ -192,5 +192,27 @@ export function crmMigrations(database: Database): Record<string, Migration> {
         await sql`create index crm_login_session_expiry on crm_login_session (expires_at)`.execute(db);
       },
     },
+    '008-deployed-metadata': {
+      async up(db) {
+        // What Metadata API deploys put in the org, by type and name: custom objects and fields
+        // rebuild the schema at each start; every other component is kept as deployed.
+        await db.schema
+          .createTable('crm_metadata_component')
+          .addColumn('type', text, (c) => c.notNull())
+          .addColumn('full_name', text, (c) => c.notNull())
+          .addColumn('file_name', text, (c) => c.notNull())
+          .addColumn('content', text, (c) => c.notNull())
+          .addColumn('deployed_at', ts, (c) => c.notNull())
+          .addPrimaryKeyConstraint('crm_metadata_component_pk', ['type', 'full_name'])
+          .execute();
+        // Each deploy's result, as checkDeployStatus answers it.
+        await db.schema
+          .createTable('crm_metadata_deploy')
+          .addColumn('id', id, (c) => c.primaryKey())
+          .addColumn('result', text, (c) => c.notNull())
+          .addColumn('created_at', ts, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

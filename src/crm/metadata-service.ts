@@ -1,0 +1,353 @@
+import { XMLParser } from 'fast-xml-parser';
+import { unzipSync } from 'fflate';
+import type { Database } from '../store/database.js';
+import type { CustomFieldConfig } from './crm-config.js';
+import type { CallContext } from './domain/call-context.js';
+import { readMetadataPackage, type PackageComponent } from './domain/metadata-package.js';
+import { IdAllocator } from './domain/record-id.js';
+import type { CustomObjectSpec } from './domain/schema/custom-objects.js';
+import { readObjectMetadata } from './domain/schema/object-metadata.js';
+import { SchemaRegistry, type CustomSchema } from './domain/schema/schema-registry.js';
+import * as store from './store/metadata-store.js';
+import { syncRecordTables } from './store/record-tables.js';
+
+/** Deploy ids carry the key prefix of Salesforce's DeployRequest. */
+const DEPLOY_PREFIX = '0Af';
+/** Unzipped, a package may not exceed this (Salesforce allows 400 MB; this CRM keeps it all as text). */
+const MAX_UNZIPPED_BYTES = 100 * 1024 * 1024;
+
+const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The deploy options this CRM heeds; the rest (tests to run, purge on delete) have nothing to act on. */
+export interface DeployOptions {
+  checkOnly: boolean;
+}
+
+/** A component's outcome, as `DeployMessage`. */
+export interface DeployMessage {
+  changed: boolean;
+  componentType: string;
+  created: boolean;
+  createdDate: string;
+  deleted: boolean;
+  fileName: string;
+  fullName: string;
+  success: boolean;
+  problem?: string;
+  problemType?: 'Error';
+}
+
+/** What `checkDeployStatus` answers, as `DeployResult` (this CRM deploys at once, so always done). */
+export interface DeployResult {
+  id: string;
+  checkOnly: boolean;
+  completedDate: string;
+  createdBy: string;
+  createdDate: string;
+  details: { componentSuccesses: DeployMessage[]; componentFailures: DeployMessage[] };
+  done: true;
+  ignoreWarnings: boolean;
+  lastModifiedDate: string;
+  numberComponentErrors: number;
+  numberComponentsDeployed: number;
+  numberComponentsTotal: number;
+  numberTestErrors: 0;
+  numberTestsCompleted: 0;
+  numberTestsTotal: 0;
+  rollbackOnError: true;
+  runTestsEnabled: false;
+  startDate: string;
+  status: 'Succeeded' | 'Failed';
+  success: boolean;
+}
+
+/** A component and what deploying it would do: add to the schema, keep as is, or only be kept. */
+interface PlannedComponent {
+  component: PackageComponent;
+  created: boolean;
+  changed: boolean;
+  problems: string[];
+}
+
+/** A deployed file's text, or its bytes as base64 when they are not text (static resources). */
+function fileText(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return `base64:${Buffer.from(bytes).toString('base64')}`;
+  }
+}
+
+function unzip(zipBase64: string): Map<string, string> | string {
+  let total = 0;
+  try {
+    const entries = unzipSync(Buffer.from(zipBase64, 'base64'), {
+      filter(file) {
+        total += file.originalSize;
+        if (total > MAX_UNZIPPED_BYTES) throw new RangeError('too large');
+        return true;
+      },
+    });
+    return new Map(Object.entries(entries).map(([path, bytes]) => [path, fileText(bytes)]));
+  } catch (error) {
+    return error instanceof RangeError
+      ? `The package unzips to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB`
+      : 'The deploy file is not a zip archive';
+  }
+}
+
+/** The custom objects and fields earlier deploys put in the org, from their kept `.object` files. */
+export async function deployedSchema(database: Database): Promise<CustomSchema> {
+  const objects: CustomObjectSpec[] = [];
+  const fields: CustomFieldConfig[] = [];
+  for (const c of await store.selectComponents(database.db, 'CustomObject')) {
+    const declaration = readObjectMetadata(c.fullName, parser.parse(c.content) as Record<string, unknown>);
+    if (Array.isArray(declaration)) continue; // kept only when it applied
+    if (declaration.object) objects.push(declaration.object);
+    fields.push(...declaration.fields);
+  }
+  return { objects, fields };
+}
+
+/**
+ * What is declared in config wins over what a deploy brought: a deployed object or field of the
+ * same name is left out, so the org starts whatever config later says.
+ */
+export function mergedSchema(configured: CustomSchema, deployed: CustomSchema): CustomSchema {
+  const objectNames = new Set((configured.objects ?? []).map((o) => o.name.toLowerCase()));
+  const fieldNames = new Set((configured.fields ?? []).map((f) => `${f.object}.${f.name}`.toLowerCase()));
+  return {
+    objects: [
+      ...(configured.objects ?? []),
+      ...(deployed.objects ?? []).filter((o) => !objectNames.has(o.name.toLowerCase())),
+    ],
+    fields: [
+      ...(configured.fields ?? []),
+      ...(deployed.fields ?? []).filter((f) => !fieldNames.has(`${f.object}.${f.name}`.toLowerCase())),
+    ],
+  };
+}
+
+export interface MetadataServiceDeps {
+  database: Database;
+  schema: SchemaRegistry;
+  /** What the org declares now: config's custom objects and fields, and earlier deploys'. */
+  declared: CustomSchema;
+  now: () => Date;
+}
+
+/**
+ * The Metadata API's deploy: a zip of components is applied whole or not at all. Custom objects
+ * and custom fields change the schema (tables, describe, SOQL, every API); every other component
+ * (Apex, layouts, reports …) is kept as deployed, since this CRM has nothing that runs it.
+ */
+export class MetadataService {
+  private readonly ids = new IdAllocator();
+  private declared: CustomSchema;
+  /** Deploys run one at a time: each is planned against what the one before left. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Components deployed before, by type and name: a deploy tells created from changed by it. */
+  private readonly known = new Set<string>();
+
+  constructor(private readonly deps: MetadataServiceDeps) {
+    this.declared = deps.declared;
+  }
+
+  async start(): Promise<void> {
+    const { db } = this.deps.database;
+    this.ids.seed(DEPLOY_PREFIX, await store.selectHighestDeployId(db));
+    for (const c of await store.selectComponents(db)) this.known.add(`${c.type}:${c.fullName}`);
+  }
+
+  /** Deploys a package (its zip as base64); answers the deploy's id for `checkDeployStatus`. */
+  deploy(ctx: CallContext, zipBase64: string, options: DeployOptions): Promise<string> {
+    const run = this.queue.then(() => this.run(ctx, zipBase64, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async deployResult(id: string, includeDetails: boolean): Promise<DeployResult | null> {
+    const kept = await store.selectDeploy(this.deps.database.db, id);
+    if (kept === null) return null;
+    const result = JSON.parse(kept) as DeployResult;
+    return includeDetails
+      ? result
+      : {
+          ...result,
+          details: { componentSuccesses: [], componentFailures: result.details.componentFailures },
+        };
+  }
+
+  private async run(ctx: CallContext, zipBase64: string, options: DeployOptions): Promise<string> {
+    const id = this.ids.allocate(DEPLOY_PREFIX);
+    const started = this.deps.now().toISOString();
+    const files = unzip(zipBase64);
+    const read =
+      typeof files === 'string'
+        ? { ok: false as const, fileName: '', problem: files }
+        : readMetadataPackage(files);
+    let planned: PlannedComponent[];
+    let additions: CustomSchema = {};
+    if (!read.ok) {
+      const component = { fileName: read.fileName, type: '', fullName: read.fileName, content: '' };
+      planned = [{ component, created: false, changed: false, problems: [read.problem] }];
+    } else {
+      ({ planned, additions } = this.plan(read.components));
+    }
+    const failed = planned.filter((p) => p.problems.length > 0);
+    const applies = failed.length === 0 && !options.checkOnly;
+    if (applies) await this.apply(planned, additions, started);
+
+    const message = (p: PlannedComponent, problem?: string): DeployMessage => ({
+      changed: p.changed,
+      componentType: p.component.type,
+      created: p.created,
+      createdDate: started,
+      deleted: false,
+      fileName: p.component.fileName,
+      fullName: p.component.fullName,
+      success: problem === undefined,
+      ...(problem === undefined ? {} : { problem, problemType: 'Error' as const }),
+    });
+    const completed = this.deps.now().toISOString();
+    const result: DeployResult = {
+      id,
+      checkOnly: options.checkOnly,
+      completedDate: completed,
+      createdBy: ctx.userId,
+      createdDate: started,
+      details: {
+        // Rolled back, nothing was deployed: only the failures are told.
+        componentSuccesses: failed.length === 0 ? planned.map((p) => message(p)) : [],
+        componentFailures: failed.flatMap((p) => p.problems.map((problem) => message(p, problem))),
+      },
+      done: true,
+      ignoreWarnings: false,
+      lastModifiedDate: completed,
+      numberComponentErrors: failed.length,
+      numberComponentsDeployed: failed.length === 0 ? planned.length : 0,
+      numberComponentsTotal: planned.length,
+      numberTestErrors: 0,
+      numberTestsCompleted: 0,
+      numberTestsTotal: 0,
+      rollbackOnError: true,
+      runTestsEnabled: false,
+      startDate: started,
+      status: failed.length === 0 ? 'Succeeded' : 'Failed',
+      success: failed.length === 0,
+    };
+    await store.insertDeploy(this.deps.database.db, id, JSON.stringify(result), completed);
+    return id;
+  }
+
+  /**
+   * Works out what each component would do, against the org as it is: objects and fields it
+   * lacks are added; ones it has must be declared the same (this CRM does not alter a field).
+   */
+  private plan(components: PackageComponent[]): { planned: PlannedComponent[]; additions: CustomSchema } {
+    const { schema } = this.deps;
+    const additions: Required<CustomSchema> = { objects: [], fields: [] };
+    const planned: PlannedComponent[] = [];
+    for (const component of components) {
+      const entry: PlannedComponent = { component, created: true, changed: false, problems: [] };
+      planned.push(entry);
+      const existing = this.deployedComponentKnown(component);
+      if (component.type !== 'CustomObject') {
+        entry.created = !existing;
+        entry.changed = existing;
+        continue;
+      }
+      let document: Record<string, unknown>;
+      try {
+        document = parser.parse(component.content) as Record<string, unknown>;
+      } catch {
+        entry.problems.push(`${component.fileName}: not well-formed XML`);
+        continue;
+      }
+      const declaration = readObjectMetadata(component.fullName, document);
+      if (Array.isArray(declaration)) {
+        entry.problems.push(...declaration);
+        continue;
+      }
+      const def = schema.object(component.fullName);
+      if (!def && !declaration.object) {
+        entry.problems.push(`${component.fullName}: no such standard object`);
+        continue;
+      }
+      entry.created = !def;
+      if (declaration.object) {
+        const declared = (this.declared.objects ?? []).find(
+          (o) => o.name.toLowerCase() === component.fullName.toLowerCase(),
+        );
+        if (!def) additions.objects.push(declaration.object);
+        else if (declared && !sameNameField(declared, declaration.object))
+          entry.problems.push(
+            `${component.fullName}: this CRM does not change an object's name field once made`,
+          );
+      }
+      for (const field of declaration.fields) {
+        const known = def ? schema.field(def, field.name) : undefined;
+        if (!known) {
+          additions.fields.push(field);
+          entry.changed ||= Boolean(def);
+        } else if (known.type !== field.type) {
+          entry.problems.push(
+            `${component.fullName}.${field.name}: is a ${known.type} field; this CRM does not change a field's type`,
+          );
+        }
+      }
+    }
+    // Checked together on a copy of the org, so one object's fields may name another in the package.
+    const problems = schemaProblems(mergedSchema(this.declared, additions));
+    for (const problem of problems) {
+      const owner =
+        planned.find(
+          (p) => p.component.type === 'CustomObject' && problem.startsWith(p.component.fullName),
+        ) ?? planned.find((p) => p.component.type === 'CustomObject');
+      owner?.problems.push(problem);
+    }
+    return { planned, additions };
+  }
+
+  private async apply(planned: PlannedComponent[], additions: CustomSchema, at: string): Promise<void> {
+    const { database, schema } = this.deps;
+    const problems = schema.declare(additions);
+    if (problems.length > 0)
+      throw new Error(`deploy planned against a changed schema: ${problems.join('; ')}`);
+    await syncRecordTables(database, schema);
+    this.declared = mergedSchema(this.declared, additions);
+    await store.upsertComponents(
+      database.db,
+      planned.map(({ component }) => ({
+        type: component.type,
+        fullName: component.fullName,
+        fileName: component.fileName,
+        content: component.content,
+      })),
+      at,
+    );
+    for (const p of planned) this.known.add(`${p.component.type}:${p.component.fullName}`);
+  }
+
+  private deployedComponentKnown(component: PackageComponent): boolean {
+    return this.known.has(`${component.type}:${component.fullName}`);
+  }
+}
+
+function sameNameField(a: CustomObjectSpec, b: CustomObjectSpec): boolean {
+  return a.nameField.type === b.nameField.type && a.nameField.displayFormat === b.nameField.displayFormat;
+}
+
+/** Why the org's custom schema could not be built, one reason a line (none when it can). */
+function schemaProblems(custom: CustomSchema): string[] {
+  try {
+    new SchemaRegistry(custom);
+    return [];
+  } catch (error) {
+    return (error as Error).message
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim());
+  }
+}
