@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -316,6 +316,60 @@ describe.runIf(installed())('the Salesforce CLI (sf) against handoff crm', () =>
     writeFileSync(join(work, 'delete.csv'), `Id\n${ids.join('\n')}\n`);
     await sfJson(['data', 'delete', 'bulk', '--sobject', 'Lead', '--file', 'delete.csv', '--wait', '5']);
     expect(await count()).toBe(1);
+  });
+
+  it('deploys a metadata package, then loads its custom object in bulk, as jsforce sets up its test org', async () => {
+    const dir = join(work, 'mdapi');
+    const ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"';
+    mkdirSync(join(dir, 'objects'), { recursive: true });
+    writeFileSync(
+      join(dir, 'package.xml'),
+      `<?xml version="1.0" encoding="UTF-8"?><Package ${ns}><types><members>BigTable__c</members><name>CustomObject</name></types><version>60.0</version></Package>`,
+    );
+    writeFileSync(
+      join(dir, 'objects', 'BigTable__c.object'),
+      `<?xml version="1.0" encoding="UTF-8"?><CustomObject ${ns}><label>BigTable</label><pluralLabel>BigTable</pluralLabel><nameField><displayFormat>{00000000}</displayFormat><label>#</label><type>AutoNumber</type></nameField><deploymentStatus>Deployed</deploymentStatus><sharingModel>ReadWrite</sharingModel></CustomObject>`,
+    );
+    const deployed = (await sfJson(['project', 'deploy', 'start', '--metadata-dir', dir, '--wait', '5'])) as {
+      status: string;
+      success: boolean;
+      files: Array<{ fullName: string; type: string; state: string }>;
+    };
+    expect(deployed).toMatchObject({ status: 'Succeeded', success: true });
+    expect(deployed.files).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ fullName: 'BigTable__c', type: 'CustomObject', state: 'Created' }),
+      ]),
+    );
+
+    const owner = (await sfJson(['org', 'display', 'user'])) as { id: string };
+    writeFileSync(
+      join(work, 'big.csv'),
+      `OwnerId\n${Array.from({ length: 250 }, () => owner.id).join('\n')}\n`,
+    );
+    await sfJson([
+      'data',
+      'upsert',
+      'bulk',
+      '--sobject',
+      'BigTable__c',
+      '--file',
+      'big.csv',
+      '--external-id',
+      'Id',
+      '--wait',
+      '5',
+    ]);
+    const rows = (await sfJson([
+      'data',
+      'query',
+      '--query',
+      'SELECT Name FROM BigTable__c ORDER BY Name DESC LIMIT 1',
+    ])) as {
+      totalSize: number;
+      records: Array<{ Name: string }>;
+    };
+    expect(rows.records[0]?.Name).toBe('00000250');
   });
 
   it('sends a REST request of its own', async () => {
