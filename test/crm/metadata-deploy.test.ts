@@ -194,6 +194,49 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('reads the schema back as metadata: fields, objects and standard value sets', async () => {
+      // Before API 38.0 a standard picklist lists its values, and a Lead status says it converts.
+      const v37 = await crm.connect({ version: '37.0' });
+      const status = (await v37.metadata.read('CustomField', 'Lead.Status')) as unknown as {
+        type: string;
+        picklist: { picklistValues: Array<{ fullName: string; converted?: string }> };
+      };
+      expect(status.type).toBe('Picklist');
+      expect(
+        status.picklist.picklistValues.filter((v) => v.converted === 'true').map((v) => v.fullName),
+      ).toEqual(['Closed - Converted']);
+
+      const [severity, ref, missing] = (await conn.metadata.read('CustomField', [
+        'Ticket__c.Severity__c',
+        'Ticket__c.Ref__c',
+        'Ticket__c.Nope__c',
+      ])) as unknown as Array<Record<string, unknown>>;
+      expect(severity).toMatchObject({
+        fullName: 'Ticket__c.Severity__c',
+        type: 'Picklist',
+        valueSet: {
+          restricted: true,
+          valueSetDefinition: { value: [{ fullName: 'Low' }, { fullName: 'High' }] },
+        },
+      });
+      expect(ref).toMatchObject({ type: 'Text', length: 40, externalId: true, unique: true });
+      expect(missing).not.toHaveProperty('fullName');
+
+      const ticket = (await conn.metadata.read('CustomObject', 'Ticket__c')) as unknown as Record<
+        string,
+        unknown
+      >;
+      expect(ticket).toMatchObject({
+        fullName: 'Ticket__c',
+        label: 'Ticket',
+        nameField: { type: 'AutoNumber', displayFormat: 'T-{00000}' },
+      });
+      const leadStatus = (await conn.metadata.read('StandardValueSet', 'LeadStatus')) as unknown as {
+        standardValue: Array<{ fullName: string; converted: boolean }>;
+      };
+      expect(leadStatus.standardValue.find((v) => v.converted)?.fullName).toBe('Closed - Converted');
+    });
+
     it('takes deploys only from the org administrator, and only with a session', async () => {
       const body = (session: string) =>
         `${XML}<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ${NS}><soapenv:Header><SessionHeader><sessionId>${session}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><deploy><ZipFile>${zip(GOOD_PACKAGE).toString('base64')}</ZipFile></deploy></soapenv:Body></soapenv:Envelope>`;

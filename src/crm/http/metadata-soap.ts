@@ -3,18 +3,28 @@ import { HandoffError } from '../../errors/handoff-error.js';
 import type { CrmServices } from '../crm-services.js';
 import type { CallContext } from '../domain/call-context.js';
 import { parseApiVersion } from './request-context.js';
-import { acceptSoapCalls, readSoapCall, sendFault, soapCaller, text, xmlValue } from './soap-call.js';
+import { readMetadataRecords } from '../domain/schema/metadata-read.js';
+import {
+  acceptSoapCalls,
+  asArray,
+  readSoapCall,
+  sendFault,
+  soapCaller,
+  text,
+  xmlValue,
+} from './soap-call.js';
 import { envelope, type Xml } from './soap-envelope.js';
 
 const METADATA_NAMESPACE = 'http://soap.sforce.com/2006/04/metadata';
 /** Salesforce takes a deploy zip of up to 39 MB, base64 in the envelope. */
 const DEPLOY_BODY_LIMIT = 40 * 1024 * 1024;
-const OPERATIONS = new Set(['deploy', 'checkDeployStatus']);
+const OPERATIONS = new Set(['deploy', 'checkDeployStatus', 'readMetadata']);
 
 /**
  * The Metadata API's SOAP endpoint, for what deploys a package: `deploy` and
  * `checkDeployStatus` (jsforce's `conn.metadata.deploy(zip).complete()`, the Salesforce CLI's
- * `project deploy start --metadata-dir`). Only the org's administrator may change its metadata.
+ * `project deploy start --metadata-dir`), and `readMetadata` of the schema (jsforce's
+ * `conn.metadata.read`). Only the org's administrator may change its metadata; any user may read it.
  */
 export function metadataSoapRoutes(app: FastifyInstance, services: CrmServices): void {
   acceptSoapCalls(app);
@@ -31,11 +41,21 @@ export function metadataSoapRoutes(app: FastifyInstance, services: CrmServices):
       );
     const caller = await soapCaller(services, call, reply);
     if (!caller) return reply;
-    if (caller.userId !== services.adminUserId())
-      throw new HandoffError('INSUFFICIENT_ACCESS', "Only the org's administrator may deploy metadata here");
 
     let result: unknown;
-    if (method === 'deploy') {
+    if (method === 'readMetadata') {
+      const type = text(args.type) ?? '';
+      const names = asArray(args.fullNames).map(String);
+      const records = readMetadataRecords(services.schema, type, names, Number(apiVersion));
+      if (!records)
+        throw new HandoffError(
+          'INVALID_TYPE',
+          `This CRM reads CustomObject, CustomField and StandardValueSet, not ${type}`,
+        );
+      result = { records: records.map((r) => ({ '@_xsi:type': type, ...r })) };
+    } else if (caller.userId !== services.adminUserId()) {
+      throw new HandoffError('INSUFFICIENT_ACCESS', "Only the org's administrator may deploy metadata here");
+    } else if (method === 'deploy') {
       const zip = text(args.ZipFile) ?? text(args.zipFile);
       if (zip === null) throw new HandoffError('INVALID_INPUT', 'deploy needs a ZipFile');
       const options = (args.DeployOptions ?? args.deployOptions ?? {}) as Xml;
