@@ -25,6 +25,8 @@ import { QueryService } from './query-service.js';
 import { RecordService } from './record-service.js';
 import { crmMigrations } from './store/migrations/index.js';
 import { syncRecordTables } from './store/record-tables.js';
+import { syncActivityViews } from './store/activity-views.js';
+import { ACTIVITY_VIEWS } from './domain/schema/activity-objects.js';
 
 /** The URLs clients reach the CRM at; known only once the server listens (port 0 picks one). */
 export interface CrmUrls {
@@ -94,6 +96,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
   );
   const schema = new SchemaRegistry(declared);
   await syncRecordTables(database, schema);
+  await syncActivityViews(database, ACTIVITY_VIEWS);
 
   const log = createLogger('crm');
   const unitOfWork = new UnitOfWork(database.db);

@@ -64,6 +64,11 @@ export interface ObjectDef {
   deletable: boolean;
   /** Declared by the org (a `__c` object) rather than standard. */
   custom?: boolean | undefined;
+  /**
+   * Read through a store view of other objects' records (ActivityHistory), never stored: no
+   * table, key prefix or records of its own, and read only as a parent's subquery.
+   */
+  view?: boolean | undefined;
   /** A field the server numbers as records are made (Case's CaseNumber, an AutoNumber name). */
   autoNumber?: { field: string; displayFormat: string } | undefined;
   fields: FieldDef[];

@@ -1,4 +1,5 @@
 import type { CustomFieldConfig } from '../../crm-config.js';
+import { activityViews } from './activity-objects.js';
 import { customObjectDef, derivedKeyPrefix, type CustomObjectSpec } from './custom-objects.js';
 import { field, reference, type FieldDef, type ObjectDef } from './field-def.js';
 import { standardObjects } from './standard-objects.js';
@@ -27,6 +28,7 @@ export class SchemaRegistry {
 
   constructor(custom: CustomSchema = {}) {
     for (const def of standardObjects()) this.add(def);
+    for (const def of activityViews()) this.add(def);
     const problems = this.declare(custom);
     if (problems.length > 0) throw new Error(`invalid custom schema:\n  ${problems.join('\n  ')}`);
   }
@@ -50,7 +52,7 @@ export class SchemaRegistry {
 
   private add(def: ObjectDef): void {
     this.objects.set(def.name.toLowerCase(), def);
-    this.objectsByPrefix.set(def.keyPrefix, def);
+    if (!def.view) this.objectsByPrefix.set(def.keyPrefix, def);
     this.fieldsByObject.set(
       def.name.toLowerCase(),
       new Map(def.fields.map((f) => [f.name.toLowerCase(), f])),
@@ -109,8 +111,9 @@ export class SchemaRegistry {
     return null;
   }
 
+  /** The objects that have records of their own (not the activity views), in the order declared. */
   allObjects(): ObjectDef[] {
-    return [...this.objects.values()];
+    return [...this.objects.values()].filter((def) => !def.view);
   }
 
   object(name: string): ObjectDef | undefined {
@@ -125,13 +128,20 @@ export class SchemaRegistry {
     return this.fieldsByObject.get(def.name.toLowerCase())?.get(name.toLowerCase());
   }
 
-  /** The objects that point at `def` through a named child relationship (Account → Contacts …). */
+  /**
+   * The objects that point at `def` through a named child relationship (Account → Contacts …),
+   * each name once: where two of a child's fields could (an activity's AccountId and WhatId),
+   * the first declared is the relationship.
+   */
   childRelationships(def: ObjectDef): ChildRelationship[] {
     const out: ChildRelationship[] = [];
+    const named = new Set<string>();
     for (const child of this.objects.values()) {
       for (const f of child.fields) {
-        if (f.childRelationshipName && f.referenceTo.includes(def.name))
-          out.push({ child, field: f, name: f.childRelationshipName });
+        if (!f.childRelationshipName || !f.referenceTo.includes(def.name)) continue;
+        if (named.has(f.childRelationshipName)) continue;
+        named.add(f.childRelationshipName);
+        out.push({ child, field: f, name: f.childRelationshipName });
       }
     }
     return out;

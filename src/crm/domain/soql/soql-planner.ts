@@ -123,6 +123,9 @@ class QueryResolver {
         `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
       );
     }
+    // An activity view is read through its parents only, as Salesforce's are.
+    if (def.view && nesting !== 'children')
+      throw new HandoffError('INVALID_TYPE_FOR_OPERATION', `entity type ${def.name} does not support query`);
     this.object = def;
   }
 
