@@ -62,16 +62,22 @@ function viewQuery(database: Database, view: ActivityView): RawBuilder<unknown> 
     where ${history ? ended : sql`not (${ended})`}`;
 }
 
+/** Arbitrary, fixed: orders the view (re)creation of CRM processes starting together on PostgreSQL. */
+const VIEW_LOCK = 0x43524d56;
+
 /** (Re)creates the activity views over the Task and Event tables (call once those exist). */
 export async function syncActivityViews(database: Database, views: readonly ActivityView[]): Promise<void> {
   const { db, dialect } = database;
-  for (const view of views) {
-    const name = sql.table(`crm_${view.toLowerCase()}`);
-    if (dialect.name === 'sqlite') {
-      await sql`drop view if exists ${name}`.execute(db);
-      await sql`create view ${name} as ${viewQuery(database, view)}`.execute(db);
-    } else {
-      await sql`create or replace view ${name} as ${viewQuery(database, view)}`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    await dialect.transactionLock(VIEW_LOCK)?.execute(trx);
+    for (const view of views) {
+      const name = sql.table(`crm_${view.toLowerCase()}`);
+      if (dialect.name === 'sqlite') {
+        await sql`drop view if exists ${name}`.execute(trx);
+        await sql`create view ${name} as ${viewQuery(database, view)}`.execute(trx);
+      } else {
+        await sql`create or replace view ${name} as ${viewQuery(database, view)}`.execute(trx);
+      }
     }
-  }
+  });
 }
