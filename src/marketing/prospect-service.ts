@@ -5,7 +5,13 @@ import type { UnitOfWork } from '../store/unit-of-work.js';
 import { customFieldKey, type BusinessUnit, type CustomField } from './domain/business-unit.js';
 import { MarketingError } from './domain/marketing-error.js';
 import { gradeFor, type GradingProfile } from './domain/grading.js';
-import { diffValues, type Actor, type FieldChange, type Prospect } from './domain/prospect.js';
+import {
+  creationChange,
+  diffValues,
+  type Actor,
+  type FieldChange,
+  type Prospect,
+} from './domain/prospect.js';
 import {
   coerceProspectValue,
   FIELD_BY_LEGACY,
@@ -274,7 +280,8 @@ export class ProspectService {
       };
       const id = await prospects.insertProspect(this.db(), unit.id, stored);
       // History keeps what the writer gave; the defaults are not changes anyone made.
-      await this.record(unit.id, id, {}, values, actor, at);
+      const created = creationChange(id, values, at, actor);
+      if (created) await prospects.insertChanges(this.db(), unit.id, [created]);
       await this.told({ unit, prospectId: id, kind: 'created', fields: Object.keys(values), actor });
       return this.written(unit.id, id, stored);
     });
@@ -333,8 +340,8 @@ export class ProspectService {
       const history: FieldChange[] = [];
       accepted.forEach(({ index, values }, k) => {
         const id = ids[k]!;
-        for (const change of diffValues({}, values))
-          history.push({ prospectId: id, ...change, changedAt: at, actor });
+        const created = creationChange(id, values, at, actor);
+        if (created) history.push(created);
         out[index] = { id, unitId: unit.id, isDeleted: false, values: { ...stored[k]!, id } };
       });
       await prospects.insertChanges(this.db(), unit.id, history);

@@ -37,3 +37,37 @@ export function diffValues(
   }
   return out;
 }
+
+/**
+ * The field name of a creation's history row. A new prospect's fields are all set at once, from
+ * nothing, so history keeps them as one row (the fields and values as JSON) rather than one
+ * row a field: an import of 100,000 prospects writes 100,000 rows, not 800,000. Reading
+ * history spreads the row back into one change a field (`spreadCreation`).
+ */
+export const CREATION_FIELD = '*';
+
+/** A new prospect's history: every field it was given a value for, as one change. */
+export function creationChange(
+  prospectId: number,
+  values: Record<string, ProspectValue>,
+  changedAt: string,
+  actor: Actor,
+): FieldChange | null {
+  const set = diffValues({}, values).filter((c) => c.field !== 'createdAt' && c.field !== 'updatedAt');
+  if (set.length === 0) return null;
+  const pairs = set.map((c) => [c.field, c.newValue]);
+  return {
+    prospectId,
+    field: CREATION_FIELD,
+    oldValue: null,
+    newValue: JSON.stringify(pairs),
+    changedAt,
+    actor,
+  };
+}
+
+/** A creation row's fields and values, in the order they were given. */
+export function spreadCreation(newValue: string): Array<{ field: string; value: ProspectValue }> {
+  const pairs = JSON.parse(newValue) as Array<[string, ProspectValue]>;
+  return pairs.map(([field, value]) => ({ field, value }));
+}

@@ -2,7 +2,13 @@ import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import { arrayRows, type ArrayRows } from '../../store/array-rows.js';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
-import type { Actor, FieldChange, Prospect } from '../domain/prospect.js';
+import {
+  CREATION_FIELD,
+  spreadCreation,
+  type Actor,
+  type FieldChange,
+  type Prospect,
+} from '../domain/prospect.js';
 import { PROSPECT_FIELDS, FIELD_BY_NAME, type ProspectValue } from '../domain/prospect-fields.js';
 import { cachedSql, statementChunks } from '../../store/compiled-statements.js';
 import { comparison } from '../../store/sql-operators.js';
@@ -389,12 +395,26 @@ export async function selectChanges(
 ): Promise<StoredChange[]> {
   const r = await sql<Row>`select * from marketing_prospect_change
     where unit_id = ${unitId} and prospect_id = ${prospectId} order by id`.execute(db);
-  return r.rows.map((row) => ({
-    id: Number(row.id),
-    field: String(row.field),
-    oldValue: (row.old_value as string | null) ?? null,
-    newValue: (row.new_value as string | null) ?? null,
-    changedAt: String(row.changed_at),
-    actor: { type: row.actor_type as Actor['type'], id: (row.actor_id as string | null) ?? null },
-  }));
+  return r.rows.flatMap((row) => {
+    const base = {
+      id: Number(row.id),
+      changedAt: String(row.changed_at),
+      actor: { type: row.actor_type as Actor['type'], id: (row.actor_id as string | null) ?? null },
+    };
+    if (row.field === CREATION_FIELD)
+      return spreadCreation(String(row.new_value)).map(({ field, value }) => ({
+        ...base,
+        field,
+        oldValue: null,
+        newValue: value === null ? null : String(value),
+      }));
+    return [
+      {
+        ...base,
+        field: String(row.field),
+        oldValue: (row.old_value as string | null) ?? null,
+        newValue: (row.new_value as string | null) ?? null,
+      },
+    ];
+  });
 }
