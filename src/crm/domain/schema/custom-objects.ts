@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { field, reference, type FieldDef, type ObjectDef } from './field-def.js';
+import { field, type ObjectDef } from './field-def.js';
+import { systemFields } from './standard-objects.js';
 
 /**
  * A custom object as an org declares it: the parts of Salesforce's `CustomObject` metadata the
@@ -52,25 +53,6 @@ export function autoNumber(format: string, n: number, day: Date): string {
     .replace(/\{DD\}/g, String(day.getUTCDate()).padStart(2, '0'));
 }
 
-function systemFields(): FieldDef[] {
-  return [
-    field('Id', 'id', { system: true, nillable: false, label: 'Record ID' }),
-    field('IsDeleted', 'boolean', { system: true, label: 'Deleted' }),
-    field('CreatedDate', 'datetime', { system: true, nillable: false }),
-    reference('CreatedById', ['User'], { system: true, nillable: false, relationshipName: 'CreatedBy' }),
-    field('LastModifiedDate', 'datetime', { system: true, nillable: false }),
-    reference('LastModifiedById', ['User'], {
-      system: true,
-      nillable: false,
-      relationshipName: 'LastModifiedBy',
-    }),
-    field('SystemModstamp', 'datetime', { system: true, nillable: false }),
-    reference('OwnerId', ['User'], { nillable: false, required: false, relationshipName: 'Owner' }),
-    field('LastViewedDate', 'datetime', { createable: false, updateable: false }),
-    field('LastReferencedDate', 'datetime', { createable: false, updateable: false }),
-  ];
-}
-
 /** The object Salesforce makes of a `CustomObject`: system fields, owner, and its Name field. */
 export function customObjectDef(spec: CustomObjectSpec, keyPrefix: string): ObjectDef {
   const label = spec.label ?? spec.name.replace(/__c$/, '').replace(/_/g, ' ');
@@ -98,6 +80,11 @@ export function customObjectDef(spec: CustomObjectSpec, keyPrefix: string): Obje
     autoNumber: numbered
       ? { field: 'Name', displayFormat: spec.nameField.displayFormat ?? '{0}' }
       : undefined,
-    fields: [...systemFields(), name],
+    fields: [
+      ...systemFields({ owned: true }),
+      field('LastViewedDate', 'datetime', { createable: false, updateable: false }),
+      field('LastReferencedDate', 'datetime', { createable: false, updateable: false }),
+      name,
+    ],
   };
 }

@@ -2,8 +2,8 @@
 import { field, picklist, reference, type FieldDef, type ObjectDef } from './field-def.js';
 import { completeFromFacts, nameChildRelationships } from './standard-facts.js';
 
-/** Fields every object carries, maintained by the server. */
-function systemFields(options: { owned: boolean }): FieldDef[] {
+/** Fields every object carries, maintained by the server (and its owner, when it has one). */
+export function systemFields(options: { owned: boolean }): FieldDef[] {
   const fields = [
     field('Id', 'id', { system: true, nillable: false, label: 'Record ID' }),
     field('IsDeleted', 'boolean', { system: true, label: 'Deleted' }),
