@@ -28,6 +28,9 @@ import { syncRecordTables } from './store/record-tables.js';
 import { syncActivityViews } from './store/activity-views.js';
 import { ACTIVITY_VIEWS } from './domain/schema/activity-objects.js';
 
+/** How often a CRM process looks for deploys made by others sharing its database. */
+const METADATA_CATCH_UP_MS = 5_000;
+
 /** The URLs clients reach the CRM at; known only once the server listens (port 0 picks one). */
 export interface CrmUrls {
   loginUrl: () => string;
@@ -192,6 +195,13 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
       .catch((error: unknown) => log.warn({ err: error }, 'streaming event purge failed'));
   }, 10 * 60_000);
   purge.unref();
+  // Another CRM process sharing the database may deploy custom objects: taken in within seconds.
+  const metadataCatchUp = setInterval(() => {
+    void metadata
+      .catchUp()
+      .catch((error: unknown) => log.warn({ err: error }, "taking in another process's deploy failed"));
+  }, METADATA_CATCH_UP_MS);
+  metadataCatchUp.unref();
 
   return {
     config,
@@ -227,6 +237,7 @@ export async function openCrm(options: OpenCrmOptions): Promise<CrmServices> {
     },
     async close() {
       clearInterval(purge);
+      clearInterval(metadataCatchUp);
       changeEvents.stop();
       streaming.stop();
       await bulk1.close();

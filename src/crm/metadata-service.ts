@@ -154,10 +154,48 @@ export class MetadataService {
     this.declared = deps.declared;
   }
 
+  /** The newest deploy this process has taken in (its own, or another's through catchUp). */
+  private lastDeployId: string | null = null;
+
   async start(): Promise<void> {
     const { db } = this.deps.database;
-    this.ids.seed(DEPLOY_PREFIX, await store.selectHighestDeployId(db));
+    this.lastDeployId = await store.selectHighestDeployId(db);
+    this.ids.seed(DEPLOY_PREFIX, this.lastDeployId);
     for (const c of await store.selectComponents(db)) this.known.add(`${c.type}:${c.fullName}`);
+  }
+
+  /**
+   * Takes in what other CRM processes sharing the database deployed since this one last looked:
+   * their custom objects and fields join this process's schema. Answers whether anything did.
+   */
+  catchUp(): Promise<boolean> {
+    const run = this.queue.then(() => this.takeInOthersDeploys());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async takeInOthersDeploys(): Promise<boolean> {
+    const { database, schema } = this.deps;
+    const highest = await store.selectHighestDeployId(database.db);
+    if (highest === this.lastDeployId) return false;
+    this.lastDeployId = highest;
+    this.ids.seed(DEPLOY_PREFIX, highest);
+    const deployed = await deployedSchema(database);
+    const additions: Required<CustomSchema> = {
+      objects: (deployed.objects ?? []).filter((o) => !schema.object(o.name)),
+      fields: (deployed.fields ?? []).filter((f) => {
+        const def = schema.object(f.object);
+        return !def || !schema.field(def, f.name);
+      }),
+    };
+    for (const c of await store.selectComponents(database.db)) this.known.add(`${c.type}:${c.fullName}`);
+    if (additions.objects.length === 0 && additions.fields.length === 0) return false;
+    const problems = schema.declare(additions);
+    if (problems.length > 0)
+      throw new Error(`another process's deploy does not fit this schema: ${problems.join('; ')}`);
+    await syncRecordTables(database, schema);
+    this.declared = mergedSchema(this.declared, additions);
+    return true;
   }
 
   /** Deploys a package (its zip as base64); answers the deploy's id for `checkDeployStatus`. */
@@ -180,6 +218,8 @@ export class MetadataService {
   }
 
   private async run(ctx: CallContext, zipBase64: string, options: DeployOptions): Promise<string> {
+    // Planned against what every process has deployed, and numbered after the newest.
+    await this.takeInOthersDeploys();
     const id = this.ids.allocate(DEPLOY_PREFIX);
     const started = this.deps.now().toISOString();
     const files = unzip(zipBase64);
@@ -238,6 +278,7 @@ export class MetadataService {
       success: failed.length === 0,
     };
     await store.insertDeploy(this.deps.database.db, id, JSON.stringify(result), completed);
+    this.lastDeployId = id;
     return id;
   }
 

@@ -194,6 +194,35 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('takes in a deploy made by another CRM process sharing the database', async () => {
+      const other = await openCrm({ database: crm.database, config: { leadAssignment: 'off' } });
+      try {
+        expect(await other.metadata.catchUp()).toBe(false);
+        const invoice = `${XML}<CustomObject ${NS}><label>Invoice</label><nameField><label>Invoice Name</label><type>Text</type></nameField>
+          <fields><fullName>Total__c</fullName><label>Total</label><precision>12</precision><scale>2</scale><type>Currency</type></fields></CustomObject>`;
+        const result = await conn.metadata
+          .deploy(zip({ 'package.xml': PACKAGE_XML, 'objects/Invoice__c.object': invoice }))
+          .complete(true);
+        expect(result.success).toBe(true);
+        expect(other.schema.object('Invoice__c')).toBeUndefined();
+
+        expect(await other.metadata.catchUp()).toBe(true);
+        const def = other.schema.object('Invoice__c')!;
+        expect(other.schema.field(def, 'Total__c')?.type).toBe('currency');
+        await conn.sobject('Invoice__c').create({ Name: 'INV-1', Total__c: 12.5 });
+        const rows = await other.queries.query('SELECT Name, Total__c FROM Invoice__c', {
+          includeDeleted: false,
+          pageSize: 2000,
+          userId: crm.adminUserId,
+          apiVersion: '60.0',
+        });
+        expect(rows.records).toEqual([expect.objectContaining({ Name: 'INV-1', Total__c: 12.5 })]);
+        expect(await other.metadata.catchUp()).toBe(false);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('reads the schema back as metadata: fields, objects and standard value sets', async () => {
       // Before API 38.0 a standard picklist lists its values, and a Lead status says it converts.
       const v37 = await crm.connect({ version: '37.0' });
