@@ -463,6 +463,7 @@ export class RecordService {
           if (!existing) throw new HandoffError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
           if (existing.IsDeleted !== true)
             throw new HandoffError('UNDELETE_FAILED', 'Entity is not in the recycle bin');
+          await this.checkUniqueOnUndelete(db, def, existing);
           await records.markUndeleted(db, def, id, now, ctx.userId);
           if (def.name === 'User') this.activeUsers = null;
           const restored = {
@@ -480,6 +481,21 @@ export class RecordService {
       await this.events.record(ctx, changes);
       return results;
     });
+  }
+
+  /** A record back from the recycle bin may not take a unique value a live record has since taken. */
+  private async checkUniqueOnUndelete(db: StoreDb, def: ObjectDef, existing: RecordValues): Promise<void> {
+    for (const f of def.fields.filter((x) => x.unique)) {
+      const value = existing[f.name];
+      if (typeof value !== 'string') continue;
+      const holder = (await records.selectByFieldValues(db, this.database.dialect, def, f, [value]))[0];
+      if (holder && holder.id !== existing.Id)
+        throw new HandoffError(
+          'DUPLICATE_VALUE',
+          `duplicate value found: ${f.name} duplicates value on record with id: ${holder.id}`,
+          { fields: [f.name] },
+        );
+    }
   }
 
   /** Empties the recycle bin of records deleted more than `days` ago (Salesforce keeps them 15 days). */

@@ -50,10 +50,19 @@ async function createIndexes(database: Database, def: ObjectDef, fields: FieldDe
       (f.type === 'reference' && f.childRelationshipName !== null);
     if (!wantsIndex) continue;
     const expression = isTextType(f.type) ? dialect.ciIndexExpression(f.name) : sql.ref(f.name);
-    const unique = f.unique ? sql`unique` : sql``;
-    await sql`create ${unique} index if not exists ${sql.id(`${table}_${f.name.toLowerCase()}`)} on ${sql.table(table)} (${expression})`.execute(
-      db,
-    );
+    const name = `${table}_${f.name.toLowerCase()}`;
+    if (!f.unique) {
+      await sql`create index if not exists ${sql.id(name)} on ${sql.table(table)} (${expression})`.execute(
+        db,
+      );
+      continue;
+    }
+    // A unique value is held by live records only: one in the recycle bin frees it (and its
+    // undelete is refused while another holds it), as Salesforce does. Stores made before this
+    // had the index over every row, under the plain name.
+    await sql`drop index if exists ${sql.id(name)}`.execute(db);
+    await sql`create unique index if not exists ${sql.id(`${name}_live`)} on ${sql.table(table)} (${expression})
+      where ${sql.ref(DELETED_AT_COLUMN)} is null`.execute(db);
   }
 }
 
