@@ -93,7 +93,7 @@ export async function syncRecordTables(database: Database, schema: SchemaRegistr
           .execute();
         // Checkboxes are never null: the rows already there get false.
         if (f.type === 'boolean')
-          await sql`update ${sql.table(def.table)} set ${sql.ref(f.name)} = false`.execute(db);
+          await sql`update ${sql.table(def.table)} set ${sql.ref(f.name)} = 0`.execute(db);
       }
     }
     await createIndexes(database, def, def.fields);
