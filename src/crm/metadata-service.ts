@@ -97,16 +97,24 @@ function unzip(zipBase64: string): Map<string, string> | string {
   }
 }
 
-/** The custom objects and fields earlier deploys put in the org, from their kept `.object` files. */
+/**
+ * Each field a deploy added is kept as a component of its own (`CustomField`, its declaration
+ * as JSON): an `.object` file deployed later with fewer fields replaces the file, not the
+ * fields, as a Salesforce deploy never drops a field it does not mention.
+ */
+const ADDED_FIELD = 'CustomField';
+
+/** The custom objects and fields earlier deploys put in the org, from what they kept. */
 export async function deployedSchema(database: Database): Promise<CustomSchema> {
   const objects: CustomObjectSpec[] = [];
-  const fields: CustomFieldConfig[] = [];
   for (const c of await store.selectComponents(database.db, 'CustomObject')) {
     const declaration = readObjectMetadata(c.fullName, parser.parse(c.content) as Record<string, unknown>);
     if (Array.isArray(declaration)) continue; // kept only when it applied
     if (declaration.object) objects.push(declaration.object);
-    fields.push(...declaration.fields);
   }
+  const fields = (await store.selectComponents(database.db, ADDED_FIELD)).map(
+    (c) => JSON.parse(c.content) as CustomFieldConfig,
+  );
   return { objects, fields };
 }
 
@@ -358,16 +366,19 @@ export class MetadataService {
       throw new Error(`deploy planned against a changed schema: ${problems.join('; ')}`);
     await syncRecordTables(database, schema);
     this.declared = mergedSchema(this.declared, additions);
-    await store.upsertComponents(
-      database.db,
-      planned.map(({ component }) => ({
-        type: component.type,
-        fullName: component.fullName,
-        fileName: component.fileName,
-        content: component.content,
-      })),
-      at,
-    );
+    const files = planned.map(({ component }) => ({
+      type: component.type,
+      fullName: component.fullName,
+      fileName: component.fileName,
+      content: component.content,
+    }));
+    const fields = (additions.fields ?? []).map((f) => ({
+      type: ADDED_FIELD,
+      fullName: `${f.object}.${f.name}`,
+      fileName: `objects/${f.object}.object`,
+      content: JSON.stringify(f),
+    }));
+    await store.upsertComponents(database.db, [...files, ...fields], at);
     for (const p of planned) this.known.add(`${p.component.type}:${p.component.fullName}`);
   }
 

@@ -223,6 +223,26 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('keeps every field deployed to an object, when a later file for it names fewer', async () => {
+      const leadWith = (name: string) =>
+        `${XML}<CustomObject ${NS}><fields><fullName>${name}</fullName><label>${name}</label><type>Checkbox</type><defaultValue>false</defaultValue></fields></CustomObject>`;
+      for (const name of ['Opted_A__c', 'Opted_B__c']) {
+        const result = await conn.metadata
+          .deploy(zip({ 'package.xml': PACKAGE_XML, 'objects/Lead.object': leadWith(name) }))
+          .complete(true);
+        expect(result.success).toBe(true);
+      }
+      const later = await openCrm({ database: crm.database, config: { leadAssignment: 'off' } });
+      try {
+        const lead = later.schema.object('Lead')!;
+        expect(
+          ['Opted_A__c', 'Opted_B__c', 'Segment_Id__c'].map((f) => later.schema.field(lead, f)?.type),
+        ).toEqual(['boolean', 'boolean', 'string']);
+      } finally {
+        await later.close();
+      }
+    });
+
     it('reads the schema back as metadata: fields, objects and standard value sets', async () => {
       // Before API 38.0 a standard picklist lists its values, and a Lead status says it converts.
       const v37 = await crm.connect({ version: '37.0' });
