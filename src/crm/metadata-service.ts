@@ -155,8 +155,6 @@ export class MetadataService {
   private declared: CustomSchema;
   /** Deploys run one at a time: each is planned against what the one before left. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Components deployed before, by type and name: a deploy tells created from changed by it. */
-  private readonly known = new Set<string>();
 
   constructor(private readonly deps: MetadataServiceDeps) {
     this.declared = deps.declared;
@@ -169,7 +167,6 @@ export class MetadataService {
     const { db } = this.deps.database;
     this.lastDeployId = await store.selectHighestDeployId(db);
     this.ids.seed(DEPLOY_PREFIX, this.lastDeployId);
-    for (const c of await store.selectComponents(db)) this.known.add(`${c.type}:${c.fullName}`);
   }
 
   /**
@@ -196,7 +193,6 @@ export class MetadataService {
         return !def || !schema.field(def, f.name);
       }),
     };
-    for (const c of await store.selectComponents(database.db)) this.known.add(`${c.type}:${c.fullName}`);
     if (additions.objects.length === 0 && additions.fields.length === 0) return false;
     const problems = schema.declare(additions);
     if (problems.length > 0)
@@ -241,7 +237,8 @@ export class MetadataService {
       const component = { fileName: read.fileName, type: '', fullName: read.fileName, content: '' };
       planned = [{ component, created: false, changed: false, problems: [read.problem] }];
     } else {
-      ({ planned, additions } = this.plan(read.components));
+      const deployed = await store.selectComponentKeys(this.deps.database.db);
+      ({ planned, additions } = this.plan(read.components, deployed));
     }
     const failed = planned.filter((p) => p.problems.length > 0);
     const applies = failed.length === 0 && !options.checkOnly;
@@ -294,14 +291,17 @@ export class MetadataService {
    * Works out what each component would do, against the org as it is: objects and fields it
    * lacks are added; ones it has must be declared the same (this CRM does not alter a field).
    */
-  private plan(components: PackageComponent[]): { planned: PlannedComponent[]; additions: CustomSchema } {
+  private plan(
+    components: PackageComponent[],
+    deployed: ReadonlySet<string>,
+  ): { planned: PlannedComponent[]; additions: CustomSchema } {
     const { schema } = this.deps;
     const additions: Required<CustomSchema> = { objects: [], fields: [] };
     const planned: PlannedComponent[] = [];
     for (const component of components) {
       const entry: PlannedComponent = { component, created: true, changed: false, problems: [] };
       planned.push(entry);
-      const existing = this.deployedComponentKnown(component);
+      const existing = deployed.has(store.componentKey(component.type, component.fullName));
       if (component.type !== 'CustomObject') {
         entry.created = !existing;
         entry.changed = existing;
@@ -379,11 +379,6 @@ export class MetadataService {
       content: JSON.stringify(f),
     }));
     await store.upsertComponents(database.db, [...files, ...fields], at);
-    for (const p of planned) this.known.add(`${p.component.type}:${p.component.fullName}`);
-  }
-
-  private deployedComponentKnown(component: PackageComponent): boolean {
-    return this.known.has(`${component.type}:${component.fullName}`);
   }
 }
 
@@ -391,15 +386,7 @@ function sameNameField(a: CustomObjectSpec, b: CustomObjectSpec): boolean {
   return a.nameField.type === b.nameField.type && a.nameField.displayFormat === b.nameField.displayFormat;
 }
 
-/** Why the org's custom schema could not be built, one reason a line (none when it can). */
+/** Why the org's custom schema could not be built, one reason each (none when it can). */
 function schemaProblems(custom: CustomSchema): string[] {
-  try {
-    new SchemaRegistry(custom);
-    return [];
-  } catch (error) {
-    return (error as Error).message
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim());
-  }
+  return new SchemaRegistry().declare(custom);
 }

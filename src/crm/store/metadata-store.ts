@@ -9,18 +9,29 @@ export interface StoredComponent {
   content: string;
 }
 
-/** Every deployed component of `type` (all of them when no type is given). */
-export async function selectComponents(db: StoreDb, type?: string): Promise<StoredComponent[]> {
-  const where = type === undefined ? sql`` : sql`where type = ${type}`;
+/** Every deployed component of `type`. */
+export async function selectComponents(db: StoreDb, type: string): Promise<StoredComponent[]> {
   const r = await sql<{ type: string; full_name: string; file_name: string; content: string }>`
-    select type, full_name, file_name, content from crm_metadata_component ${where}
-    order by type, full_name`.execute(db);
+    select type, full_name, file_name, content from crm_metadata_component where type = ${type}
+    order by full_name`.execute(db);
   return r.rows.map((row) => ({
     type: row.type,
     fullName: row.full_name,
     fileName: row.file_name,
     content: row.content,
   }));
+}
+
+/** How a component is told apart from every other: its type and name. */
+export function componentKey(type: string, fullName: string): string {
+  return `${type}:${fullName}`;
+}
+
+/** Every deployed component, by `componentKey` (their contents left unread). */
+export async function selectComponentKeys(db: StoreDb): Promise<Set<string>> {
+  const r = await sql<{ type: string; full_name: string }>`
+    select type, full_name from crm_metadata_component`.execute(db);
+  return new Set(r.rows.map((row) => componentKey(row.type, row.full_name)));
 }
 
 /** Keeps components as deployed: new ones added, ones of the same type and name replaced. */
