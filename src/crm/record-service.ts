@@ -489,12 +489,7 @@ export class RecordService {
       const value = existing[f.name];
       if (typeof value !== 'string') continue;
       const holder = (await records.selectByFieldValues(db, this.database.dialect, def, f, [value]))[0];
-      if (holder && holder.id !== existing.Id)
-        throw new HandoffError(
-          'DUPLICATE_VALUE',
-          `duplicate value found: ${f.name} duplicates value on record with id: ${holder.id}`,
-          { fields: [f.name] },
-        );
+      if (holder && holder.id !== existing.Id) throw duplicateValue(f, holder.id);
     }
   }
 
@@ -741,11 +736,7 @@ export class RecordService {
           const key = value.toLowerCase();
           const holder = owner.get(key);
           if (holder && holder !== p.id) {
-            p.error = new HandoffError(
-              'DUPLICATE_VALUE',
-              `duplicate value found: ${f.name} duplicates value on record with id: ${holder}`,
-              { fields: [f.name] },
-            );
+            p.error = duplicateValue(f, holder);
           } else {
             // Later records in the same batch may not take the value either.
             owner.set(key, p.id ?? 'this batch');
@@ -820,4 +811,13 @@ export class RecordService {
       earliest: await records.selectEarliestDeletion(this.db(), def),
     };
   }
+}
+
+/** A unique field's value already held by another live record, as Salesforce words it. */
+function duplicateValue(f: FieldDef, holderId: string): HandoffError {
+  return new HandoffError(
+    'DUPLICATE_VALUE',
+    `duplicate value found: ${f.name} duplicates value on record with id: ${holderId}`,
+    { fields: [f.name] },
+  );
 }
