@@ -1,8 +1,8 @@
-import { XMLParser } from 'fast-xml-parser';
 import { unzipSync } from 'fflate';
 import type { Database } from '../store/database.js';
 import type { CustomFieldConfig } from './crm-config.js';
 import type { CallContext } from './domain/call-context.js';
+import { parseSalesforceXml } from './domain/salesforce-xml.js';
 import { readMetadataPackage, type PackageComponent } from './domain/metadata-package.js';
 import { IdAllocator } from './domain/record-id.js';
 import type { CustomObjectSpec } from './domain/schema/custom-objects.js';
@@ -16,7 +16,6 @@ const DEPLOY_PREFIX = '0Af';
 /** Unzipped, a package may not exceed this (Salesforce allows 400 MB; this CRM keeps it all as text). */
 const MAX_UNZIPPED_BYTES = 100 * 1024 * 1024;
 
-const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The deploy options this CRM heeds; the rest (tests to run, purge on delete) have nothing to act on. */
@@ -108,7 +107,7 @@ const ADDED_FIELD = 'CustomField';
 export async function deployedSchema(database: Database): Promise<CustomSchema> {
   const objects: CustomObjectSpec[] = [];
   for (const c of await store.selectComponents(database.db, 'CustomObject')) {
-    const declaration = readObjectMetadata(c.fullName, parser.parse(c.content) as Record<string, unknown>);
+    const declaration = readObjectMetadata(c.fullName, parseSalesforceXml(c.content));
     if (Array.isArray(declaration)) continue; // kept only when it applied
     if (declaration.object) objects.push(declaration.object);
   }
@@ -309,7 +308,7 @@ export class MetadataService {
       }
       let document: Record<string, unknown>;
       try {
-        document = parser.parse(component.content) as Record<string, unknown>;
+        document = parseSalesforceXml(component.content);
       } catch {
         entry.problems.push(`${component.fileName}: not well-formed XML`);
         continue;

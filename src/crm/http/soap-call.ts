@@ -1,18 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { XMLParser } from 'fast-xml-parser';
 import { HandoffError } from '../../errors/handoff-error.js';
 import { requestErrorStatus } from '../../http/invalid-input.js';
 import { logServerError } from '../../http/server-basics.js';
 import type { CrmServices } from '../crm-services.js';
+import { parseSalesforceXml } from '../domain/salesforce-xml.js';
 import { faultEnvelope, type Xml } from './soap-envelope.js';
 
 /**
  * What the SOAP endpoints share (the partner API's `/services/Soap/u` and the Metadata API's
  * `/services/Soap/m`): reading a call from its envelope, the session in its header, and faults.
  */
-
-// Tag values stay strings: an id like 001… must never become a number.
-const parser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false });
 
 /** A value for the builder: null becomes an `xsi:nil` element, as Salesforce writes it. */
 export function xmlValue(value: unknown): unknown {
@@ -81,7 +78,7 @@ export interface SoapCall {
 export function readSoapCall(request: FastifyRequest): SoapCall {
   let document: Xml;
   try {
-    document = parser.parse(typeof request.body === 'string' ? request.body : '') as Xml;
+    document = parseSalesforceXml(typeof request.body === 'string' ? request.body : '');
   } catch {
     throw new HandoffError('INVALID_INPUT', 'The request is not well-formed XML');
   }
