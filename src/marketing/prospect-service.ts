@@ -8,6 +8,7 @@ import { gradeFor, type GradingProfile } from './domain/grading.js';
 import {
   creationChange,
   diffValues,
+  historyChanges,
   type Actor,
   type FieldChange,
   type Prospect,
@@ -474,9 +475,12 @@ export class ProspectService {
     actor: Actor,
     at: string,
   ): Promise<void> {
-    const changes: FieldChange[] = diffValues(before, after)
-      .filter((c) => c.field !== 'createdAt' && c.field !== 'updatedAt')
-      .map((c) => ({ prospectId, ...c, changedAt: at, actor }));
+    const changes: FieldChange[] = historyChanges(before, after).map((c) => ({
+      prospectId,
+      ...c,
+      changedAt: at,
+      actor,
+    }));
     await prospects.insertChanges(this.db(), unitId, changes);
   }
 }

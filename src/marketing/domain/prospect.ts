@@ -38,6 +38,14 @@ export function diffValues(
   return out;
 }
 
+/** The changes history keeps: every field that changed but the record's own timestamps. */
+export function historyChanges(
+  before: Record<string, ProspectValue>,
+  after: Record<string, ProspectValue>,
+): Array<{ field: string; oldValue: ProspectValue; newValue: ProspectValue }> {
+  return diffValues(before, after).filter((c) => c.field !== 'createdAt' && c.field !== 'updatedAt');
+}
+
 /**
  * The field name of a creation's history row. A new prospect's fields are all set at once, from
  * nothing, so history keeps them as one row (the fields and values as JSON) rather than one
@@ -53,7 +61,7 @@ export function creationChange(
   changedAt: string,
   actor: Actor,
 ): FieldChange | null {
-  const set = diffValues({}, values).filter((c) => c.field !== 'createdAt' && c.field !== 'updatedAt');
+  const set = historyChanges({}, values);
   if (set.length === 0) return null;
   const pairs = set.map((c) => [c.field, c.newValue]);
   return {
