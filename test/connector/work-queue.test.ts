@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connector/connector-services.js';
 import { emptyPassResult } from '../../src/connector/sync-types.js';
 import { connectorMigrations } from '../../src/connector/store/migrations.js';
+import * as links from '../../src/connector/store/link-store.js';
 import * as queue from '../../src/connector/store/work-queue.js';
 import type { Database } from '../../src/store/database.js';
 import { migrateArea } from '../../src/store/migrations.js';
@@ -102,6 +103,48 @@ for (const dialect of DIALECTS) {
       expect(retried.map((i) => [i.key, i.attempts])).toEqual([['Lead:y', 1]]);
       expect((await queue.queueDepth(database, unit)).retrying).toBe(1);
       await queue.complete(database, unit, 'w1', retried);
+    });
+
+    it('never shows a pair as unlinked while its link is saved, to a reader in another process', async () => {
+      // A second process that found no link for a linked Lead would make it a second prospect.
+      const link: links.Link = {
+        unitId: unit,
+        crmObject: 'Lead',
+        crmId: '00Q000000000001AAA',
+        prospectId: 7,
+        lastSynced: {},
+      };
+      await links.saveLink(database.db, link, T0);
+      let saving = true;
+      const writer = (async () => {
+        for (let i = 0; i < 200; i++)
+          await links.saveLink(database.db, { ...link, lastSynced: { score: String(i) } }, later(i));
+        saving = false;
+      })();
+      let reads = 0;
+      let missing = 0;
+      while (saving) {
+        const [byCrm, byProspect] = await Promise.all([
+          links.selectLinkByCrmId(other.db, unit, link.crmId),
+          links.selectLinkByProspect(other.db, unit, link.prospectId),
+        ]);
+        reads += 1;
+        if (!byCrm || !byProspect) missing += 1;
+      }
+      await writer;
+      expect(reads).toBeGreaterThan(10);
+      expect(missing).toBe(0);
+      // Relinked (a conversion moves the prospect to its Contact): the pair is replaced whole.
+      await links.saveLink(
+        database.db,
+        { ...link, crmObject: 'Contact', crmId: '003000000000001AAA', lastSynced: {} },
+        later(300),
+      );
+      expect(await links.selectLinkByCrmId(other.db, unit, link.crmId)).toBeUndefined();
+      expect((await links.selectLinkByProspect(other.db, unit, link.prospectId))?.crmId).toBe(
+        '003000000000001AAA',
+      );
+      expect((await links.selectLinkByCrmId(other.db, unit, '003000000000001AAA'))?.lastSynced).toEqual({});
     });
 
     it('backs off exponentially with jitter, capped at five minutes', () => {

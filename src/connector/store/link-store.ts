@@ -98,9 +98,23 @@ async function selectLinksBy<K extends string | number>(
   return found;
 }
 
-/** Creates or replaces the link of a prospect (a relink after lead conversion replaces the CRM side). */
+/**
+ * Creates or replaces the link of a prospect (a relink after lead conversion replaces the CRM
+ * side). Another connector process may be reading the pair meanwhile, so it never sees the link
+ * missing: a pair already linked is updated in place, one statement; a new or changed pair is
+ * replaced in one transaction. (Between a delete and an insert committed apart, a reader found
+ * no link and made the record a second prospect.)
+ */
 export async function saveLink(db: StoreDb, link: Link, at: string): Promise<void> {
-  await replaceLinks(db, [link], at);
+  const updated = await sql`update connector_link set crm_object = ${link.crmObject},
+      last_synced = ${JSON.stringify(link.lastSynced)}, refused = ${refusedColumn(link.refused)},
+      deleted = ${link.deleted ? 1 : 0}, updated_at = ${at}
+    where unit_id = ${link.unitId} and prospect_id = ${link.prospectId} and crm_id = ${link.crmId}`.execute(
+    db,
+  );
+  if (Number(updated.numAffectedRows ?? 0) > 0) return;
+  if (db.isTransaction) await replaceLinks(db, [link], at);
+  else await db.transaction().execute((trx) => replaceLinks(trx, [link], at));
 }
 
 /** Replaces the links of these prospects and CRM records (at most 100, of one unit) by these. */

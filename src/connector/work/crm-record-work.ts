@@ -177,7 +177,10 @@ export class CrmRecordWork {
     for (const candidate of await marketing.prospectsByEmail(email, prospectFields)) {
       // A prospect carrying another CRM record's id belongs to that record.
       if (candidate.salesforceId && candidate.salesforceId !== record.Id) continue;
-      if (!(await store.selectLinkByProspect(database.db, unitId, candidate.id))) {
+      const held = await store.selectLinkByProspect(database.db, unitId, candidate.id);
+      // Linked to this very record since it was looked up (another process worked it): that pair.
+      if (held?.crmId === record.Id) return { link: held, prospect: candidate };
+      if (!held) {
         // Found by email: from now on it is linked by CRM id, on both sides.
         await marketing.updateProspect(candidate.id, {
           salesforceId: record.Id,
