@@ -54,13 +54,16 @@ export function planPair(
     refused: {},
     toCrmByField: {},
   };
+  // The same for every field: brought to compare once a pair, not once a field.
+  const crmUpdatedAt = syncValue(record.SystemModstamp);
+  const marketingUpdatedAt = syncValue(prospect.updatedAt);
   for (const mapping of mappings) {
     const decision = decideField(mapping, {
       lastSynced: link.lastSynced[mapping.prospectField],
       crm: syncValue(crmFieldValue(record, mapping.crmField)),
       marketing: syncValue(prospect[mapping.prospectField]),
-      crmUpdatedAt: syncValue(record.SystemModstamp),
-      marketingUpdatedAt: syncValue(prospect.updatedAt),
+      crmUpdatedAt,
+      marketingUpdatedAt,
     });
     if (!decision) continue;
     const refused = link.refused?.[mapping.prospectField];

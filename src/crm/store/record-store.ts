@@ -70,18 +70,56 @@ export async function insertRecords(db: StoreDb, def: ObjectDef, records: Record
   }
 }
 
+/** Each object's fields by name, made once per field list (adding a field makes a new one). */
+const fieldsByName = new WeakMap<ObjectDef, { fields: FieldDef[]; byName: Map<string, FieldDef> }>();
+
+function fieldNamed(def: ObjectDef, name: string): FieldDef | undefined {
+  let entry = fieldsByName.get(def);
+  if (!entry || entry.fields !== def.fields || entry.byName.size !== def.fields.length) {
+    entry = { fields: def.fields, byName: new Map(def.fields.map((f) => [f.name, f])) };
+    fieldsByName.set(def, entry);
+  }
+  return entry.byName.get(name);
+}
+
+/** Update texts by table and columns set, the most recent kept (see insertSql on why). */
+const updateSqlCache = new WeakMap<object, Map<string, string>>();
+const UPDATE_SQL_CACHE_SIZE = 256;
+
+function updateSql(db: StoreDb, def: ObjectDef, columns: readonly string[]): string {
+  const adapter = db.getExecutor().adapter;
+  let cache = updateSqlCache.get(adapter);
+  if (!cache) {
+    cache = new Map();
+    updateSqlCache.set(adapter, cache);
+  }
+  const key = `${def.table}:${columns.join(',')}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const assignments = columns.map((name) => sql`${sql.ref(name)} = ${null}`);
+    text = sql`update ${sql.table(def.table)} set ${sql.join(assignments)} where "Id" = ${null}`.compile(
+      db,
+    ).sql;
+    // Changed columns vary with what each caller sets: the cache keeps the recent shapes only.
+    if (cache.size >= UPDATE_SQL_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  } else {
+    cache.delete(key);
+  }
+  cache.set(key, text);
+  return text;
+}
+
 export async function updateRecord(
   db: StoreDb,
   def: ObjectDef,
   id: string,
   changes: RecordValues,
 ): Promise<void> {
-  const byName = new Map(def.fields.map((f) => [f.name, f]));
-  const assignments = Object.entries(changes).map(
-    ([name, value]) => sql`${sql.ref(name)} = ${toColumnValue(byName.get(name), value)}`,
-  );
-  if (assignments.length === 0) return;
-  await sql`update ${sql.table(def.table)} set ${sql.join(assignments)} where "Id" = ${id}`.execute(db);
+  const columns = Object.keys(changes);
+  if (columns.length === 0) return;
+  const parameters = columns.map((name) => toColumnValue(fieldNamed(def, name), changes[name] ?? null));
+  parameters.push(id);
+  await db.executeQuery(CompiledQuery.raw(updateSql(db, def, columns), parameters));
 }
 
 export async function markDeleted(
