@@ -3,9 +3,12 @@ import type { StoreDb } from './database.js';
 
 /**
  * Statement texts compiled once per database adapter (the placeholders differ by dialect), for
- * hot multi-row statements whose Kysely compile would otherwise cost more than running them.
+ * hot statements whose Kysely compile would otherwise cost more than running them. Transactions
+ * share their database's adapter, so the cache serves them too. The most recently used texts are
+ * kept: a key may follow its caller's data (the columns an update sets, a remainder's row count).
  */
 const compiled = new WeakMap<object, Map<string, string>>();
+const TEXTS_KEPT = 512;
 
 export function cachedSql(db: StoreDb, key: string, build: () => RawBuilder<unknown>): string {
   const adapter = db.getExecutor().adapter;
@@ -17,8 +20,12 @@ export function cachedSql(db: StoreDb, key: string, build: () => RawBuilder<unkn
   let text = cache.get(key);
   if (text === undefined) {
     text = build().compile(db).sql;
-    cache.set(key, text);
+    if (cache.size >= TEXTS_KEPT) cache.delete(cache.keys().next().value as string);
+  } else {
+    // Moved to the back: the map's order is least recently used first.
+    cache.delete(key);
   }
+  cache.set(key, text);
   return text;
 }
 

@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import { cachedSql } from '../../store/compiled-statements.js';
 import type { StoreDb } from '../../store/database.js';
 import type { StoreDialect } from '../../store/store-dialect.js';
 import type { FieldDef, FieldValue, ObjectDef, RecordValues } from '../domain/schema/field-def.js';
@@ -35,27 +36,13 @@ const MAX_PARAMETERS = 30_000;
  * is compiled once per shape and reused with fresh parameters: building and compiling a
  * 15,000-parameter statement every call was a large share of a Collections write.
  */
-const insertSqlCache = new WeakMap<object, Map<string, string>>();
-
 function insertSql(db: StoreDb, def: ObjectDef, rows: number): string {
-  // Per adapter: the text holds the dialect's placeholders (`?` or `$n`). Transactions share their
-  // database's adapter, so the cache serves them too.
-  const adapter = db.getExecutor().adapter;
-  let cache = insertSqlCache.get(adapter);
-  if (!cache) {
-    cache = new Map();
-    insertSqlCache.set(adapter, cache);
-  }
-  const key = `${def.table}:${def.fields.length}:${rows}`;
-  let text = cache.get(key);
-  if (text === undefined) {
+  return cachedSql(db, `insert:${def.table}:${def.fields.length}:${rows}`, () => {
     const columns = sql.join(def.fields.map((f) => sql.ref(f.name)));
     const row = sql`(${sql.join(def.fields.map(() => sql`${null}`))})`;
     const values = sql.join(Array.from({ length: rows }, () => row));
-    text = sql`insert into ${sql.table(def.table)} (${columns}) values ${values}`.compile(db).sql;
-    cache.set(key, text);
-  }
-  return text;
+    return sql`insert into ${sql.table(def.table)} (${columns}) values ${values}`;
+  });
 }
 
 export async function insertRecords(db: StoreDb, def: ObjectDef, records: RecordValues[]): Promise<void> {
@@ -70,43 +57,24 @@ export async function insertRecords(db: StoreDb, def: ObjectDef, records: Record
   }
 }
 
-/** Each object's fields by name, made once per field list (adding a field makes a new one). */
-const fieldsByName = new WeakMap<ObjectDef, { fields: FieldDef[]; byName: Map<string, FieldDef> }>();
+/** Each field list by name, made once (adding a field to an object gives it a new list). */
+const fieldsByName = new WeakMap<readonly FieldDef[], Map<string, FieldDef>>();
 
 function fieldNamed(def: ObjectDef, name: string): FieldDef | undefined {
-  let entry = fieldsByName.get(def);
-  if (!entry || entry.fields !== def.fields || entry.byName.size !== def.fields.length) {
-    entry = { fields: def.fields, byName: new Map(def.fields.map((f) => [f.name, f])) };
-    fieldsByName.set(def, entry);
+  let byName = fieldsByName.get(def.fields);
+  if (!byName) {
+    byName = new Map(def.fields.map((f) => [f.name, f]));
+    fieldsByName.set(def.fields, byName);
   }
-  return entry.byName.get(name);
+  return byName.get(name);
 }
 
-/** Update texts by table and columns set, the most recent kept (see insertSql on why). */
-const updateSqlCache = new WeakMap<object, Map<string, string>>();
-const UPDATE_SQL_CACHE_SIZE = 256;
-
+/** An update's text, compiled once per table and set of columns (see insertSql on why). */
 function updateSql(db: StoreDb, def: ObjectDef, columns: readonly string[]): string {
-  const adapter = db.getExecutor().adapter;
-  let cache = updateSqlCache.get(adapter);
-  if (!cache) {
-    cache = new Map();
-    updateSqlCache.set(adapter, cache);
-  }
-  const key = `${def.table}:${columns.join(',')}`;
-  let text = cache.get(key);
-  if (text === undefined) {
+  return cachedSql(db, `update:${def.table}:${columns.join(',')}`, () => {
     const assignments = columns.map((name) => sql`${sql.ref(name)} = ${null}`);
-    text = sql`update ${sql.table(def.table)} set ${sql.join(assignments)} where "Id" = ${null}`.compile(
-      db,
-    ).sql;
-    // Changed columns vary with what each caller sets: the cache keeps the recent shapes only.
-    if (cache.size >= UPDATE_SQL_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  } else {
-    cache.delete(key);
-  }
-  cache.set(key, text);
-  return text;
+    return sql`update ${sql.table(def.table)} set ${sql.join(assignments)} where "Id" = ${null}`;
+  });
 }
 
 export async function updateRecord(
