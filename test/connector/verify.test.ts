@@ -1,4 +1,5 @@
 import type jsforce from 'jsforce';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector, VerifyResult } from '../../src/connector/connector-services.js';
 import { missCaptureWindow, openTestConnector, settleSync } from '../support/connector.js';
@@ -246,6 +247,48 @@ for (const dialect of DIALECTS) {
       const prospect = (await m.call(`/api/v5/objects/prospects/${prospectId}?fields=isDeleted&deleted=all`))
         .body as Json;
       expect(prospect.isDeleted).toBe(true);
+      expect(found(await connector.verify())).toEqual([]);
+    });
+
+    it('calls a pair the sync saved after the read began in flight, not drift or an orphan', async () => {
+      // Both sides' jobs start before the links are read, so a pair the sync links or syncs
+      // meanwhile may have records read from before that: a Lead made after the CRM's job began
+      // is not in its results, though its link is.
+      const late = (await conn.sobject('Lead').create({
+        LastName: 'Late',
+        Company: 'Late Co',
+        Email: 'late@verify.example',
+      })) as { id: string };
+      // (Made past the capture cursors the last test moved: a backfill links it.)
+      expect((await connector.backfill({ restart: true })).linked).toBe(1);
+      await settle();
+      await conn.bulk2.loadAndWaitForResults({
+        object: 'Lead',
+        operation: 'hardDelete',
+        input: [{ Id: late.id }],
+        pollInterval: 50,
+      });
+      await conn.sobject('Lead').update({ Id: leadIds[0]!, Title: 'Read before the sync' });
+      await missWindow();
+      expect(found(await connector.verify())).toEqual(['drift Lead.jobTitle', 'orphan Lead.*']);
+
+      // The two links as the sync leaves them when it saves them while the verify reads.
+      const stamp = async (at: string) => {
+        for (const id of [late.id, leadIds[0]!])
+          await sql`update connector_link set updated_at = ${at} where crm_id = ${id}`.execute(
+            m.crm.database.db,
+          );
+      };
+      await stamp(new Date(Date.now() + 60_000).toISOString());
+      const during = await connector.verify();
+      expect(found(during)).toEqual(['in flight Lead.*', 'in flight Lead.jobTitle']);
+      expect(during.differences.map((d) => d.crmId).sort()).toEqual([late.id, leadIds[0]!].sort());
+
+      // Saved before the read, they are what they were, and the repair settles them.
+      await stamp(new Date(Date.now() - 60_000).toISOString());
+      expect(found(await connector.verify())).toEqual(['drift Lead.jobTitle', 'orphan Lead.*']);
+      await connector.verify({ repair: true });
+      await settle();
       expect(found(await connector.verify())).toEqual([]);
     });
   });

@@ -176,16 +176,21 @@ export async function selectLinkedCrmIds(
 }
 
 /** A link without its synced state: which records it pairs. */
-export type LinkKey = Pick<Link, 'crmObject' | 'crmId' | 'prospectId' | 'deleted'>;
+export type LinkKey = Pick<Link, 'crmObject' | 'crmId' | 'prospectId' | 'deleted'> & {
+  /** The connector saved the pair at or after the `since` it was read with. */
+  savedSince?: true;
+};
 
 /**
  * Every link of the unit without its synced state, 5,000 a query in CRM id order: a verify's
  * whole set, kept small (a million links fit in memory; their states are read where they differ).
+ * Links saved at or after `since` are marked: a verify that started reading the records then
+ * may hold a pair's records from before the sync moved or made it.
  */
-export async function selectLinkKeys(db: StoreDb, unitId: string): Promise<LinkKey[]> {
+export async function selectLinkKeys(db: StoreDb, unitId: string, since = '\uffff'): Promise<LinkKey[]> {
   const keys: LinkKey[] = [];
   for (let after = ''; ;) {
-    const r = await sql<Row>`select crm_object, crm_id, prospect_id, deleted from connector_link
+    const r = await sql<Row>`select crm_object, crm_id, prospect_id, deleted, updated_at from connector_link
       where unit_id = ${unitId} and crm_id > ${after} order by crm_id limit 5000`.execute(db);
     for (const row of r.rows)
       keys.push({
@@ -193,6 +198,7 @@ export async function selectLinkKeys(db: StoreDb, unitId: string): Promise<LinkK
         crmId: String(row.crm_id),
         prospectId: Number(row.prospect_id),
         deleted: Number(row.deleted) === 1,
+        ...(String(row.updated_at) >= since ? { savedSince: true as const } : {}),
       });
     if (r.rows.length < 5000) return keys;
     after = keys[keys.length - 1]!.crmId;

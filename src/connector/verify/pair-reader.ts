@@ -22,6 +22,8 @@ export interface DifferingPair {
 
 /** What a read of both sides found. */
 export interface PairsRead {
+  /** When the read began (ISO): a pair the sync saved since then is in flight. */
+  since: string;
   /** The links compared (pairs whose deletion was synced are left out). */
   links: store.LinkKey[];
   /** The pairs that differ on a mapped field, with both records. */
@@ -57,9 +59,9 @@ export async function readPairs(
   sharing: SharingRule = options.engine.rules.sharing,
 ): Promise<PairsRead> {
   const { database, unitId, engine, marketing } = options;
-  const links = (await store.selectLinkKeys(database.db, unitId)).filter((link) => !link.deleted);
-  const byCrmId = new Set(links.map((link) => link.crmId));
-  const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
+  // Both sides' jobs start first, and the links are read while the servers run them. A pair the
+  // sync saves from here on may be read on either side from before that save: it is in flight.
+  const since = options.now().toISOString();
   const prospects = await marketing.startProspectExport(fields.prospect(), {
     pollMs: options.pollMs,
     deleted: true,
@@ -84,6 +86,9 @@ export async function readPairs(
       { pollMs: options.pollMs, recycleBin: true },
     );
   }
+  const links = (await store.selectLinkKeys(database.db, unitId, since)).filter((link) => !link.deleted);
+  const byCrmId = new Set(links.map((link) => link.crmId));
+  const byProspectId = new Map(links.map((link) => [link.prospectId, link]));
   for (const object of ['Lead', 'Contact'] as const) {
     for await (const page of jobs[object]) {
       const at = (name: string) => page.columns.indexOf(name);
@@ -172,6 +177,7 @@ export async function readPairs(
   }
 
   return {
+    since,
     links,
     differing,
     crmExists: (crmId) => crmRecords.has(crmId),

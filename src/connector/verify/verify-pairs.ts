@@ -82,7 +82,7 @@ export async function verifyPairs(options: VerifyOptions): Promise<VerifyResult>
   const read = await readPairs(options, engine.mappings, engine.fields);
   const { links, differing, unlinkedCrm, unlinkedProspects } = read;
   const queued = await queue.selectQueuedKeys(database, unitId);
-  const differences = await classifyDiffering(options, differing, queued);
+  const differences = await classifyDiffering(options, differing, queued, read.since);
   for (const link of links) differences.push(...orphanOf(link, read, queued));
   for (const [email, id] of unlinkedCrm) {
     const prospectId = unlinkedProspects.get(email);
@@ -122,6 +122,8 @@ async function classifyDiffering(
   options: VerifyOptions,
   differing: readonly DifferingPair[],
   queued: ReadonlySet<string>,
+  /** When the read began: a pair the sync saved since may have been read from before that. */
+  since: string,
 ): Promise<Difference[]> {
   const { database, unitId, engine } = options;
   if (differing.length === 0) return [];
@@ -135,6 +137,7 @@ async function classifyDiffering(
     const inFlight =
       queued.has(`${link.crmObject}:${link.crmId}`) ||
       queued.has(`prospect:${link.prospectId}`) ||
+      (link.updatedAt ?? '') >= since ||
       (syncValue(record.SystemModstamp) ?? '') > cursors[link.crmObject] ||
       (syncValue(prospect.updatedAt) ?? '') > cursors.marketing;
     for (const mapping of engine.mappings[link.crmObject]) {
@@ -179,7 +182,10 @@ function orphanOf(
   const convertedTo = read.converted.get(link.crmId);
   const prospectLives = read.seenProspects.has(link.prospectId);
   if (crmExists && convertedTo === undefined && prospectLives) return [];
-  const inFlight = queued.has(`${link.crmObject}:${link.crmId}`) || queued.has(`prospect:${link.prospectId}`);
+  const inFlight =
+    link.savedSince === true ||
+    queued.has(`${link.crmObject}:${link.crmId}`) ||
+    queued.has(`prospect:${link.prospectId}`);
   const [orphan, note]: [NonNullable<Difference['orphan']>, string] =
     convertedTo !== undefined
       ? ['converted', `the Lead was converted (Contact ${convertedTo || '?'}): the link moves to the Contact`]
