@@ -4,8 +4,12 @@ import type { FieldMapping } from './field-mapping.js';
 export type SyncValue = string | null;
 
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
-/** Already UTC to the millisecond, as Salesforce (`+0000`) or ISO (`Z`) writes it. */
-const UTC_MILLIS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})(?:Z|\+0000|\+00:00)$/;
+/**
+ * Already UTC, to the millisecond as Salesforce (`+0000`) or ISO (`Z`) writes it, or to the
+ * second as a v5 export does (`+00:00`): made ISO by its text, with no Date (a verify meets one
+ * of these in every pair).
+ */
+const UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{3})?(?:Z|\+0000|\+00:00)$/;
 
 /** Brings either side's value to one comparable form: `5` and `'5'`, `true` and `'true'` agree. */
 export function syncValue(raw: unknown): SyncValue {
@@ -16,8 +20,8 @@ export function syncValue(raw: unknown): SyncValue {
     // Datetimes compare as instants: `…+00:00` and `….000Z` are the same moment. (Checked by
     // the `T` first: this runs for every field of every record captured.)
     if (trimmed.length >= 19 && trimmed.charCodeAt(10) === 84 /* T */) {
-      const utc = UTC_MILLIS.exec(trimmed);
-      if (utc) return `${utc[1]}Z`;
+      const utc = UTC.exec(trimmed);
+      if (utc) return `${utc[1]}${utc[2] ?? '.000'}Z`;
       if (DATETIME.test(trimmed) && !Number.isNaN(Date.parse(trimmed)))
         return new Date(trimmed).toISOString();
     }

@@ -90,5 +90,15 @@ describe('deciding one mapped field of a linked pair', () => {
     expect(syncValue(true)).toBe('true');
     expect(syncValue('')).toBeNull();
     expect(syncValue('2026-11-22T10:00:00+00:00')).toBe(syncValue('2026-11-22T10:00:00.000Z'));
+    // Every spelling of an instant becomes the same ISO text, as a Date would write it.
+    for (const spelling of [
+      '2026-11-22T10:00:00+00:00',
+      '2026-11-22T10:00:00Z',
+      '2026-11-22T10:00:00.000+0000',
+      '2026-11-22T12:00:00+02:00',
+      '2026-11-22T02:00:00.000-0800',
+    ])
+      expect(syncValue(spelling)).toBe('2026-11-22T10:00:00.000Z');
+    expect(syncValue('2026-11-22T10:00:00.250+00:00')).toBe('2026-11-22T10:00:00.250Z');
   });
 });
