@@ -181,6 +181,25 @@ for (const dialect of DIALECTS) {
       expect(all.records.map((r) => r.Id)).toEqual([ids[0]]);
     });
 
+    it('answers other requests while a large job runs, its status polls showing its progress', async () => {
+      const rows = 20_000;
+      const created = (await json('/jobs/ingest', 'POST', { object: 'Lead', operation: 'insert' }))
+        .body as JobInfo;
+      const lines = ['LastName,Company,Email'];
+      for (let i = 0; i < rows; i++) lines.push(`Large ${i},Large Co,large${i}@bulk.example`);
+      expect((await upload(created.id, `${lines.join('\n')}\n`)).status).toBe(201);
+      await json(`/jobs/ingest/${created.id}`, 'PATCH', { state: 'UploadComplete' });
+      const seen: Array<[string, number]> = [];
+      for (;;) {
+        const job = (await json(`/jobs/ingest/${created.id}`, 'GET')).body as JobInfo;
+        seen.push([job.state, job.numberRecordsProcessed]);
+        if (job.state === 'JobComplete' || job.state === 'Failed') break;
+      }
+      // Polled between its chunks: in progress, part done, as Salesforce answers a job's status.
+      expect(seen.some(([state, done]) => state === 'InProgress' && done > 0 && done < rows)).toBe(true);
+      expect(seen.at(-1)).toEqual(['JobComplete', rows]);
+    });
+
     it('lists jobs', async () => {
       const { body } = await json('/jobs/ingest', 'GET');
       expect((body as { done: boolean; records: JobInfo[] }).records.length).toBeGreaterThan(3);

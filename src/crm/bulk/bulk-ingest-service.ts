@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { HandoffError, isHandoffError } from '../../errors/handoff-error.js';
@@ -274,6 +275,10 @@ export class BulkIngestService {
       if (chunk.length >= CHUNK_ROWS) {
         state = await this.applyChunk(state, def, fields, ctx, chunk, seq, row);
         chunk = [];
+        // The store answers at once (better-sqlite3 is synchronous) and the parser's stream
+        // never waits for I/O: without a turn of the event loop here, a million-row job held
+        // every other request of the server for its whole run (72 s), its status polls too.
+        await nextTurn();
       }
     }
     if (fields && chunk.length > 0) state = await this.applyChunk(state, def, fields, ctx, chunk, seq, row);
