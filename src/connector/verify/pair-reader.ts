@@ -101,9 +101,10 @@ export async function readPairs(
         'IsDeleted',
       ].map(at);
       const shared = sharing ? at(sharing.field) : -1;
+      const sharedValue = sharing ? syncValue(sharing.value) : null;
       for (const row of page.rows) {
         const crmId = row[id!]!;
-        const rowShared = !sharing || syncValue(row[shared]) === syncValue(sharing.value);
+        const rowShared = !sharing || syncValue(row[shared]) === sharedValue;
         if (row[isDeleted!] === 'true') {
           if (byCrmId.has(crmId)) recycledCrm.add(crmId);
         } else if (byCrmId.has(crmId)) {
@@ -137,12 +138,15 @@ export async function readPairs(
       Array<{ field: string; crm: number; cell: number; derived: boolean }>
     >;
     for (const object of ['Lead', 'Contact'] as const)
-      plans[object] = mappings[object].map((m) => ({
-        field: m.prospectField,
-        crm: columns[object].indexOf(m.crmField),
-        cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
-        derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
-      }));
+      plans[object] = mappings[object]
+        .map((m) => ({
+          field: m.prospectField,
+          crm: columns[object].indexOf(m.crmField),
+          cell: at(DERIVED_PROSPECT_FIELDS[m.prospectField] ?? m.prospectField),
+          derived: m.prospectField in DERIVED_PROSPECT_FIELDS,
+        }))
+        // In column order: a packed record is walked once, front to back.
+        .sort((a, b) => a.crm - b.crm);
     const [id, email, isDeleted] = [at('id'), at('email'), at('isDeleted')];
     for (const row of page.rows) {
       const prospectId = Number(row[id]);
@@ -159,14 +163,29 @@ export async function readPairs(
       seenProspects.add(prospectId);
       const packed = crmRecords.get(link.crmId);
       if (packed === undefined || converted.has(link.crmId) || unshared.has(link.crmId)) continue;
-      const values = packed.split(SEPARATOR);
-      const differs = plans[link.crmObject].some((plan) => {
-        const crm = values[plan.crm] ?? '';
+      // Each mapped column's text is found in the packed record and compared where it lies:
+      // a million pairs split into arrays of strings cost more than the rest of the comparing.
+      let differs = false;
+      let column = 0;
+      let start = 0;
+      for (const plan of plans[link.crmObject]) {
+        // A column the query did not return (first, in this order) compares as empty.
+        for (; column < plan.crm; column += 1) start = packed.indexOf(SEPARATOR, start) + 1;
+        let end = plan.crm < 0 ? start : packed.indexOf(SEPARATOR, start);
+        if (end < 0) end = packed.length;
         const cell = row[plan.cell] ?? '';
         const value = plan.derived ? derivedFieldValue(plan.field, cell, derive) : cell;
-        if (crm === value || (crm === '' && value === null)) return false;
-        return !sameValue(syncValue(crm), syncValue(value));
-      });
+        if (
+          value === null || value === undefined
+            ? end === start
+            : end - start === value.length && packed.startsWith(value, start)
+        )
+          continue;
+        if (!sameValue(syncValue(packed.slice(start, end)), syncValue(value))) {
+          differs = true;
+          break;
+        }
+      }
       if (differs)
         differing.push({
           link,
