@@ -56,8 +56,10 @@ function decodeLocator(locator: string): Locator {
 
 function csvField(value: FieldValue): string {
   if (value === null) return '';
-  // Every value quoted, quotes doubled: what Bulk API writes and any CSV reader takes.
-  return `"${String(value).replace(/"/g, '""')}"`;
+  // Every value quoted, quotes doubled: what Bulk API writes and any CSV reader takes. (Most
+  // values hold no quote: looked for first, as a replace per cell cost more than the rest.)
+  const text = String(value);
+  return text.includes('"') ? `"${text.replace(/"/g, '""')}"` : `"${text}"`;
 }
 
 /**
