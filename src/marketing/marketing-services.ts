@@ -100,8 +100,7 @@ export async function openMarketing(options: OpenMarketingOptions): Promise<Mark
   const now = options.now ?? (() => new Date());
   const { database } = options;
   await migrateArea(database, 'marketing', marketingMigrations);
-  // On SQLite (one writer) concurrent writes share a commit; PostgreSQL runs them side by side.
-  const unitOfWork = new UnitOfWork(database.db, { groupCommit: database.dialect.name === 'sqlite' });
+  const unitOfWork = new UnitOfWork(database.db);
   const log = createLogger('marketing');
   const units = new BusinessUnitService(database, now, (error) =>
     log.warn({ err: error }, "saving a unit's API usage count failed; it is tried again"),

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { arrayRows } from '../../src/store/array-rows.js';
@@ -132,41 +131,6 @@ for (const dialect of DIALECTS) {
         await sql`insert into notes_note (id, body) values ('3', 'committed')`.execute(db);
       });
       expect(await notes(database)).toEqual([{ id: '3', body: 'committed' }]);
-    });
-
-    it('groups concurrent units of work in one commit, each standing alone and answered once durable', async () => {
-      const unitOfWork = new UnitOfWork(database.db, { groupCommit: true });
-      const other = database.reopen();
-      const caller = new AsyncLocalStorage<string>();
-      const committed: string[] = [];
-      const seen: string[] = [];
-      const key = Symbol('state');
-      const unit = (id: string, fail = false) =>
-        caller.run(`caller ${id}`, () =>
-          unitOfWork.run(async (db) => {
-            // Work runs in its own caller's async context, with state of its own.
-            seen.push(`${caller.getStore()} ${unitOfWork.transactionState(key, () => id)}`);
-            await sql`insert into notes_note (id, body) values (${id}, ${`note ${id}`})`.execute(db);
-            unitOfWork.afterCommit(() => committed.push(id));
-            if (fail) throw new Error(`unit ${id} failed`);
-            // Its caller is answered only when another connection can read what it wrote.
-            return async () => (await sql`select id from notes_note where id = ${id}`.execute(other.db)).rows;
-          }),
-        );
-      const results = await Promise.allSettled(
-        [unit('1'), unit('2', true), unit('3'), unit('4')].map((answer) => answer.then((read) => read())),
-      );
-      expect(results).toEqual([
-        { status: 'fulfilled', value: [{ id: '1' }] },
-        { status: 'rejected', reason: new Error('unit 2 failed') },
-        { status: 'fulfilled', value: [{ id: '3' }] },
-        { status: 'fulfilled', value: [{ id: '4' }] },
-      ]);
-      // The failed unit's row was rolled back to its savepoint; the others were kept.
-      expect((await notes(database)).map((n) => n.id)).toEqual(['1', '3', '4']);
-      expect(committed).toEqual(['1', '3', '4']);
-      expect(seen).toEqual(['caller 1 1', 'caller 2 2', 'caller 3 3', 'caller 4 4']);
-      await other.close();
     });
 
     it('reads rows as arrays in select-list order, and never inside another flow’s open transaction', async () => {
