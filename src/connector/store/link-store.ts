@@ -187,7 +187,7 @@ export type LinkKey = Pick<Link, 'crmObject' | 'crmId' | 'prospectId' | 'deleted
  * Links saved at or after `since` are marked: a verify that started reading the records then
  * may hold a pair's records from before the sync moved or made it.
  */
-export async function selectLinkKeys(db: StoreDb, unitId: string, since = '\uffff'): Promise<LinkKey[]> {
+export async function selectLinkKeys(db: StoreDb, unitId: string, since: string): Promise<LinkKey[]> {
   const keys: LinkKey[] = [];
   for (let after = ''; ;) {
     const r = await sql<Row>`select crm_object, crm_id, prospect_id, deleted, updated_at from connector_link
